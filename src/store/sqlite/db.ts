@@ -1,0 +1,53 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export type SqliteDb = Database.Database;
+
+/** One schema change. Versions are per component and applied in ascending order, each in its own transaction. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * Opens (creating when missing) a SQLite database file with the settings every component relies on:
+ * WAL journal, a busy timeout, foreign keys on and `synchronous=NORMAL` (durable in WAL mode across
+ * process crashes; `FULL` is used for acknowledged writes through `durableWrite`).
+ */
+export function openSqlite(path: string, opts: { busyTimeoutMs?: number } = {}): SqliteDb {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`busy_timeout = ${Math.trunc(opts.busyTimeoutMs ?? 5000)}`);
+  db.pragma('foreign_keys = ON');
+  db.pragma('synchronous = NORMAL');
+  return db;
+}
+
+/**
+ * Applies the pending migrations of one component (e.g. "lb", "monitoring").
+ * Each component keeps its own version sequence in `schema_migrations`, so components evolve independently.
+ */
+export function migrate(db: SqliteDb, component: string, migrations: readonly Migration[]): number {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    component TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    PRIMARY KEY (component, version)
+  )`);
+  const row = db
+    .prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations WHERE component = ?')
+    .get(component) as { v: number };
+  const pending = [...migrations].filter((m) => m.version > row.v).sort((a, b) => a.version - b.version);
+  const record = db.prepare('INSERT INTO schema_migrations (component, version, name) VALUES (?, ?, ?)');
+  for (const m of pending) {
+    db.transaction(() => {
+      db.exec(m.sql);
+      record.run(component, m.version, m.name);
+    })();
+  }
+  return pending.length;
+}
