@@ -1,2 +1,119 @@
 #!/usr/bin/env node
-console.log('vantage: skeleton');
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { CLIENT_FIELDS, CLIENT_FLAG_ALIASES } from '../config/client.js';
+import { ConfigError, loadClientConfig, loadServerConfig } from '../config/load.js';
+import { SERVER_FIELDS, SERVER_FLAG_ALIASES } from '../config/server.js';
+import { createLogger } from '../log.js';
+import { registerConfigCommand } from './config-command.js';
+import { addConfigOptions, flagsFromOptions, normaliseArgv } from './options.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** Prints a configuration problem the way operators need it: one line per issue, exit code 2. */
+function configFailure(err: unknown): never {
+  if (err instanceof ConfigError) {
+    for (const w of err.warnings) process.stderr.write(`warning: ${w}\n`);
+    for (const line of err.issues) process.stderr.write(`error: ${line}\n`);
+    process.stderr.write('Configuration is invalid; nothing was started. See `vantage config defaults` for every key.\n');
+    process.exit(2);
+  }
+  throw err;
+}
+
+function printWarnings(warnings: string[]): void {
+  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+}
+
+async function importCommand<T>(path: string): Promise<T> {
+  return (await import(new URL(path, import.meta.url).href)) as T;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('vantage')
+    .description(
+      'Vantage: a resource-aware load balancer and a distributed uptime-monitoring control plane.\n' +
+        'Configuration: YAML file, then VANTAGE_* environment variables, then flags (later wins).',
+    )
+    .version(pkg.version)
+    .showHelpAfterError('(run with --help for usage)');
+
+  const server = new Command('server')
+    .description('Run the load balancer / control-plane server (management API, proxy, health checks, worker API).')
+    .option('-c, --config <file>', 'server.yml to load')
+    .option('--with-agent', 'also run a local agent reporting this machine, plus a demo backend on :11000 (what `npm start` does)');
+  addConfigOptions(server, SERVER_FIELDS, SERVER_FLAG_ALIASES).action(async (opts: Record<string, unknown>) => {
+    let loaded;
+    try {
+      loaded = loadServerConfig({ file: opts.config as string | undefined, env: process.env, flags: flagsFromOptions(opts, SERVER_FIELDS, SERVER_FLAG_ALIASES) });
+    } catch (err) {
+      configFailure(err);
+    }
+    printWarnings(loaded.warnings);
+    const logger = createLogger({ level: loaded.config.log_level, json: loaded.config.json_logging, name: 'server' });
+    const mod = await importCommand<{ runServer: (c: unknown, o: unknown) => Promise<number> }>('./server-command.js');
+    process.exitCode = await mod.runServer(loaded.config, { logger, configPath: opts.config, withAgent: Boolean(opts.withAgent) });
+  });
+  program.addCommand(server);
+
+  const agent = new Command('agent')
+    .description('Run the agent on a backend: report CPU/RAM/disk/GPU to the server and run the monitoring checks of its region.')
+    .option('-c, --config <file>', 'client.yml to load')
+    .option('--once', 'sample for a few seconds, then stop')
+    .option('--print', 'print what would be reported (JSON) instead of sending it');
+  addConfigOptions(agent, CLIENT_FIELDS, CLIENT_FLAG_ALIASES).action(async (opts: Record<string, unknown>) => {
+    let loaded;
+    try {
+      loaded = loadClientConfig({ file: opts.config as string | undefined, env: process.env, flags: flagsFromOptions(opts, CLIENT_FIELDS, CLIENT_FLAG_ALIASES) });
+    } catch (err) {
+      configFailure(err);
+    }
+    printWarnings(loaded.warnings);
+    const print = Boolean(opts.print);
+    // With --print, stdout carries the JSON report; logs go to stderr.
+    const logger = createLogger({ level: loaded.config.log_level, json: loaded.config.json_logging, name: 'agent', fd: print ? 2 : 1 });
+    const controller = new AbortController();
+    let signals = 0;
+    const onSignal = (sig: NodeJS.Signals) => {
+      signals += 1;
+      if (signals > 1) process.exit(130);
+      logger.info({ signal: sig }, 'stopping agent');
+      controller.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const mod = await importCommand<{ runAgent: (c: unknown, o: unknown) => Promise<number> }>('../agent/index.js');
+    process.exitCode = await mod.runAgent(loaded.config, { logger, once: Boolean(opts.once), print, signal: controller.signal });
+  });
+  program.addCommand(agent);
+
+  registerConfigCommand(program);
+  return program;
+}
+
+async function registerOptional(program: Command): Promise<void> {
+  // Commands contributed by other components; each module registers its own subcommand.
+  for (const [path, fn] of [
+    ['./route-command.js', 'registerRouteCommand'],
+    ['./monitor.js', 'registerMonitorCommand'],
+  ] as const) {
+    try {
+      const mod = await importCommand<Record<string, (p: Command) => void>>(path);
+      mod[fn]?.(program);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const program = buildProgram();
+  await registerOptional(program);
+  await program.parseAsync(normaliseArgv(process.argv));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+  if (process.env.VANTAGE_DEBUG) process.stderr.write(`${(err as Error).stack ?? ''}\n`);
+  process.exit(1);
+});

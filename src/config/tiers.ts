@@ -3,17 +3,20 @@ import { z } from 'zod';
 /** Tier names: letters, digits, '.', '_' and '-', 1–64 characters. */
 export const TIER_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
+const nonNeg = { error: 'expected a non-negative number' };
+const nonNegInt = { error: 'expected a non-negative integer' };
+
 /** One tier: the resources a request of this tier needs on a backend. */
 export const TierSchema = z
   .object({
     name: z
-      .string()
+      .string({ error: 'expected a tier name' })
       .regex(TIER_NAME_RE, 'expected 1–64 characters of letters, digits, ".", "_" or "-"'),
-    vcpu: z.number().int('expected a whole number of vCPUs').nonnegative(),
-    memory_gb: z.number().nonnegative(),
-    storage_gb: z.number().nonnegative(),
-    gpu: z.number().int().nonnegative().default(0),
-    gpu_memory_gb: z.number().nonnegative().default(0),
+    vcpu: z.number(nonNegInt).int(nonNegInt).nonnegative(nonNegInt),
+    memory_gb: z.number(nonNeg).nonnegative(nonNeg),
+    storage_gb: z.number(nonNeg).nonnegative(nonNeg),
+    gpu: z.number(nonNegInt).int(nonNegInt).nonnegative(nonNegInt).default(0),
+    gpu_memory_gb: z.number(nonNeg).nonnegative(nonNeg).default(0),
   })
   .strict();
 

@@ -1,0 +1,228 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadClientConfig, loadServerConfig } from './load.js';
+import { DEFAULT_TIERS } from './tiers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'vantage-config-'));
+let n = 0;
+function yamlFile(text: string): string {
+  const p = join(dir, `c${n++}.yml`);
+  writeFileSync(p, text);
+  return p;
+}
+function issuesOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.issues;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+// The server.yml of the seed README, verbatim (every key shown with its default).
+const SEED_SERVER_YML = `
+port: 8080
+host: 0.0.0.0
+database: /opt/opsen/opsen.db
+stale_minutes: 5
+log_level: info  # debug, info, warn, error, fatal
+json_logging: false
+server_key: ""
+api_keys: []
+whitelisted_ips: []
+rate_limit_per_minute: 60
+rate_limit_burst: 120
+max_request_body_bytes: 10485760  # 10MB
+request_timeout_seconds: 30
+read_header_timeout_seconds: 10
+tls_cert_file: ""
+tls_key_file: ""
+tls_insecure_skip_verify: false
+enable_cors: false
+cors_allowed_origins: []
+proxy_endpoints: []
+proxy_sse_flush_interval_ms: -1
+geoip_db_path: ""
+sticky_header: ""
+sticky_affinity_enabled: true
+pending_allocation_timeout_seconds: 120
+tier_field_name: "tier"
+tier_header: "X-Tier"
+db_max_open_conns: 25
+db_max_idle_conns: 5
+db_conn_max_lifetime: 300
+cleanup_interval_seconds: 60
+shutdown_timeout_seconds: 30
+health_check_enabled: true
+health_check_type: "tcp"
+health_check_interval_seconds: 10
+health_check_timeout_seconds: 2
+health_check_path: "/health"
+health_check_unhealthy_threshold: 3
+health_check_healthy_threshold: 2
+tiers:
+  - name: small
+    vcpu: 1
+    memory_gb: 1.0
+    storage_gb: 5
+  - name: medium
+    vcpu: 2
+    memory_gb: 4.0
+    storage_gb: 20
+  - name: gpu-inference  # GPU example
+    vcpu: 8
+    memory_gb: 32.0
+    storage_gb: 100
+    gpu: 1
+    gpu_memory_gb: 16.0
+`;
+
+const SEED_CLIENT_YML = `
+server_url: http://lb.example.com:8080
+server_key: ""
+endpoint_url: ""
+window_minutes: 15
+report_interval_seconds: 60
+disk_path: /
+client_id: ""
+hostname: ""
+skip_geolocation: false
+geoip_db_path: ""
+log_level: info
+insecure_tls: false
+`;
+
+describe('server config', () => {
+  it("accepts the seed's server.yml unchanged, without warnings", () => {
+    const { config, warnings } = loadServerConfig({ file: yamlFile(SEED_SERVER_YML) });
+    expect(warnings).toEqual([]);
+    expect(config.database).toBe('/opt/opsen/opsen.db');
+    expect(config.tiers.map((t) => t.name)).toEqual(['small', 'medium', 'gpu-inference']);
+    expect(config.tiers[0]).toEqual({ name: 'small', vcpu: 1, memory_gb: 1, storage_gb: 5, gpu: 0, gpu_memory_gb: 0 });
+    expect(config.default_tier).toBe('small');
+    expect(config.health_check_type).toBe('tcp');
+  });
+
+  it('fills every default when given nothing, with the seed tier table', () => {
+    const { config } = loadServerConfig();
+    expect(config.port).toBe(8080);
+    expect(config.rate_limit_per_minute).toBe(60);
+    expect(config.rate_limit_burst).toBe(120);
+    expect(config.pending_allocation_timeout_seconds).toBe(120);
+    expect(config.proxy_sse_flush_interval_ms).toBe(-1);
+    expect(config.tier_header).toBe('X-Tier');
+    expect(config.tiers).toEqual(DEFAULT_TIERS);
+    expect(config.default_tier).toBe('small');
+    expect(config.worker_port).toBe(8081);
+    expect(config.stats_retention_days).toBe(7);
+  });
+
+  it('applies YAML, then environment, then flags (later wins)', () => {
+    const file = yamlFile('port: 9000\nstale_minutes: 7\nlog_level: warn\n');
+    const env = { VANTAGE_PORT: '9100', VANTAGE_STALE_MINUTES: '8', VANTAGE_API_KEYS: 'a,b', VANTAGE_ENABLE_CORS: 'yes' };
+    const { config } = loadServerConfig({ file, env, flags: { port: '9200' } });
+    expect(config.port).toBe(9200);
+    expect(config.stale_minutes).toBe(8);
+    expect(config.log_level).toBe('warn');
+    expect(config.api_keys).toEqual(['a', 'b']);
+    expect(config.enable_cors).toBe(true);
+  });
+
+  it('maps the seed short flag -stale to stale_minutes', () => {
+    expect(loadServerConfig({ flags: { stale: '10' } }).config.stale_minutes).toBe(10);
+  });
+
+  it('warns about an unknown key and names the closest known key', () => {
+    const { warnings, config } = loadServerConfig({ file: yamlFile('rate_limit_per_minit: 5\n') });
+    expect(warnings).toEqual(['server.yml: unknown key "rate_limit_per_minit" ignored — did you mean "rate_limit_per_minute"?']);
+    expect(config.rate_limit_per_minute).toBe(60);
+  });
+
+  it('names the key, what was expected and what was given for an invalid value', () => {
+    expect(issuesOf(() => loadServerConfig({ file: yamlFile('rate_limit_per_minute: abc\n') }))).toEqual([
+      'server.yml: rate_limit_per_minute: expected a positive integer, got "abc"',
+    ]);
+    expect(issuesOf(() => loadServerConfig({ env: { VANTAGE_PORT: '70000' } }))).toEqual([
+      'VANTAGE_PORT: port: expected an integer from 0 to 65535, got 70000',
+    ]);
+    expect(issuesOf(() => loadServerConfig({ flags: { health_check_type: 'udp' } }))).toEqual([
+      '--health-check-type: health_check_type: expected one of "tcp", "http", got "udp"',
+    ]);
+  });
+
+  it('rejects an invalid CIDR naming the entry', () => {
+    const issues = issuesOf(() => loadServerConfig({ file: yamlFile('whitelisted_ips: ["10.0.0.0/8", "300.1.1.1/8"]\n') }));
+    expect(issues).toEqual(['server.yml: whitelisted_ips[1]: expected a CIDR range such as "10.0.0.0/8" or an IP address, got "300.1.1.1/8"']);
+  });
+
+  it('accepts IPv6 CIDRs and bare addresses', () => {
+    const { config } = loadServerConfig({ file: yamlFile('whitelisted_ips: ["2001:db8::/32", "127.0.0.1", "::1"]\n') });
+    expect(config.whitelisted_ips).toHaveLength(3);
+  });
+
+  it('rejects tier typos, duplicate names and an unknown default_tier', () => {
+    const typo = issuesOf(() => loadServerConfig({ file: yamlFile('tiers:\n  - {name: a, vcpu: 1, memory: 1, storage_gb: 1}\n') }));
+    expect(typo).toContain('server.yml: tiers[0]: unknown key "memory" — did you mean "memory_gb"?');
+    expect(typo).toContain('server.yml: tiers[0].memory_gb: expected a non-negative number, got nothing');
+    const dup = issuesOf(() =>
+      loadServerConfig({ file: yamlFile('tiers:\n  - {name: a, vcpu: 1, memory_gb: 1, storage_gb: 1}\n  - {name: a, vcpu: 2, memory_gb: 1, storage_gb: 1}\n') }),
+    );
+    expect(dup[0]).toMatch(/^server.yml: tiers\[1\].name: expected unique tier names/);
+    const def = issuesOf(() => loadServerConfig({ flags: { default_tier: 'huge' } }));
+    expect(def[0]).toBe('--default-tier: default_tier: expected one of the configured tiers (small, medium, large, gpu-inference, gpu-training), got "huge"');
+  });
+
+  it('uses the named default_tier', () => {
+    expect(loadServerConfig({ flags: { default_tier: 'large' } }).config.default_tier).toBe('large');
+  });
+
+  it('requires tls_cert_file and tls_key_file together', () => {
+    const issues = issuesOf(() => loadServerConfig({ flags: { tls_cert_file: '/x.crt' } }));
+    expect(issues[0]).toMatch(/tls_key_file: expected both tls_cert_file and tls_key_file, or neither/);
+  });
+
+  it('reports a missing file and YAML syntax errors clearly', () => {
+    expect(issuesOf(() => loadServerConfig({ file: join(dir, 'nope.yml') }))[0]).toBe(`server.yml: cannot read ${join(dir, 'nope.yml')}: no such file`);
+    expect(issuesOf(() => loadServerConfig({ file: yamlFile('port: [1\n') }))[0]).toMatch(/YAML syntax error/);
+    expect(issuesOf(() => loadServerConfig({ file: yamlFile('- a\n- b\n') }))[0]).toMatch(/expected a mapping/);
+  });
+
+  it('treats an empty file as all defaults', () => {
+    expect(loadServerConfig({ file: yamlFile('') }).config.port).toBe(8080);
+  });
+});
+
+describe('client config', () => {
+  it("accepts the seed's client.yml unchanged", () => {
+    const { config, warnings } = loadClientConfig({ file: yamlFile(SEED_CLIENT_YML) });
+    expect(warnings).toEqual([]);
+    expect(config.server_url).toBe('http://lb.example.com:8080');
+    expect(config.window_minutes).toBe(15);
+    expect(config.latitude).toBeNull();
+    expect(config.region).toBe('global');
+    expect(config.max_concurrent_checks).toBe(32);
+  });
+
+  it('maps the seed short flags -server and -window', () => {
+    const { config } = loadClientConfig({ flags: { server: 'http://lb:9000', window: '20' } });
+    expect(config.server_url).toBe('http://lb:9000');
+    expect(config.window_minutes).toBe(20);
+  });
+
+  it('keeps latitude 0 as a real coordinate and requires both coordinates', () => {
+    expect(loadClientConfig({ file: yamlFile('latitude: 0\nlongitude: 0\n') }).config.latitude).toBe(0);
+    expect(issuesOf(() => loadClientConfig({ file: yamlFile('latitude: 10\n') }))[0]).toMatch(/longitude: expected latitude and longitude together/);
+    expect(issuesOf(() => loadClientConfig({ env: { VANTAGE_LATITUDE: '91', VANTAGE_LONGITUDE: '0' } }))[0]).toBe(
+      'VANTAGE_LATITUDE: latitude: expected a number from -90 to 90, or empty for unknown, got 91',
+    );
+  });
+
+  it('rejects a server_url that is not an http(s) URL', () => {
+    expect(issuesOf(() => loadClientConfig({ flags: { server_url: 'lb:8080' } }))[0]).toBe(
+      '--server-url: server_url: expected an http:// or https:// URL, got "lb:8080"',
+    );
+  });
+});

@@ -1,0 +1,152 @@
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { CLIENT_FIELDS, CLIENT_FLAG_ALIASES, ClientConfigSchema, type ClientConfig } from './client.js';
+import { coerce, envName, flagName, type FieldTable } from './fields.js';
+import { SERVER_FIELDS, SERVER_FLAG_ALIASES, ServerConfigSchema, type ServerConfig } from './server.js';
+import { closest } from './suggest.js';
+
+/** A configuration that cannot be used. `issues` are one line each, naming the file/variable/flag and the key. */
+export class ConfigError extends Error {
+  constructor(
+    readonly issues: string[],
+    /** Non-fatal remarks gathered before the failure (unknown keys), which often explain it. */
+    readonly warnings: string[] = [],
+  ) {
+    super(issues.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadOptions {
+  /** Path of the YAML file; undefined = defaults + environment + flags only. */
+  file?: string | undefined;
+  /** Environment to read `VANTAGE_*` variables from (default: none). */
+  env?: Record<string, string | undefined>;
+  /** CLI flag values by config key (strings are coerced like environment values). */
+  flags?: Record<string, unknown>;
+}
+
+export interface Loaded<T> {
+  config: T;
+  /** Unknown keys and other non-fatal remarks, one line each. */
+  warnings: string[];
+}
+
+interface Kind<T> {
+  label: string;
+  fields: FieldTable;
+  schema: z.ZodType<T>;
+  aliases: Record<string, string>;
+}
+
+const SERVER: Kind<ServerConfig> = { label: 'server.yml', fields: SERVER_FIELDS, schema: ServerConfigSchema as z.ZodType<ServerConfig>, aliases: SERVER_FLAG_ALIASES };
+const CLIENT: Kind<ClientConfig> = { label: 'client.yml', fields: CLIENT_FIELDS, schema: ClientConfigSchema as z.ZodType<ClientConfig>, aliases: CLIENT_FLAG_ALIASES };
+
+export const loadServerConfig = (opts: LoadOptions = {}): Loaded<ServerConfig> => load(SERVER, opts);
+export const loadClientConfig = (opts: LoadOptions = {}): Loaded<ClientConfig> => load(CLIENT, opts);
+
+type Source = { kind: 'file' } | { kind: 'env'; name: string } | { kind: 'flag'; name: string };
+
+function load<T>(k: Kind<T>, opts: LoadOptions): Loaded<T> {
+  const warnings: string[] = [];
+  const raw: Record<string, unknown> = {};
+  const sources = new Map<string, Source>();
+  const known = Object.keys(k.fields);
+
+  if (opts.file !== undefined) {
+    const fromFile = readYaml(k.label, opts.file);
+    for (const [key, value] of Object.entries(fromFile)) {
+      if (!(key in k.fields)) {
+        const hint = closest(key, known);
+        warnings.push(`${k.label}: unknown key "${key}" ignored${hint ? ` — did you mean "${hint}"?` : ''}`);
+        continue;
+      }
+      raw[key] = value;
+      sources.set(key, { kind: 'file' });
+    }
+  }
+
+  const env = opts.env ?? {};
+  for (const [key, field] of Object.entries(k.fields)) {
+    const name = envName(key);
+    const v = env[name];
+    if (v === undefined) continue;
+    raw[key] = coerce(field.kind, v);
+    sources.set(key, { kind: 'env', name });
+  }
+
+  for (const [flagKey, value] of Object.entries(opts.flags ?? {})) {
+    if (value === undefined) continue;
+    const key = k.aliases[flagKey] ?? flagKey;
+    const field = k.fields[key];
+    if (!field) continue;
+    raw[key] = typeof value === 'string' ? coerce(field.kind, value) : value;
+    sources.set(key, { kind: 'flag', name: flagName(key) });
+  }
+
+  const parsed = k.schema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => formatIssue(k, issue, raw, sources)), warnings);
+  }
+  return { config: parsed.data, warnings };
+}
+
+function readYaml(label: string, file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError([`${label}: cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`]);
+  }
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(doc.errors.map((e) => `${label}: ${file}: YAML syntax error: ${e.message.split('\n')[0]}`));
+  }
+  const value = doc.toJS() as unknown;
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError([`${label}: ${file}: expected a mapping of keys to values at the top level`]);
+  }
+  return value as Record<string, unknown>;
+}
+
+function pathText(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? String(p) : `.${String(p)}`;
+  return out;
+}
+
+function valueAt(obj: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = obj;
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[p as string];
+  }
+  return cur;
+}
+
+function show(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  const s = JSON.stringify(v);
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+function formatIssue<T>(k: Kind<T>, issue: z.core.$ZodIssue, raw: Record<string, unknown>, sources: Map<string, Source>): string {
+  const top = String(issue.path[0] ?? '');
+  const src = sources.get(top);
+  const where = src?.kind === 'env' || src?.kind === 'flag' ? src.name : k.label;
+  const p = pathText(issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    const known = ['name', 'vcpu', 'memory_gb', 'storage_gb', 'gpu', 'gpu_memory_gb'];
+    return issue.keys
+      .map((key) => {
+        const hint = closest(key, known);
+        return `${where}: ${p}: unknown key "${key}"${hint ? ` — did you mean "${hint}"?` : ''}`;
+      })
+      .join('\n');
+  }
+  const msg = issue.message.startsWith('expected') ? issue.message : `expected ${issue.message.replace(/^Invalid input: expected /, '')}`;
+  return `${where}: ${p}: ${msg}, got ${show(valueAt(raw, issue.path))}`;
+}

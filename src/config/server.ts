@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import { isCidr } from './cidr.js';
+import { bool, int, json, num, oneOf, str, strList, type ConfigOf, type FieldTable } from './fields.js';
+import { DEFAULT_TIERS, TierSchema, type Tier } from './tiers.js';
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+const isPathPrefix = { check: (v: string) => v.startsWith('/'), expected: 'a path prefix starting with "/" (or "/*" for all paths)' };
+const isHeaderName = { check: (v: string) => v === '' || /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(v), expected: 'an HTTP header name (or empty)' };
+
+/**
+ * Every server.yml key: name, default and meaning. Keys from the Opsen seed keep their names and defaults
+ * (except `database`, which defaults to ./data/vantage.db so that `npm start` needs no root); Vantage's
+ * additions are marked "Vantage:".
+ */
+export const SERVER_FIELDS = {
+  // Basic
+  port: int(8080, 'HTTP port of the management API and proxy (0 = pick a free port).', { min: 0, max: 65535 }),
+  host: str('0.0.0.0', 'Address to listen on.'),
+  database: str('./data/vantage.db', 'SQLite file path (or a postgres:// URL once PostgreSQL support lands).'),
+  stale_minutes: int(5, 'A backend whose last report is older than this is not routed to.', { min: 1 }),
+  log_level: oneOf(LOG_LEVELS, 'info', 'Log level.'),
+  json_logging: bool(false, 'Log JSON lines instead of human-readable text.'),
+  // Security
+  server_key: str('', 'Key agents send as X-API-Key (empty = none).'),
+  api_keys: strList('Additional API keys accepted in X-API-Key.'),
+  whitelisted_ips: strList('CIDR ranges allowed to call the management API (empty = all).', {
+    check: isCidr,
+    expected: 'a CIDR range such as "10.0.0.0/8" or an IP address',
+  }),
+  trusted_proxies: strList('Vantage: CIDR ranges of proxies whose X-Forwarded-For hop is believed (empty = never).', {
+    check: isCidr,
+    expected: 'a CIDR range such as "10.0.0.0/8" or an IP address',
+  }),
+  rate_limit_per_minute: int(60, 'Token-bucket refill per client IP per minute.', { min: 1 }),
+  rate_limit_burst: int(120, 'Token-bucket size per client IP.', { min: 1 }),
+  rate_limit_exempt_agents: bool(true, 'Vantage: requests authenticated with server_key skip the per-IP rate limit.'),
+  max_request_body_bytes: int(10485760, 'Largest accepted request body (413 above).', { min: 1 }),
+  request_timeout_seconds: int(30, 'Whole-request timeout (SSE and WebSocket exempt).', { min: 1 }),
+  read_header_timeout_seconds: int(10, 'Time allowed to send request headers (slowloris protection).', { min: 1 }),
+  disable_security_headers: bool(false, 'Do not add X-Content-Type-Options, X-Frame-Options and friends.'),
+  exit_on_unhandled_rejection: bool(false, 'Vantage: exit on an unhandled promise rejection instead of logging it.'),
+  // TLS
+  tls_cert_file: str('', 'PEM certificate; with tls_key_file serves HTTPS (empty = HTTP).'),
+  tls_key_file: str('', 'PEM private key for tls_cert_file.'),
+  tls_insecure_skip_verify: bool(false, 'Do not verify backend TLS certificates (dev only).'),
+  // CORS
+  enable_cors: bool(false, 'Answer CORS preflights and add CORS headers.'),
+  cors_allowed_origins: strList('Origins allowed by CORS ("*" = any, without credentials).'),
+  // Reverse proxy
+  proxy_endpoints: strList('Path prefixes proxied to backends, e.g. ["/api"]; "/*" = all paths.', isPathPrefix),
+  proxy_sse_flush_interval_ms: int(-1, 'SSE flushing: -1 = immediate, 0 = off, >0 = interval in ms.', { min: -1 }),
+  proxy_backend_header: bool(false, 'Vantage: add X-Vantage-Backend (client_id) to proxied responses.'),
+  proxy_timeout_seconds: int(0, 'Vantage: backend response timeout for proxied requests (0 = request_timeout_seconds); 504 on expiry.', { min: 0 }),
+  outlier_ejection_consecutive_failures: int(5, 'Vantage: consecutive proxy connect errors/5xx that mark a backend unhealthy (0 = off).', { min: 0 }),
+  // Geolocation
+  geoip_db_path: str('', 'GeoLite2-City.mmdb used to locate client_ip (empty = off).'),
+  // Sticky sessions
+  sticky_header: str('', 'Header carrying the sticky id, e.g. "X-Session-ID" (empty = off).', isHeaderName),
+  sticky_affinity_enabled: bool(true, 'Different tiers of one sticky id prefer the same backend.'),
+  pending_allocation_timeout_seconds: int(120, 'How long a reservation counts against a backend.', { min: 1 }),
+  // Tier detection
+  tier_field_name: str('tier', 'JSON body field naming the tier (proxy).'),
+  tier_header: str('X-Tier', 'Header naming the tier (proxy).', isHeaderName),
+  // Database
+  db_max_open_conns: int(25, 'Connection pool size (PostgreSQL).', { min: 1 }),
+  db_max_idle_conns: int(5, 'Idle connections kept (PostgreSQL).', { min: 0 }),
+  db_conn_max_lifetime: int(300, 'Seconds before a pooled connection is recycled (PostgreSQL).', { min: 0 }),
+  cleanup_interval_seconds: int(60, 'How often old stats are deleted.', { min: 1 }),
+  stats_retention_days: num(7, 'Vantage: stats older than this are deleted by the cleanup job.', { min: 0, exclusiveMin: true }),
+  shutdown_timeout_seconds: int(30, 'Time in-flight requests get to finish on shutdown.', { min: 0 }),
+  // Tiers
+  tiers: json(
+    z
+      .array(TierSchema, { error: 'expected a list of tiers ({name, vcpu, memory_gb, storage_gb, gpu?, gpu_memory_gb?})' })
+      .default([]) as unknown as z.ZodType<Tier[]>,
+    [],
+    'Tier definitions (empty = small, medium, large, gpu-inference, gpu-training).',
+  ),
+  default_tier: str('', 'Tier for requests that name none (empty = the first tier).'),
+  // Health checks
+  health_check_enabled: bool(true, 'Probe backends actively.'),
+  health_check_type: oneOf(['tcp', 'http'] as const, 'tcp', 'Probe type.'),
+  health_check_interval_seconds: int(10, 'Seconds between probes of one backend.', { min: 1 }),
+  health_check_timeout_seconds: int(2, 'Probe timeout.', { min: 1 }),
+  health_check_path: str('/health', 'Path probed by HTTP health checks.', isPathPrefix),
+  health_check_unhealthy_threshold: int(3, 'Consecutive failures before unhealthy.', { min: 1 }),
+  health_check_healthy_threshold: int(2, 'Consecutive successes before healthy.', { min: 1 }),
+  health_check_concurrency: int(64, 'Vantage: most probes in flight at once.', { min: 1 }),
+  // Monitoring control plane
+  monitoring_enabled: bool(true, 'Vantage: run the monitoring control plane (scheduler, worker API).'),
+  worker_port: int(8081, 'Vantage: port of the worker API (Connect over HTTP/2; 0 = pick a free port).', { min: 0, max: 65535 }),
+  worker_host: str('', 'Vantage: address of the worker API (empty = host).'),
+  cluster_token: str('', 'Vantage: token workers present (X-Cluster-Token); server_key is also accepted.'),
+  lease_timeout_seconds: int(45, 'Vantage: job lease length.', { min: 1 }),
+  lease_renew_interval_seconds: int(10, 'Vantage: how often workers renew leases of running checks.', { min: 1 }),
+  dispatch_lead_ms: int(2000, 'Vantage: how long before scheduled_at a job may be leased.', { min: 0 }),
+  scheduler_interval_ms: int(1000, 'Vantage: scheduler poll period.', { min: 10 }),
+  scheduler_lookahead_ms: int(5000, 'Vantage: scheduler look-ahead.', { min: 0 }),
+  reaper_interval_seconds: int(5, 'Vantage: lease reaper period.', { min: 1 }),
+  job_max_attempts: int(3, 'Vantage: lease expiries before a job is closed with an expiry result.', { min: 1 }),
+  stream_ping_interval_seconds: int(15, 'Vantage: idle worker streams are pinged this often.', { min: 1 }),
+  stream_pong_timeout_seconds: int(10, 'Vantage: a stream whose pong is later than this is closed.', { min: 1 }),
+  worker_inactive_seconds: int(90, 'Vantage: a worker unseen this long is marked inactive.', { min: 1 }),
+  results_retention_days: num(30, 'Vantage: raw results older than this are deleted.', { min: 0, exclusiveMin: true }),
+  rollup_1m_retention_days: num(7, 'Vantage: 1-minute rollups kept this long.', { min: 0, exclusiveMin: true }),
+  rollup_1h_retention_days: num(90, 'Vantage: 1-hour rollups kept this long.', { min: 0, exclusiveMin: true }),
+  rollup_1d_retention_days: num(730, 'Vantage: 1-day rollups kept this long.', { min: 0, exclusiveMin: true }),
+} satisfies FieldTable;
+
+export type ServerConfigInput = ConfigOf<typeof SERVER_FIELDS>;
+/** The validated server configuration: `tiers` and `default_tier` are always filled in. */
+export type ServerConfig = ServerConfigInput;
+
+const shape = Object.fromEntries(Object.entries(SERVER_FIELDS).map(([k, f]) => [k, f.schema])) as {
+  [K in keyof typeof SERVER_FIELDS]: (typeof SERVER_FIELDS)[K]['schema'];
+};
+
+/** The schema of server.yml after merging file, environment and flags. */
+export const ServerConfigSchema = z
+  .object(shape)
+  .transform((c, ctx) => {
+    const tiers = c.tiers.length > 0 ? c.tiers : DEFAULT_TIERS.map((t) => ({ ...t }));
+    const seen = new Set<string>();
+    tiers.forEach((t, i) => {
+      if (seen.has(t.name)) ctx.addIssue({ code: 'custom', path: ['tiers', i, 'name'], message: `expected unique tier names, "${t.name}" appears twice`, input: t.name });
+      seen.add(t.name);
+    });
+    const default_tier = c.default_tier || tiers[0]!.name;
+    if (!seen.has(default_tier)) {
+      ctx.addIssue({ code: 'custom', path: ['default_tier'], message: `expected one of the configured tiers (${[...seen].join(', ')})`, input: c.default_tier });
+    }
+    if ((c.tls_cert_file === '') !== (c.tls_key_file === '')) {
+      ctx.addIssue({ code: 'custom', path: [c.tls_cert_file ? 'tls_key_file' : 'tls_cert_file'], message: 'expected both tls_cert_file and tls_key_file, or neither', input: '' });
+    }
+    return { ...c, tiers, default_tier } as ServerConfig;
+  });
+
+/** Short CLI aliases from the seed (`-stale 10`), mapped to their keys. */
+export const SERVER_FLAG_ALIASES: Record<string, keyof ServerConfig> = { stale: 'stale_minutes' };
