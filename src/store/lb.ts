@@ -1,0 +1,106 @@
+/**
+ * The load-balancer part of the store: backends (`clients`), their stats history and sticky assignments.
+ *
+ * One typed interface, one implementation per database (SQLite now, PostgreSQL later). Every method returns
+ * a Promise so that an asynchronous driver fits without touching callers, even though the SQLite
+ * implementation completes synchronously. Nothing here is on the routing hot path: the server writes
+ * registrations before acknowledging them, and stats/sticky changes behind, in batches (see WriteBehind).
+ * Times are milliseconds since the Unix epoch.
+ */
+
+export interface LbEndpointRule {
+  url: string;
+  paths: string[];
+}
+
+/** A registered backend as stored. */
+export interface LbClient {
+  clientId: string;
+  hostname: string;
+  endpoint: string;
+  publicIp: string | null;
+  localIp: string | null;
+  /** null = unknown (0 is a real coordinate). */
+  lat: number | null;
+  lon: number | null;
+  country: string | null;
+  city: string | null;
+  totalCpu: number;
+  totalMemoryGb: number;
+  totalStorageGb: number;
+  totalGpus: number;
+  gpuModels: string[];
+  endpoints: LbEndpointRule[];
+  createdAt: number;
+  lastSeen: number;
+}
+
+export interface LbGpuStats {
+  deviceId: number;
+  name: string;
+  utilizationPct: number | null;
+  memoryUsedGb: number | null;
+  memoryTotalGb: number | null;
+  temperatureC?: number | null;
+  powerDrawW?: number | null;
+}
+
+/** One stats report (a window average) as stored. */
+export interface LbStats {
+  clientId: string;
+  /** The report's own timestamp (ms). Retention ages rows by it. */
+  timestamp: number;
+  cpuUsage: number[];
+  memoryTotalGb: number;
+  memoryUsedGb: number;
+  memoryAvailGb: number;
+  diskTotalGb: number;
+  diskUsedGb: number;
+  diskAvailGb: number;
+  gpus: LbGpuStats[];
+}
+
+export interface LbSticky {
+  stickyId: string;
+  tier: string;
+  clientId: string;
+  createdAt: number;
+  lastUsed: number;
+}
+
+export type LbStickyChange = { type: 'set'; assignment: LbSticky } | { type: 'delete'; stickyId: string; tier: string };
+
+/** A client's liveness (and optionally location) update that arrives with its stats. */
+export interface LbClientTouch {
+  clientId: string;
+  lastSeen: number;
+  /** Present only when the report carried a location. */
+  location?: { lat: number | null; lon: number | null };
+}
+
+/** What the write-behind queue hands to the store in one transaction. */
+export interface LbWriteBatch {
+  stats: readonly LbStats[];
+  touches: readonly LbClientTouch[];
+  sticky: readonly LbStickyChange[];
+}
+
+export interface LbStore {
+  /** Inserts or updates a backend (created_at is kept on update). Durable once the promise resolves. */
+  upsertClient(client: LbClient): Promise<void>;
+  /** Deletes backends with their stats and sticky assignments. Returns how many backends were deleted. */
+  deleteClients(clientIds: readonly string[]): Promise<number>;
+  /**
+   * Applies one batch atomically. Rows that refer to a backend no longer stored (purged meanwhile) are skipped,
+   * never an error.
+   */
+  writeBatch(batch: LbWriteBatch): Promise<void>;
+  /** Deletes at most `limit` stats rows with timestamp < cutoffMs; returns how many. */
+  deleteStatsBefore(cutoffMs: number, limit: number): Promise<number>;
+  listClients(): Promise<LbClient[]>;
+  /** The newest stats row of every backend that has one. */
+  latestStats(): Promise<LbStats[]>;
+  listSticky(): Promise<LbSticky[]>;
+  /** Number of stats rows (of one backend, or of all). */
+  countStats(clientId?: string): Promise<number>;
+}
