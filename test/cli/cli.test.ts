@@ -1,0 +1,57 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const MAIN = new URL('../../dist/cli/main.js', import.meta.url).pathname;
+const run = (...args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env: { ...process.env, VANTAGE_PORT: undefined } });
+
+describe('vantage CLI', () => {
+  it('--help lists the commands and explains configuration order', () => {
+    const r = run('--help');
+    expect(r.status).toBe(0);
+    for (const cmd of ['server', 'agent', 'config']) expect(r.stdout).toMatch(new RegExp(`^\\s+${cmd}\\b`, 'm'));
+    expect(r.stdout).toMatch(/YAML file, then VANTAGE_\* environment variables, then flags/);
+  });
+
+  it('server --help documents every key as a flag with its default', () => {
+    const r = run('server', '--help');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/--rate-limit-per-minute <n>\s+Token-bucket refill per client IP per minute\. \(default: 60\)/);
+    expect(r.stdout).toMatch(/--stale <n>\s+alias of --stale-minutes/);
+  });
+
+  it('exits 2 naming the key when a flag value is invalid, before starting anything', () => {
+    const r = run('server', '-port', 'abc');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('error: --port: port: expected an integer from 0 to 65535, got "abc"');
+  });
+
+  it('config check: exit 2 with every problem of a bad file, and warnings for typos', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vantage-cli-'));
+    const file = join(dir, 'server.yml');
+    writeFileSync(file, 'rate_limit_per_minute: abc\nstale_minuts: 3\n');
+    const r = run('config', 'check', file);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('error: server.yml: rate_limit_per_minute: expected a positive integer, got "abc"');
+    expect(r.stderr).toContain('warning: server.yml: unknown key "stale_minuts" ignored — did you mean "stale_minutes"?');
+    writeFileSync(file, 'port: 9000\n');
+    const ok = run('config', 'check', file);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toContain(`${file}: OK`);
+  });
+
+  it('config defaults prints YAML that config check accepts', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vantage-cli-'));
+    for (const kind of ['server', 'client'] as const) {
+      const r = run('config', 'defaults', kind);
+      expect(r.status).toBe(0);
+      const file = join(dir, `${kind}.yml`);
+      writeFileSync(file, r.stdout);
+      const check = run('config', 'check', file, ...(kind === 'client' ? ['--client'] : []));
+      expect(check.stderr).toBe('');
+      expect(check.status).toBe(0);
+    }
+  });
+});
