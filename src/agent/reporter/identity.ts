@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -28,24 +28,49 @@ export function resolveStateDir(configured: string, uid: number = process.getuid
 export async function resolveClientId(configured: string, stateDir: string, logger: Logger): Promise<string> {
   if (configured !== '') return configured;
   const file = join(stateDir, STATE_FILE);
-  try {
-    const parsed = AgentStateSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
-    if (parsed.success) return parsed.data.client_id;
-    logger.warn({ file }, 'agent state file is malformed; generating a new client_id');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') logger.warn({ file, err: e }, 'cannot read agent state file; generating a new client_id');
-  }
+  const existing = await readState(file, logger);
+  if (existing.id !== null) return existing.id;
   const id = randomUUID();
   const state: AgentState = { client_id: id, created_at: new Date().toISOString() };
+  const tmp = `${file}.${process.pid}.${id.slice(0, 8)}.tmp`;
   try {
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
-    const tmp = `${file}.${process.pid}.tmp`;
     await writeFile(tmp, `${JSON.stringify(state)}\n`, { mode: 0o600 });
-    await rename(tmp, file);
+    if (existing.malformed) await rename(tmp, file);
+    else {
+      // link() fails when the file exists, so of two agents starting together the first one's id wins.
+      try {
+        await link(tmp, file);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        const winner = await readState(file, logger);
+        if (winner.id !== null) return winner.id;
+        await rename(tmp, file);
+      }
+    }
     logger.info({ client_id: id, file }, 'generated client_id');
   } catch (e) {
     logger.warn({ client_id: id, file, err: e }, 'cannot persist client_id; it will change on restart');
+  } finally {
+    await unlink(tmp).catch(() => undefined);
   }
   return id;
+}
+
+async function readState(file: string, logger: Logger): Promise<{ id: string | null; malformed: boolean }> {
+  try {
+    const parsed = AgentStateSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
+    if (parsed.success) return { id: parsed.data.client_id, malformed: false };
+    logger.warn({ file }, 'agent state file is malformed; generating a new client_id');
+    return { id: null, malformed: true };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { id: null, malformed: false };
+    if (e instanceof SyntaxError) {
+      logger.warn({ file }, 'agent state file is malformed; generating a new client_id');
+      return { id: null, malformed: true };
+    }
+    logger.warn({ file, err: e }, 'cannot read agent state file; generating a new client_id');
+    return { id: null, malformed: false };
+  }
 }
