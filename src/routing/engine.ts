@@ -1,0 +1,760 @@
+/**
+ * The routing engine: fleet state, filter, score, reservations and sticky sessions, in memory.
+ * Pure: no I/O, the clock is injected. `route()` picks and reserves in one synchronous call, so a
+ * decision and its reservation are atomic (JS runs one call at a time).
+ *
+ * Speed (DESIGN.md "Speed"): every score term but distance depends only on (backend, tier), so it
+ * is computed when stats arrive. Per tier the engine keeps the statically eligible backends (those
+ * that pass the filter with no reservations, are not unhealthy and have not been found stale)
+ * ordered by that score. A request without a location takes the first one that passes the full
+ * filter (reservations, staleness, exclusions). A request with a location first takes the best
+ * backend of unknown location the same way, then searches a spatial index nearest-first and stops
+ * once the distance alone exceeds the best full score. Reservations change only the filter, never
+ * the order. The `scan` strategy keeps the straightforward per-request evaluation as a baseline.
+ */
+import { randomBytes } from 'node:crypto';
+import { BackendState } from './backend-state.js';
+import { deriveStats } from './derived.js';
+import type { DerivedStats } from './derived.js';
+import { selectCompiled } from './endpoints.js';
+import { enough, gpuQualifies, gpuReserved } from './filter.js';
+import type { Credit, PendingState } from './filter.js';
+import { distanceKm, maybeGeoPoint, pruneChord2 } from './geo.js';
+import type { GeoPoint } from './geo.js';
+import { KdIndex } from './kdtree.js';
+import type { KdVisitor } from './kdtree.js';
+import { ReservationBook, reservationView, stickyKey } from './reservations.js';
+import type { Reservation } from './reservations.js';
+import { evaluateBackend, isStale } from './scan.js';
+import type { ScanContext } from './scan.js';
+import { cpuTermFromPrefix, gpuTerm, nonDistanceScore, totalScore } from './score.js';
+import { ScoreOrder } from './sorted.js';
+import { StickyTable } from './sticky.js';
+import { REASON_ORDER, summarize } from './summary.js';
+import type {
+  BackendRegistration,
+  BackendStats,
+  BackendView,
+  EngineCounts,
+  EngineOptions,
+  ExplainResult,
+  ExplainRow,
+  FilterReason,
+  HealthStatus,
+  ReservationView,
+  RouteDecision,
+  RouteRequest,
+  StickyAssignment,
+  StickyEvent,
+  Tier,
+} from './types.js';
+
+/** EWMA smoothing factor for latency samples. */
+export const LATENCY_EWMA_ALPHA = 0.3;
+
+interface TierRt {
+  readonly tier: Tier;
+  readonly slot: number;
+  /** Every indexed member, by (score, id). */
+  readonly all: ScoreOrder<BackendState>;
+  /** Indexed members with unknown location, by (score, id). */
+  readonly unlocated: ScoreOrder<BackendState>;
+}
+
+type NoCapacity = Extract<RouteDecision, { code: 'no_capacity' }>;
+type Picked = Extract<RouteDecision, { ok: true }>;
+
+interface FailCacheEntry {
+  version: number;
+  validUntil: number;
+  decision: NoCapacity;
+}
+
+const NONE = 0;
+const FRESH = 1;
+const STICKY = 2;
+
+/** The best located candidate during a spatial search (reused across requests). */
+class LocatedSearch implements KdVisitor<BackendState> {
+  thr2 = Infinity;
+  slot = 0;
+  q: GeoPoint | null = null;
+  best: BackendState | null = null;
+  bestScore = Infinity;
+  bestD: number | null = null;
+
+  constructor(private readonly fits: (b: BackendState) => boolean) {}
+
+  visit(b: BackendState): void {
+    if (b.member[this.slot] !== 1) return;
+    const d = distanceKm(this.q!, b.geo!);
+    const s = totalScore(d, b.score[this.slot]!);
+    if (s > this.bestScore) return;
+    if (s === this.bestScore && this.best !== null && b.id >= this.best.id) return;
+    if (!this.fits(b)) return;
+    this.best = b;
+    this.bestScore = s;
+    this.bestD = d;
+    this.thr2 = pruneChord2(s);
+  }
+}
+
+function staticOk(d: DerivedStats, tier: Tier): boolean {
+  return (
+    enough(d.coresFree, 0, tier.vcpu) &&
+    enough(d.memAvail, 0, tier.memory_gb) &&
+    enough(d.diskAvail, 0, tier.storage_gb) &&
+    (tier.gpu <= 0 || freeGpuCount(d, tier.gpu_memory_gb, null, null) >= tier.gpu)
+  );
+}
+
+function freeGpuCount(d: DerivedStats, needGb: number, p: PendingState | null, c: Credit | null): number {
+  let n = 0;
+  const ids = d.gpuIds;
+  for (let i = 0; i < ids.length; i++) {
+    if (gpuQualifies(d.gpuFree[i]!, needGb) && (p === null || !gpuReserved(p, ids[i]!, c))) n++;
+  }
+  return n;
+}
+
+/** The devices a new reservation takes: qualifying and unreserved, least utilised first, then by id. */
+function chooseGpus(d: DerivedStats, tier: Tier, p: PendingState): number[] {
+  if (tier.gpu <= 0) return [];
+  const cand: number[] = [];
+  for (let i = 0; i < d.gpuIds.length; i++) {
+    if (gpuQualifies(d.gpuFree[i]!, tier.gpu_memory_gb) && !gpuReserved(p, d.gpuIds[i]!, null)) cand.push(i);
+  }
+  const util = (i: number): number => {
+    const u = d.gpuUtil[i]!;
+    return Number.isNaN(u) ? Infinity : u;
+  };
+  cand.sort((a, b) => util(a) - util(b) || d.gpuIds[a]! - d.gpuIds[b]! || a - b);
+  return cand.slice(0, tier.gpu).map((i) => d.gpuIds[i]!);
+}
+
+function validateTiers(tiers: readonly Tier[], defaultTier: string | undefined): string {
+  if (tiers.length === 0) throw new Error('routing: at least one tier is required');
+  const names = new Set<string>();
+  for (const t of tiers) {
+    if (names.has(t.name)) throw new Error(`routing: duplicate tier "${t.name}"`);
+    names.add(t.name);
+  }
+  const def = defaultTier ?? tiers[0]!.name;
+  if (!names.has(def)) throw new Error(`routing: default tier "${def}" is not a configured tier`);
+  return def;
+}
+
+export class RoutingEngine {
+  private readonly nowFn: () => number;
+  private readonly staleMs: number;
+  private readonly healthCheckEnabled: boolean;
+  private readonly stickyAffinity: boolean;
+  private readonly scan: boolean;
+  private tiers: TierRt[] = [];
+  private tierByName = new Map<string, TierRt>();
+  private defaultName: string;
+  private readonly fleet = new Map<string, BackendState>();
+  private kd: KdIndex<BackendState>;
+  private readonly book: ReservationBook;
+  private readonly sticky: StickyTable;
+  /** Bumped on every change that can affect the filter. */
+  private version = 0;
+  private readonly failCache = new Map<string, FailCacheEntry>();
+  private readonly located: LocatedSearch;
+  private staleFound: BackendState[] = [];
+
+  // Per-request scratch for the indexed filter (route() is synchronous and not re-entered mid-pick).
+  private curRt: TierRt | null = null;
+  private curNow = 0;
+  private curEx: ReadonlySet<string> | null = null;
+  private curCredit: Credit | null = null;
+  // The last pick: backend, distance and score.
+  private pickB: BackendState | null = null;
+  private pickD: number | null = null;
+  private pickScore = 0;
+
+  constructor(opts: EngineOptions) {
+    this.nowFn = opts.now ?? Date.now;
+    this.staleMs = opts.staleMinutes * 60_000;
+    this.healthCheckEnabled = opts.healthCheckEnabled;
+    this.stickyAffinity = opts.stickyAffinity;
+    this.scan = opts.strategy === 'scan';
+    const emit = opts.onStickyChange;
+    this.sticky = new StickyTable(emit === undefined ? () => {} : (e: StickyEvent) => emit(e));
+    this.book = new ReservationBook(opts.pendingTimeoutSeconds * 1000, `${randomBytes(6).toString('hex')}-`);
+    this.located = new LocatedSearch((b) => this.fitsIndexed(b));
+    this.defaultName = validateTiers(opts.tiers, opts.defaultTier);
+    this.kd = new KdIndex(opts.tiers.length);
+    this.installTiers(opts.tiers);
+  }
+
+  // ---------------------------------------------------------------- tiers
+
+  setTiers(tiers: readonly Tier[], defaultTier?: string): void {
+    this.defaultName = validateTiers(tiers, defaultTier);
+    this.installTiers(tiers);
+  }
+
+  tierNames(): string[] {
+    return this.tiers.map((t) => t.tier.name);
+  }
+
+  get defaultTier(): string {
+    return this.defaultName;
+  }
+
+  private installTiers(tiers: readonly Tier[]): void {
+    this.tiers = tiers.map((tier, slot) => ({
+      tier: { ...tier },
+      slot,
+      all: new ScoreOrder<BackendState>(slot),
+      unlocated: new ScoreOrder<BackendState>(slot),
+    }));
+    this.tierByName = new Map(this.tiers.map((t) => [t.tier.name, t]));
+    this.kd = new KdIndex(tiers.length);
+    for (const b of this.fleet.values()) {
+      b.resetSlots(tiers.length);
+      b.kdLeaf = null;
+      if (b.geo !== null) this.kd.add(b);
+      this.reindex(b);
+    }
+    this.version++;
+    this.failCache.clear();
+  }
+
+  private resolveTier(name: string | null | undefined): TierRt | undefined {
+    return this.tierByName.get(name === null || name === undefined || name === '' ? this.defaultName : name);
+  }
+
+  // ---------------------------------------------------------------- fleet updates
+
+  /** Registers a new backend or updates one (keeping its stats, health and reservations). */
+  register(reg: BackendRegistration, lastSeenMs?: number): void {
+    const seen = lastSeenMs ?? this.nowFn();
+    let b = this.fleet.get(reg.clientId);
+    if (b === undefined) {
+      b = new BackendState(reg, this.tiers.length, seen);
+      this.fleet.set(b.id, b);
+    } else {
+      b.setRegistration(reg);
+      b.lastSeen = seen;
+    }
+    b.staleOut = false;
+    this.setLocation(b, maybeGeoPoint(reg.lat, reg.lon));
+    this.reindex(b);
+    this.version++;
+  }
+
+  /** Applies a stats report. false = unknown client (the caller answers 404). */
+  reportStats(clientId: string, stats: BackendStats, lastSeenMs?: number): boolean {
+    const b = this.fleet.get(clientId);
+    if (b === undefined) return false;
+    b.stats = stats;
+    b.d = deriveStats(stats);
+    b.lastSeen = lastSeenMs ?? this.nowFn();
+    b.staleOut = false;
+    const g = maybeGeoPoint(stats.lat, stats.lon);
+    if (g !== null) this.setLocation(b, g);
+    this.reindex(b);
+    this.version++;
+    return true;
+  }
+
+  /**
+   * Sets the health status (and, when given, the latency: a number sets it, null clears it).
+   * Turning unhealthy drops the backend's sticky assignments (emitting delete events).
+   */
+  setHealth(clientId: string, status: HealthStatus, latencyMs?: number | null): boolean {
+    const b = this.fleet.get(clientId);
+    if (b === undefined) return false;
+    b.health = status;
+    if (latencyMs !== undefined) b.latencyMs = typeof latencyMs === 'number' && Number.isFinite(latencyMs) && latencyMs >= 0 ? latencyMs : null;
+    if (status === 'unhealthy') this.sticky.deleteClient(clientId);
+    this.reindex(b);
+    this.version++;
+    return true;
+  }
+
+  /** Feeds a latency sample into the EWMA (α = 0.3; the first sample is taken as is). */
+  recordLatency(clientId: string, sampleMs: number): boolean {
+    const b = this.fleet.get(clientId);
+    if (b === undefined || !Number.isFinite(sampleMs) || sampleMs < 0) return false;
+    b.latencyMs = b.latencyMs === null ? sampleMs : LATENCY_EWMA_ALPHA * sampleMs + (1 - LATENCY_EWMA_ALPHA) * b.latencyMs;
+    this.reindex(b);
+    return true;
+  }
+
+  /** Removes a backend with its reservations and sticky assignments (emitting delete events). */
+  remove(clientId: string): boolean {
+    const b = this.fleet.get(clientId);
+    if (b === undefined) return false;
+    const pending = b.pending;
+    this.book.clear((r) => r.pending === pending);
+    this.sticky.deleteClient(clientId);
+    this.unindex(b);
+    if (b.geo !== null) this.kd.remove(b);
+    this.fleet.delete(clientId);
+    this.version++;
+    return true;
+  }
+
+  /** Removes backends not seen for `olderThanMs` (default: stale_minutes). Returns their ids. */
+  purgeStale(olderThanMs?: number): string[] {
+    const now = this.nowFn();
+    const limit = olderThanMs ?? this.staleMs;
+    const ids = [...this.fleet.values()].filter((b) => isStale(b.lastSeen, now, limit)).map((b) => b.id);
+    ids.sort();
+    for (const id of ids) this.remove(id);
+    return ids;
+  }
+
+  private setLocation(b: BackendState, g: GeoPoint | null): void {
+    const old = b.geo;
+    if (old === null && g === null) return;
+    if (old !== null && g !== null && old.lat === g.lat && old.lon === g.lon) return;
+    this.unindex(b);
+    if (old !== null) this.kd.remove(b);
+    b.geo = g;
+    if (g !== null) {
+      b.ux = g.x;
+      b.uy = g.y;
+      b.uz = g.z;
+      this.kd.add(b);
+    }
+  }
+
+  /** Takes b out of every per-tier structure. */
+  private unindex(b: BackendState): void {
+    for (const rt of this.tiers) {
+      const t = rt.slot;
+      if (b.member[t] !== 1) continue;
+      rt.all.remove(b);
+      b.member[t] = 0;
+      if (b.geo === null) rt.unlocated.remove(b);
+      else this.kd.memberChanged(b, t, -1);
+    }
+  }
+
+  /** Recomputes b's membership and precomputed score for every tier. */
+  private reindex(b: BackendState): void {
+    const d = b.d;
+    const base = d !== null && !b.staleOut && d.memValid && (!this.healthCheckEnabled || b.health !== 'unhealthy');
+    const latency = this.healthCheckEnabled ? (b.latencyMs ?? 0) : 0;
+    const located = b.geo !== null;
+    for (const rt of this.tiers) {
+      const t = rt.slot;
+      const tier = rt.tier;
+      const had = b.member[t] === 1;
+      if (!base || !staticOk(d, tier)) {
+        if (had) {
+          rt.all.remove(b);
+          b.member[t] = 0;
+          if (located) this.kd.memberChanged(b, t, -1);
+          else rt.unlocated.remove(b);
+        }
+        continue;
+      }
+      const s = nonDistanceScore(cpuTermFromPrefix(d.cpuPrefix, tier.vcpu), d.memUsedPct, gpuTerm(tier.gpu, d.gpuMeanUtil), latency);
+      if (had) {
+        if (s !== b.score[t]) {
+          rt.all.move(b, s);
+          if (!located) rt.unlocated.move(b, s);
+          b.score[t] = s;
+        }
+      } else {
+        b.score[t] = s;
+        b.member[t] = 1;
+        rt.all.insert(b);
+        if (located) this.kd.memberChanged(b, t, 1);
+        else rt.unlocated.insert(b);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- reservations
+
+  private sweepAt(now: number): void {
+    if (this.book.nextExpiry() <= now && this.book.sweep(now) > 0) this.version++;
+  }
+
+  /** Expires due reservations now. Returns how many expired. */
+  sweep(): number {
+    const n = this.book.sweep(this.nowFn());
+    if (n > 0) this.version++;
+    return n;
+  }
+
+  /** Releases a reservation. false when unknown, already released or expired. */
+  release(reservationId: string): boolean {
+    this.sweepAt(this.nowFn());
+    if (this.book.release(reservationId) === undefined) return false;
+    this.version++;
+    return true;
+  }
+
+  /** Drops every reservation (admin purge-pending). Returns how many. */
+  clearReservations(): number {
+    const n = this.book.clear();
+    this.version++;
+    return n;
+  }
+
+  reservations(): ReservationView[] {
+    this.sweepAt(this.nowFn());
+    return [...this.book].map(reservationView);
+  }
+
+  // ---------------------------------------------------------------- routing
+
+  /** Picks a backend and reserves the tier's resources on it, atomically. */
+  route(req: RouteRequest): RouteDecision {
+    const now = this.nowFn();
+    this.sweepAt(now);
+    const rt = this.resolveTier(req.tier);
+    if (rt === undefined) return this.unknownTier(req.tier);
+    const name = rt.tier.name;
+    const stickyId = req.stickyId !== null && req.stickyId !== undefined && req.stickyId !== '' ? req.stickyId : null;
+    const key = stickyId === null ? null : stickyKey(stickyId, name);
+    const credit = key === null ? null : (this.book.byStickyKey(key) ?? null);
+    const ex = req.exclude !== undefined && req.exclude.size > 0 ? req.exclude : null;
+
+    if (ex === null && credit === null) {
+      const c = this.failCache.get(name);
+      if (c !== undefined && c.version === this.version && now < c.validUntil) return c.decision;
+    }
+
+    const q = maybeGeoPoint(req.lat, req.lon);
+    const kind = this.choose(rt, q, now, ex, credit, stickyId, this.scan);
+    this.flushStale(now);
+    if (kind === NONE) return this.noCapacity(rt, now, ex, credit, true);
+    const b = this.pickB!;
+    this.pickB = null;
+    const distance = this.pickD;
+    const score = this.pickScore;
+
+    let res: Reservation;
+    if (credit !== null && credit.clientId === b.id) {
+      this.book.refresh(credit, now);
+      res = credit;
+    } else {
+      if (credit !== null) this.book.release(credit.id);
+      const tier = rt.tier;
+      res = this.book.add(
+        {
+          clientId: b.id,
+          tier: name,
+          vcpu: tier.vcpu,
+          mem: tier.memory_gb,
+          disk: tier.storage_gb,
+          gpuDevices: chooseGpus(b.d!, tier, b.pending),
+          stickyId,
+          key,
+          pending: b.pending,
+        },
+        now,
+      );
+      this.version++;
+    }
+    if (stickyId !== null) {
+      const a = this.sticky.get(stickyId, name);
+      if (a !== undefined && a.clientId === b.id) this.sticky.touch(a, now);
+      else this.sticky.assign(stickyId, name, b.id, now);
+    }
+    return this.picked(b, req, rt, res.id, distance, score, kind === STICKY, [...res.gpuDevices]);
+  }
+
+  /** For each backend, why it is filtered out or its score terms; plus the decision. Reserves nothing. */
+  explain(req: RouteRequest): ExplainResult {
+    const now = this.nowFn();
+    this.sweepAt(now);
+    const rt = this.resolveTier(req.tier);
+    if (rt === undefined) return { tier: req.tier ?? '', rows: [], decision: this.unknownTier(req.tier) };
+    const name = rt.tier.name;
+    const stickyId = req.stickyId !== null && req.stickyId !== undefined && req.stickyId !== '' ? req.stickyId : null;
+    const credit = stickyId === null ? null : (this.book.byStickyKey(stickyKey(stickyId, name)) ?? null);
+    const ex = req.exclude !== undefined && req.exclude.size > 0 ? req.exclude : null;
+    const q = maybeGeoPoint(req.lat, req.lon);
+    const ctx = this.scanContext(now, ex, credit, true);
+    const eligible: ExplainRow[] = [];
+    const filtered: ExplainRow[] = [];
+    for (const b of this.fleet.values()) {
+      const e = evaluateBackend(b, rt.tier, q, ctx);
+      if (e.ok) eligible.push({ clientId: b.id, hostname: b.reg.hostname, eligible: true, terms: e.terms });
+      else filtered.push({ clientId: b.id, hostname: b.reg.hostname, eligible: false, reason: e.reason, ...(e.detail !== undefined ? { detail: e.detail } : {}) });
+    }
+    eligible.sort((a, b) => a.terms!.total - b.terms!.total || (a.clientId < b.clientId ? -1 : 1));
+    filtered.sort((a, b) => (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0));
+
+    let decision: RouteDecision;
+    const kind = this.choose(rt, q, now, ex, credit, stickyId, true);
+    if (kind === NONE) decision = this.noCapacity(rt, now, ex, credit, false);
+    else {
+      const b = this.pickB!;
+      this.pickB = null;
+      const gpus = credit !== null && credit.clientId === b.id ? [...credit.gpuDevices] : chooseGpus(b.d!, rt.tier, b.pending);
+      decision = this.picked(b, req, rt, '', this.pickD, this.pickScore, kind === STICKY, gpus);
+    }
+    return { tier: name, rows: [...eligible, ...filtered], decision };
+  }
+
+  /**
+   * Sticky reuse, then affinity, then a fresh pick. Sets pickB/pickD/pickScore; returns NONE,
+   * FRESH or STICKY. Mutates nothing but index housekeeping (stale backends found on the way).
+   */
+  private choose(
+    rt: TierRt,
+    q: GeoPoint | null,
+    now: number,
+    ex: ReadonlySet<string> | null,
+    credit: Credit | null,
+    stickyId: string | null,
+    scan: boolean,
+  ): number {
+    if (stickyId !== null) {
+      const a = this.sticky.get(stickyId, rt.tier.name);
+      if (a !== undefined && this.fitsOne(a.clientId, rt, q, now, ex, credit, scan)) return STICKY;
+      if (this.stickyAffinity) {
+        for (const o of this.sticky.others(stickyId, rt.tier.name)) {
+          if (o.clientId === a?.clientId) continue;
+          if (this.fitsOne(o.clientId, rt, q, now, ex, credit, scan)) return STICKY;
+        }
+      }
+    }
+    const b = scan ? this.pickScan(rt, q, this.scanContext(now, ex, credit, false)) : this.pickIndexed(rt, q, now, ex, credit);
+    if (b === null) return NONE;
+    this.pickB = b;
+    return FRESH;
+  }
+
+  /** Whether one given backend passes the filter; on success sets pickB/pickD/pickScore. */
+  private fitsOne(
+    clientId: string,
+    rt: TierRt,
+    q: GeoPoint | null,
+    now: number,
+    ex: ReadonlySet<string> | null,
+    credit: Credit | null,
+    scan: boolean,
+  ): boolean {
+    const b = this.fleet.get(clientId);
+    if (b === undefined) return false;
+    if (scan) {
+      const e = evaluateBackend(b, rt.tier, q, this.scanContext(now, ex, credit, false));
+      if (!e.ok) return false;
+      this.pickB = b;
+      this.pickD = e.terms.distanceKm;
+      this.pickScore = e.terms.total;
+      return true;
+    }
+    this.setCurrent(rt, now, ex, credit);
+    if (!this.fitsIndexed(b)) return false;
+    const d = q !== null && b.geo !== null ? distanceKm(q, b.geo) : null;
+    this.pickB = b;
+    this.pickD = d;
+    this.pickScore = totalScore(d, b.score[rt.slot]!);
+    return true;
+  }
+
+  private setCurrent(rt: TierRt, now: number, ex: ReadonlySet<string> | null, credit: Credit | null): void {
+    this.curRt = rt;
+    this.curNow = now;
+    this.curEx = ex;
+    this.curCredit = credit;
+  }
+
+  /** The full filter for an indexed backend under the current request (curRt/curNow/…). */
+  private fitsIndexed(b: BackendState): boolean {
+    const rt = this.curRt!;
+    if (b.member[rt.slot] !== 1) return false;
+    if (isStale(b.lastSeen, this.curNow, this.staleMs)) {
+      this.staleFound.push(b);
+      return false;
+    }
+    if (this.curEx !== null && this.curEx.has(b.id)) return false;
+    const p = b.pending;
+    if (p.count === 0) return true;
+    const cr = this.curCredit;
+    const c = cr !== null && cr.clientId === b.id ? cr : null;
+    const d = b.d!;
+    const tier = rt.tier;
+    if (!enough(d.coresFree, c === null ? p.cpu : p.cpu - c.vcpu, tier.vcpu)) return false;
+    if (!enough(d.memAvail, c === null ? p.mem : p.mem - c.mem, tier.memory_gb)) return false;
+    if (!enough(d.diskAvail, c === null ? p.disk : p.disk - c.disk, tier.storage_gb)) return false;
+    if (tier.gpu > 0 && freeGpuCount(d, tier.gpu_memory_gb, p, c) < tier.gpu) return false;
+    return true;
+  }
+
+  private pickIndexed(rt: TierRt, q: GeoPoint | null, now: number, ex: ReadonlySet<string> | null, credit: Credit | null): BackendState | null {
+    this.setCurrent(rt, now, ex, credit);
+    const slot = rt.slot;
+    const list = q === null ? rt.all.items : rt.unlocated.items;
+    let first: BackendState | null = null;
+    for (let i = 0; i < list.length; i++) {
+      const b = list[i]!;
+      if (this.fitsIndexed(b)) {
+        first = b;
+        break;
+      }
+    }
+    if (q === null) {
+      if (first !== null) {
+        this.pickD = null;
+        this.pickScore = first.score[slot]!;
+      }
+      return first;
+    }
+    const v = this.located;
+    v.slot = slot;
+    v.q = q;
+    v.best = first;
+    v.bestScore = first === null ? Infinity : first.score[slot]!;
+    v.bestD = null;
+    v.thr2 = pruneChord2(v.bestScore);
+    this.kd.search(slot, q.x, q.y, q.z, v);
+    const best = v.best;
+    v.best = null;
+    v.q = null;
+    if (best !== null) {
+      this.pickD = v.bestD;
+      this.pickScore = v.bestScore;
+    }
+    return best;
+  }
+
+  private pickScan(rt: TierRt, q: GeoPoint | null, ctx: ScanContext): BackendState | null {
+    let best: BackendState | null = null;
+    let bestD: number | null = null;
+    let bestScore = Infinity;
+    for (const b of this.fleet.values()) {
+      const e = evaluateBackend(b, rt.tier, q, ctx);
+      if (!e.ok) continue;
+      const s = e.terms.total;
+      if (best === null || s < bestScore || (s === bestScore && b.id < best.id)) {
+        best = b;
+        bestScore = s;
+        bestD = e.terms.distanceKm;
+      }
+    }
+    if (best !== null) {
+      this.pickD = bestD;
+      this.pickScore = bestScore;
+    }
+    return best;
+  }
+
+  /** Takes backends found stale during a pick out of the index until they are seen again. */
+  private flushStale(now: number): void {
+    if (this.staleFound.length === 0) return;
+    const found = this.staleFound;
+    this.staleFound = [];
+    for (const b of found) {
+      if (b.staleOut || !isStale(b.lastSeen, now, this.staleMs) || this.fleet.get(b.id) !== b) continue;
+      b.staleOut = true;
+      this.reindex(b);
+    }
+  }
+
+  private scanContext(now: number, ex: ReadonlySet<string> | null, credit: Credit | null, detail: boolean): ScanContext {
+    return { now, staleMs: this.staleMs, healthCheckEnabled: this.healthCheckEnabled, exclude: ex, credit, detail };
+  }
+
+  private picked(
+    b: BackendState,
+    req: RouteRequest,
+    rt: TierRt,
+    reservationId: string,
+    distanceKm: number | null,
+    score: number,
+    sticky: boolean,
+    gpuDeviceIds: number[],
+  ): Picked {
+    return {
+      ok: true,
+      clientId: b.id,
+      hostname: b.reg.hostname,
+      endpoint: selectCompiled(b.rules, b.reg.endpoint, req.path),
+      reservationId,
+      tier: rt.tier.name,
+      distanceKm,
+      score,
+      sticky,
+      gpuDeviceIds,
+    };
+  }
+
+  private unknownTier(tier: string | null | undefined): RouteDecision {
+    return { ok: false, code: 'unknown_tier', tier: tier ?? '', knownTiers: this.tierNames() };
+  }
+
+  /** Why nothing fits: every backend's reason, counted. Cached while nothing relevant changes. */
+  private noCapacity(rt: TierRt, now: number, ex: ReadonlySet<string> | null, credit: Credit | null, cache: boolean): NoCapacity {
+    const ctx = this.scanContext(now, ex, credit, false);
+    const counts: Partial<Record<FilterReason, number>> = {};
+    let validUntil = Infinity;
+    for (const b of this.fleet.values()) {
+      const e = evaluateBackend(b, rt.tier, null, ctx);
+      // Only reached when nothing fits; an ok here would mean the engine's paths disagree.
+      const reason: FilterReason = e.ok ? 'excluded' : e.reason;
+      counts[reason] = (counts[reason] ?? 0) + 1;
+      if (!isStale(b.lastSeen, now, this.staleMs)) validUntil = Math.min(validUntil, b.lastSeen + this.staleMs);
+    }
+    const reasons: Partial<Record<FilterReason, number>> = {};
+    for (const r of REASON_ORDER) if (counts[r] !== undefined) reasons[r] = counts[r];
+    const total = this.fleet.size;
+    const decision: NoCapacity = Object.freeze({
+      ok: false as const,
+      code: 'no_capacity' as const,
+      tier: rt.tier.name,
+      total,
+      reasons: Object.freeze(reasons),
+      summary: summarize(total, reasons),
+    });
+    if (cache && ex === null && credit === null) this.failCache.set(rt.tier.name, { version: this.version, validUntil, decision });
+    return decision;
+  }
+
+  // ---------------------------------------------------------------- sticky sessions
+
+  stickyAssignments(): StickyAssignment[] {
+    return this.sticky.list();
+  }
+
+  /** Restores persisted assignments at startup; emits no events. */
+  restoreSticky(list: readonly StickyAssignment[]): void {
+    for (const a of list) this.sticky.put(a, false);
+  }
+
+  /** Drops assignments unused for `olderThanMs` (emitting delete events). Returns how many. */
+  pruneSticky(olderThanMs: number): number {
+    return this.sticky.prune(this.nowFn() - olderThanMs);
+  }
+
+  // ---------------------------------------------------------------- views
+
+  backend(clientId: string): BackendView | undefined {
+    const b = this.fleet.get(clientId);
+    return b === undefined ? undefined : b.view(!isStale(b.lastSeen, this.nowFn(), this.staleMs));
+  }
+
+  /** All backends ordered by clientId (for GET /clients). */
+  backends(): BackendView[] {
+    const now = this.nowFn();
+    this.sweepAt(now);
+    return [...this.fleet.values()]
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map((b) => b.view(!isStale(b.lastSeen, now, this.staleMs)));
+  }
+
+  counts(): EngineCounts {
+    const now = this.nowFn();
+    this.sweepAt(now);
+    let stale = 0;
+    let unhealthy = 0;
+    for (const b of this.fleet.values()) {
+      if (isStale(b.lastSeen, now, this.staleMs)) stale++;
+      if (b.health === 'unhealthy') unhealthy++;
+    }
+    const total = this.fleet.size;
+    return { total, active: total - stale, stale, unhealthy, reservations: this.book.size };
+  }
+}
