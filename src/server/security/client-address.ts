@@ -1,0 +1,40 @@
+import { canonicalIp, type CidrSet } from './ip.js';
+
+/**
+ * Which address a request comes from, for the allow-list and the rate limiter.
+ *
+ * The socket's peer address is the client unless that peer is a trusted proxy (`trusted_proxies`). Only then
+ * is `X-Forwarded-For` read, from the right (the hop the trusted proxy appended) leftwards, skipping hops that
+ * are themselves trusted proxies; the first untrusted hop is the client. A malformed hop stops the walk and the
+ * last address that could be verified is used. With no trusted proxies the header is never believed, so a
+ * spoofed `X-Forwarded-For` changes nothing.
+ *
+ * The result is canonical (IPv4-mapped IPv6 as dotted quad), so it can key a rate-limit bucket directly.
+ */
+export function resolveClientIp(socketAddress: string | undefined, forwardedFor: string | string[] | undefined, trusted: CidrSet): string {
+  const peer = (socketAddress && canonicalIp(socketAddress)) || socketAddress || 'unknown';
+  if (trusted.size === 0 || forwardedFor === undefined || !trusted.matches(peer)) return peer;
+  const header = Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor;
+  const hops = header.split(',');
+  let current = peer;
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = stripPort(hops[i]!.trim());
+    if (hop === '') continue;
+    const ip = canonicalIp(hop);
+    if (ip === null) return current;
+    current = ip;
+    if (!trusted.matches(ip)) return ip;
+  }
+  return current;
+}
+
+/** `1.2.3.4:5678` and `[2001:db8::1]:443` → the address; anything else unchanged. */
+function stripPort(hop: string): string {
+  if (hop.startsWith('[')) {
+    const end = hop.indexOf(']');
+    return end === -1 ? hop : hop.slice(1, end);
+  }
+  const colon = hop.indexOf(':');
+  if (colon !== -1 && colon === hop.lastIndexOf(':') && hop.includes('.')) return hop.slice(0, colon);
+  return hop;
+}

@@ -1,0 +1,59 @@
+/**
+ * Connection-level limits for the node:http / https / http2 server.
+ *
+ * - `headersTimeout` = `read_header_timeout_seconds`: a client that has not finished sending its request
+ *   headers by then (slowloris, or a connection that sends nothing) is answered 408 and closed.
+ * - `requestTimeout` = `request_timeout_seconds`: the whole request (headers and body) must arrive within it.
+ *   Node requires headersTimeout ≤ requestTimeout, so the header timeout is capped at the request timeout.
+ * - `connectionsCheckingInterval` 1 s: Node checks those two timeouts on this period (default 30 s, far too
+ *   coarse for a 10 s header timeout).
+ * - `keepAliveTimeout` 65 s: idle keep-alive connections are kept a little longer than the 60 s idle timeout
+ *   common in load balancers and HTTP clients in front of us, so the server is never the side that closes a
+ *   connection the client is about to reuse (which shows up as sporadic 502s / ECONNRESET).
+ * - `requireHostHeader` true (HTTP/1.1 without Host → 400).
+ *
+ * The whole-response timeout for handlers (SSE and WebSocket exempt) is the pipeline's timeout stage, not this.
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+export const CONNECTIONS_CHECKING_INTERVAL_MS = 1_000;
+
+export interface TimeoutSettings {
+  request_timeout_seconds: number;
+  read_header_timeout_seconds: number;
+}
+
+export interface HttpServerTimeouts {
+  requestTimeout: number;
+  headersTimeout: number;
+  keepAliveTimeout: number;
+  connectionsCheckingInterval: number;
+  requireHostHeader: boolean;
+}
+
+export function httpServerTimeouts(c: TimeoutSettings): HttpServerTimeouts {
+  const requestTimeout = c.request_timeout_seconds * 1000;
+  return {
+    requestTimeout,
+    headersTimeout: Math.min(c.read_header_timeout_seconds * 1000, requestTimeout),
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
+    requireHostHeader: true,
+  };
+}
+
+/** Updates the timeouts of a running server (after a config reload); new values apply to new requests. */
+export function applyServerTimeouts(
+  server: { requestTimeout: number; headersTimeout: number; keepAliveTimeout: number },
+  c: TimeoutSettings,
+): void {
+  const t = httpServerTimeouts(c);
+  // Order matters: Node checks headersTimeout ≤ requestTimeout.
+  if (t.requestTimeout >= server.requestTimeout) {
+    server.requestTimeout = t.requestTimeout;
+    server.headersTimeout = t.headersTimeout;
+  } else {
+    server.headersTimeout = t.headersTimeout;
+    server.requestTimeout = t.requestTimeout;
+  }
+  server.keepAliveTimeout = t.keepAliveTimeout;
+}
