@@ -1,0 +1,145 @@
+import { renameSync, writeFileSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import type { ServerConfig } from '../config/server.js';
+import { startDemoBackend, type DemoBackend } from '../server/demo/backend.js';
+import { spawnLocalAgent, type LocalAgent } from '../server/demo/local-agent.js';
+import { startServer, type RunningServer } from '../server/server.js';
+
+export interface RunServerOptions {
+  logger: Logger;
+  configPath?: string;
+  /** Also run a demo backend on 127.0.0.1:11000 and a local agent reporting this machine (`npm start`). */
+  withAgent?: boolean;
+  /** Writes {"port","url","pid"} here once listening (default: $VANTAGE_PORT_FILE); for tests and scripts using port 0. */
+  portFile?: string;
+  /** Stops the server like SIGTERM (in-process use and tests). */
+  signal?: AbortSignal;
+  /** Installs SIGINT/SIGTERM handlers (default true). */
+  handleSignals?: boolean;
+}
+
+function writePortFile(path: string, server: RunningServer): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify({ port: server.port, url: server.url, pid: process.pid }) + '\n');
+  renameSync(tmp, path);
+}
+
+/** Waits until the local agent's backend has reported stats, so `/route` answers as soon as we say ready. */
+async function waitForLocalBackend(server: RunningServer, endpoint: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (server.engine.backends().some((b) => b.endpoint === endpoint && b.stats !== null)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
+/**
+ * `vantage server`: starts the server, prints the startup summary, and runs until SIGTERM/SIGINT (or
+ * `opts.signal`), then shuts down gracefully — stop accepting, finish in-flight requests up to
+ * shutdown_timeout_seconds, flush pending writes, close the database. A second signal exits at once.
+ * Resolves with the exit code (0 after a clean shutdown, 1 when startup or shutdown failed).
+ */
+export async function runServer(config: ServerConfig, opts: RunServerOptions): Promise<number> {
+  const { logger } = opts;
+  const onRejection = (reason: unknown) => {
+    logger.error({ err: reason }, 'unhandled promise rejection');
+    if (config.exit_on_unhandled_rejection) process.exit(1);
+  };
+  process.on('unhandledRejection', onRejection);
+
+  let server: RunningServer;
+  try {
+    server = await startServer(config, { logger });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why =
+      e.code === 'EADDRINUSE'
+        ? `port ${config.port} on ${config.host} is already in use`
+        : e.code === 'EACCES'
+          ? `not allowed to listen on ${config.host}:${config.port}`
+          : e.message;
+    logger.error({ err }, `server failed to start: ${why}`);
+    process.off('unhandledRejection', onRejection);
+    return 1;
+  }
+
+  let demo: DemoBackend | null = null;
+  let agent: LocalAgent | null = null;
+  if (opts.withAgent) {
+    try {
+      demo = await startDemoBackend({ host: '127.0.0.1', port: 11000 });
+      logger.info({ url: demo.url }, 'demo backend listening (built-in, answers /health and echoes JSON)');
+      agent = spawnLocalAgent({
+        mainScript: fileURLToPath(new URL('./main.js', import.meta.url)),
+        serverUrl: server.url,
+        serverKey: config.server_key,
+        endpointUrl: demo.url,
+        stateDir: resolvePath(config.database === ':memory:' ? './data' : resolvePath(config.database, '..'), 'agent'),
+        workerUrl: server.monitoring ? `http://127.0.0.1:${server.monitoring.workerPort}` : null,
+        logger,
+      });
+      if (agent && !(await waitForLocalBackend(server, demo.url, 20_000))) {
+        logger.warn('the local agent has not reported yet; /route may answer 503 until it does');
+      }
+    } catch (err) {
+      logger.error({ err }, 'could not start the local demo backend/agent; the server runs without them');
+    }
+  }
+
+  const tiers = server.engine.tierNames();
+  logger.info(
+    {
+      listening: server.url.replace(/\/\/(127\.0\.0\.1|\[::1\])/, `//${config.host === '' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host}`),
+      port: server.port,
+      database: config.database,
+      config: opts.configPath ?? null,
+      tiers,
+      default_tier: server.engine.defaultTier,
+      auth: server.authEnabled ? 'on' : 'off',
+      geoip: server.geoip ? 'on' : 'off',
+      sticky_header: config.sticky_header || null,
+      monitoring: server.monitoring ? { worker_port: server.monitoring.workerPort } : 'off',
+      restored: server.restored,
+      local_agent: agent ? 'running' : opts.withAgent ? 'not running' : 'off',
+    },
+    `vantage server ready on ${server.url} (database ${config.database}; tiers ${tiers.join(', ')}; auth ${server.authEnabled ? 'on' : 'off'})`,
+  );
+  const portFile = opts.portFile ?? process.env.VANTAGE_PORT_FILE;
+  if (portFile) writePortFile(portFile, server);
+
+  const stopSignal = new Promise<string>((resolve) => {
+    let signals = 0;
+    const onSignal = (sig: NodeJS.Signals) => {
+      signals += 1;
+      if (signals > 1) {
+        logger.warn({ signal: sig }, 'second signal: exiting now');
+        process.exit(130);
+      }
+      resolve(sig);
+    };
+    if (opts.handleSignals !== false) {
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+    }
+    opts.signal?.addEventListener('abort', () => resolve('abort'), { once: true });
+    if (opts.signal?.aborted) resolve('abort');
+  });
+
+  const sig = await stopSignal;
+  logger.info({ signal: sig, in_flight: server.inFlight(), timeout_s: config.shutdown_timeout_seconds }, 'shutting down');
+  let code = 0;
+  try {
+    await agent?.stop();
+    await server.close();
+    await demo?.close();
+    logger.info('server stopped');
+  } catch (err) {
+    logger.error({ err }, 'shutdown failed');
+    code = 1;
+  }
+  process.off('unhandledRejection', onRejection);
+  return code;
+}

@@ -1,0 +1,78 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import type { Logger } from 'pino';
+
+export interface LocalAgent {
+  readonly child: ChildProcess;
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+export interface LocalAgentOptions {
+  /** dist/cli/main.js (the agent is run as `node main.js agent ...`). */
+  mainScript: string;
+  serverUrl: string;
+  serverKey: string;
+  endpointUrl: string;
+  stateDir: string;
+  /** Worker API URL when the monitoring control plane runs; null turns the agent's monitoring off. */
+  workerUrl: string | null;
+  reportIntervalSeconds?: number;
+  logger: Logger;
+}
+
+/** Spawns `vantage agent` as a child process reporting this machine to the local server. */
+export function spawnLocalAgent(opts: LocalAgentOptions): LocalAgent | null {
+  if (!existsSync(opts.mainScript) || !opts.mainScript.endsWith('.js')) {
+    opts.logger.warn({ script: opts.mainScript }, 'local agent not started: build first (npm run build)');
+    return null;
+  }
+  const args = [
+    opts.mainScript,
+    'agent',
+    '--server-url',
+    opts.serverUrl,
+    '--endpoint-url',
+    opts.endpointUrl,
+    '--state-dir',
+    opts.stateDir,
+    '--skip-geolocation',
+    'true',
+    '--report-interval-seconds',
+    String(opts.reportIntervalSeconds ?? 10),
+    '--window-minutes',
+    '1',
+  ];
+  if (opts.workerUrl !== null) args.push('--worker-url', opts.workerUrl);
+  else args.push('--monitoring-enabled', 'false');
+  // The key travels in the environment, not argv (visible in `ps`).
+  const env = { ...process.env, VANTAGE_SERVER_KEY: opts.serverKey };
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], env });
+  let exited = false;
+  const exit = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exited = true;
+      if (!stopping) opts.logger.warn({ code, signal }, 'local agent exited');
+      resolve();
+    });
+  });
+  child.once('error', (err) => opts.logger.error({ err }, 'local agent failed to start'));
+  let stopping = false;
+  return {
+    child,
+    async stop(timeoutMs = 5000) {
+      stopping = true;
+      if (exited) return;
+      child.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      const killed = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          if (!exited) child.kill('SIGKILL');
+          resolve();
+        }, timeoutMs);
+      });
+      await Promise.race([exit, killed]);
+      clearTimeout(timer);
+      await exit;
+    },
+  };
+}

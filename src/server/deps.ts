@@ -1,0 +1,23 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { LbStore } from '../store/lb.js';
+import type { RoutingEnginePort } from './engine-port.js';
+import type { GeoLookup } from './geoip.js';
+import type { ServerMetrics } from './metrics.js';
+import type { WriteBehind } from './write-behind.js';
+
+/** What the management API handlers need. */
+export interface ApiDeps {
+  engine: RoutingEnginePort;
+  lb: LbStore;
+  writeBehind: WriteBehind;
+  metrics: ServerMetrics;
+  registry: Registry;
+  geo: GeoLookup | null;
+  logger: Logger;
+  now: () => number;
+  /** Lower-cased sticky header name, or null when sticky sessions by header are off. */
+  stickyHeader: string | null;
+  /** Retry-After seconds on 503 no-capacity answers. */
+  retryAfterSeconds: number;
+}

@@ -1,0 +1,122 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { sendJson } from './errors.js';
+import type { ManagementRoute, RequestContext } from './pipeline/types.js';
+
+/**
+ * Handles a request that is not for a management path (the proxy engineer plugs `proxy_endpoints` in here).
+ * Returns true when it took the request; false lets the dispatcher answer 404.
+ */
+export type FallbackHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+
+export interface DispatcherOptions {
+  /** Exact management paths. */
+  routes: ReadonlyMap<string, ManagementRoute>;
+  /** Management path prefixes (e.g. "/reservations/", "/vantage.v1."), checked in order after exact paths. */
+  prefixes: ReadonlyArray<{ prefix: string; route: ManagementRoute }>;
+  management: (ctx: RequestContext) => Promise<void>;
+  /** The pipeline of routes with auth=false (/health). */
+  open: (ctx: RequestContext) => Promise<void>;
+  onFinished?: (routeName: string, status: number | 'aborted') => void;
+  logger: Logger;
+}
+
+export interface Dispatcher {
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  /** Installs the hook for non-management paths (proxy). */
+  setFallback(fn: FallbackHandler | null): void;
+  /** Requests whose response has not finished yet. */
+  inFlight(): number;
+  /** Resolves once no request is in flight (immediately when none is). */
+  idle(): Promise<void>;
+}
+
+/**
+ * Dispatches requests: management paths always win (exact path, then prefixes), whatever proxy prefixes are
+ * configured; everything else goes to the fallback hook, else 404.
+ */
+export function createDispatcher(opts: DispatcherOptions): Dispatcher {
+  let fallback: FallbackHandler | null = null;
+  let inFlight = 0;
+  let waiters: Array<() => void> = [];
+
+  const finished = () => {
+    inFlight -= 1;
+    if (inFlight === 0 && waiters.length > 0) {
+      const w = waiters;
+      waiters = [];
+      for (const fn of w) fn();
+    }
+  };
+
+  const match = (path: string): ManagementRoute | undefined => {
+    const exact = opts.routes.get(path);
+    if (exact !== undefined) return exact;
+    for (const p of opts.prefixes) if (path.startsWith(p.prefix)) return p.route;
+    return undefined;
+  };
+
+  const notFound = (req: IncomingMessage, res: ServerResponse, path: string) => {
+    if (!res.headersSent) sendJson(res, 404, { error: `not found: ${req.method ?? 'GET'} ${path}` });
+  };
+
+  return {
+    handle(req, res) {
+      inFlight += 1;
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      const path = q === -1 ? url : url.slice(0, q);
+      const route = match(path);
+      const name = route?.name ?? 'other';
+      res.once('close', () => {
+        opts.onFinished?.(name, res.writableFinished ? res.statusCode : 'aborted');
+        finished();
+      });
+      if (route === undefined) {
+        if (fallback === null) {
+          notFound(req, res, path);
+          return;
+        }
+        Promise.resolve()
+          .then(() => fallback!(req, res))
+          .then((took) => {
+            if (!took) notFound(req, res, path);
+          })
+          .catch((err: unknown) => {
+            opts.logger.error({ err, path }, 'fallback handler failed');
+            if (!res.headersSent) sendJson(res, 500, { error: 'internal server error' });
+            else res.destroy();
+          });
+        return;
+      }
+      const method = req.method ?? 'GET';
+      const ctx: RequestContext = {
+        req,
+        res,
+        method,
+        path,
+        search: q === -1 ? '' : url.slice(q + 1),
+        startNs: process.hrtime.bigint(),
+        route,
+        handler: route.methods[method],
+        ip: req.socket.remoteAddress ?? '',
+        body: null,
+        json: undefined,
+        auth: 'none',
+      };
+      // The pipelines contain their own crash handling; this catch is a last resort.
+      (route.auth ? opts.management : opts.open)(ctx).catch((err: unknown) => {
+        opts.logger.error({ err, path }, 'request pipeline failed');
+        res.destroy();
+      });
+    },
+    setFallback(fn) {
+      fallback = fn;
+    },
+    inFlight: () => inFlight,
+    idle() {
+      if (inFlight === 0) return Promise.resolve();
+      return new Promise((resolve) => waiters.push(resolve));
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+import type { EngineCounts } from '../routing/types.js';
+
+export type RouteOutcome = 'ok' | 'sticky' | 'no_capacity' | 'unknown_tier';
+
+export interface ServerMetrics {
+  /** Counts one /route decision. */
+  route(tier: string, outcome: RouteOutcome, seconds: number): void;
+  /** Counts one finished HTTP request. */
+  request(route: string, status: number | 'aborted'): void;
+  statsReport(): void;
+}
+
+/**
+ * The server's Prometheus metrics, registered on the given (per-server) registry:
+ * vantage_routes_total{tier,outcome}, vantage_route_decision_seconds, vantage_backends{state},
+ * vantage_reservations, vantage_http_requests_total{route,status}, vantage_stats_reports_total,
+ * vantage_store_pending_writes, plus Node's default process metrics.
+ */
+export function createServerMetrics(
+  registry: Registry,
+  sources: { counts: () => EngineCounts; pendingWrites: () => number },
+): ServerMetrics {
+  collectDefaultMetrics({ register: registry });
+  const routes = new Counter({
+    name: 'vantage_routes_total',
+    help: 'Routing decisions by tier and outcome (ok, sticky, no_capacity, unknown_tier).',
+    labelNames: ['tier', 'outcome'] as const,
+    registers: [registry],
+  });
+  const decision = new Histogram({
+    name: 'vantage_route_decision_seconds',
+    help: 'Time the routing engine took to decide (and reserve), excluding HTTP.',
+    buckets: [1e-7, 2.5e-7, 5e-7, 1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 5e-4, 1e-3, 1e-2],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'vantage_backends',
+    help: 'Registered backends by state: total, active (not stale), stale, unhealthy.',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      const c = sources.counts();
+      this.set({ state: 'total' }, c.total);
+      this.set({ state: 'active' }, c.active);
+      this.set({ state: 'stale' }, c.stale);
+      this.set({ state: 'unhealthy' }, c.unhealthy);
+    },
+  });
+  new Gauge({
+    name: 'vantage_reservations',
+    help: 'Live (unexpired) reservations.',
+    registers: [registry],
+    collect() {
+      this.set(sources.counts().reservations);
+    },
+  });
+  new Gauge({
+    name: 'vantage_store_pending_writes',
+    help: 'Stats rows, liveness updates and sticky changes queued for the database.',
+    registers: [registry],
+    collect() {
+      this.set(sources.pendingWrites());
+    },
+  });
+  const requests = new Counter({
+    name: 'vantage_http_requests_total',
+    help: 'Management API requests by route and status code.',
+    labelNames: ['route', 'status'] as const,
+    registers: [registry],
+  });
+  const statsReports = new Counter({
+    name: 'vantage_stats_reports_total',
+    help: 'Stats reports accepted.',
+    registers: [registry],
+  });
+
+  // Label children are cached: label hashing per call would cost more than the routing decision itself.
+  const routeChildren = new Map<string, Counter.Internal>();
+  const requestChildren = new Map<string, Counter.Internal>();
+  return {
+    route(tier, outcome, seconds) {
+      const key = `${tier}\u0000${outcome}`;
+      let child = routeChildren.get(key);
+      if (child === undefined) {
+        child = routes.labels({ tier, outcome });
+        if (routeChildren.size < 1000) routeChildren.set(key, child);
+      }
+      child.inc();
+      decision.observe(seconds);
+    },
+    request(route, status) {
+      const key = `${route}\u0000${status}`;
+      let child = requestChildren.get(key);
+      if (child === undefined) {
+        child = requests.labels({ route, status: String(status) });
+        if (requestChildren.size < 1000) requestChildren.set(key, child);
+      }
+      child.inc();
+    },
+    statsReport() {
+      statsReports.inc();
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import type { IncomingMessage } from 'node:http';
+import { HttpError } from '../errors.js';
+import type { Stage } from './types.js';
+
+function tooLarge(max: number): HttpError {
+  return new HttpError(413, `request body exceeds max_request_body_bytes (${max} bytes)`, { field: 'body', close: true });
+}
+
+/**
+ * Reads a request body, refusing more than `max` bytes: a declared Content-Length above the limit is refused
+ * before anything is read, and a chunked body is cut off as soon as it grows past the limit (413, connection
+ * closed).
+ */
+export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > max) return Promise.reject(tooLarge(max));
+  if (declared === '0' || (declared === undefined && req.headers['transfer-encoding'] === undefined)) {
+    return Promise.resolve(Buffer.alloc(0));
+  }
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('aborted', onAborted);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        cleanup();
+        chunks.length = 0;
+        reject(tooLarge(max));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const onAborted = () => {
+      cleanup();
+      reject(new HttpError(400, 'request aborted by the client', { close: true }));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('aborted', onAborted);
+  });
+}
+
+/** Body limit (max_request_body_bytes): reads the body of 'json' and 'none' routes into ctx.body. */
+export function bodyLimit(maxBytes: number): Stage {
+  return async (ctx, next) => {
+    if (ctx.route.body !== 'stream') ctx.body = await readBody(ctx.req, maxBytes);
+    return next();
+  };
+}

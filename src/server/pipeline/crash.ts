@@ -1,0 +1,27 @@
+import type { Logger } from 'pino';
+import { HttpError, sendHttpError, sendJson } from '../errors.js';
+import type { Stage } from './types.js';
+
+/**
+ * Crash containment: an HttpError becomes its JSON response; anything else is logged with its stack and
+ * answered 500 (or, when the response has already started, the connection is dropped). The server never dies
+ * because of one request.
+ */
+export function crashContainment(logger: Logger): Stage {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      const { res } = ctx;
+      if (err instanceof HttpError) {
+        if (!res.headersSent) sendHttpError(res, err);
+        else res.destroy();
+        if (err.opts.close) ctx.req.resume();
+        return;
+      }
+      logger.error({ err, method: ctx.method, path: ctx.path }, 'request handler failed');
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal server error' }, { connection: 'close' });
+      else res.destroy();
+    }
+  };
+}

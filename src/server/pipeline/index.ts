@@ -1,0 +1,49 @@
+import type { Logger } from 'pino';
+import { apiKeyStage } from './api-key.js';
+import { bodyLimit } from './body-limit.js';
+import { crashContainment } from './crash.js';
+import { requestLog } from './request-log.js';
+import type { PipelineSlots } from './slots.js';
+import { compose, type RequestContext } from './types.js';
+import { validateInput } from './validate-input.js';
+
+export type { PipelineSlots } from './slots.js';
+export * from './types.js';
+
+export interface PipelineConfig {
+  max_request_body_bytes: number;
+  server_key: string;
+  api_keys: readonly string[];
+}
+
+const runHandler = (ctx: RequestContext): void | Promise<void> => ctx.handler!(ctx);
+
+/**
+ * The management API pipeline (DESIGN.md "Request pipelines"):
+ * crash containment → security headers → request log → body limit → timeout → input validation →
+ * IP allow-list → rate limit → API key → handler.
+ */
+export function managementPipeline(cfg: PipelineConfig, logger: Logger, slots: PipelineSlots = {}) {
+  return compose(
+    [
+      crashContainment(logger),
+      slots.securityHeaders,
+      requestLog(logger),
+      bodyLimit(cfg.max_request_body_bytes),
+      slots.timeout,
+      validateInput(),
+      slots.allowList,
+      slots.rateLimit,
+      apiKeyStage(cfg),
+    ],
+    runHandler,
+  );
+}
+
+/** The /health pipeline: crash containment and security headers only (no auth, no rate limit). */
+export function healthPipeline(logger: Logger, slots: PipelineSlots = {}) {
+  return compose([crashContainment(logger), slots.securityHeaders], (ctx) => {
+    if (ctx.handler === undefined) return validateInput()(ctx, () => Promise.resolve());
+    return ctx.handler(ctx);
+  });
+}

@@ -1,0 +1,67 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** A management-API handler. It writes the response (or throws an HttpError). */
+export type Handler = (ctx: RequestContext) => void | Promise<void>;
+
+/** How a management route takes its request body. */
+export type BodyKind =
+  /** Read (within max_request_body_bytes) and parsed as JSON into ctx.json. */
+  | 'json'
+  /** No body expected; whatever is sent is read and discarded within the limit. */
+  | 'none'
+  /** The handler reads the raw stream itself (e.g. the Connect web API). */
+  | 'stream';
+
+export interface ManagementRoute {
+  /** Stable name for logs and metrics labels, e.g. "/route". */
+  name: string;
+  /** Handlers by HTTP method; any other method answers 405 with an Allow header. */
+  methods: Readonly<Record<string, Handler>>;
+  /** false only for /health. */
+  auth: boolean;
+  body: BodyKind;
+}
+
+/** Per-request state passed along the pipeline. */
+export interface RequestContext {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly method: string;
+  /** URL path without the query string. */
+  readonly path: string;
+  /** Raw query string without "?" ('' when none). */
+  readonly search: string;
+  /** process.hrtime.bigint() when the request arrived. */
+  readonly startNs: bigint;
+  readonly route: ManagementRoute;
+  /** The route's handler for this method (undefined ⇒ 405). */
+  readonly handler: Handler | undefined;
+  /** Peer address (the allow-list / rate-limit stages may replace it with a trusted X-Forwarded-For hop). */
+  ip: string;
+  /** Raw body once read by the body-limit stage (null when none was read). */
+  body: Buffer | null;
+  /** Parsed JSON body (undefined when the body was empty). */
+  json: unknown;
+  /** Which key authenticated the request, once the API-key stage has run ('none' when no keys are configured). */
+  auth: 'none' | 'server' | 'api';
+}
+
+export type Next = () => Promise<void>;
+/** One pipeline step: do its check, then `await next()` (or throw an HttpError / answer and not call next). */
+export type Stage = (ctx: RequestContext, next: Next) => Promise<void>;
+
+/** Chains stages into one function; `final` runs after the last stage. Null entries (empty slots) are skipped. */
+export function compose(
+  stages: ReadonlyArray<Stage | null | undefined>,
+  final: (ctx: RequestContext) => void | Promise<void>,
+): (ctx: RequestContext) => Promise<void> {
+  const list = stages.filter((s): s is Stage => typeof s === 'function');
+  const n = list.length;
+  return (ctx) => {
+    const dispatch = async (i: number): Promise<void> => {
+      if (i === n) return final(ctx);
+      return list[i]!(ctx, () => dispatch(i + 1));
+    };
+    return dispatch(0);
+  };
+}

@@ -1,0 +1,293 @@
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import type { ServerConfig } from '../config/server.js';
+import { RoutingEngine } from '../routing/engine.js';
+import { openStore, type OpenedStore } from '../store/index.js';
+import type { ApiDeps } from './deps.js';
+import { createDispatcher, type Dispatcher, type FallbackHandler } from './dispatch.js';
+import { HttpError } from './errors.js';
+import { openGeoIp } from './geoip.js';
+import {
+  clientsHandler,
+  healthHandler,
+  metricsHandler,
+  purgeHandler,
+  purgePendingHandler,
+} from './handlers/clients.js';
+import { registerHandler } from './handlers/register.js';
+import { releaseHandler, routeHandler } from './handlers/route.js';
+import { statsHandler } from './handlers/stats.js';
+import { createServerMetrics } from './metrics.js';
+import { startMonitoringIfEnabled, type MonitoringHandle } from './monitoring-hook.js';
+import { createKeyChecker } from './pipeline/api-key.js';
+import { healthPipeline, managementPipeline, type ManagementRoute, type PipelineSlots } from './pipeline/index.js';
+import { pruneStats } from './retention.js';
+import { restoreFleet } from './restore.js';
+import { WriteBehind } from './write-behind.js';
+
+export interface StartServerOptions {
+  logger: Logger;
+  /** An opened store to use (not closed by close()); default: openStore(config), closed by close(). */
+  store?: OpenedStore;
+  /** Clock in ms (default Date.now). */
+  now?: () => number;
+  /** Hardening stages (security headers, timeout, allow-list, rate limit). */
+  slots?: PipelineSlots;
+  /** Non-management paths (proxy). Can also be set later with `setFallback`. */
+  fallback?: FallbackHandler;
+  /** Seconds in Retry-After of 503 no-capacity answers (default 5). */
+  retryAfterSeconds?: number;
+}
+
+export interface RunningServer {
+  readonly host: string;
+  readonly port: number;
+  /** http(s)://host:port, with a connectable host (127.0.0.1 for 0.0.0.0). */
+  readonly url: string;
+  readonly tls: boolean;
+  readonly engine: RoutingEngine;
+  readonly registry: Registry;
+  readonly store: OpenedStore;
+  readonly writeBehind: WriteBehind;
+  readonly httpServer: Server;
+  readonly monitoring: MonitoringHandle | null;
+  readonly geoip: boolean;
+  readonly authEnabled: boolean;
+  /** What was restored from the database at start. */
+  readonly restored: { clients: number; stats: number; sticky: number };
+  setFallback(fn: FallbackHandler | null): void;
+  inFlight(): number;
+  /** Runs the stats-retention job once now; returns the number of rows deleted. */
+  runCleanup(): Promise<number>;
+  /**
+   * Graceful stop: stop accepting, let in-flight requests finish (up to timeoutMs, default
+   * shutdown_timeout_seconds), then drop remaining connections, stop monitoring, flush pending writes and
+   * close the database. Idempotent.
+   */
+  close(opts?: { timeoutMs?: number }): Promise<void>;
+}
+
+const RESERVATIONS_PREFIX = '/reservations/';
+const MONITORING_PREFIX = '/vantage.v1.';
+const DAY_MS = 86_400_000;
+
+function connectableHost(host: string): string {
+  if (host === '' || host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '::1';
+  return host;
+}
+
+function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    server.listen(port, host === '' ? undefined : host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/** Starts the management API (and, when enabled, the monitoring control plane) on the configured address. */
+export async function startServer(config: ServerConfig, opts: StartServerOptions): Promise<RunningServer> {
+  const { logger } = opts;
+  const now = opts.now ?? Date.now;
+  const ownsStore = opts.store === undefined;
+  const store = opts.store ?? openStore(config);
+  const cleanupTimers: NodeJS.Timeout[] = [];
+  try {
+    const registry = new Registry();
+    const writeBehind = new WriteBehind({ store: store.lb, logger });
+    const engine = new RoutingEngine({
+      tiers: config.tiers,
+      defaultTier: config.default_tier,
+      staleMinutes: config.stale_minutes,
+      pendingTimeoutSeconds: config.pending_allocation_timeout_seconds,
+      stickyAffinity: config.sticky_affinity_enabled,
+      healthCheckEnabled: config.health_check_enabled,
+      now,
+      onStickyChange: (e) => writeBehind.stickyChange(e),
+    });
+    const restored = await restoreFleet(store.lb, engine, logger);
+    const geo = await openGeoIp(config.geoip_db_path, logger);
+    const metrics = createServerMetrics(registry, { counts: () => engine.counts(), pendingWrites: () => writeBehind.pending() });
+    const deps: ApiDeps = {
+      engine,
+      lb: store.lb,
+      writeBehind,
+      metrics,
+      registry,
+      geo,
+      logger,
+      now,
+      stickyHeader: config.sticky_header === '' ? null : config.sticky_header.toLowerCase(),
+      retryAfterSeconds: opts.retryAfterSeconds ?? 5,
+    };
+
+    const keyChecker = createKeyChecker(config);
+    const monitoring = await startMonitoringIfEnabled({
+      config,
+      logger,
+      db: store.db,
+      registry,
+      now,
+      checkApiKey: (req: IncomingMessage) => (keyChecker === null ? true : keyChecker(req.headers['x-api-key'])),
+    });
+
+    const route = (name: string, methods: ManagementRoute['methods'], body: ManagementRoute['body'] = 'none', auth = true): ManagementRoute => ({
+      name,
+      methods,
+      auth,
+      body,
+    });
+    const purge = purgeHandler(deps);
+    const purgePending = purgePendingHandler(deps);
+    const routes = new Map<string, ManagementRoute>([
+      ['/register', route('/register', { POST: registerHandler(deps) }, 'json')],
+      ['/stats', route('/stats', { POST: statsHandler(deps) }, 'json')],
+      ['/route', route('/route', { POST: routeHandler(deps) }, 'json')],
+      ['/health', route('/health', { GET: healthHandler(deps), HEAD: healthHandler(deps) }, 'none', false)],
+      ['/clients', route('/clients', { GET: clientsHandler(deps) })],
+      ['/clients/purge', route('/clients/purge', { POST: purge, DELETE: purge })],
+      ['/clients/purge-pending', route('/clients/purge-pending', { POST: purgePending, DELETE: purgePending })],
+      ['/metrics', route('/metrics', { GET: metricsHandler(deps) })],
+    ]);
+    const monitoringWeb = (ctx: { req: IncomingMessage; res: ServerResponse; path: string }) => {
+      if (monitoring === null || !monitoring.webHandler(ctx.req, ctx.res)) {
+        throw new HttpError(404, `not found: ${ctx.path}`);
+      }
+    };
+    const prefixes = [
+      { prefix: RESERVATIONS_PREFIX, route: route('/reservations/{id}', { DELETE: releaseHandler(deps, RESERVATIONS_PREFIX) }) },
+      { prefix: MONITORING_PREFIX, route: route('/vantage.v1.*', { POST: monitoringWeb, GET: monitoringWeb }, 'stream') },
+    ];
+
+    const dispatcher: Dispatcher = createDispatcher({
+      routes,
+      prefixes,
+      management: managementPipeline(config, logger, opts.slots),
+      open: healthPipeline(logger, opts.slots),
+      onFinished: (name, status) => metrics.request(name, status),
+      logger,
+    });
+    if (opts.fallback) dispatcher.setFallback(opts.fallback);
+
+    const tls = config.tls_cert_file !== '' && config.tls_key_file !== '';
+    const requestTimeout = config.request_timeout_seconds * 1000;
+    const serverOpts = {
+      requestTimeout,
+      headersTimeout: Math.min(config.read_header_timeout_seconds * 1000, requestTimeout),
+    };
+    const httpServer: Server = tls
+      ? (createHttpsServer(
+          { ...serverOpts, cert: readFileSync(config.tls_cert_file), key: readFileSync(config.tls_key_file) },
+          dispatcher.handle,
+        ) as unknown as Server)
+      : createHttpServer(serverOpts, dispatcher.handle);
+    httpServer.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      if (socket.writable && !socket.destroyed) {
+        const body = JSON.stringify({ error: `bad request: ${err.code ?? err.message}` });
+        socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      } else socket.destroy();
+    });
+    try {
+      await listen(httpServer, config.port, config.host);
+    } catch (err) {
+      await monitoring?.stop();
+      throw err;
+    }
+    const addr = httpServer.address() as AddressInfo;
+    const port = addr.port;
+    const host = config.host;
+
+    const retentionMs = config.stats_retention_days * DAY_MS;
+    let cleanupRunning: Promise<number> | null = null;
+    const runCleanup = (): Promise<number> => {
+      if (cleanupRunning) return cleanupRunning;
+      cleanupRunning = pruneStats({ store: store.lb, now, retentionMs })
+        .then((n) => {
+          if (n > 0) logger.info({ deleted: n, retention_days: config.stats_retention_days }, 'deleted old stats');
+          return n;
+        })
+        .finally(() => {
+          cleanupRunning = null;
+        });
+      return cleanupRunning;
+    };
+    const cleanupTimer = setInterval(() => {
+      runCleanup().catch((err: unknown) => logger.error({ err }, 'stats cleanup failed'));
+    }, config.cleanup_interval_seconds * 1000);
+    cleanupTimer.unref();
+    cleanupTimers.push(cleanupTimer);
+
+    let closing: Promise<void> | null = null;
+    const close = (closeOpts: { timeoutMs?: number } = {}): Promise<void> => {
+      if (closing) return closing;
+      closing = (async () => {
+        const timeoutMs = closeOpts.timeoutMs ?? config.shutdown_timeout_seconds * 1000;
+        const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        httpServer.closeIdleConnections();
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<'timeout'>((resolve) => {
+          timer = setTimeout(() => resolve('timeout'), timeoutMs);
+        });
+        // Keep-alive connections that go idle after their last response are closed as they do.
+        const idleSweep = setInterval(() => httpServer.closeIdleConnections(), 50);
+        const outcome = await Promise.race([dispatcher.idle().then(() => 'idle' as const), deadline]);
+        clearInterval(idleSweep);
+        clearTimeout(timer);
+        if (outcome === 'timeout') {
+          logger.warn({ in_flight: dispatcher.inFlight(), timeout_ms: timeoutMs }, 'shutdown timeout: dropping unfinished requests');
+        }
+        httpServer.closeAllConnections();
+        await closed;
+        for (const t of cleanupTimers) clearInterval(t);
+        if (cleanupRunning) await cleanupRunning.catch(() => 0);
+        try {
+          await monitoring?.stop();
+        } catch (err) {
+          logger.error({ err }, 'stopping monitoring failed');
+        }
+        try {
+          await writeBehind.close();
+        } catch (err) {
+          logger.error({ err, pending: writeBehind.pending() }, 'flushing pending writes failed');
+        }
+        if (ownsStore) store.close();
+      })();
+      return closing;
+    };
+
+    return {
+      host,
+      port,
+      url: `${tls ? 'https' : 'http'}://${hostForUrl(connectableHost(host))}:${port}`,
+      tls,
+      engine,
+      registry,
+      store,
+      writeBehind,
+      httpServer,
+      monitoring,
+      geoip: geo !== null,
+      authEnabled: keyChecker !== null,
+      restored,
+      setFallback: (fn) => dispatcher.setFallback(fn),
+      inFlight: () => dispatcher.inFlight(),
+      runCleanup,
+      close,
+    };
+  } catch (err) {
+    for (const t of cleanupTimers) clearInterval(t);
+    if (ownsStore) store.close();
+    throw err;
+  }
+}
