@@ -141,7 +141,7 @@ export async function runAgent(config: AgentConfig, opts: RunAgentOptions): Prom
     }
   };
   const untilTicks = (n: number): Promise<void> =>
-    sampler.tickCount >= n ? Promise.resolve() : new Promise((resolve) => tickWaiters.push({ n, resolve }));
+    sampler.tickCount >= n || signal.aborted ? Promise.resolve() : new Promise((resolve) => tickWaiters.push({ n, resolve }));
   signal.addEventListener('abort', () => tickWaiters.splice(0).forEach((w) => w.resolve()), { once: true });
 
   const locationPromise: Promise<Location> = resolveLocation(config, {
