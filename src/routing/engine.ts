@@ -87,7 +87,13 @@ class LocatedSearch implements KdVisitor<BackendState> {
 
   visit(b: BackendState): void {
     if (b.member[this.slot] !== 1) return;
-    const d = distanceKm(this.q!, b.geo!);
+    const q = this.q!;
+    // Cheap chord test first: distance alone is a lower bound on the score.
+    const dx = b.ux - q.x;
+    const dy = b.uy - q.y;
+    const dz = b.uz - q.z;
+    if (dx * dx + dy * dy + dz * dz > this.thr2) return;
+    const d = distanceKm(q, b.geo!);
     const s = totalScore(d, b.score[this.slot]!);
     if (s > this.bestScore) return;
     if (s === this.bestScore && this.best !== null && b.id >= this.best.id) return;

@@ -92,7 +92,7 @@ export function evaluateBackend(b: ScanBackend, tier: Tier, req: GeoPoint | null
     }
   }
 
-  const sorted = s.cpuUsage.map(coreUsage).sort((x, y) => x - y);
+  const sorted = Float64Array.from(s.cpuUsage, coreUsage).sort();
   const cpu = meanOfLeastLoaded(sorted, tier.vcpu);
   const memory = memoryUsedPct(s.memoryUsedGb, s.memoryTotalGb);
   const gpu = gpuTerm(tier.gpu, tier.gpu > 0 ? meanGpuUtilisation(s.gpus) : 0);
