@@ -1,0 +1,117 @@
+import type { IncomingMessage } from 'node:http';
+import { Agent } from 'undici';
+import type { Logger } from '../../log.js';
+import type { HealthStatus, RouteDecision, RouteRequest } from '../../routing/types.js';
+import { parseTarget, type ProbeTarget } from '../health/probe.js';
+import type { Inflight } from './inflight.js';
+import type { ProxyMetrics, UpstreamErrorKind } from './metrics.js';
+import { OutlierDetector } from './outlier.js';
+
+/** The part of the routing engine the proxy uses. */
+export interface ProxyEnginePort {
+  route(req: RouteRequest): RouteDecision;
+  release(reservationId: string): boolean;
+  setHealth(clientId: string, status: HealthStatus, latencyMs?: number | null): void;
+  tierNames(): string[];
+  readonly defaultTier: string;
+}
+
+/** Resolved proxy settings (times in ms, header names in lower case). */
+export interface ProxySettings {
+  prefixes: readonly string[];
+  tierField: string;
+  /** Lower-case header name, '' = off. */
+  tierHeader: string;
+  /** Lower-case header name, '' = off. */
+  stickyHeader: string;
+  maxBodyBytes: number;
+  /** Backend response-headers timeout (→ 504) and idle timeout of non-SSE response bodies. */
+  timeoutMs: number;
+  /** -1 = write-through, 0 = no explicit flushing, >0 = flush every n ms. */
+  sseFlushIntervalMs: number;
+  backendHeader: boolean;
+  /** Consecutive failures before ejection, 0 = off. */
+  outlierThreshold: number;
+  healthEnabled: boolean;
+  tlsInsecureSkipVerify: boolean;
+  /** Retry-After seconds on 503. */
+  retryAfterSeconds: number;
+}
+
+export type Locate = (ip: string) => { lat: number; lon: number } | null;
+
+export type OkDecision = Extract<RouteDecision, { ok: true }>;
+
+/** Shared state of one proxy instance: engine, connection pool, outlier detector, in-flight set, metrics. */
+export class ProxyCore {
+  readonly agent: Agent;
+  readonly outlier: OutlierDetector;
+  draining = false;
+  private readonly targets = new Map<string, ProbeTarget | null>();
+
+  constructor(
+    readonly engine: ProxyEnginePort,
+    readonly settings: ProxySettings,
+    readonly inflight: Inflight,
+    readonly metrics: ProxyMetrics,
+    readonly now: () => number,
+    readonly logger?: Logger,
+    readonly locate?: Locate,
+  ) {
+    this.outlier = new OutlierDetector(settings.outlierThreshold);
+    this.agent = new Agent({
+      connect: { rejectUnauthorized: !settings.tlsInsecureSkipVerify },
+      keepAliveTimeout: 10_000,
+      keepAliveMaxTimeout: 60_000,
+      pipelining: 1,
+    });
+  }
+
+  /** The parsed endpoint URL (cached). */
+  target(endpoint: string): ProbeTarget | null {
+    let t = this.targets.get(endpoint);
+    if (t === undefined) {
+      t = parseTarget(endpoint);
+      if (this.targets.size > 10_000) this.targets.clear();
+      this.targets.set(endpoint, t);
+    }
+    return t;
+  }
+
+  /** Builds the routing request for a client request and asks the engine (pick + reserve). */
+  route(req: IncomingMessage, tier: string | null, pathname: string, exclude?: ReadonlySet<string>): RouteDecision {
+    const s = this.settings;
+    let stickyId: string | null = null;
+    if (s.stickyHeader) {
+      const h = req.headers[s.stickyHeader];
+      const v = Array.isArray(h) ? h[0] : h;
+      if (v) stickyId = v;
+    }
+    let lat: number | null = null;
+    let lon: number | null = null;
+    if (this.locate && req.socket.remoteAddress) {
+      const loc = this.locate(req.socket.remoteAddress);
+      if (loc) ({ lat, lon } = loc);
+    }
+    return this.engine.route({ tier, stickyId, lat, lon, path: pathname, exclude });
+  }
+
+  /** A backend answered (non-5xx): its failure streak ends. */
+  success(clientId: string): void {
+    this.outlier.success(clientId);
+  }
+
+  /** A backend failed (connect error, reset, timeout or 5xx); ejects it after the configured streak. */
+  failure(clientId: string, kind: UpstreamErrorKind | '5xx'): void {
+    if (kind !== '5xx') this.metrics.upstreamError(kind);
+    if (!this.settings.healthEnabled) return; // nothing would ever bring an ejected backend back
+    if (this.outlier.failure(clientId)) {
+      this.engine.setHealth(clientId, 'unhealthy');
+      this.metrics.ejection();
+      this.logger?.warn(
+        { clientId, consecutiveFailures: this.settings.outlierThreshold, last: kind },
+        'backend ejected by passive outlier detection; the health checker brings it back',
+      );
+    }
+  }
+}
