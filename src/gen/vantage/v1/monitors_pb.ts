@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vantage/v1/monitors.proto.
  */
 export const file_vantage_v1_monitors: GenFile = /*@__PURE__*/
-  fileDesc("Chl2YW50YWdlL3YxL21vbml0b3JzLnByb3RvEgp2YW50YWdlLnYxIqcECgdNb25pdG9yEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDQoFb3duZXIYAyABKAkSDAoEdHlwZRgEIAEoCRILCgN1cmwYBSABKAkSDgoGbWV0aG9kGAYgASgJEjEKB2hlYWRlcnMYByADKAsyIC52YW50YWdlLnYxLk1vbml0b3IuSGVhZGVyc0VudHJ5EgwKBGJvZHkYCCABKAkSFwoLaW50ZXJ2YWxfbXMYCSABKANCAjACEhYKCnRpbWVvdXRfbXMYCiABKANCAjACEhIKCmFzc2VydGlvbnMYCyADKAkSDwoHcmVnaW9ucxgMIAMoCRIPCgdlbmFibGVkGA0gASgIEhQKDG9wdGlvbnNfanNvbhgOIAEoCRIZCg1jcmVhdGVkX2F0X21zGA8gASgDQgIwAhIZCg11cGRhdGVkX2F0X21zGBAgASgDQgIwAhIeCg1kZWxldGVkX2F0X21zGBEgASgDQgIwAkgAiAEBEiUKFGxhc3Rfc2NoZWR1bGVkX2F0X21zGBIgASgDQgIwAkgBiAEBEh8KDm5leHRfZHVlX2F0X21zGBMgASgDQgIwAkgCiAEBGi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQhAKDl9kZWxldGVkX2F0X21zQhcKFV9sYXN0X3NjaGVkdWxlZF9hdF9tc0IRCg9fbmV4dF9kdWVfYXRfbXMiywIKDE1vbml0b3JJbnB1dBIMCgRuYW1lGAEgASgJEgwKBHR5cGUYAiABKAkSCwoDdXJsGAMgASgJEg4KBm1ldGhvZBgEIAEoCRI2CgdoZWFkZXJzGAUgAygLMiUudmFudGFnZS52MS5Nb25pdG9ySW5wdXQuSGVhZGVyc0VudHJ5EgwKBGJvZHkYBiABKAkSFwoLaW50ZXJ2YWxfbXMYByABKANCAjACEhYKCnRpbWVvdXRfbXMYCCABKANCAjACEhIKCmFzc2VydGlvbnMYCSADKAkSDwoHcmVnaW9ucxgKIAMoCRIUCgdlbmFibGVkGAsgASgISACIAQESFAoMb3B0aW9uc19qc29uGAwgASgJGi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgoKCF9lbmFibGVkIkEKFENyZWF0ZU1vbml0b3JSZXF1ZXN0EikKB21vbml0b3IYASABKAsyGC52YW50YWdlLnYxLk1vbml0b3JJbnB1dCI9ChVDcmVhdGVNb25pdG9yUmVzcG9uc2USJAoHbW9uaXRvchgBIAEoCzITLnZhbnRhZ2UudjEuTW9uaXRvciIfChFHZXRNb25pdG9yUmVxdWVzdBIKCgJpZBgBIAEoCSI6ChJHZXRNb25pdG9yUmVzcG9uc2USJAoHbW9uaXRvchgBIAEoCzITLnZhbnRhZ2UudjEuTW9uaXRvciJiChRVcGRhdGVNb25pdG9yUmVxdWVzdBIKCgJpZBgBIAEoCRIpCgdtb25pdG9yGAIgASgLMhgudmFudGFnZS52MS5Nb25pdG9ySW5wdXQSEwoLdXBkYXRlX21hc2sYAyADKAkiPQoVVXBkYXRlTW9uaXRvclJlc3BvbnNlEiQKB21vbml0b3IYASABKAsyEy52YW50YWdlLnYxLk1vbml0b3IiIgoURGVsZXRlTW9uaXRvclJlcXVlc3QSCgoCaWQYASABKAkiPQoVRGVsZXRlTW9uaXRvclJlc3BvbnNlEiQKB21vbml0b3IYASABKAsyEy52YW50YWdlLnYxLk1vbml0b3IiUQoTTGlzdE1vbml0b3JzUmVxdWVzdBIXCg9pbmNsdWRlX2RlbGV0ZWQYASABKAgSDQoFbGltaXQYAiABKA0SEgoKcGFnZV90b2tlbhgDIAEoCSJWChRMaXN0TW9uaXRvcnNSZXNwb25zZRIlCghtb25pdG9ycxgBIAMoCzITLnZhbnRhZ2UudjEuTW9uaXRvchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiiAQKC0NoZWNrUmVzdWx0Eg4KBnJ1bl9pZBgBIAEoCRISCgptb25pdG9yX2lkGAIgASgJEg4KBnJlZ2lvbhgDIAEoCRIRCgl3b3JrZXJfaWQYBCABKAkSFwoLZXZlbnRfYXRfbXMYBSABKANCAjACEg4KBnN0YXR1cxgGIAEoCRIRCglodHRwX2NvZGUYByABKA0SEwoGZG5zX21zGAggASgBSACIAQESFwoKY29ubmVjdF9tcxgJIAEoAUgBiAEBEhMKBnRsc19tcxgKIAEoAUgCiAEBEhQKB3R0ZmJfbXMYCyABKAFIA4gBARIYCgtkb3dubG9hZF9tcxgMIAEoAUgEiAEBEhUKCHRvdGFsX21zGA0gASgBSAWIAQESGwoKc2l6ZV9ieXRlcxgOIAEoA0ICMAJIBogBARINCgVlcnJvchgPIAEoCRITCgtlcnJvcl9jbGFzcxgQIAEoCRIXCg9hc3NlcnRpb25zX2pzb24YESABKAkSGQoNc3RhcnRlZF9hdF9tcxgSIAEoA0ICMAISGgoOZmluaXNoZWRfYXRfbXMYEyABKANCAjACQgkKB19kbnNfbXNCDQoLX2Nvbm5lY3RfbXNCCQoHX3Rsc19tc0IKCghfdHRmYl9tc0IOCgxfZG93bmxvYWRfbXNCCwoJX3RvdGFsX21zQg0KC19zaXplX2J5dGVzIm8KEkxpc3RSZXN1bHRzUmVxdWVzdBISCgptb25pdG9yX2lkGAEgASgJEhMKB2Zyb21fbXMYAiABKANCAjACEhEKBXRvX21zGAMgASgDQgIwAhIOCgZyZWdpb24YBCABKAkSDQoFbGltaXQYBSABKA0iPwoTTGlzdFJlc3VsdHNSZXNwb25zZRIoCgdyZXN1bHRzGAEgAygLMhcudmFudGFnZS52MS5DaGVja1Jlc3VsdCLUAgoLTWV0cmljUG9pbnQSGwoPYnVja2V0X3N0YXJ0X21zGAEgASgDQgIwAhIRCgVjb3VudBgCIAEoBEICMAISFAoIdXBfY291bnQYAyABKARCAjACEhcKC2Vycm9yX2NvdW50GAQgASgEQgIwAhISCgplcnJvcl9yYXRlGAUgASgBEhIKCnVwdGltZV9wY3QYBiABKAESEwoGbWluX21zGAcgASgBSACIAQESEwoGbWF4X21zGAggASgBSAGIAQESEwoGYXZnX21zGAkgASgBSAKIAQESEwoGcDUwX21zGAogASgBSAOIAQESEwoGcDk1X21zGAsgASgBSASIAQESEwoGcDk5X21zGAwgASgBSAWIAQFCCQoHX21pbl9tc0IJCgdfbWF4X21zQgkKB19hdmdfbXNCCQoHX3A1MF9tc0IJCgdfcDk1X21zQgkKB19wOTlfbXMicwoRR2V0TWV0cmljc1JlcXVlc3QSEgoKbW9uaXRvcl9pZBgBIAEoCRITCgdmcm9tX21zGAIgASgDQgIwAhIRCgV0b19tcxgDIAEoA0ICMAISEgoKcmVzb2x1dGlvbhgEIAEoCRIOCgZyZWdpb24YBSABKAkieQoSR2V0TWV0cmljc1Jlc3BvbnNlEhIKCnJlc29sdXRpb24YASABKAkSJwoGcG9pbnRzGAIgAygLMhcudmFudGFnZS52MS5NZXRyaWNQb2ludBImCgV0b3RhbBgDIAEoCzIXLnZhbnRhZ2UudjEuTWV0cmljUG9pbnQiNgoQR2V0VXB0aW1lUmVxdWVzdBISCgptb25pdG9yX2lkGAEgASgJEg4KBnJlZ2lvbhgCIAEoCSKTAQoRR2V0VXB0aW1lUmVzcG9uc2USKQoIbGFzdF8yNGgYASABKAsyFy52YW50YWdlLnYxLk1ldHJpY1BvaW50EigKB2xhc3RfN2QYAiABKAsyFy52YW50YWdlLnYxLk1ldHJpY1BvaW50EikKCGxhc3RfMzBkGAMgASgLMhcudmFudGFnZS52MS5NZXRyaWNQb2ludCK3AgoGV29ya2VyEgoKAmlkGAEgASgJEhAKCGhvc3RuYW1lGAIgASgJEg4KBnJlZ2lvbhgDIAEoCRIPCgd2ZXJzaW9uGAQgASgJEg4KBnN0YXR1cxgFIAEoCRIaCg5lbnJvbGxlZF9hdF9tcxgGIAEoA0ICMAISGwoPbGFzdF9zZWVuX2F0X21zGAcgASgDQgIwAhIqChljZXJ0aWZpY2F0ZV9leHBpcmVzX2F0X21zGAggASgDQgIwAkgAiAEBEh4KDXJldm9rZWRfYXRfbXMYCSABKANCAjACSAGIAQESFgoOcmV2b2tlZF9yZWFzb24YCiABKAkSEQoJY29ubmVjdGVkGAsgASgIQhwKGl9jZXJ0aWZpY2F0ZV9leHBpcmVzX2F0X21zQhAKDl9yZXZva2VkX2F0X21zIhQKEkxpc3RXb3JrZXJzUmVxdWVzdCI6ChNMaXN0V29ya2Vyc1Jlc3BvbnNlEiMKB3dvcmtlcnMYASADKAsyEi52YW50YWdlLnYxLldvcmtlciKfAQoKQXVkaXRFdmVudBIOCgJpZBgBIAEoA0ICMAISEQoFYXRfbXMYAiABKANCAjACEg0KBWFjdG9yGAMgASgJEg4KBmFjdGlvbhgEIAEoCRITCgtlbnRpdHlfdHlwZRgFIAEoCRIRCgllbnRpdHlfaWQYBiABKAkSEwoLYmVmb3JlX2pzb24YByABKAkSEgoKYWZ0ZXJfanNvbhgIIAEoCSI6ChZMaXN0QXVkaXRFdmVudHNSZXF1ZXN0EhEKCWVudGl0eV9pZBgBIAEoCRINCgVsaW1pdBgCIAEoDSJBChdMaXN0QXVkaXRFdmVudHNSZXNwb25zZRImCgZldmVudHMYASADKAsyFi52YW50YWdlLnYxLkF1ZGl0RXZlbnQyxgYKD01vbml0b3JzU2VydmljZRJUCg1DcmVhdGVNb25pdG9yEiAudmFudGFnZS52MS5DcmVhdGVNb25pdG9yUmVxdWVzdBohLnZhbnRhZ2UudjEuQ3JlYXRlTW9uaXRvclJlc3BvbnNlEksKCkdldE1vbml0b3ISHS52YW50YWdlLnYxLkdldE1vbml0b3JSZXF1ZXN0Gh4udmFudGFnZS52MS5HZXRNb25pdG9yUmVzcG9uc2USVAoNVXBkYXRlTW9uaXRvchIgLnZhbnRhZ2UudjEuVXBkYXRlTW9uaXRvclJlcXVlc3QaIS52YW50YWdlLnYxLlVwZGF0ZU1vbml0b3JSZXNwb25zZRJUCg1EZWxldGVNb25pdG9yEiAudmFudGFnZS52MS5EZWxldGVNb25pdG9yUmVxdWVzdBohLnZhbnRhZ2UudjEuRGVsZXRlTW9uaXRvclJlc3BvbnNlElEKDExpc3RNb25pdG9ycxIfLnZhbnRhZ2UudjEuTGlzdE1vbml0b3JzUmVxdWVzdBogLnZhbnRhZ2UudjEuTGlzdE1vbml0b3JzUmVzcG9uc2USTgoLTGlzdFJlc3VsdHMSHi52YW50YWdlLnYxLkxpc3RSZXN1bHRzUmVxdWVzdBofLnZhbnRhZ2UudjEuTGlzdFJlc3VsdHNSZXNwb25zZRJLCgpHZXRNZXRyaWNzEh0udmFudGFnZS52MS5HZXRNZXRyaWNzUmVxdWVzdBoeLnZhbnRhZ2UudjEuR2V0TWV0cmljc1Jlc3BvbnNlEkgKCUdldFVwdGltZRIcLnZhbnRhZ2UudjEuR2V0VXB0aW1lUmVxdWVzdBodLnZhbnRhZ2UudjEuR2V0VXB0aW1lUmVzcG9uc2USTgoLTGlzdFdvcmtlcnMSHi52YW50YWdlLnYxLkxpc3RXb3JrZXJzUmVxdWVzdBofLnZhbnRhZ2UudjEuTGlzdFdvcmtlcnNSZXNwb25zZRJaCg9MaXN0QXVkaXRFdmVudHMSIi52YW50YWdlLnYxLkxpc3RBdWRpdEV2ZW50c1JlcXVlc3QaIy52YW50YWdlLnYxLkxpc3RBdWRpdEV2ZW50c1Jlc3BvbnNlYgZwcm90bzM");
+  fileDesc("Chl2YW50YWdlL3YxL21vbml0b3JzLnByb3RvEgp2YW50YWdlLnYxIosECgdNb25pdG9yEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDQoFb3duZXIYAyABKAkSDAoEdHlwZRgEIAEoCRILCgN1cmwYBSABKAkSDgoGbWV0aG9kGAYgASgJEjEKB2hlYWRlcnMYByADKAsyIC52YW50YWdlLnYxLk1vbml0b3IuSGVhZGVyc0VudHJ5EgwKBGJvZHkYCCABKAkSEwoLaW50ZXJ2YWxfbXMYCSABKAMSEgoKdGltZW91dF9tcxgKIAEoAxISCgphc3NlcnRpb25zGAsgAygJEg8KB3JlZ2lvbnMYDCADKAkSDwoHZW5hYmxlZBgNIAEoCBIUCgxvcHRpb25zX2pzb24YDiABKAkSFQoNY3JlYXRlZF9hdF9tcxgPIAEoAxIVCg11cGRhdGVkX2F0X21zGBAgASgDEhoKDWRlbGV0ZWRfYXRfbXMYESABKANIAIgBARIhChRsYXN0X3NjaGVkdWxlZF9hdF9tcxgSIAEoA0gBiAEBEhsKDm5leHRfZHVlX2F0X21zGBMgASgDSAKIAQEaLgoMSGVhZGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCEAoOX2RlbGV0ZWRfYXRfbXNCFwoVX2xhc3Rfc2NoZWR1bGVkX2F0X21zQhEKD19uZXh0X2R1ZV9hdF9tcyLDAgoMTW9uaXRvcklucHV0EgwKBG5hbWUYASABKAkSDAoEdHlwZRgCIAEoCRILCgN1cmwYAyABKAkSDgoGbWV0aG9kGAQgASgJEjYKB2hlYWRlcnMYBSADKAsyJS52YW50YWdlLnYxLk1vbml0b3JJbnB1dC5IZWFkZXJzRW50cnkSDAoEYm9keRgGIAEoCRITCgtpbnRlcnZhbF9tcxgHIAEoAxISCgp0aW1lb3V0X21zGAggASgDEhIKCmFzc2VydGlvbnMYCSADKAkSDwoHcmVnaW9ucxgKIAMoCRIUCgdlbmFibGVkGAsgASgISACIAQESFAoMb3B0aW9uc19qc29uGAwgASgJGi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgoKCF9lbmFibGVkIkEKFENyZWF0ZU1vbml0b3JSZXF1ZXN0EikKB21vbml0b3IYASABKAsyGC52YW50YWdlLnYxLk1vbml0b3JJbnB1dCI9ChVDcmVhdGVNb25pdG9yUmVzcG9uc2USJAoHbW9uaXRvchgBIAEoCzITLnZhbnRhZ2UudjEuTW9uaXRvciIfChFHZXRNb25pdG9yUmVxdWVzdBIKCgJpZBgBIAEoCSI6ChJHZXRNb25pdG9yUmVzcG9uc2USJAoHbW9uaXRvchgBIAEoCzITLnZhbnRhZ2UudjEuTW9uaXRvciJiChRVcGRhdGVNb25pdG9yUmVxdWVzdBIKCgJpZBgBIAEoCRIpCgdtb25pdG9yGAIgASgLMhgudmFudGFnZS52MS5Nb25pdG9ySW5wdXQSEwoLdXBkYXRlX21hc2sYAyADKAkiPQoVVXBkYXRlTW9uaXRvclJlc3BvbnNlEiQKB21vbml0b3IYASABKAsyEy52YW50YWdlLnYxLk1vbml0b3IiIgoURGVsZXRlTW9uaXRvclJlcXVlc3QSCgoCaWQYASABKAkiPQoVRGVsZXRlTW9uaXRvclJlc3BvbnNlEiQKB21vbml0b3IYASABKAsyEy52YW50YWdlLnYxLk1vbml0b3IiUQoTTGlzdE1vbml0b3JzUmVxdWVzdBIXCg9pbmNsdWRlX2RlbGV0ZWQYASABKAgSDQoFbGltaXQYAiABKA0SEgoKcGFnZV90b2tlbhgDIAEoCSJWChRMaXN0TW9uaXRvcnNSZXNwb25zZRIlCghtb25pdG9ycxgBIAMoCzITLnZhbnRhZ2UudjEuTW9uaXRvchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAki+AMKC0NoZWNrUmVzdWx0Eg4KBnJ1bl9pZBgBIAEoCRISCgptb25pdG9yX2lkGAIgASgJEg4KBnJlZ2lvbhgDIAEoCRIRCgl3b3JrZXJfaWQYBCABKAkSEwoLZXZlbnRfYXRfbXMYBSABKAMSDgoGc3RhdHVzGAYgASgJEhEKCWh0dHBfY29kZRgHIAEoDRITCgZkbnNfbXMYCCABKAFIAIgBARIXCgpjb25uZWN0X21zGAkgASgBSAGIAQESEwoGdGxzX21zGAogASgBSAKIAQESFAoHdHRmYl9tcxgLIAEoAUgDiAEBEhgKC2Rvd25sb2FkX21zGAwgASgBSASIAQESFQoIdG90YWxfbXMYDSABKAFIBYgBARIXCgpzaXplX2J5dGVzGA4gASgDSAaIAQESDQoFZXJyb3IYDyABKAkSEwoLZXJyb3JfY2xhc3MYECABKAkSFwoPYXNzZXJ0aW9uc19qc29uGBEgASgJEhUKDXN0YXJ0ZWRfYXRfbXMYEiABKAMSFgoOZmluaXNoZWRfYXRfbXMYEyABKANCCQoHX2Ruc19tc0INCgtfY29ubmVjdF9tc0IJCgdfdGxzX21zQgoKCF90dGZiX21zQg4KDF9kb3dubG9hZF9tc0ILCglfdG90YWxfbXNCDQoLX3NpemVfYnl0ZXMiZwoSTGlzdFJlc3VsdHNSZXF1ZXN0EhIKCm1vbml0b3JfaWQYASABKAkSDwoHZnJvbV9tcxgCIAEoAxINCgV0b19tcxgDIAEoAxIOCgZyZWdpb24YBCABKAkSDQoFbGltaXQYBSABKA0iPwoTTGlzdFJlc3VsdHNSZXNwb25zZRIoCgdyZXN1bHRzGAEgAygLMhcudmFudGFnZS52MS5DaGVja1Jlc3VsdCLEAgoLTWV0cmljUG9pbnQSFwoPYnVja2V0X3N0YXJ0X21zGAEgASgDEg0KBWNvdW50GAIgASgEEhAKCHVwX2NvdW50GAMgASgEEhMKC2Vycm9yX2NvdW50GAQgASgEEhIKCmVycm9yX3JhdGUYBSABKAESEgoKdXB0aW1lX3BjdBgGIAEoARITCgZtaW5fbXMYByABKAFIAIgBARITCgZtYXhfbXMYCCABKAFIAYgBARITCgZhdmdfbXMYCSABKAFIAogBARITCgZwNTBfbXMYCiABKAFIA4gBARITCgZwOTVfbXMYCyABKAFIBIgBARITCgZwOTlfbXMYDCABKAFIBYgBAUIJCgdfbWluX21zQgkKB19tYXhfbXNCCQoHX2F2Z19tc0IJCgdfcDUwX21zQgkKB19wOTVfbXNCCQoHX3A5OV9tcyJrChFHZXRNZXRyaWNzUmVxdWVzdBISCgptb25pdG9yX2lkGAEgASgJEg8KB2Zyb21fbXMYAiABKAMSDQoFdG9fbXMYAyABKAMSEgoKcmVzb2x1dGlvbhgEIAEoCRIOCgZyZWdpb24YBSABKAkieQoSR2V0TWV0cmljc1Jlc3BvbnNlEhIKCnJlc29sdXRpb24YASABKAkSJwoGcG9pbnRzGAIgAygLMhcudmFudGFnZS52MS5NZXRyaWNQb2ludBImCgV0b3RhbBgDIAEoCzIXLnZhbnRhZ2UudjEuTWV0cmljUG9pbnQiNgoQR2V0VXB0aW1lUmVxdWVzdBISCgptb25pdG9yX2lkGAEgASgJEg4KBnJlZ2lvbhgCIAEoCSKTAQoRR2V0VXB0aW1lUmVzcG9uc2USKQoIbGFzdF8yNGgYASABKAsyFy52YW50YWdlLnYxLk1ldHJpY1BvaW50EigKB2xhc3RfN2QYAiABKAsyFy52YW50YWdlLnYxLk1ldHJpY1BvaW50EikKCGxhc3RfMzBkGAMgASgLMhcudmFudGFnZS52MS5NZXRyaWNQb2ludCKnAgoGV29ya2VyEgoKAmlkGAEgASgJEhAKCGhvc3RuYW1lGAIgASgJEg4KBnJlZ2lvbhgDIAEoCRIPCgd2ZXJzaW9uGAQgASgJEg4KBnN0YXR1cxgFIAEoCRIWCg5lbnJvbGxlZF9hdF9tcxgGIAEoAxIXCg9sYXN0X3NlZW5fYXRfbXMYByABKAMSJgoZY2VydGlmaWNhdGVfZXhwaXJlc19hdF9tcxgIIAEoA0gAiAEBEhoKDXJldm9rZWRfYXRfbXMYCSABKANIAYgBARIWCg5yZXZva2VkX3JlYXNvbhgKIAEoCRIRCgljb25uZWN0ZWQYCyABKAhCHAoaX2NlcnRpZmljYXRlX2V4cGlyZXNfYXRfbXNCEAoOX3Jldm9rZWRfYXRfbXMiFAoSTGlzdFdvcmtlcnNSZXF1ZXN0IjoKE0xpc3RXb3JrZXJzUmVzcG9uc2USIwoHd29ya2VycxgBIAMoCzISLnZhbnRhZ2UudjEuV29ya2VyIpcBCgpBdWRpdEV2ZW50EgoKAmlkGAEgASgDEg0KBWF0X21zGAIgASgDEg0KBWFjdG9yGAMgASgJEg4KBmFjdGlvbhgEIAEoCRITCgtlbnRpdHlfdHlwZRgFIAEoCRIRCgllbnRpdHlfaWQYBiABKAkSEwoLYmVmb3JlX2pzb24YByABKAkSEgoKYWZ0ZXJfanNvbhgIIAEoCSI6ChZMaXN0QXVkaXRFdmVudHNSZXF1ZXN0EhEKCWVudGl0eV9pZBgBIAEoCRINCgVsaW1pdBgCIAEoDSJBChdMaXN0QXVkaXRFdmVudHNSZXNwb25zZRImCgZldmVudHMYASADKAsyFi52YW50YWdlLnYxLkF1ZGl0RXZlbnQyxgYKD01vbml0b3JzU2VydmljZRJUCg1DcmVhdGVNb25pdG9yEiAudmFudGFnZS52MS5DcmVhdGVNb25pdG9yUmVxdWVzdBohLnZhbnRhZ2UudjEuQ3JlYXRlTW9uaXRvclJlc3BvbnNlEksKCkdldE1vbml0b3ISHS52YW50YWdlLnYxLkdldE1vbml0b3JSZXF1ZXN0Gh4udmFudGFnZS52MS5HZXRNb25pdG9yUmVzcG9uc2USVAoNVXBkYXRlTW9uaXRvchIgLnZhbnRhZ2UudjEuVXBkYXRlTW9uaXRvclJlcXVlc3QaIS52YW50YWdlLnYxLlVwZGF0ZU1vbml0b3JSZXNwb25zZRJUCg1EZWxldGVNb25pdG9yEiAudmFudGFnZS52MS5EZWxldGVNb25pdG9yUmVxdWVzdBohLnZhbnRhZ2UudjEuRGVsZXRlTW9uaXRvclJlc3BvbnNlElEKDExpc3RNb25pdG9ycxIfLnZhbnRhZ2UudjEuTGlzdE1vbml0b3JzUmVxdWVzdBogLnZhbnRhZ2UudjEuTGlzdE1vbml0b3JzUmVzcG9uc2USTgoLTGlzdFJlc3VsdHMSHi52YW50YWdlLnYxLkxpc3RSZXN1bHRzUmVxdWVzdBofLnZhbnRhZ2UudjEuTGlzdFJlc3VsdHNSZXNwb25zZRJLCgpHZXRNZXRyaWNzEh0udmFudGFnZS52MS5HZXRNZXRyaWNzUmVxdWVzdBoeLnZhbnRhZ2UudjEuR2V0TWV0cmljc1Jlc3BvbnNlEkgKCUdldFVwdGltZRIcLnZhbnRhZ2UudjEuR2V0VXB0aW1lUmVxdWVzdBodLnZhbnRhZ2UudjEuR2V0VXB0aW1lUmVzcG9uc2USTgoLTGlzdFdvcmtlcnMSHi52YW50YWdlLnYxLkxpc3RXb3JrZXJzUmVxdWVzdBofLnZhbnRhZ2UudjEuTGlzdFdvcmtlcnNSZXNwb25zZRJaCg9MaXN0QXVkaXRFdmVudHMSIi52YW50YWdlLnYxLkxpc3RBdWRpdEV2ZW50c1JlcXVlc3QaIy52YW50YWdlLnYxLkxpc3RBdWRpdEV2ZW50c1Jlc3BvbnNlYgZwcm90bzM");
 
 /**
  * @generated from message vantage.v1.Monitor
@@ -59,12 +59,12 @@ export type Monitor = Message<"vantage.v1.Monitor"> & {
   body: string;
 
   /**
-   * @generated from field: int64 interval_ms = 9 [jstype = JS_NUMBER];
+   * @generated from field: int64 interval_ms = 9;
    */
   intervalMs: bigint;
 
   /**
-   * @generated from field: int64 timeout_ms = 10 [jstype = JS_NUMBER];
+   * @generated from field: int64 timeout_ms = 10;
    */
   timeoutMs: bigint;
 
@@ -95,27 +95,27 @@ export type Monitor = Message<"vantage.v1.Monitor"> & {
   optionsJson: string;
 
   /**
-   * @generated from field: int64 created_at_ms = 15 [jstype = JS_NUMBER];
+   * @generated from field: int64 created_at_ms = 15;
    */
   createdAtMs: bigint;
 
   /**
-   * @generated from field: int64 updated_at_ms = 16 [jstype = JS_NUMBER];
+   * @generated from field: int64 updated_at_ms = 16;
    */
   updatedAtMs: bigint;
 
   /**
-   * @generated from field: optional int64 deleted_at_ms = 17 [jstype = JS_NUMBER];
+   * @generated from field: optional int64 deleted_at_ms = 17;
    */
   deletedAtMs?: bigint | undefined;
 
   /**
-   * @generated from field: optional int64 last_scheduled_at_ms = 18 [jstype = JS_NUMBER];
+   * @generated from field: optional int64 last_scheduled_at_ms = 18;
    */
   lastScheduledAtMs?: bigint | undefined;
 
   /**
-   * @generated from field: optional int64 next_due_at_ms = 19 [jstype = JS_NUMBER];
+   * @generated from field: optional int64 next_due_at_ms = 19;
    */
   nextDueAtMs?: bigint | undefined;
 };
@@ -164,12 +164,12 @@ export type MonitorInput = Message<"vantage.v1.MonitorInput"> & {
   body: string;
 
   /**
-   * @generated from field: int64 interval_ms = 7 [jstype = JS_NUMBER];
+   * @generated from field: int64 interval_ms = 7;
    */
   intervalMs: bigint;
 
   /**
-   * @generated from field: int64 timeout_ms = 8 [jstype = JS_NUMBER];
+   * @generated from field: int64 timeout_ms = 8;
    */
   timeoutMs: bigint;
 
@@ -428,7 +428,7 @@ export type CheckResult = Message<"vantage.v1.CheckResult"> & {
   workerId: string;
 
   /**
-   * @generated from field: int64 event_at_ms = 5 [jstype = JS_NUMBER];
+   * @generated from field: int64 event_at_ms = 5;
    */
   eventAtMs: bigint;
 
@@ -475,7 +475,7 @@ export type CheckResult = Message<"vantage.v1.CheckResult"> & {
   totalMs?: number | undefined;
 
   /**
-   * @generated from field: optional int64 size_bytes = 14 [jstype = JS_NUMBER];
+   * @generated from field: optional int64 size_bytes = 14;
    */
   sizeBytes?: bigint | undefined;
 
@@ -495,12 +495,12 @@ export type CheckResult = Message<"vantage.v1.CheckResult"> & {
   assertionsJson: string;
 
   /**
-   * @generated from field: int64 started_at_ms = 18 [jstype = JS_NUMBER];
+   * @generated from field: int64 started_at_ms = 18;
    */
   startedAtMs: bigint;
 
   /**
-   * @generated from field: int64 finished_at_ms = 19 [jstype = JS_NUMBER];
+   * @generated from field: int64 finished_at_ms = 19;
    */
   finishedAtMs: bigint;
 };
@@ -524,12 +524,12 @@ export type ListResultsRequest = Message<"vantage.v1.ListResultsRequest"> & {
   /**
    * Range on event_at; 0 ⇒ unbounded.
    *
-   * @generated from field: int64 from_ms = 2 [jstype = JS_NUMBER];
+   * @generated from field: int64 from_ms = 2;
    */
   fromMs: bigint;
 
   /**
-   * @generated from field: int64 to_ms = 3 [jstype = JS_NUMBER];
+   * @generated from field: int64 to_ms = 3;
    */
   toMs: bigint;
 
@@ -577,22 +577,22 @@ export const ListResultsResponseSchema: GenMessage<ListResultsResponse> = /*@__P
  */
 export type MetricPoint = Message<"vantage.v1.MetricPoint"> & {
   /**
-   * @generated from field: int64 bucket_start_ms = 1 [jstype = JS_NUMBER];
+   * @generated from field: int64 bucket_start_ms = 1;
    */
   bucketStartMs: bigint;
 
   /**
-   * @generated from field: uint64 count = 2 [jstype = JS_NUMBER];
+   * @generated from field: uint64 count = 2;
    */
   count: bigint;
 
   /**
-   * @generated from field: uint64 up_count = 3 [jstype = JS_NUMBER];
+   * @generated from field: uint64 up_count = 3;
    */
   upCount: bigint;
 
   /**
-   * @generated from field: uint64 error_count = 4 [jstype = JS_NUMBER];
+   * @generated from field: uint64 error_count = 4;
    */
   errorCount: bigint;
 
@@ -656,12 +656,12 @@ export type GetMetricsRequest = Message<"vantage.v1.GetMetricsRequest"> & {
   monitorId: string;
 
   /**
-   * @generated from field: int64 from_ms = 2 [jstype = JS_NUMBER];
+   * @generated from field: int64 from_ms = 2;
    */
   fromMs: bigint;
 
   /**
-   * @generated from field: int64 to_ms = 3 [jstype = JS_NUMBER];
+   * @generated from field: int64 to_ms = 3;
    */
   toMs: bigint;
 
@@ -797,22 +797,22 @@ export type Worker = Message<"vantage.v1.Worker"> & {
   status: string;
 
   /**
-   * @generated from field: int64 enrolled_at_ms = 6 [jstype = JS_NUMBER];
+   * @generated from field: int64 enrolled_at_ms = 6;
    */
   enrolledAtMs: bigint;
 
   /**
-   * @generated from field: int64 last_seen_at_ms = 7 [jstype = JS_NUMBER];
+   * @generated from field: int64 last_seen_at_ms = 7;
    */
   lastSeenAtMs: bigint;
 
   /**
-   * @generated from field: optional int64 certificate_expires_at_ms = 8 [jstype = JS_NUMBER];
+   * @generated from field: optional int64 certificate_expires_at_ms = 8;
    */
   certificateExpiresAtMs?: bigint | undefined;
 
   /**
-   * @generated from field: optional int64 revoked_at_ms = 9 [jstype = JS_NUMBER];
+   * @generated from field: optional int64 revoked_at_ms = 9;
    */
   revokedAtMs?: bigint | undefined;
 
@@ -871,12 +871,12 @@ export const ListWorkersResponseSchema: GenMessage<ListWorkersResponse> = /*@__P
  */
 export type AuditEvent = Message<"vantage.v1.AuditEvent"> & {
   /**
-   * @generated from field: int64 id = 1 [jstype = JS_NUMBER];
+   * @generated from field: int64 id = 1;
    */
   id: bigint;
 
   /**
-   * @generated from field: int64 at_ms = 2 [jstype = JS_NUMBER];
+   * @generated from field: int64 at_ms = 2;
    */
   atMs: bigint;
 

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vantage/v1/worker.proto.
  */
 export const file_vantage_v1_worker: GenFile = /*@__PURE__*/
-  fileDesc("Chd2YW50YWdlL3YxL3dvcmtlci5wcm90bxIKdmFudGFnZS52MSLqAQoNV29ya2VyTWVzc2FnZRIoCghyZWdpc3RlchgBIAEoCzIULnZhbnRhZ2UudjEuUmVnaXN0ZXJIABItCgtqb2JfcmVxdWVzdBgCIAEoCzIWLnZhbnRhZ2UudjEuSm9iUmVxdWVzdEgAEiQKBnJlc3VsdBgDIAEoCzISLnZhbnRhZ2UudjEuUmVzdWx0SAASMQoNbGVhc2VfcmVuZXdhbBgEIAEoCzIYLnZhbnRhZ2UudjEuTGVhc2VSZW5ld2FsSAASIAoEcG9uZxgFIAEoCzIQLnZhbnRhZ2UudjEuUG9uZ0gAQgUKA21zZyLzAQoNU2VydmVyTWVzc2FnZRI5ChFyZWdpc3Rlcl9yZXNwb25zZRgBIAEoCzIcLnZhbnRhZ2UudjEuUmVnaXN0ZXJSZXNwb25zZUgAEh4KA2pvYhgCIAEoCzIPLnZhbnRhZ2UudjEuSm9iSAASKwoKcmVzdWx0X2FjaxgDIAEoCzIVLnZhbnRhZ2UudjEuUmVzdWx0QWNrSAASIAoEcGluZxgEIAEoCzIQLnZhbnRhZ2UudjEuUGluZ0gAEjEKDWxlYXNlX3JlbmV3ZWQYBSABKAsyGC52YW50YWdlLnYxLkxlYXNlUmVuZXdlZEgAQgUKA21zZyJ+CghSZWdpc3RlchIPCgd2ZXJzaW9uGAEgASgJEg4KBnJlZ2lvbhgCIAEoCRIUCgxjYXBhYmlsaXRpZXMYAyADKAkSEAoIaG9zdG5hbWUYBCABKAkSEQoJd29ya2VyX2lkGAUgASgJEhYKDm1heF9jb25jdXJyZW50GAYgASgNIsQBChBSZWdpc3RlclJlc3BvbnNlEhEKCXdvcmtlcl9pZBgBIAEoCRIQCghhY2NlcHRlZBgCIAEoCBIOCgZyZWFzb24YAyABKAkSGgoOc2VydmVyX3RpbWVfbXMYBCABKANCAjACEhwKEGxlYXNlX3RpbWVvdXRfbXMYBSABKANCAjACEiMKF2xlYXNlX3JlbmV3X2ludGVydmFsX21zGAYgASgDQgIwAhIcChBkaXNwYXRjaF9sZWFkX21zGAcgASgDQgIwAiIbCgpKb2JSZXF1ZXN0Eg0KBWNvdW50GAEgASgNIv0CCgNKb2ISDgoGcnVuX2lkGAEgASgJEhIKCm1vbml0b3JfaWQYAiABKAkSDgoGcmVnaW9uGAMgASgJEhsKD3NjaGVkdWxlZF9hdF9tcxgEIAEoA0ICMAISHwoTbGVhc2VfZXhwaXJlc19hdF9tcxgFIAEoA0ICMAISDwoHYXR0ZW1wdBgGIAEoDRIMCgR0eXBlGAcgASgJEgsKA3VybBgIIAEoCRIOCgZtZXRob2QYCSABKAkSLQoHaGVhZGVycxgKIAMoCzIcLnZhbnRhZ2UudjEuSm9iLkhlYWRlcnNFbnRyeRIMCgRib2R5GAsgASgJEhYKCnRpbWVvdXRfbXMYDCABKANCAjACEhQKDG9wdGlvbnNfanNvbhgNIAEoCRIXCg9hc3NlcnRpb25zX2pzb24YDiABKAkSFAoMbW9uaXRvcl9uYW1lGA8gASgJGi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIvYDCgZSZXN1bHQSDgoGcnVuX2lkGAEgASgJEhIKCm1vbml0b3JfaWQYAiABKAkSFwoLZXZlbnRfYXRfbXMYAyABKANCAjACEhkKDXN0YXJ0ZWRfYXRfbXMYBCABKANCAjACEhoKDmZpbmlzaGVkX2F0X21zGAUgASgDQgIwAhIOCgZzdGF0dXMYBiABKAkSEQoJaHR0cF9jb2RlGAcgASgNEhMKBmRuc19tcxgIIAEoAUgAiAEBEhcKCmNvbm5lY3RfbXMYCSABKAFIAYgBARITCgZ0bHNfbXMYCiABKAFIAogBARIUCgd0dGZiX21zGAsgASgBSAOIAQESGAoLZG93bmxvYWRfbXMYDCABKAFIBIgBARIVCgh0b3RhbF9tcxgNIAEoAUgFiAEBEhsKCnNpemVfYnl0ZXMYDiABKANCAjACSAaIAQESDQoFZXJyb3IYDyABKAkSEwoLZXJyb3JfY2xhc3MYECABKAkSFwoPYXNzZXJ0aW9uc19qc29uGBEgASgJEhQKDGRldGFpbHNfanNvbhgSIAEoCUIJCgdfZG5zX21zQg0KC19jb25uZWN0X21zQgkKB190bHNfbXNCCgoIX3R0ZmJfbXNCDgoMX2Rvd25sb2FkX21zQgsKCV90b3RhbF9tc0INCgtfc2l6ZV9ieXRlcyJXCglSZXN1bHRBY2sSDgoGcnVuX2lkGAEgASgJEhcKC2V2ZW50X2F0X21zGAIgASgDQgIwAhIRCgljb21taXR0ZWQYAyABKAgSDgoGcmVhc29uGAQgASgJIh8KDExlYXNlUmVuZXdhbBIPCgdydW5faWRzGAEgAygJIlYKDExlYXNlUmVuZXdlZBIPCgdydW5faWRzGAEgAygJEhQKDGxvc3RfcnVuX2lkcxgCIAMoCRIfChNsZWFzZV9leHBpcmVzX2F0X21zGAMgASgDQgIwAiKBAQoEUGluZxIWCgpzZW50X2F0X21zGAEgASgDQgIwAhIPCgNzZXEYAiABKARCAjACEhwKD2Nsb2NrX29mZnNldF9tcxgDIAEoAUgAiAEBEhMKBnJ0dF9tcxgEIAEoAUgBiAEBQhIKEF9jbG9ja19vZmZzZXRfbXNCCQoHX3J0dF9tcyJoCgRQb25nEhsKD3Bpbmdfc2VudF9hdF9tcxgBIAEoA0ICMAISDwoDc2VxGAIgASgEQgIwAhIaCg5yZWNlaXZlZF9hdF9tcxgDIAEoA0ICMAISFgoKc2VudF9hdF9tcxgEIAEoA0ICMAIyVAoNV29ya2VyU2VydmljZRJDCgdDb25uZWN0EhkudmFudGFnZS52MS5Xb3JrZXJNZXNzYWdlGhkudmFudGFnZS52MS5TZXJ2ZXJNZXNzYWdlKAEwAWIGcHJvdG8z");
+  fileDesc("Chd2YW50YWdlL3YxL3dvcmtlci5wcm90bxIKdmFudGFnZS52MSLqAQoNV29ya2VyTWVzc2FnZRIoCghyZWdpc3RlchgBIAEoCzIULnZhbnRhZ2UudjEuUmVnaXN0ZXJIABItCgtqb2JfcmVxdWVzdBgCIAEoCzIWLnZhbnRhZ2UudjEuSm9iUmVxdWVzdEgAEiQKBnJlc3VsdBgDIAEoCzISLnZhbnRhZ2UudjEuUmVzdWx0SAASMQoNbGVhc2VfcmVuZXdhbBgEIAEoCzIYLnZhbnRhZ2UudjEuTGVhc2VSZW5ld2FsSAASIAoEcG9uZxgFIAEoCzIQLnZhbnRhZ2UudjEuUG9uZ0gAQgUKA21zZyLzAQoNU2VydmVyTWVzc2FnZRI5ChFyZWdpc3Rlcl9yZXNwb25zZRgBIAEoCzIcLnZhbnRhZ2UudjEuUmVnaXN0ZXJSZXNwb25zZUgAEh4KA2pvYhgCIAEoCzIPLnZhbnRhZ2UudjEuSm9iSAASKwoKcmVzdWx0X2FjaxgDIAEoCzIVLnZhbnRhZ2UudjEuUmVzdWx0QWNrSAASIAoEcGluZxgEIAEoCzIQLnZhbnRhZ2UudjEuUGluZ0gAEjEKDWxlYXNlX3JlbmV3ZWQYBSABKAsyGC52YW50YWdlLnYxLkxlYXNlUmVuZXdlZEgAQgUKA21zZyJ+CghSZWdpc3RlchIPCgd2ZXJzaW9uGAEgASgJEg4KBnJlZ2lvbhgCIAEoCRIUCgxjYXBhYmlsaXRpZXMYAyADKAkSEAoIaG9zdG5hbWUYBCABKAkSEQoJd29ya2VyX2lkGAUgASgJEhYKDm1heF9jb25jdXJyZW50GAYgASgNIrQBChBSZWdpc3RlclJlc3BvbnNlEhEKCXdvcmtlcl9pZBgBIAEoCRIQCghhY2NlcHRlZBgCIAEoCBIOCgZyZWFzb24YAyABKAkSFgoOc2VydmVyX3RpbWVfbXMYBCABKAMSGAoQbGVhc2VfdGltZW91dF9tcxgFIAEoAxIfChdsZWFzZV9yZW5ld19pbnRlcnZhbF9tcxgGIAEoAxIYChBkaXNwYXRjaF9sZWFkX21zGAcgASgDIhsKCkpvYlJlcXVlc3QSDQoFY291bnQYASABKA0i8QIKA0pvYhIOCgZydW5faWQYASABKAkSEgoKbW9uaXRvcl9pZBgCIAEoCRIOCgZyZWdpb24YAyABKAkSFwoPc2NoZWR1bGVkX2F0X21zGAQgASgDEhsKE2xlYXNlX2V4cGlyZXNfYXRfbXMYBSABKAMSDwoHYXR0ZW1wdBgGIAEoDRIMCgR0eXBlGAcgASgJEgsKA3VybBgIIAEoCRIOCgZtZXRob2QYCSABKAkSLQoHaGVhZGVycxgKIAMoCzIcLnZhbnRhZ2UudjEuSm9iLkhlYWRlcnNFbnRyeRIMCgRib2R5GAsgASgJEhIKCnRpbWVvdXRfbXMYDCABKAMSFAoMb3B0aW9uc19qc29uGA0gASgJEhcKD2Fzc2VydGlvbnNfanNvbhgOIAEoCRIUCgxtb25pdG9yX25hbWUYDyABKAkaLgoMSGVhZGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi5gMKBlJlc3VsdBIOCgZydW5faWQYASABKAkSEgoKbW9uaXRvcl9pZBgCIAEoCRITCgtldmVudF9hdF9tcxgDIAEoAxIVCg1zdGFydGVkX2F0X21zGAQgASgDEhYKDmZpbmlzaGVkX2F0X21zGAUgASgDEg4KBnN0YXR1cxgGIAEoCRIRCglodHRwX2NvZGUYByABKA0SEwoGZG5zX21zGAggASgBSACIAQESFwoKY29ubmVjdF9tcxgJIAEoAUgBiAEBEhMKBnRsc19tcxgKIAEoAUgCiAEBEhQKB3R0ZmJfbXMYCyABKAFIA4gBARIYCgtkb3dubG9hZF9tcxgMIAEoAUgEiAEBEhUKCHRvdGFsX21zGA0gASgBSAWIAQESFwoKc2l6ZV9ieXRlcxgOIAEoA0gGiAEBEg0KBWVycm9yGA8gASgJEhMKC2Vycm9yX2NsYXNzGBAgASgJEhcKD2Fzc2VydGlvbnNfanNvbhgRIAEoCRIUCgxkZXRhaWxzX2pzb24YEiABKAlCCQoHX2Ruc19tc0INCgtfY29ubmVjdF9tc0IJCgdfdGxzX21zQgoKCF90dGZiX21zQg4KDF9kb3dubG9hZF9tc0ILCglfdG90YWxfbXNCDQoLX3NpemVfYnl0ZXMiUwoJUmVzdWx0QWNrEg4KBnJ1bl9pZBgBIAEoCRITCgtldmVudF9hdF9tcxgCIAEoAxIRCgljb21taXR0ZWQYAyABKAgSDgoGcmVhc29uGAQgASgJIh8KDExlYXNlUmVuZXdhbBIPCgdydW5faWRzGAEgAygJIlIKDExlYXNlUmVuZXdlZBIPCgdydW5faWRzGAEgAygJEhQKDGxvc3RfcnVuX2lkcxgCIAMoCRIbChNsZWFzZV9leHBpcmVzX2F0X21zGAMgASgDInkKBFBpbmcSEgoKc2VudF9hdF9tcxgBIAEoAxILCgNzZXEYAiABKAQSHAoPY2xvY2tfb2Zmc2V0X21zGAMgASgBSACIAQESEwoGcnR0X21zGAQgASgBSAGIAQFCEgoQX2Nsb2NrX29mZnNldF9tc0IJCgdfcnR0X21zIlgKBFBvbmcSFwoPcGluZ19zZW50X2F0X21zGAEgASgDEgsKA3NlcRgCIAEoBBIWCg5yZWNlaXZlZF9hdF9tcxgDIAEoAxISCgpzZW50X2F0X21zGAQgASgDMlQKDVdvcmtlclNlcnZpY2USQwoHQ29ubmVjdBIZLnZhbnRhZ2UudjEuV29ya2VyTWVzc2FnZRoZLnZhbnRhZ2UudjEuU2VydmVyTWVzc2FnZSgBMAFiBnByb3RvMw");
 
 /**
  * @generated from message vantage.v1.WorkerMessage
@@ -182,22 +182,22 @@ export type RegisterResponse = Message<"vantage.v1.RegisterResponse"> & {
   /**
    * Server clock when the response was sent (a first, rough clock-offset estimate).
    *
-   * @generated from field: int64 server_time_ms = 4 [jstype = JS_NUMBER];
+   * @generated from field: int64 server_time_ms = 4;
    */
   serverTimeMs: bigint;
 
   /**
-   * @generated from field: int64 lease_timeout_ms = 5 [jstype = JS_NUMBER];
+   * @generated from field: int64 lease_timeout_ms = 5;
    */
   leaseTimeoutMs: bigint;
 
   /**
-   * @generated from field: int64 lease_renew_interval_ms = 6 [jstype = JS_NUMBER];
+   * @generated from field: int64 lease_renew_interval_ms = 6;
    */
   leaseRenewIntervalMs: bigint;
 
   /**
-   * @generated from field: int64 dispatch_lead_ms = 7 [jstype = JS_NUMBER];
+   * @generated from field: int64 dispatch_lead_ms = 7;
    */
   dispatchLeadMs: bigint;
 };
@@ -250,12 +250,12 @@ export type Job = Message<"vantage.v1.Job"> & {
   /**
    * When the check must start, server clock.
    *
-   * @generated from field: int64 scheduled_at_ms = 4 [jstype = JS_NUMBER];
+   * @generated from field: int64 scheduled_at_ms = 4;
    */
   scheduledAtMs: bigint;
 
   /**
-   * @generated from field: int64 lease_expires_at_ms = 5 [jstype = JS_NUMBER];
+   * @generated from field: int64 lease_expires_at_ms = 5;
    */
   leaseExpiresAtMs: bigint;
 
@@ -294,7 +294,7 @@ export type Job = Message<"vantage.v1.Job"> & {
   body: string;
 
   /**
-   * @generated from field: int64 timeout_ms = 12 [jstype = JS_NUMBER];
+   * @generated from field: int64 timeout_ms = 12;
    */
   timeoutMs: bigint;
 
@@ -344,17 +344,17 @@ export type Result = Message<"vantage.v1.Result"> & {
    * Event time of the result (the check's start, worker clock corrected to server time). Together with
    * run_id the idempotency key: resend exactly the same value.
    *
-   * @generated from field: int64 event_at_ms = 3 [jstype = JS_NUMBER];
+   * @generated from field: int64 event_at_ms = 3;
    */
   eventAtMs: bigint;
 
   /**
-   * @generated from field: int64 started_at_ms = 4 [jstype = JS_NUMBER];
+   * @generated from field: int64 started_at_ms = 4;
    */
   startedAtMs: bigint;
 
   /**
-   * @generated from field: int64 finished_at_ms = 5 [jstype = JS_NUMBER];
+   * @generated from field: int64 finished_at_ms = 5;
    */
   finishedAtMs: bigint;
 
@@ -403,7 +403,7 @@ export type Result = Message<"vantage.v1.Result"> & {
   totalMs?: number | undefined;
 
   /**
-   * @generated from field: optional int64 size_bytes = 14 [jstype = JS_NUMBER];
+   * @generated from field: optional int64 size_bytes = 14;
    */
   sizeBytes?: bigint | undefined;
 
@@ -451,7 +451,7 @@ export type ResultAck = Message<"vantage.v1.ResultAck"> & {
   runId: string;
 
   /**
-   * @generated from field: int64 event_at_ms = 2 [jstype = JS_NUMBER];
+   * @generated from field: int64 event_at_ms = 2;
    */
   eventAtMs: bigint;
 
@@ -511,7 +511,7 @@ export type LeaseRenewed = Message<"vantage.v1.LeaseRenewed"> & {
   lostRunIds: string[];
 
   /**
-   * @generated from field: int64 lease_expires_at_ms = 3 [jstype = JS_NUMBER];
+   * @generated from field: int64 lease_expires_at_ms = 3;
    */
   leaseExpiresAtMs: bigint;
 };
@@ -530,12 +530,12 @@ export type Ping = Message<"vantage.v1.Ping"> & {
   /**
    * Server clock when the ping was sent (t0).
    *
-   * @generated from field: int64 sent_at_ms = 1 [jstype = JS_NUMBER];
+   * @generated from field: int64 sent_at_ms = 1;
    */
   sentAtMs: bigint;
 
   /**
-   * @generated from field: uint64 seq = 2 [jstype = JS_NUMBER];
+   * @generated from field: uint64 seq = 2;
    */
   seq: bigint;
 
@@ -567,24 +567,24 @@ export type Pong = Message<"vantage.v1.Pong"> & {
   /**
    * Echo of Ping.sent_at_ms (t0) and Ping.seq.
    *
-   * @generated from field: int64 ping_sent_at_ms = 1 [jstype = JS_NUMBER];
+   * @generated from field: int64 ping_sent_at_ms = 1;
    */
   pingSentAtMs: bigint;
 
   /**
-   * @generated from field: uint64 seq = 2 [jstype = JS_NUMBER];
+   * @generated from field: uint64 seq = 2;
    */
   seq: bigint;
 
   /**
    * Worker clock when the ping arrived (t1) and when this pong was sent (t2).
    *
-   * @generated from field: int64 received_at_ms = 3 [jstype = JS_NUMBER];
+   * @generated from field: int64 received_at_ms = 3;
    */
   receivedAtMs: bigint;
 
   /**
-   * @generated from field: int64 sent_at_ms = 4 [jstype = JS_NUMBER];
+   * @generated from field: int64 sent_at_ms = 4;
    */
   sentAtMs: bigint;
 };
