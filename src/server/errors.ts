@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** An error that becomes an HTTP response `{"error": message, "field"?: field, ...extra}`. */
 export class HttpError extends Error {
@@ -9,8 +9,11 @@ export class HttpError extends Error {
       field?: string;
       headers?: Record<string, string | number>;
       extra?: Record<string, unknown>;
-      /** Close the connection after answering (the request body was not fully read). */
-      close?: boolean;
+      /**
+       * The request body was not (fully) read: after answering, discard what the client still sends (so it
+       * can read the answer instead of hitting a reset), up to a cap, then drop the connection.
+       */
+      drain?: boolean;
     } = {},
   ) {
     super(message);
@@ -38,7 +41,19 @@ export function sendHttpError(res: ServerResponse, err: HttpError): void {
   const body: Record<string, unknown> = { error: err.message };
   if (err.opts.field !== undefined) body.field = err.opts.field;
   if (err.opts.extra) Object.assign(body, err.opts.extra);
-  const headers: Record<string, string | number> = { ...err.opts.headers };
-  if (err.opts.close) headers.connection = 'close';
-  sendJson(res, err.status, body, headers);
+  sendJson(res, err.status, body, err.opts.headers);
+}
+
+/** Most bytes of an unread request body discarded after an early answer before the connection is dropped. */
+export const DRAIN_CAP_BYTES = 1 << 20;
+
+/** Discards the rest of a request body after an early answer; a client sending more than `cap` is cut off. */
+export function discardBody(req: IncomingMessage, cap = DRAIN_CAP_BYTES): void {
+  if (req.complete) return;
+  let drained = 0;
+  req.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > cap) req.socket.destroy();
+  });
+  req.resume();
 }

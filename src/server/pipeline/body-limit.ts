@@ -3,13 +3,13 @@ import { HttpError } from '../errors.js';
 import type { Stage } from './types.js';
 
 function tooLarge(max: number): HttpError {
-  return new HttpError(413, `request body exceeds max_request_body_bytes (${max} bytes)`, { field: 'body', close: true });
+  return new HttpError(413, `request body exceeds max_request_body_bytes (${max} bytes)`, { field: 'body', drain: true });
 }
 
 /**
  * Reads a request body, refusing more than `max` bytes: a declared Content-Length above the limit is refused
- * before anything is read, and a chunked body is cut off as soon as it grows past the limit (413, connection
- * closed).
+ * before anything is read, and a chunked body is cut off as soon as it grows past the limit (413; the rest is
+ * discarded up to a cap so the client can read the answer, then the connection is dropped).
  */
 export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   const declared = req.headers['content-length'];
@@ -46,7 +46,7 @@ export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
     };
     const onAborted = () => {
       cleanup();
-      reject(new HttpError(400, 'request aborted by the client', { close: true }));
+      reject(new HttpError(400, 'request aborted by the client'));
     };
     req.on('data', onData);
     req.on('end', onEnd);

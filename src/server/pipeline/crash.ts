@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { HttpError, sendHttpError, sendJson } from '../errors.js';
+import { HttpError, discardBody, sendHttpError, sendJson } from '../errors.js';
 import type { Stage } from './types.js';
 
 /**
@@ -16,11 +16,11 @@ export function crashContainment(logger: Logger): Stage {
       if (err instanceof HttpError) {
         if (!res.headersSent) sendHttpError(res, err);
         else res.destroy();
-        if (err.opts.close) ctx.req.resume();
+        if (err.opts.drain) discardBody(ctx.req);
         return;
       }
       logger.error({ err, method: ctx.method, path: ctx.path }, 'request handler failed');
-      if (!res.headersSent) sendJson(res, 500, { error: 'internal server error' }, { connection: 'close' });
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal server error' });
       else res.destroy();
     }
   };
