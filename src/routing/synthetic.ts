@@ -190,3 +190,23 @@ export function loadFleet(engine: RoutingEngine, fleet: readonly FleetMember[], 
     engine.setHealth(m.reg.clientId, m.health, m.latencyMs);
   }
 }
+
+/** A manual clock for engines under test. */
+export interface ManualClock {
+  readonly now: () => number;
+  set(ms: number): void;
+  advance(ms: number): void;
+}
+
+export function manualClock(start = 1_700_000_000_000): ManualClock {
+  let t = start;
+  return {
+    now: () => t,
+    set: (ms) => {
+      t = ms;
+    },
+    advance: (ms) => {
+      t += ms;
+    },
+  };
+}
