@@ -1,0 +1,181 @@
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ServerConfigSchema } from '../../src/config/server.js';
+import { HttpError } from '../../src/server/errors.js';
+import { createKeyChecker } from '../../src/server/pipeline/api-key.js';
+import { compose, type RequestContext, type Stage } from '../../src/server/pipeline/types.js';
+import { isAcceptedJsonType, parseJsonBody } from '../../src/server/pipeline/validate-input.js';
+import { startServer, type RunningServer } from '../../src/server/server.js';
+import { api, registerBody, tempDir } from './helpers.js';
+
+const silent = pino({ level: 'silent' });
+
+describe('compose', () => {
+  it('runs stages in order, skips empty slots, and lets a stage stop the chain', async () => {
+    const seen: string[] = [];
+    const stage = (name: string, stop = false): Stage => async (_ctx, next) => {
+      seen.push(`${name}>`);
+      if (!stop) await next();
+      seen.push(`<${name}`);
+    };
+    const run = compose([stage('a'), null, undefined, stage('b')], () => void seen.push('final'));
+    await run({} as RequestContext);
+    expect(seen).toEqual(['a>', 'b>', 'final', '<b', '<a']);
+    seen.length = 0;
+    await compose([stage('a', true), stage('b')], () => void seen.push('final'))({} as RequestContext);
+    expect(seen).toEqual(['a>', '<a']);
+  });
+
+  it('turns a synchronous throw in any stage into a rejection the outer stage can catch', async () => {
+    const boom: Stage = () => {
+      throw new HttpError(418, 'teapot');
+    };
+    let caught: unknown;
+    const guard: Stage = async (_c, next) => {
+      try {
+        await next();
+      } catch (e) {
+        caught = e;
+      }
+    };
+    await compose([guard, boom], () => undefined)({} as RequestContext);
+    expect(caught).toBeInstanceOf(HttpError);
+  });
+});
+
+describe('API key checker', () => {
+  it('is off without keys', () => {
+    expect(createKeyChecker({ server_key: '', api_keys: ['', ''] })).toBeNull();
+  });
+
+  it('classifies missing, wrong, server and api keys', () => {
+    const check = createKeyChecker({ server_key: 'srv-key', api_keys: ['k1', 'k2'] })!;
+    expect(check(undefined)).toBe('missing');
+    expect(check('')).toBe('missing');
+    expect(check('srv-ke')).toBe('wrong');
+    expect(check('srv-key ')).toBe('wrong');
+    expect(check('srv-key')).toBe('server');
+    expect(check('k2')).toBe('api');
+    expect(check(['k1', 'other'])).toBe('api');
+  });
+});
+
+describe('Content-Type rules for JSON bodies', () => {
+  it.each([
+    ['application/json', true],
+    ['Application/JSON; charset=utf-8', true],
+    ['application/merge-patch+json', true],
+    [undefined, true],
+    ['application/x-www-form-urlencoded', true],
+    ['text/plain', true],
+    ['text/xml', false],
+    ['multipart/form-data; boundary=x', false],
+    ['application/octet-stream', false],
+  ])('%s → accepted=%s', (type, ok) => {
+    expect(isAcceptedJsonType(type).ok).toBe(ok);
+  });
+
+  it('parses only JSON, whatever the lenient label', () => {
+    expect(parseJsonBody(Buffer.from('{"a":1}'), 'application/x-www-form-urlencoded')).toEqual({ a: 1 });
+    expect(() => parseJsonBody(Buffer.from('tier=small'), 'application/x-www-form-urlencoded')).toThrow(/malformed JSON/);
+    expect(() => parseJsonBody(Buffer.from('{}'), 'text/xml')).toThrow(/unsupported Content-Type/);
+    expect(parseJsonBody(Buffer.alloc(0), 'application/json')).toBeUndefined();
+  });
+});
+
+describe('startServer (in process): pipeline slots, dispatch order, fallback hook', () => {
+  const started: Array<{ s: RunningServer; cleanup: () => void }> = [];
+  afterEach(async () => {
+    for (const { s, cleanup } of started.splice(0)) {
+      await s.close({ timeoutMs: 1000 });
+      cleanup();
+    }
+  });
+  const start = async (over: Record<string, unknown>, opts: Partial<Parameters<typeof startServer>[1]> = {}) => {
+    const t = tempDir();
+    const config = ServerConfigSchema.parse({ port: 0, host: '127.0.0.1', database: `${t.dir}/v.db`, monitoring_enabled: false, ...over });
+    const s = await startServer(config, { logger: silent, ...opts });
+    started.push({ s, cleanup: t.cleanup });
+    return s;
+  };
+
+  it('runs allow-list and rate-limit slots before the API key, and security headers even for /health', async () => {
+    const order: string[] = [];
+    const mark = (name: string): Stage => async (ctx, next) => {
+      order.push(`${name} ${ctx.path}`);
+      if (name === 'securityHeaders') ctx.res.setHeader('x-content-type-options', 'nosniff');
+      await next();
+    };
+    const s = await start(
+      { server_key: 'secret' },
+      { slots: { securityHeaders: mark('securityHeaders'), allowList: mark('allowList'), rateLimit: mark('rateLimit'), timeout: mark('timeout') } },
+    );
+    const wrong = await api(s.url, '/clients', { headers: { 'X-API-Key': 'nope' } });
+    expect(wrong.status).toBe(403);
+    expect(order).toEqual(['securityHeaders /clients', 'timeout /clients', 'allowList /clients', 'rateLimit /clients']);
+    order.length = 0;
+    const health = await api(s.url, '/health');
+    expect(health.status).toBe(200);
+    expect(health.headers['x-content-type-options']).toBe('nosniff');
+    expect(order).toEqual(['securityHeaders /health']);
+  });
+
+  it('answers 500 JSON when a stage crashes, and keeps serving', async () => {
+    const s = await start({}, { slots: { rateLimit: () => Promise.reject(new Error('bug')) } });
+    const r = await api(s.url, '/clients');
+    expect(r.status).toBe(500);
+    expect(r.json).toEqual({ error: 'internal server error' });
+    expect((await api(s.url, '/health')).status).toBe(200);
+  });
+
+  it('management paths win over the fallback; other paths go to it, or 404', async () => {
+    const s = await start({});
+    expect((await api(s.url, '/api/x')).status).toBe(404);
+    const seen: string[] = [];
+    s.setFallback((req, res) => {
+      seen.push(req.url ?? '');
+      if (req.url === '/decline') return false;
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('proxied');
+      return true;
+    });
+    expect((await api(s.url, '/api/x?y=1')).text).toBe('proxied');
+    expect((await api(s.url, '/decline')).status).toBe(404);
+    expect((await api(s.url, '/register', { body: registerBody('m') })).json).toMatchObject({ status: 'registered' });
+    expect((await api(s.url, '/health')).json.status).toBe('healthy');
+    expect(seen).toEqual(['/api/x?y=1', '/decline']);
+  });
+
+  it('close() waits for in-flight requests and flushes pending writes before closing the database', async () => {
+    const s = await start({});
+    await api(s.url, '/register', { body: registerBody('w') });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    s.setFallback(async (_req, res) => {
+      await gate;
+      res.end('late');
+      return true;
+    });
+    const slow = api(s.url, '/slow');
+    await new Promise<void>((r) => {
+      const poll = () => (s.inFlight() > 0 ? r() : setTimeout(poll, 5));
+      poll();
+    });
+    s.writeBehind.touch({ clientId: 'w', lastSeen: 42_000_000_000_000 });
+    let done = false;
+    const closing = s.close({ timeoutMs: 5000 }).then(() => void (done = true));
+    // Closing has begun (the listener is gone) but waits for the in-flight request.
+    await new Promise<void>((r) => {
+      const poll = () => (!s.httpServer.listening ? r() : setTimeout(poll, 5));
+      poll();
+    });
+    expect(s.inFlight()).toBe(1);
+    expect(done).toBe(false);
+    release();
+    expect((await slow).text).toBe('late');
+    await closing;
+    expect(s.writeBehind.pending()).toBe(0);
+    expect(s.store.db.open).toBe(false);
+    started.pop()!.cleanup();
+  });
+});
