@@ -78,15 +78,21 @@ export class ProxyCore {
     return t;
   }
 
-  /** Builds the routing request for a client request and asks the engine (pick + reserve). */
-  route(req: IncomingMessage, tier: string | null, pathname: string, exclude?: ReadonlySet<string>): RouteDecision {
-    const s = this.settings;
-    let stickyId: string | null = null;
-    if (s.stickyHeader) {
-      const h = req.headers[s.stickyHeader];
-      const v = Array.isArray(h) ? h[0] : h;
-      if (v) stickyId = v;
-    }
+  /** The request's sticky id (from `sticky_header`), or null. */
+  stickyIdOf(req: IncomingMessage): string | null {
+    const name = this.settings.stickyHeader;
+    if (!name) return null;
+    const h = req.headers[name];
+    const v = Array.isArray(h) ? h[0] : h;
+    return v ? v : null;
+  }
+
+  /**
+   * Builds the routing request for a client request and asks the engine (pick + reserve). A request with a sticky
+   * id keeps its reservation until the engine expires it (de-duplicated per (sticky_id, tier)); one without must
+   * be released by the caller when its response ends.
+   */
+  route(req: IncomingMessage, tier: string | null, pathname: string, stickyId: string | null, exclude?: ReadonlySet<string>): RouteDecision {
     let lat: number | null = null;
     let lon: number | null = null;
     if (this.locate && req.socket.remoteAddress) {

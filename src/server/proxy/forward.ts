@@ -33,8 +33,8 @@ async function* limited(req: IncomingMessage, limit: number): AsyncGenerator<Buf
  *
  * - Failover: a connect error or reset before any response byte, with a body that is empty, buffered or not yet
  *   read, is retried once on the next-best backend (the failed one excluded); otherwise 502. Headers timeout → 504.
- * - The reservation of a non-sticky request is released when the client response closes (finished or aborted);
- *   a sticky one lives until the engine expires it.
+ * - The reservation of a request without a sticky id is released when the client response closes (finished or
+ *   aborted); a sticky session's lives until the engine expires it.
  * - SSE responses are exempt from the idle timeout, never compressed, and flushed per `sseFlushIntervalMs`.
  */
 export class HttpExchange implements Dispatcher.DispatchHandler, Tracked {
@@ -51,6 +51,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, Tracked {
   private flushTimer: NodeJS.Timeout | null = null;
   private sseBatching = false;
   private readonly upstreamHeaders: string[];
+  private readonly stickyId: string | null;
 
   constructor(
     private readonly core: ProxyCore,
@@ -60,6 +61,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, Tracked {
     private readonly tier: string | null,
     private readonly body: ForwardBody,
   ) {
+    this.stickyId = core.stickyIdOf(req);
     this.lastActivity = core.now();
     // Waiting for response headers is undici's headersTimeout; the idle timeout starts with the response body.
     this.idleTimeoutMs = 0;
@@ -75,7 +77,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, Tracked {
 
   /** Routes and dispatches; answers 400/503 itself when the engine has no backend. */
   start(exclude?: ReadonlySet<string>): void {
-    const d = this.core.route(this.req, this.tier, this.pathname, exclude);
+    const d = this.core.route(this.req, this.tier, this.pathname, this.stickyId, exclude);
     if (!d.ok) {
       if (d.code === 'unknown_tier') {
         sendJsonError(this.res, 400, `unknown tier "${d.tier}"`, { known_tiers: d.knownTiers });
@@ -250,7 +252,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, Tracked {
   /** Releases a non-sticky reservation (or any reservation with `force`, for a backend that just failed). */
   private releaseReservation(force = false): void {
     const d = this.decision;
-    if (d && !this.released && (force || !d.sticky)) {
+    if (d && !this.released && (force || this.stickyId === null)) {
       this.released = true;
       this.core.engine.release(d.reservationId);
     }

@@ -32,6 +32,7 @@ export class WsExchange implements Tracked {
   private attempt = 0;
   private finished = false;
   private status: number | 'aborted' = 'aborted';
+  private readonly stickyId: string | null;
 
   constructor(
     private readonly core: ProxyCore,
@@ -41,6 +42,7 @@ export class WsExchange implements Tracked {
     private readonly pathname: string,
     private readonly tier: string | null,
   ) {
+    this.stickyId = core.stickyIdOf(req);
     this.lastActivity = core.now();
     core.inflight.add(this);
     socket.on('error', () => this.finish());
@@ -48,7 +50,7 @@ export class WsExchange implements Tracked {
   }
 
   start(exclude?: ReadonlySet<string>): void {
-    const d = this.core.route(this.req, this.tier, this.pathname, exclude);
+    const d = this.core.route(this.req, this.tier, this.pathname, this.stickyId, exclude);
     if (!d.ok) {
       if (d.code === 'unknown_tier') this.fail(400, `unknown tier "${d.tier}"`, { known_tiers: d.knownTiers });
       else if (this.attempt > 0) this.fail(502, 'backend unreachable and no other backend available', { tier: d.tier });
@@ -180,7 +182,7 @@ export class WsExchange implements Tracked {
 
   private release(force = false): void {
     const d = this.decision;
-    if (d && !this.released && (force || !d.sticky)) {
+    if (d && !this.released && (force || this.stickyId === null)) {
       this.released = true;
       this.core.engine.release(d.reservationId);
     }
