@@ -1,36 +1,38 @@
-/**
- * The subset of the client configuration the agent reads.
- *
- * The lead's `src/config/client.ts` owns the schema and defaults (`ClientConfigSchema`);
- * this interface names exactly the keys the agent uses so the agent compiles on its own.
- * `ClientConfig` (zod output) is structurally assignable to it.
- */
-export interface AgentConfig {
-  server_url: string;
-  server_key: string;
-  endpoint_url: string;
-  window_minutes: number;
-  report_interval_seconds: number;
-  disk_path: string;
-  client_id: string;
-  hostname: string;
-  skip_geolocation: boolean;
-  geoip_db_path: string;
-  insecure_tls: boolean;
-  latitude: number | null;
-  longitude: number | null;
-  public_ip: string;
-  local_ip: string;
-  state_dir: string;
-  sample_interval_seconds: number;
-  metrics_port: number;
-  metrics_host: string;
-  gpu_retry_seconds: number;
-  geolocation_timeout_ms: number;
-  request_timeout_seconds: number;
-}
+import type { ClientConfig } from '../config/client.js';
 
-/** Defaults as documented for client.yml (mirrors src/config/client.ts); used by tests and benches. */
+/** The client.yml keys the agent reads (src/config/client.ts owns the schema, defaults and loading). */
+export const AGENT_CONFIG_KEYS = [
+  'server_url',
+  'server_key',
+  'endpoint_url',
+  'window_minutes',
+  'report_interval_seconds',
+  'disk_path',
+  'client_id',
+  'hostname',
+  'skip_geolocation',
+  'geoip_db_path',
+  'insecure_tls',
+  'latitude',
+  'longitude',
+  'public_ip',
+  'local_ip',
+  'state_dir',
+  'sample_interval_seconds',
+  'metrics_port',
+  'metrics_host',
+  'gpu_retry_seconds',
+  'geolocation_timeout_ms',
+  'request_timeout_seconds',
+] as const satisfies ReadonlyArray<keyof ClientConfig>;
+
+/**
+ * The subset of the client configuration the agent uses. A full `ClientConfig` is one; tests
+ * and benches can build just these keys.
+ */
+export type AgentConfig = Pick<ClientConfig, (typeof AGENT_CONFIG_KEYS)[number]>;
+
+/** client.yml defaults of those keys (a test checks they equal src/config/client.ts's); for tests and benches. */
 export const AGENT_CONFIG_DEFAULTS: AgentConfig = Object.freeze({
   server_url: 'http://localhost:8080',
   server_key: '',
