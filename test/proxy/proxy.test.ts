@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
+import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, request } from 'undici';
 import type { RoutingEngine } from '../../src/routing/index.js';
@@ -314,14 +315,15 @@ describe('reverse proxy: failures', () => {
     const engine = makeEngine();
     addBackend(engine, 'A', a.url);
     const px = track(await startProxy(engine, { maxBodyBytes: 1000 }));
-    let r = await get(px.url + '/api/x', { method: 'POST', body: Buffer.alloc(1001) });
+    const r = await get(px.url + '/api/x', { method: 'POST', body: Buffer.alloc(1001) });
     expect(r.status).toBe(413);
     expect((await get(px.url + '/api/x', { method: 'POST', body: Buffer.alloc(1000) })).status).toBe(200);
     const chunked = async (type: string) => {
-      const gen = async function* () {
+      // a Readable without a length is sent chunked
+      const body = Readable.from((function* () {
         for (let i = 0; i < 5; i++) yield Buffer.alloc(300, 0x20);
-      };
-      const res = await request(px.url + '/api/x', { dispatcher: new Agent(), method: 'POST', headers: { 'content-type': type }, body: gen() });
+      })());
+      const res = await request(px.url + '/api/x', { dispatcher: client, method: 'POST', headers: { 'content-type': type }, body });
       await res.body.dump();
       return res.statusCode;
     };
