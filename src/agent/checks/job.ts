@@ -34,7 +34,7 @@ export function prepareJob(job: Job): PreparedJob {
     method: job.method === '' ? 'GET' : job.method,
     headers: job.headers,
     body: job.body,
-    timeout_ms: job.timeoutMs > 0 ? job.timeoutMs : undefined,
+    timeout_ms: Number(job.timeoutMs) > 0 ? Number(job.timeoutMs) : undefined,
     options: options ?? {},
   });
   if (!spec.success) {

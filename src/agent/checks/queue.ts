@@ -16,9 +16,9 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     return true;
   }
 
+  /** No more items; the consumer still receives what was pushed before. */
   end(): void {
     this.ended = true;
-    this.items.length = 0;
     if (this.waiter !== null) {
       const w = this.waiter;
       this.waiter = null;
@@ -43,6 +43,10 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
       return: (): Promise<IteratorResult<T>> => {
         this.end();
         return Promise.resolve({ value: undefined, done: true });
+      },
+      throw: (err?: unknown): Promise<IteratorResult<T>> => {
+        this.end();
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
       },
     };
   }

@@ -1,0 +1,20 @@
+/**
+ * Attaches the monitoring worker to the agent (src/agent/index.ts `extraServices`).
+ * The worker starts in the background; when the worker API is down it keeps
+ * reconnecting on its own and resource reporting is unaffected.
+ */
+import type { AgentServiceContext, AgentServiceFactory } from '../index.js';
+import { startMonitoringWorker } from './worker.js';
+import type { MonitoringWorkerConfig } from './worker.js';
+
+export function monitoringWorkerService(config: MonitoringWorkerConfig): AgentServiceFactory {
+  return (ctx: AgentServiceContext) => {
+    if (!config.monitoring_enabled) return { stop: () => Promise.resolve() };
+    const worker = startMonitoringWorker(config, {
+      logger: ctx.logger.child({ component: 'monitoring-worker' }),
+      clientId: ctx.clientId,
+      hostname: ctx.hostname,
+    });
+    return { stop: () => worker.stop() };
+  };
+}
