@@ -1,11 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { HttpError, discardBody, sendHttpError, sendJson } from '../errors.js';
 import type { Stage } from './types.js';
 
 /**
- * Crash containment: an HttpError becomes its JSON response; anything else is logged with its stack and
- * answered 500 (or, when the response has already started, the connection is dropped). The server never dies
- * because of one request.
+ * Crash containment: an HttpError becomes its JSON response; anything else is logged with its stack and a
+ * request id, and answered 500 with the same `request_id` (or, when the response has already started, the
+ * connection is dropped). The server never dies because of one request.
  */
 export function crashContainment(logger: Logger): Stage {
   return async (ctx, next) => {
@@ -19,8 +20,9 @@ export function crashContainment(logger: Logger): Stage {
         if (err.opts.drain) discardBody(ctx.req);
         return;
       }
-      logger.error({ err, method: ctx.method, path: ctx.path }, 'request handler failed');
-      if (!res.headersSent) sendJson(res, 500, { error: 'internal server error' });
+      const requestId = randomBytes(8).toString('hex');
+      logger.error({ err, request_id: requestId, method: ctx.method, path: ctx.path }, 'request handler failed');
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal server error', request_id: requestId });
       else res.destroy();
     }
   };
