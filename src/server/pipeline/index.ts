@@ -34,7 +34,7 @@ export function managementPipeline(cfg: PipelineConfig, logger: Logger, slots: P
       validateInput(),
       slots.allowList,
       slots.rateLimit,
-      apiKeyStage(cfg),
+      slots.apiKey !== undefined ? slots.apiKey : apiKeyStage(cfg),
     ],
     runHandler,
   );

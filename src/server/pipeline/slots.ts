@@ -14,4 +14,6 @@ export interface PipelineSlots {
   allowList?: Stage | null;
   /** After the allow-list, before the API key (so a flood of wrong keys is still limited). */
   rateLimit?: Stage | null;
+  /** Replaces the built-in API-key stage (e.g. one that reads keys reloaded on SIGHUP); null = no key check. */
+  apiKey?: Stage | null;
 }
