@@ -124,7 +124,7 @@ describe('startServer (in process): pipeline slots, dispatch order, fallback hoo
     const s = await start({}, { slots: { rateLimit: () => Promise.reject(new Error('bug')) } });
     const r = await api(s.url, '/clients');
     expect(r.status).toBe(500);
-    expect(r.json).toEqual({ error: 'internal server error' });
+    expect(r.json).toEqual({ error: 'internal server error', request_id: expect.stringMatching(/^[0-9a-f]{16}$/) });
     expect((await api(s.url, '/health')).status).toBe(200);
   });
 
