@@ -1,0 +1,77 @@
+/**
+ * Ingest: results from all worker streams are queued and written in batches, one transaction per batch
+ * (results arriving in the same event-loop turn share a transaction, up to `maxBatch`). Each submitter's promise
+ * settles only after its batch committed, so the stream sends the ACK after the commit.
+ */
+import type { Logger } from 'pino';
+import type { IngestOutcome, MonitoringStore, ResultInput } from '../../store/monitoring.js';
+import type { MonitoringMetrics } from './metrics.js';
+
+interface Pending {
+  item: { workerId: string; result: ResultInput };
+  resolve: (o: IngestOutcome) => void;
+  reject: (e: unknown) => void;
+}
+
+export class IngestQueue {
+  private queue: Pending[] = [];
+  private flushing: Promise<void> | null = null;
+  private scheduled = false;
+  private closed = false;
+
+  constructor(
+    private readonly d: { store: MonitoringStore; now: () => number; maxBatch?: number; logger?: Logger; metrics?: MonitoringMetrics },
+  ) {}
+
+  submit(workerId: string, result: ResultInput): Promise<IngestOutcome> {
+    if (this.closed) return Promise.reject(new Error('ingest is shut down'));
+    return new Promise<IngestOutcome>((resolve, reject) => {
+      this.queue.push({ item: { workerId, result }, resolve, reject });
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (this.scheduled || this.flushing) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flushing = this.drain().finally(() => {
+        this.flushing = null;
+        if (this.queue.length > 0) this.kick();
+      });
+    });
+  }
+
+  private async drain(): Promise<void> {
+    const max = this.d.maxBatch ?? 1000;
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, max);
+      try {
+        const outcomes = await this.d.store.ingestResults(
+          batch.map((p) => p.item),
+          this.d.now(),
+        );
+        this.d.metrics?.ingestBatch.observe(batch.length);
+        batch.forEach((p, i) => {
+          const o = outcomes[i]!;
+          this.d.metrics?.results.inc({ outcome: o });
+          p.resolve(o);
+        });
+      } catch (err) {
+        this.d.logger?.error({ err, batch: batch.length }, 'ingest batch failed');
+        this.d.metrics?.results.inc({ outcome: 'error' }, batch.length);
+        for (const p of batch) p.reject(err);
+      }
+    }
+  }
+
+  /** Waits for queued results to be written, then refuses new ones. */
+  async close(): Promise<void> {
+    while (this.queue.length > 0 || this.flushing || this.scheduled) {
+      if (this.flushing) await this.flushing;
+      else await new Promise<void>((r) => setImmediate(r));
+    }
+    this.closed = true;
+  }
+}

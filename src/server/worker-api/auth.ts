@@ -1,0 +1,55 @@
+/**
+ * Worker authentication: the single place that decides who a worker stream belongs to.
+ * Today: the cluster token or `server_key`, sent as `authorization: Bearer <token>`, `x-cluster-token` or
+ * `x-api-key`, compared in constant time. When neither is configured the worker API is open (like the seed's
+ * empty server_key), and the server logs a warning at start. mTLS (PKI issue) will replace the body of
+ * `identifyWorker` with the client certificate's identity; callers do not change.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+
+export type WorkerIdentity =
+  | { ok: true; via: 'cluster_token' | 'server_key' | 'open' }
+  | { ok: false; reason: 'missing' | 'wrong' };
+
+export interface WorkerAuthConfig {
+  cluster_token: string;
+  server_key: string;
+}
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+/** Constant-time string equality (compares fixed-length digests, so lengths leak nothing either). */
+export function safeEqual(a: string, b: string): boolean {
+  return timingSafeEqual(digest(a), digest(b));
+}
+
+function headerValue(h: IncomingHttpHeaders | Headers, name: string): string | undefined {
+  if (h instanceof Headers) return h.get(name) ?? undefined;
+  const v = h[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export function presentedToken(h: IncomingHttpHeaders | Headers): string | undefined {
+  const auth = headerValue(h, 'authorization');
+  if (auth && /^bearer\s+/i.test(auth)) return auth.replace(/^bearer\s+/i, '').trim();
+  return headerValue(h, 'x-cluster-token') ?? headerValue(h, 'x-api-key');
+}
+
+export function isWorkerAuthOpen(cfg: WorkerAuthConfig): boolean {
+  return cfg.cluster_token === '' && cfg.server_key === '';
+}
+
+export function identifyWorker(h: IncomingHttpHeaders | Headers, cfg: WorkerAuthConfig): WorkerIdentity {
+  if (isWorkerAuthOpen(cfg)) return { ok: true, via: 'open' };
+  const token = presentedToken(h);
+  if (token === undefined || token === '') return { ok: false, reason: 'missing' };
+  // Evaluate both comparisons so timing does not reveal which secret matched.
+  const cluster = cfg.cluster_token !== '' && safeEqual(token, cfg.cluster_token);
+  const key = cfg.server_key !== '' && safeEqual(token, cfg.server_key);
+  if (cluster) return { ok: true, via: 'cluster_token' };
+  if (key) return { ok: true, via: 'server_key' };
+  return { ok: false, reason: 'wrong' };
+}
