@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/load.js';
 import { installRejectionGuard, UNHANDLED_REJECTION_EXIT_CODE } from '../../src/server/security/process-guards.js';
-import { changedKeys, ConfigReloader, onSighup, SERVER_RESTART_KEYS } from '../../src/server/security/reload.js';
+import { changedKeys, ConfigReloader, onSighup, SERVER_LIVE_KEYS } from '../../src/server/security/reload.js';
 import { applyServerTimeouts, httpServerTimeouts } from '../../src/server/security/timeouts.js';
 
 function recordingLogger() {
@@ -56,7 +56,7 @@ describe('ConfigReloader', () => {
   it('applies a valid config to every component and reports changed and restart-only keys', () => {
     let next: Cfg = { port: 1, rate: 60, tiers: ['a'] };
     const { lines, logger } = recordingLogger();
-    const r = new ConfigReloader<Cfg>({ load: () => next, initial: { port: 1, rate: 60, tiers: ['a'] }, logger, restartKeys: ['port'] });
+    const r = new ConfigReloader<Cfg>({ load: () => next, initial: { port: 1, rate: 60, tiers: ['a'] }, logger, liveKeys: ['rate', 'tiers'] });
     const applied: Cfg[] = [];
     r.register({ name: 'limiter', prepare: (n) => () => applied.push(n) });
     next = { port: 2, rate: 120, tiers: ['a', 'b'] };
@@ -109,7 +109,8 @@ describe('ConfigReloader', () => {
 
   it('changedKeys compares values deeply', () => {
     expect(changedKeys({ a: [1, 2], b: { c: 1 }, d: 1 }, { a: [1, 2], b: { c: 2 }, e: 1 })).toEqual(['b', 'd', 'e']);
-    expect(SERVER_RESTART_KEYS).toContain('port');
+    expect(SERVER_LIVE_KEYS).toContain('whitelisted_ips');
+    expect(SERVER_LIVE_KEYS).not.toContain('port');
   });
 
   it('onSighup calls reload on each SIGHUP until removed', () => {

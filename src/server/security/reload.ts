@@ -9,8 +9,8 @@ import type { Logger } from 'pino';
  * range, a CIDR that does not parse, a certificate file that does not match its key) is rejected with the reason
  * and the old configuration stays in force everywhere.
  *
- * Keys that cannot change without a restart (listening address, database, …) are reported in the result and
- * logged; the rest of the new config still applies.
+ * Keys that cannot change without a restart (listening address, database, …: everything not in `liveKeys`) are
+ * reported in the result and logged; the rest of the new config still applies.
  */
 export interface Reloadable<C> {
   name: string;
@@ -26,24 +26,30 @@ export interface ConfigReloaderOptions<C> {
   load: () => C;
   initial: C;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
-  /** Keys that only take effect after a restart. */
-  restartKeys?: readonly string[];
+  /** Keys applied without a restart; any other changed key is reported as needing one (default: all live). */
+  liveKeys?: readonly string[];
 }
 
-/** server.yml keys that are read once at startup. */
-export const SERVER_RESTART_KEYS: readonly string[] = [
-  'port',
-  'host',
-  'database',
-  'monitoring_enabled',
-  'worker_port',
-  'worker_host',
-  'db_max_open_conns',
-  'db_max_idle_conns',
-  'db_conn_max_lifetime',
-  'geoip_db_path',
-  'proxy_endpoints',
-  'health_check_enabled',
+/** server.yml keys that a SIGHUP reload applies to the running server; every other key needs a restart. */
+export const SERVER_LIVE_KEYS: readonly string[] = [
+  'tiers',
+  'default_tier',
+  'server_key',
+  'api_keys',
+  'whitelisted_ips',
+  'trusted_proxies',
+  'rate_limit_per_minute',
+  'rate_limit_burst',
+  'rate_limit_exempt_agents',
+  'enable_cors',
+  'cors_allowed_origins',
+  'disable_security_headers',
+  'request_timeout_seconds',
+  'read_header_timeout_seconds',
+  'log_level',
+  'exit_on_unhandled_rejection',
+  'tls_cert_file',
+  'tls_key_file',
 ];
 
 export class ConfigReloader<C extends object> {
@@ -97,8 +103,8 @@ export class ConfigReloader<C extends object> {
     for (const commit of commits) commit();
     this.current = next;
     const changed = changedKeys(previous, next);
-    const restartSet = new Set(this.opts.restartKeys ?? []);
-    const restartRequired = changed.filter((k) => restartSet.has(k));
+    const live = this.opts.liveKeys ? new Set(this.opts.liveKeys) : null;
+    const restartRequired = live === null ? [] : changed.filter((k) => !live.has(k));
     log.info({ changed }, changed.length ? `configuration reloaded: ${changed.join(', ')} changed` : 'configuration reloaded: no changes');
     if (restartRequired.length) {
       log.warn({ keys: restartRequired }, `configuration reload: ${restartRequired.join(', ')} only take effect after a restart`);

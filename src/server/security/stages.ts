@@ -1,0 +1,121 @@
+import type { IncomingMessage } from 'node:http';
+import { HttpError, sendJson } from '../errors.js';
+import type { Stage } from '../pipeline/types.js';
+import { resolveClientIp } from './client-address.js';
+import { applyHeaders } from './headers.js';
+import { isValidHost } from './host.js';
+import type { SecurityPolicy } from './policy.js';
+import { rateLimitHeaders, type TokenBucketLimiter } from './rate-limit.js';
+
+/**
+ * The management pipeline's hardening stages. Each reads the live policy through `state()` on every request,
+ * so a config reload (SIGHUP) applies to the next request without rebuilding the pipeline.
+ */
+export interface LiveSecurity {
+  policy(): SecurityPolicy;
+  limiter(): TokenBucketLimiter;
+  /** True when the request carries `server_key` (an agent). */
+  isAgent(req: IncomingMessage): boolean;
+  /** Counters (prom-client or no-ops). */
+  onRateLimited(pipeline: 'management' | 'proxy'): void;
+  onDenied(reason: 'allow_list' | 'host'): void;
+}
+
+export interface TimerFns {
+  setTimeout: (fn: () => void, ms: number) => unknown;
+  clearTimeout: (handle: unknown) => void;
+}
+
+const realTimers: TimerFns = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+/** Security headers on every response (also /health), unless `disable_security_headers`. */
+export function securityHeadersStage(live: Pick<LiveSecurity, 'policy'>): Stage {
+  return (ctx, next) => {
+    const h = live.policy().headers;
+    if (h.length > 0) applyHeaders(ctx.res, h);
+    return next();
+  };
+}
+
+/**
+ * Whole-request timeout (`request_timeout_seconds`): a handler that has not answered in time gets a 503 sent
+ * for it (or, if it had started answering, the connection is closed). Streaming routes and event streams are
+ * exempt.
+ */
+export function timeoutStage(live: Pick<LiveSecurity, 'policy'>, timers: TimerFns = realTimers): Stage {
+  return (ctx, next) => {
+    if (ctx.route.body === 'stream') return next();
+    const { res } = ctx;
+    const ms = live.policy().requestTimeoutMs;
+    const handle = timers.setTimeout(() => {
+      if (res.writableEnded || res.destroyed) return;
+      const type = res.getHeader('content-type');
+      if (typeof type === 'string' && type.startsWith('text/event-stream')) return;
+      if (!res.headersSent) {
+        sendJson(res, 503, { error: `request timed out after ${ms / 1000} s (request_timeout_seconds)` }, { connection: 'close' });
+      } else {
+        res.destroy();
+      }
+    }, ms);
+    res.once('close', () => timers.clearTimeout(handle));
+    return next();
+  };
+}
+
+/** Host header injection: a Host that is not a host name or address (with optional port) is refused. */
+export function hostValidationStage(live: Pick<LiveSecurity, 'onDenied'>): Stage {
+  return (ctx, next) => {
+    const host = ctx.req.headers.host;
+    if (host !== undefined && !isValidHost(host)) {
+      live.onDenied('host');
+      throw new HttpError(400, 'invalid Host header: expected a host name or IP address with an optional port', { field: 'host' });
+    }
+    return next();
+  };
+}
+
+/**
+ * IP allow-list (`whitelisted_ips`): resolves the client address (the socket's, or a trusted proxy's
+ * `X-Forwarded-For` hop per `trusted_proxies`) into ctx.ip, then refuses addresses outside the list with 403.
+ */
+export function allowListStage(live: Pick<LiveSecurity, 'policy' | 'onDenied'>): Stage {
+  return (ctx, next) => {
+    const p = live.policy();
+    ctx.ip = resolveClientIp(ctx.req.socket.remoteAddress, p.trustedProxies.size > 0 ? ctx.req.headers['x-forwarded-for'] : undefined, p.trustedProxies);
+    if (p.allowList !== null && !p.allowList.matches(ctx.ip)) {
+      live.onDenied('allow_list');
+      throw new HttpError(403, `client address ${ctx.ip} is not in whitelisted_ips`, { field: 'whitelisted_ips' });
+    }
+    return next();
+  };
+}
+
+/**
+ * Per-IP token bucket (`rate_limit_per_minute`, `rate_limit_burst`): 429 with Retry-After and RateLimit-*
+ * headers. Requests carrying `server_key` skip it when `rate_limit_exempt_agents` (agents behind one NAT).
+ * Runs before the API-key stage, so a flood of wrong keys is limited too.
+ */
+export function rateLimitStage(live: LiveSecurity): Stage {
+  return (ctx, next) => {
+    const p = live.policy();
+    if (p.exemptAgents && live.isAgent(ctx.req)) return next();
+    const d = live.limiter().take(ctx.ip);
+    const headers = rateLimitHeaders(d, p.rateLimit);
+    if (!d.allowed) {
+      live.onRateLimited('management');
+      throw new HttpError(429, `rate limit exceeded for ${ctx.ip}: retry in ${d.retryAfterSeconds} s (rate_limit_per_minute: ${p.rateLimit.perMinute}, rate_limit_burst: ${p.rateLimit.burst})`, {
+        headers,
+      });
+    }
+    for (const k in headers) ctx.res.setHeader(k, headers[k]!);
+    return next();
+  };
+}
+
+/** Runs `a` then `b` as one stage (to fill one pipeline slot with two checks). */
+export function chainStages(a: Stage, b: Stage): Stage {
+  return (ctx, next) => a(ctx, () => b(ctx, next));
+}
