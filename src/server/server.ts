@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -23,10 +22,14 @@ import { releaseHandler, routeHandler } from './handlers/route.js';
 import { statsHandler } from './handlers/stats.js';
 import { createServerMetrics } from './metrics.js';
 import { startMonitoringIfEnabled, type MonitoringHandle } from './monitoring-hook.js';
-import { createKeyChecker } from './pipeline/api-key.js';
 import { healthPipeline, managementPipeline, type ManagementRoute, type PipelineSlots } from './pipeline/index.js';
 import { pruneStats } from './retention.js';
 import { restoreFleet } from './restore.js';
+import type { Reloadable } from './security/reload.js';
+import { serverReloadables } from './security/reloadables.js';
+import { SecurityRuntime } from './security/runtime.js';
+import { httpServerTimeouts } from './security/timeouts.js';
+import { loadTlsMaterial, type SecureContextTarget } from './security/tls.js';
 import { WriteBehind } from './write-behind.js';
 
 export interface StartServerOptions {
@@ -35,7 +38,7 @@ export interface StartServerOptions {
   store?: OpenedStore;
   /** Clock in ms (default Date.now). */
   now?: () => number;
-  /** Hardening stages (security headers, timeout, allow-list, rate limit). */
+  /** Hardening stages (security headers, timeout, allow-list, rate limit); default: the SecurityRuntime's. */
   slots?: PipelineSlots;
   /** Non-management paths (proxy). Can also be set later with `setFallback`. */
   fallback?: FallbackHandler;
@@ -57,6 +60,10 @@ export interface RunningServer {
   readonly monitoring: MonitoringHandle | null;
   readonly geoip: boolean;
   readonly authEnabled: boolean;
+  /** Allow-list, rate limits, CORS, security headers, keys: the live hardening state. */
+  readonly security: SecurityRuntime;
+  /** Components a SIGHUP config reload applies (see security/reload.ts ConfigReloader). */
+  readonly reloadables: Reloadable<ServerConfig>[];
   /** What was restored from the database at start. */
   readonly restored: { clients: number; stats: number; sticky: number };
   setFallback(fn: FallbackHandler | null): void;
@@ -132,14 +139,17 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       retryAfterSeconds: opts.retryAfterSeconds ?? 5,
     };
 
-    const keyChecker = createKeyChecker(config);
+    const tls = config.tls_cert_file !== '' && config.tls_key_file !== '';
+    // Reads and checks the certificate pair now: a bad file is a startup error naming the setting.
+    const tlsMaterial = tls ? loadTlsMaterial(config.tls_cert_file, config.tls_key_file) : null;
+    const security = new SecurityRuntime({ config, https: tls, logger, registry, now });
     const monitoring = await startMonitoringIfEnabled({
       config,
       logger,
       db: store.db,
       registry,
       now,
-      checkApiKey: (req: IncomingMessage) => (keyChecker === null ? true : keyChecker(req.headers['x-api-key'])),
+      checkApiKey: (req: IncomingMessage) => security.checkApiKey(req.headers['x-api-key']),
     });
 
     const route = (name: string, methods: ManagementRoute['methods'], body: ManagementRoute['body'] = 'none', auth = true): ManagementRoute => ({
@@ -170,32 +180,35 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       { prefix: MONITORING_PREFIX, route: route('/vantage.v1.*', { POST: monitoringWeb, GET: monitoringWeb }, 'stream') },
     ];
 
+    const slots = opts.slots ?? security.slots();
     const dispatcher: Dispatcher = createDispatcher({
       routes,
       prefixes,
-      management: managementPipeline(config, logger, opts.slots),
-      open: healthPipeline(logger, opts.slots),
+      management: managementPipeline(config, logger, slots),
+      open: healthPipeline(logger, slots),
       onFinished: (name, status) => metrics.request(name, status),
       logger,
     });
-    if (opts.fallback) dispatcher.setFallback(opts.fallback);
+    // Non-management paths (the proxy, else 404) always pass the proxied-traffic front: CORS, security
+    // headers, Host/path validation, rate limit.
+    dispatcher.setFallback(security.wrapFallback(opts.fallback ?? null));
 
-    const tls = config.tls_cert_file !== '' && config.tls_key_file !== '';
-    const requestTimeout = config.request_timeout_seconds * 1000;
-    const serverOpts = {
-      requestTimeout,
-      headersTimeout: Math.min(config.read_header_timeout_seconds * 1000, requestTimeout),
-    };
-    const httpServer: Server = tls
-      ? (createHttpsServer(
-          { ...serverOpts, cert: readFileSync(config.tls_cert_file), key: readFileSync(config.tls_key_file) },
-          dispatcher.handle,
-        ) as unknown as Server)
+    // headersTimeout/requestTimeout/keepAliveTimeout, 1 s timeout checks, Host required (security/timeouts.ts).
+    const serverOpts = httpServerTimeouts(config);
+    const httpServer: Server = tlsMaterial
+      ? (createHttpsServer({ ...serverOpts, cert: tlsMaterial.cert, key: tlsMaterial.key }, dispatcher.handle) as unknown as Server)
       : createHttpServer(serverOpts, dispatcher.handle);
     httpServer.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       if (socket.writable && !socket.destroyed) {
-        const body = JSON.stringify({ error: `bad request: ${err.code ?? err.message}` });
-        socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+        // Headers not complete within read_header_timeout_seconds (slowloris) → 408; oversized headers → 431.
+        const [status, reason, msg] =
+          err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? [408, 'Request Timeout', 'request not received in time (read_header_timeout_seconds / request_timeout_seconds)']
+            : err.code === 'HPE_HEADER_OVERFLOW'
+              ? [431, 'Request Header Fields Too Large', 'request headers too large']
+              : [400, 'Bad Request', `bad request: ${err.code ?? err.message}`];
+        const body = JSON.stringify({ error: msg });
+        socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
       } else socket.destroy();
     });
     try {
@@ -250,6 +263,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
         httpServer.closeAllConnections();
         await closed;
         for (const t of cleanupTimers) clearInterval(t);
+        security.close();
         if (cleanupRunning) await cleanupRunning.catch(() => 0);
         try {
           await monitoring?.stop();
@@ -278,9 +292,17 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       httpServer,
       monitoring,
       geoip: geo !== null,
-      authEnabled: keyChecker !== null,
+      authEnabled: security.authEnabled(),
+      security,
+      reloadables: serverReloadables({
+        security,
+        engine,
+        logger,
+        httpServer,
+        tlsServer: tlsMaterial ? (httpServer as unknown as SecureContextTarget) : null,
+      }),
       restored,
-      setFallback: (fn) => dispatcher.setFallback(fn),
+      setFallback: (fn) => dispatcher.setFallback(security.wrapFallback(fn)),
       inFlight: () => dispatcher.inFlight(),
       runCleanup,
       close,
