@@ -123,12 +123,15 @@ function freeGpuCount(d: DerivedStats, needGb: number, p: PendingState | null, c
   return n;
 }
 
-/** The devices a new reservation takes: qualifying and unreserved, least utilised first, then by id. */
-function chooseGpus(d: DerivedStats, tier: Tier, p: PendingState): number[] {
+/**
+ * The devices a reservation takes: qualifying and not held by another reservation (`own`'s devices
+ * count as free), least utilised first, then by id.
+ */
+function chooseGpus(d: DerivedStats, tier: Tier, p: PendingState, own: Credit | null = null): number[] {
   if (tier.gpu <= 0) return [];
   const cand: number[] = [];
   for (let i = 0; i < d.gpuIds.length; i++) {
-    if (gpuQualifies(d.gpuFree[i]!, tier.gpu_memory_gb) && !gpuReserved(p, d.gpuIds[i]!, null)) cand.push(i);
+    if (gpuQualifies(d.gpuFree[i]!, tier.gpu_memory_gb) && !gpuReserved(p, d.gpuIds[i]!, own)) cand.push(i);
   }
   const util = (i: number): number => {
     const u = d.gpuUtil[i]!;
@@ -136,6 +139,17 @@ function chooseGpus(d: DerivedStats, tier: Tier, p: PendingState): number[] {
   };
   cand.sort((a, b) => util(a) - util(b) || d.gpuIds[a]! - d.gpuIds[b]! || a - b);
   return cand.slice(0, tier.gpu).map((i) => d.gpuIds[i]!);
+}
+
+/** The GPU devices a session keeps on refresh: its own while they all still qualify, else a new pick. */
+function keptGpus(d: DerivedStats, tier: Tier, p: PendingState, own: Credit): readonly number[] {
+  if (tier.gpu <= 0) return own.gpuDevices;
+  let still = own.gpuDevices.length === tier.gpu;
+  for (const id of own.gpuDevices) {
+    const i = d.gpuIds.indexOf(id);
+    if (i < 0 || !gpuQualifies(d.gpuFree[i]!, tier.gpu_memory_gb)) still = false;
+  }
+  return still ? own.gpuDevices : chooseGpus(d, tier, p, own);
 }
 
 function validateTiers(tiers: readonly Tier[], defaultTier: string | undefined): string {
@@ -440,7 +454,10 @@ export class RoutingEngine {
 
     let res: Reservation;
     if (credit !== null && credit.clientId === b.id) {
+      // De-duplicated: the session keeps its reservation (same id), with a fresh expiry.
       this.book.refresh(credit, now);
+      const gpus = keptGpus(b.d!, rt.tier, b.pending, credit);
+      if (gpus !== credit.gpuDevices) this.book.retargetGpus(credit, gpus);
       res = credit;
     } else {
       if (credit !== null) this.book.release(credit.id);
@@ -497,7 +514,7 @@ export class RoutingEngine {
     else {
       const b = this.pickB!;
       this.pickB = null;
-      const gpus = credit !== null && credit.clientId === b.id ? [...credit.gpuDevices] : chooseGpus(b.d!, rt.tier, b.pending);
+      const gpus = [...(credit !== null && credit.clientId === b.id ? keptGpus(b.d!, rt.tier, b.pending, credit) : chooseGpus(b.d!, rt.tier, b.pending))];
       decision = this.picked(b, req, rt, '', this.pickD, this.pickScore, kind === STICKY, gpus);
     }
     return { tier: name, rows: [...eligible, ...filtered], decision };

@@ -19,7 +19,7 @@ export interface Reservation extends Credit {
   readonly vcpu: number;
   readonly mem: number;
   readonly disk: number;
-  readonly gpuDevices: readonly number[];
+  gpuDevices: readonly number[];
   readonly stickyId: string | null;
   readonly key: string | null;
   readonly pending: PendingState;
@@ -131,6 +131,18 @@ export class ReservationBook {
     res.expiresAt = now + this.timeoutMs;
     this.unlink(res);
     this.append(res);
+  }
+
+  /** Moves a live reservation to other GPU devices of the same backend. */
+  retargetGpus(res: Reservation, devices: readonly number[]): void {
+    const p = res.pending;
+    for (const d of res.gpuDevices) {
+      const c = (p.gpu.get(d) ?? 0) - 1;
+      if (c <= 0) p.gpu.delete(d);
+      else p.gpu.set(d, c);
+    }
+    res.gpuDevices = devices;
+    for (const d of devices) p.gpu.set(d, (p.gpu.get(d) ?? 0) + 1);
   }
 
   release(id: string): Reservation | undefined {
