@@ -1,5 +1,4 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { Agent, type Dispatcher } from 'undici';
 import type { Logger } from '../../log.js';
 import type { HealthStatus } from '../../routing/types.js';
 import { httpProbe, parseTarget, tcpProbe, type ProbeResult, type ProbeTarget } from './probe.js';
@@ -90,7 +89,6 @@ export class HealthChecker {
   private running = 0;
   private timer: unknown = null;
   private stopped = false;
-  private readonly dispatcher: Dispatcher | null;
   private readonly now: () => number;
   private readonly timers: Timers;
   private readonly mProbes: Counter<'result'> | undefined;
@@ -100,10 +98,6 @@ export class HealthChecker {
   constructor(private readonly opts: HealthCheckerOptions) {
     this.now = opts.now ?? Date.now;
     this.timers = opts.timers ?? realTimers;
-    this.dispatcher =
-      opts.type === 'http'
-        ? new Agent({ connect: { rejectUnauthorized: !opts.tlsInsecureSkipVerify }, keepAliveTimeout: 4_000 })
-        : null;
     const registers = opts.registry ? [opts.registry] : [];
     this.mProbes = metric(opts.registry, 'vantage_health_probes_total', () =>
       new Counter({ name: 'vantage_health_probes_total', help: 'Active health probes by result (ok, fail).', labelNames: ['result'] as const, registers }),
@@ -163,7 +157,6 @@ export class HealthChecker {
     for (const c of this.controllers) c.abort();
     for (const q of this.queue.splice(0)) q.done();
     await Promise.all([...this.pending.values()]);
-    await this.dispatcher?.close().catch(() => {});
   }
 
   private enqueueAll(): Promise<void>[] {
@@ -219,8 +212,8 @@ export class HealthChecker {
       const t = this.timers.setTimeout(() => ac.abort(), this.opts.timeoutMs);
       try {
         result =
-          this.opts.type === 'http' && this.dispatcher
-            ? await httpProbe(e.target, this.opts.path, this.dispatcher, ac.signal)
+          this.opts.type === 'http'
+            ? await httpProbe(e.target, this.opts.path, ac.signal, { tlsInsecureSkipVerify: this.opts.tlsInsecureSkipVerify })
             : await tcpProbe(e.target, ac.signal);
       } finally {
         this.timers.clearTimeout(t);

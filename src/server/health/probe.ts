@@ -1,6 +1,7 @@
 import { connect as netConnect } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { Dispatcher } from 'undici';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 
 /** Where a backend is probed, parsed once from its endpoint URL. */
 export interface ProbeTarget {
@@ -59,32 +60,42 @@ export function tcpProbe(target: ProbeTarget, signal: AbortSignal): Promise<Prob
 }
 
 /**
- * HTTP probe: GET origin + basePath + path; succeeds on a 2xx/3xx status before the signal aborts.
- * Latency is the time to the response headers; the body is discarded.
+ * HTTP probe: GET origin + basePath + path on a fresh connection (closed afterwards, so that an aborted probe
+ * leaves nothing behind); succeeds on a 2xx/3xx status before the signal aborts. Latency is the time to the
+ * response headers; the body is discarded.
  */
-export async function httpProbe(
-  target: ProbeTarget,
-  path: string,
-  dispatcher: Dispatcher,
-  signal: AbortSignal,
-): Promise<ProbeResult> {
-  const start = performance.now();
-  try {
-    const res = await dispatcher.request({
-      origin: target.origin,
+export function httpProbe(target: ProbeTarget, path: string, signal: AbortSignal, opts: { tlsInsecureSkipVerify?: boolean } = {}): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const start = performance.now();
+    let done = false;
+    const finish = (r: ProbeResult) => {
+      if (done) return;
+      done = true;
+      req.destroy();
+      resolve(r);
+    };
+    const tls = target.origin.startsWith('https:');
+    const options = {
+      host: target.host,
+      port: target.port,
       path: target.basePath + path,
       method: 'GET',
+      agent: false as const,
       signal,
-      headers: { 'user-agent': 'vantage-health-check' },
+      headers: { 'user-agent': 'vantage-health-check', connection: 'close' },
+      rejectUnauthorized: !opts.tlsInsecureSkipVerify,
+    };
+    const req = tls ? httpsRequest(options) : httpRequest(options);
+    req.on('response', (res) => {
+      const latencyMs = performance.now() - start;
+      const status = res.statusCode ?? 0;
+      res.resume();
+      const ok = status >= 200 && status < 400;
+      finish(ok ? { ok, latencyMs } : { ok, latencyMs, error: `status ${status}` });
     });
-    const latencyMs = performance.now() - start;
-    res.body.resume();
-    res.body.on('error', () => {});
-    const ok = res.statusCode >= 200 && res.statusCode < 400;
-    return ok ? { ok, latencyMs } : { ok, latencyMs, error: `status ${res.statusCode}` };
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const error = signal.aborted ? 'timeout' : (e.code ?? e.message);
-    return { ok: false, latencyMs: performance.now() - start, error };
-  }
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      finish({ ok: false, latencyMs: performance.now() - start, error: signal.aborted ? 'timeout' : (err.code ?? err.message) });
+    });
+    req.end();
+  });
 }
