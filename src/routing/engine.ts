@@ -754,6 +754,46 @@ export class RoutingEngine {
 
   // ---------------------------------------------------------------- views
 
+  /** Test hook: checks the index against a recomputation from scratch. Returns the problems found. */
+  verifyIndex(): string[] {
+    const problems: string[] = [...this.kd.verify()];
+    for (const rt of this.tiers) {
+      const t = rt.slot;
+      for (const [list, located] of [
+        [rt.all.items, null],
+        [rt.unlocated.items, false],
+      ] as const) {
+        for (let i = 0; i < list.length; i++) {
+          const b = list[i]!;
+          if (this.fleet.get(b.id) !== b) problems.push(`${rt.tier.name}: ${b.id} indexed but not in the fleet`);
+          if (b.member[t] !== 1) problems.push(`${rt.tier.name}: ${b.id} listed without membership`);
+          if (located === false && b.geo !== null) problems.push(`${rt.tier.name}: located ${b.id} in the unlocated list`);
+          const prev = list[i - 1];
+          if (prev !== undefined && !(prev.score[t]! < b.score[t]! || (prev.score[t] === b.score[t] && prev.id < b.id))) {
+            problems.push(`${rt.tier.name}: ${prev.id} before ${b.id} out of order`);
+          }
+        }
+      }
+      let members = 0;
+      let unlocated = 0;
+      for (const b of this.fleet.values()) {
+        const d = b.d;
+        const want = d !== null && !b.staleOut && d.memValid && (!this.healthCheckEnabled || b.health !== 'unhealthy') && staticOk(d, rt.tier);
+        if ((b.member[t] === 1) !== want) problems.push(`${rt.tier.name}: ${b.id} membership ${b.member[t]} but should be ${want ? 1 : 0}`);
+        if (b.member[t] === 1) {
+          members++;
+          if (b.geo === null) unlocated++;
+          const latency = this.healthCheckEnabled ? (b.latencyMs ?? 0) : 0;
+          const s = nonDistanceScore(cpuTermFromPrefix(d!.cpuPrefix, rt.tier.vcpu), d!.memUsedPct, gpuTerm(rt.tier.gpu, d!.gpuMeanUtil), latency);
+          if (s !== b.score[t]) problems.push(`${rt.tier.name}: ${b.id} score ${b.score[t]} but should be ${s}`);
+        }
+      }
+      if (members !== rt.all.length) problems.push(`${rt.tier.name}: ${rt.all.length} listed, ${members} members`);
+      if (unlocated !== rt.unlocated.length) problems.push(`${rt.tier.name}: ${rt.unlocated.length} unlocated listed, ${unlocated} members`);
+    }
+    return problems;
+  }
+
   backend(clientId: string): BackendView | undefined {
     const b = this.fleet.get(clientId);
     return b === undefined ? undefined : b.view(!isStale(b.lastSeen, this.nowFn(), this.staleMs));

@@ -98,6 +98,25 @@ export class KdIndex<T extends KdItem> {
     for (let i = 0; i < side.length; i++) v.visit(side[i]!);
   }
 
+  /** Consistency check for tests: every node's counts equal the members below it. */
+  verify(): string[] {
+    const problems: string[] = [];
+    const walk = (n: KdNode<T>): Int32Array => {
+      const below = new Int32Array(this.slots);
+      if (n.items !== null) {
+        for (const p of n.items) if ((p.kdLeaf as unknown) === n) for (let t = 0; t < this.slots; t++) below[t]! += p.member[t]!;
+      } else {
+        const l = walk(n.left!);
+        const r = walk(n.right!);
+        for (let t = 0; t < this.slots; t++) below[t] = l[t]! + r[t]!;
+      }
+      for (let t = 0; t < this.slots; t++) if (below[t] !== n.counts[t]) problems.push(`kd node count[${t}] ${n.counts[t]} != ${below[t]}`);
+      return below;
+    };
+    if (this.root !== null) walk(this.root);
+    return problems;
+  }
+
   /** Rebuilds the tree from every live item. */
   rebuild(): void {
     const all: T[] = [...this.side];

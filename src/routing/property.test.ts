@@ -204,6 +204,7 @@ describe('routing properties', () => {
             }
           }
           expect(indexed.counts()).toEqual(scan.counts());
+          expect(indexed.verifyIndex()).toEqual([]);
         }
         expect(indexed.stickyAssignments()).toEqual(scan.stickyAssignments());
       }),
