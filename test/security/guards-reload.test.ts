@@ -133,6 +133,7 @@ describe('server timeouts', () => {
       keepAliveTimeout: 65_000,
       connectionsCheckingInterval: 1_000,
       requireHostHeader: true,
+      handshakeTimeout: 10_000,
     });
     expect(httpServerTimeouts({ request_timeout_seconds: 5, read_header_timeout_seconds: 10 }).headersTimeout).toBe(5_000);
   });

@@ -15,6 +15,8 @@ export interface SecurityPolicy {
   cors: CorsPolicy;
   headers: HeaderList;
   requestTimeoutMs: number;
+  /** `read_header_timeout_seconds` in ms (capped at the request timeout). */
+  readHeaderTimeoutMs: number;
   maxRequestBodyBytes: number;
   exitOnUnhandledRejection: boolean;
 }
@@ -30,6 +32,7 @@ export type SecurityConfig = Pick<
   | 'cors_allowed_origins'
   | 'disable_security_headers'
   | 'request_timeout_seconds'
+  | 'read_header_timeout_seconds'
   | 'max_request_body_bytes'
   | 'exit_on_unhandled_rejection'
 >;
@@ -44,6 +47,7 @@ export function compileSecurityPolicy(c: SecurityConfig, opts: { https: boolean 
     cors: compileCors({ enabled: c.enable_cors, allowedOrigins: c.cors_allowed_origins }),
     headers: securityHeaders({ disabled: c.disable_security_headers, https: opts.https }),
     requestTimeoutMs: c.request_timeout_seconds * 1000,
+    readHeaderTimeoutMs: Math.min(c.read_header_timeout_seconds, c.request_timeout_seconds) * 1000,
     maxRequestBodyBytes: c.max_request_body_bytes,
     exitOnUnhandledRejection: c.exit_on_unhandled_rejection,
   });

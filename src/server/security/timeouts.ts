@@ -11,9 +11,14 @@
  *   common in load balancers and HTTP clients in front of us, so the server is never the side that closes a
  *   connection the client is about to reuse (which shows up as sporadic 502s / ECONNRESET).
  * - `requireHostHeader` true (HTTP/1.1 without Host → 400).
+ * - `handshakeTimeout` (HTTPS) = the header timeout: a TLS handshake must finish as quickly.
+ * - A connection that sends no byte at all within the header timeout is closed (`closeSilentConnections`):
+ *   Node's header timer only starts with the first byte.
  *
  * The whole-response timeout for handlers (SSE and WebSocket exempt) is the pipeline's timeout stage, not this.
  */
+import type { Socket } from 'node:net';
+
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 export const CONNECTIONS_CHECKING_INTERVAL_MS = 1_000;
 
@@ -28,17 +33,34 @@ export interface HttpServerTimeouts {
   keepAliveTimeout: number;
   connectionsCheckingInterval: number;
   requireHostHeader: boolean;
+  handshakeTimeout: number;
 }
 
 export function httpServerTimeouts(c: TimeoutSettings): HttpServerTimeouts {
   const requestTimeout = c.request_timeout_seconds * 1000;
+  const headersTimeout = Math.min(c.read_header_timeout_seconds * 1000, requestTimeout);
   return {
     requestTimeout,
-    headersTimeout: Math.min(c.read_header_timeout_seconds * 1000, requestTimeout),
+    headersTimeout,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
     requireHostHeader: true,
+    handshakeTimeout: headersTimeout,
   };
+}
+
+/**
+ * Closes connections that have not sent a single byte within `timeoutMs()` (read on each new connection, so a
+ * reload applies). Works for HTTP and HTTPS servers ('connection' carries the TCP socket).
+ */
+export function closeSilentConnections(server: { on(event: 'connection', fn: (socket: Socket) => void): unknown }, timeoutMs: () => number): void {
+  server.on('connection', (socket: Socket) => {
+    const t = setTimeout(() => {
+      if (socket.bytesRead === 0) socket.destroy();
+    }, timeoutMs());
+    t.unref();
+    socket.once('close', () => clearTimeout(t));
+  });
 }
 
 /** Updates the timeouts of a running server (after a config reload); new values apply to new requests. */

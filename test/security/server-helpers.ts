@@ -1,0 +1,137 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { REPO } from './helpers.js';
+
+export const MAIN = join(REPO, 'dist/cli/main.js');
+
+export async function waitFor<T>(cond: () => T | Promise<T>, what: string, timeoutMs = 10_000, stepMs = 20): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await cond();
+      if (v) return v as NonNullable<T>;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
+export interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  json: any;
+}
+
+/** One request on a fresh connection. Objects are sent as JSON. */
+export function call(
+  base: string,
+  path: string,
+  opts: { method?: string; body?: unknown; headers?: OutgoingHttpHeaders; ca?: Buffer; servername?: string } = {},
+): Promise<Reply> {
+  const url = new URL(path, base);
+  const headers: OutgoingHttpHeaders = { ...opts.headers };
+  let payload: string | undefined;
+  if (opts.body !== undefined) {
+    payload = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+    if (headers['content-type'] === undefined) headers['content-type'] = 'application/json';
+    headers['content-length'] = String(Buffer.byteLength(payload));
+  }
+  const fn = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = fn(
+      url,
+      { method: opts.method ?? (payload !== undefined ? 'POST' : 'GET'), headers, agent: false, rejectUnauthorized: false, ...(opts.servername ? { servername: opts.servername } : {}) },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown;
+          try {
+            json = text === '' ? undefined : JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+export interface ServerProcess {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  configFile: string;
+  output: () => string;
+  writeConfig(cfg: Record<string, unknown>): void;
+  stop(): Promise<number | null>;
+}
+
+/** Base server.yml for tests: no monitoring (no second port), SQLite in `dir`. */
+export function baseConfig(dir: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    port: 0,
+    host: '127.0.0.1',
+    database: join(dir, 'vantage.db'),
+    monitoring_enabled: false,
+    health_check_enabled: false,
+    json_logging: true,
+    ...extra,
+  };
+}
+
+/** Spawns `vantage server --config <file>` from dist/ and waits for its port file. */
+export async function startServerProcess(dir: string, cfg: Record<string, unknown>, name = 'server'): Promise<ServerProcess> {
+  if (!existsSync(MAIN)) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+  const configFile = join(dir, `${name}.yml`);
+  const portFile = join(dir, `${name}.port.json`);
+  writeFileSync(configFile, stringify(cfg));
+  let out = '';
+  const child = spawn(process.execPath, [MAIN, 'server', '--config', configFile], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, VANTAGE_PORT_FILE: portFile },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  let exited: number | null | undefined;
+  const exitP = new Promise<number | null>((r) => child.on('exit', (code) => r((exited = code))));
+  const info = await Promise.race([
+    waitFor(() => (existsSync(portFile) ? (JSON.parse(readFileSync(portFile, 'utf8')) as { port: number; url: string }) : null), 'the server port file', 20_000),
+    exitP.then((code) => {
+      throw new Error(`server exited with ${code} before listening: ${out}`);
+    }),
+  ]).catch((err: unknown) => {
+    child.kill('SIGKILL');
+    throw err;
+  });
+  return {
+    url: info.url,
+    port: info.port,
+    child,
+    configFile,
+    output: () => out,
+    writeConfig: (c) => writeFileSync(configFile, stringify(c)),
+    async stop() {
+      if (exited !== undefined) return exited;
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      const code = await exitP;
+      clearTimeout(t);
+      return code;
+    },
+  };
+}
