@@ -28,7 +28,7 @@ import { restoreFleet } from './restore.js';
 import type { Reloadable } from './security/reload.js';
 import { serverReloadables } from './security/reloadables.js';
 import { SecurityRuntime } from './security/runtime.js';
-import { httpServerTimeouts } from './security/timeouts.js';
+import { closeSilentConnections, httpServerTimeouts } from './security/timeouts.js';
 import { loadTlsMaterial, type SecureContextTarget } from './security/tls.js';
 import { WriteBehind } from './write-behind.js';
 
@@ -198,6 +198,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
     const httpServer: Server = tlsMaterial
       ? (createHttpsServer({ ...serverOpts, cert: tlsMaterial.cert, key: tlsMaterial.key }, dispatcher.handle) as unknown as Server)
       : createHttpServer(serverOpts, dispatcher.handle);
+    closeSilentConnections(httpServer, () => security.policy().readHeaderTimeoutMs);
     httpServer.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       if (socket.writable && !socket.destroyed) {
         // Headers not complete within read_header_timeout_seconds (slowloris) → 408; oversized headers → 431.
