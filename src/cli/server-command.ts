@@ -2,9 +2,12 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
+import { loadServerConfig } from '../config/load.js';
 import type { ServerConfig } from '../config/server.js';
 import { startDemoBackend, type DemoBackend } from '../server/demo/backend.js';
 import { spawnLocalAgent, type LocalAgent } from '../server/demo/local-agent.js';
+import { installRejectionGuard } from '../server/security/process-guards.js';
+import { ConfigReloader, onSighup, SERVER_LIVE_KEYS } from '../server/security/reload.js';
 import { startServer, type RunningServer } from '../server/server.js';
 
 export interface RunServerOptions {
@@ -16,8 +19,13 @@ export interface RunServerOptions {
   portFile?: string;
   /** Stops the server like SIGTERM (in-process use and tests). */
   signal?: AbortSignal;
-  /** Installs SIGINT/SIGTERM handlers (default true). */
+  /** Installs SIGINT/SIGTERM handlers, and SIGHUP for a config reload (default true). */
   handleSignals?: boolean;
+  /**
+   * Re-reads the configuration on SIGHUP (throws ConfigError when invalid). Default: `configPath` and the
+   * VANTAGE_* environment, without CLI flags (pass a loader that re-applies them to keep flag overrides).
+   */
+  loadConfig?: () => ServerConfig;
 }
 
 function writePortFile(path: string, server: RunningServer): void {
@@ -44,11 +52,14 @@ async function waitForLocalBackend(server: RunningServer, endpoint: string, time
  */
 export async function runServer(config: ServerConfig, opts: RunServerOptions): Promise<number> {
   const { logger } = opts;
-  const onRejection = (reason: unknown) => {
-    logger.error({ err: reason }, 'unhandled promise rejection');
-    if (config.exit_on_unhandled_rejection) process.exit(1);
-  };
-  process.on('unhandledRejection', onRejection);
+  // Unhandled rejections: logged and counted, fatal only with exit_on_unhandled_rejection (read live).
+  let current = config;
+  let countRejection = (): void => {};
+  const removeRejectionGuard = installRejectionGuard({
+    logger,
+    exitOnUnhandledRejection: () => current.exit_on_unhandled_rejection,
+    count: () => countRejection(),
+  });
 
   let server: RunningServer;
   try {
@@ -62,9 +73,33 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions): P
           ? `not allowed to listen on ${config.host}:${config.port}`
           : e.message;
     logger.error({ err }, `server failed to start: ${why}`);
-    process.off('unhandledRejection', onRejection);
+    removeRejectionGuard();
     return 1;
   }
+  countRejection = () => server.security.unhandledRejections?.inc();
+
+  // SIGHUP: re-read server.yml; tiers, keys, allow-list, rate limits, CORS, timeouts, log level and the TLS
+  // certificate apply at once; an invalid file is refused with the reason and the running config stays.
+  const reloader = new ConfigReloader<ServerConfig>({
+    load: opts.loadConfig ?? (() => loadServerConfig({ file: opts.configPath, env: process.env }).config),
+    initial: config,
+    logger,
+    liveKeys: SERVER_LIVE_KEYS,
+  });
+  for (const r of server.reloadables) reloader.register(r);
+  reloader.register({
+    name: 'process',
+    prepare: (next) => () => {
+      current = next;
+    },
+  });
+  const removeSighup =
+    opts.handleSignals !== false
+      ? onSighup(() => {
+          logger.info({ config: opts.configPath ?? null }, 'SIGHUP: reloading configuration');
+          reloader.reload();
+        })
+      : () => {};
 
   let demo: DemoBackend | null = null;
   let agent: LocalAgent | null = null;
@@ -140,6 +175,7 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions): P
     logger.error({ err }, 'shutdown failed');
     code = 1;
   }
-  process.off('unhandledRejection', onRejection);
+  removeSighup();
+  removeRejectionGuard();
   return code;
 }
