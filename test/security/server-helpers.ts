@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { REPO } from './helpers.js';
@@ -134,4 +135,21 @@ export async function startServerProcess(dir: string, cfg: Record<string, unknow
       return code;
     },
   };
+}
+
+/** Sends `head` (request line + headers, exactly as given) on a raw socket; resolves with status and body. */
+export function rawRequest(port: number, target: string, extraHeaders = ''): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const sock = netConnect(port, '127.0.0.1', () => {
+      sock.write(`GET ${target} HTTP/1.1\r\nHost: localhost\r\n${extraHeaders}Connection: close\r\n\r\n`);
+    });
+    let buf = '';
+    sock.on('data', (d: Buffer) => (buf += d.toString()));
+    sock.on('error', reject);
+    sock.on('close', () => {
+      const m = /^HTTP\/1\.1 (\d{3})/.exec(buf);
+      const body = buf.slice(buf.indexOf('\r\n\r\n') + 4);
+      resolve({ status: m ? Number(m[1]) : 0, text: body });
+    });
+  });
 }
