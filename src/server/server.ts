@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { ServerConfig } from '../config/server.js';
@@ -31,6 +32,8 @@ import { SecurityRuntime } from './security/runtime.js';
 import { closeSilentConnections, httpServerTimeouts } from './security/timeouts.js';
 import { loadTlsMaterial, type SecureContextTarget } from './security/tls.js';
 import { WriteBehind } from './write-behind.js';
+import { startHealthChecker, type HealthCheckerHandle } from './health/index.js';
+import { createProxy, pathOf, type Proxy } from './proxy/index.js';
 
 export interface StartServerOptions {
   logger: Logger;
@@ -66,6 +69,10 @@ export interface RunningServer {
   readonly reloadables: Reloadable<ServerConfig>[];
   /** What was restored from the database at start. */
   readonly restored: { clients: number; stats: number; sticky: number };
+  /** The built-in reverse proxy (src/server/proxy); null when proxy_endpoints is empty. */
+  readonly proxy: Proxy | null;
+  /** The active health checker (src/server/health); a no-op handle when health_check_enabled is false. */
+  readonly health: HealthCheckerHandle;
   setFallback(fn: FallbackHandler | null): void;
   inFlight(): number;
   /** Runs the stats-retention job once now; returns the number of rows deleted. */
@@ -191,7 +198,19 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
     });
     // Non-management paths (the proxy, else 404) always pass the proxied-traffic front: CORS, security
     // headers, Host/path validation, rate limit.
-    dispatcher.setFallback(security.wrapFallback(opts.fallback ?? null));
+    // The built-in reverse proxy takes non-management paths under proxy_endpoints (management paths always win).
+    const proxy: Proxy | null =
+      config.proxy_endpoints.length > 0
+        ? createProxy({ config, engine, logger, registry, now, locate: geo ? (ip: string) => geo.locate(ip) : undefined })
+        : null;
+    const proxyFallback: FallbackHandler | null = proxy
+      ? (req, res) => {
+          if (!proxy.matches(pathOf(req.url ?? '/'))) return false;
+          proxy.handle(req, res);
+          return true;
+        }
+      : null;
+    dispatcher.setFallback(security.wrapFallback(opts.fallback ?? proxyFallback));
 
     // headersTimeout/requestTimeout/keepAliveTimeout, 1 s timeout checks, Host required (security/timeouts.ts).
     const serverOpts = httpServerTimeouts(config);
@@ -212,6 +231,21 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
         socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
       } else socket.destroy();
     });
+    // WebSocket (and other Upgrade) requests: proxied under proxy_endpoints after the proxied-traffic front's
+    // Host/path/rate-limit checks; management paths are never upgraded.
+    if (proxy !== null) {
+      httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        socket.on('error', () => socket.destroy());
+        const path = pathOf(req.url ?? '/');
+        const management = routes.has(path) || prefixes.some((p) => path.startsWith(p.prefix));
+        if (management || !proxy.matches(path)) {
+          const body = JSON.stringify({ error: `upgrade not supported on ${path.slice(0, 200)}` });
+          socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+          return;
+        }
+        if (security.guardUpgrade(req, socket)) proxy.handleUpgrade(req, socket, head);
+      });
+    }
     try {
       await listen(httpServer, config.port, config.host);
     } catch (err) {
@@ -221,6 +255,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
     const addr = httpServer.address() as AddressInfo;
     const port = addr.port;
     const host = config.host;
+    const health = startHealthChecker({ config, engine, logger, registry, now });
 
     const retentionMs = config.stats_retention_days * DAY_MS;
     let cleanupRunning: Promise<number> | null = null;
@@ -255,12 +290,16 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
         });
         // Keep-alive connections that go idle after their last response are closed as they do.
         const idleSweep = setInterval(() => httpServer.closeIdleConnections(), 50);
-        const outcome = await Promise.race([dispatcher.idle().then(() => 'idle' as const), deadline]);
+        // The proxy refuses new requests and gives in-flight ones, SSE streams and WebSocket tunnels the same deadline.
+        const proxyDrained = proxy ? proxy.drain(timeoutMs) : Promise.resolve();
+        const outcome = await Promise.race([Promise.all([dispatcher.idle(), proxyDrained]).then(() => 'idle' as const), deadline]);
         clearInterval(idleSweep);
         clearTimeout(timer);
         if (outcome === 'timeout') {
           logger.warn({ in_flight: dispatcher.inFlight(), timeout_ms: timeoutMs }, 'shutdown timeout: dropping unfinished requests');
         }
+        await health.stop();
+        await proxy?.close(); // WebSocket tunnels are not the HTTP server's connections any more
         httpServer.closeAllConnections();
         await closed;
         for (const t of cleanupTimers) clearInterval(t);
@@ -303,6 +342,8 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
         tlsServer: tlsMaterial ? (httpServer as unknown as SecureContextTarget) : null,
       }),
       restored,
+      proxy,
+      health,
       setFallback: (fn) => dispatcher.setFallback(security.wrapFallback(fn)),
       inFlight: () => dispatcher.inFlight(),
       runCleanup,
