@@ -76,6 +76,8 @@ export interface MonitoringWorkerDeps {
   runCheck?: typeof defaultRunCheck;
   /** a ready transport (tests); default gRPC over HTTP/2 to worker_url */
   transport?: Transport;
+  /** how many recent start lags stats() summarizes (default 10 000) */
+  lagWindow?: number;
 }
 
 export interface WorkerStats {
@@ -97,13 +99,15 @@ export interface WorkerStats {
   leasesLost: number;
   clockOffsetMs: number;
   clockUncertaintyMs: number;
-  /** check start − scheduled_at (server clock), over the last 10 000 starts */
+  /** check start − scheduled_at (server clock), over the last `lagWindow` starts since resetLag() */
   lagMs: { count: number; p50: number; p99: number; max: number };
 }
 
 export interface MonitoringWorker {
   stop(opts?: { graceMs?: number }): Promise<void>;
   stats(): WorkerStats;
+  /** forget the recorded start lags (benchmarks measure a steady window) */
+  resetLag(): void;
 }
 
 /** `worker_url`, or `server_url`'s scheme and host on port 8081. */
@@ -140,8 +144,6 @@ interface Session {
   registerSentAt: number;
 }
 
-const LAG_WINDOW = 10_000;
-
 class Worker implements MonitoringWorker {
   private readonly log: Logger;
   private readonly now: () => number;
@@ -175,7 +177,7 @@ class Worker implements MonitoringWorker {
   private topUpQueued = false;
   private stopping = false;
   private readonly loopDone: Promise<void>;
-  private readonly lags = new Float64Array(LAG_WINDOW);
+  private readonly lags: Float64Array;
   private lagCount = 0;
   private readonly counters = {
     registrations: 0,
@@ -204,6 +206,7 @@ class Worker implements MonitoringWorker {
     this.ackTimeoutMs = deps.ackTimeoutMs ?? 30_000;
     this.leaseRenewMs = deps.leaseRenewMs ?? 10_000;
     this.runCheck = deps.runCheck ?? defaultRunCheck;
+    this.lags = new Float64Array(Math.max(1, deps.lagWindow ?? 10_000));
     this.reconnectBackoff = deps.reconnectBackoff ?? { baseMs: 250, capMs: 10_000, jitter: 0.2 };
     this.resendBackoff = deps.resendBackoff ?? { baseMs: 500, capMs: 30_000, jitter: 0.2 };
     const token = config.cluster_token !== '' ? config.cluster_token : config.server_key;
@@ -421,7 +424,7 @@ class Worker implements MonitoringWorker {
     this.running++;
     this.counters.checksStarted++;
     const startedServer = this.clock.toServer(this.now());
-    this.lags[this.lagCount % LAG_WINDOW] = startedServer - held.scheduledAt;
+    this.lags[this.lagCount % this.lags.length] = startedServer - held.scheduledAt;
     this.lagCount++;
     const p = held.prepared.ok
       ? this.runCheck(held.prepared.spec, held.prepared.assertions, { now: this.now, signal: held.abort.signal })
@@ -536,7 +539,7 @@ class Worker implements MonitoringWorker {
   // ---------------------------------------------------------------- control
 
   stats(): WorkerStats {
-    const n = Math.min(this.lagCount, LAG_WINDOW);
+    const n = Math.min(this.lagCount, this.lags.length);
     const lags = Array.from(this.lags.subarray(0, n)).sort((a, b) => a - b);
     const q = (f: number): number => (n === 0 ? 0 : (lags[Math.min(n - 1, Math.floor(f * n))] ?? 0));
     let waiting = 0;
@@ -553,6 +556,10 @@ class Worker implements MonitoringWorker {
       clockUncertaintyMs: this.clock.uncertaintyMs,
       lagMs: { count: this.lagCount, p50: q(0.5), p99: q(0.99), max: n === 0 ? 0 : (lags[n - 1] ?? 0) },
     };
+  }
+
+  resetLag(): void {
+    this.lagCount = 0;
   }
 
   /**
