@@ -6,6 +6,7 @@
  *   straightforward per-request scan ("scan") and the indexed engine ("indexed"), with and
  *   without a user location;
  * - a sticky-session case and a GPU-tier case;
+ * - the cost moved to stats arrival (reportStats re-derives and re-keys the backend in every tier);
  * - 1 000 000 routes from 1 000 concurrent async callers against a fleet whose capacity is far
  *   smaller than demand, checking after every decision, with a ledger kept independently of the
  *   engine, that no backend's reservations exceed its capacity ("overcommits", must be 0).
@@ -170,6 +171,32 @@ function gpuCase(rows: Row[]): void {
       rows.push(row('gpu-tier', strategy, n, m));
       log(`  gpu-tier     ${strategy.padEnd(8)} ${String(n).padStart(6)} backends  p50 ${fmtNs(m.p50)}  p99 ${fmtNs(m.p99)}`);
     }
+  }
+}
+
+/** Cost moved to stats arrival: re-deriving one backend's stats and re-keying it in every tier. */
+function statsUpdateCase(rows: Row[]): void {
+  for (const n of [100, 10_000]) {
+    const fleet = syntheticFleet(n, { seed: 500 + n });
+    const engine = newEngine('indexed');
+    loadFleet(engine, fleet, NOW);
+    const updates = syntheticFleet(4096, { seed: 600 + n, failShare: 0 });
+    const samples = QUICK ? 20_000 : 50_000;
+    const rec = new Float64Array(samples);
+    for (let i = 0; i < samples + 5_000; i++) {
+      const m = fleet[i % n]!;
+      const u = updates[i % updates.length]!;
+      const t0 = process.hrtime.bigint();
+      engine.reportStats(m.reg.clientId, u.stats, NOW - m.ageMs);
+      const t1 = process.hrtime.bigint();
+      if (i >= 5_000) rec[i - 5_000] = Number(t1 - t0);
+    }
+    const s = rec.sort();
+    let sum = 0;
+    for (const v of s) sum += v;
+    const m = { p50: percentile(s, 0.5), p99: percentile(s, 0.99), mean: sum / samples, n: samples, ok: samples };
+    rows.push(row('stats-update', 'indexed', n, m));
+    log(`  stats-update indexed  ${String(n).padStart(6)} backends  p50 ${fmtNs(m.p50)}  p99 ${fmtNs(m.p99)}`);
   }
 }
 
@@ -376,6 +403,8 @@ async function main(): Promise<void> {
   stickyCase(rows);
   log('GPU tiers');
   gpuCase(rows);
+  log('stats arrival (index upkeep)');
+  statsUpdateCase(rows);
   log('concurrency');
   const overcommits = await concurrencyCase(rows);
 

@@ -40,6 +40,11 @@ export interface ScanContext {
   detail: boolean;
 }
 
+// Module-level references: under tsx, every use of an imported binding goes through a getter,
+// which would dominate this per-core loop and make the baseline look slower than it is.
+const BUSY_PCT = CORE_AVAILABLE_BELOW_PCT;
+const sanitizeCore = coreUsage;
+
 export type Evaluation =
   | { ok: true; terms: ScoreTerms }
   | { ok: false; reason: FilterReason; detail?: string };
@@ -68,8 +73,14 @@ export function evaluateBackend(b: ScanBackend, tier: Tier, req: GeoPoint | null
   const p = b.pending;
   const c = ctx.credit !== null && ctx.credit.clientId === b.id ? ctx.credit : null;
 
+  const cores = s.cpuUsage;
+  const usage = new Float64Array(cores.length);
   let coresFree = 0;
-  for (const u of s.cpuUsage) if (coreUsage(u) < CORE_AVAILABLE_BELOW_PCT) coresFree++;
+  for (let i = 0; i < usage.length; i++) {
+    const u = sanitizeCore(cores[i]!);
+    usage[i] = u;
+    if (u < BUSY_PCT) coresFree++;
+  }
   const pCpu = c === null ? p.cpu : p.cpu - c.vcpu;
   if (!enough(coresFree, pCpu, tier.vcpu)) {
     return fail(ctx, 'cpu', () => `${coresFree} cores below ${CORE_AVAILABLE_BELOW_PCT}% − ${fmt(pCpu)} pending vCPU < ${tier.vcpu} needed`);
@@ -92,8 +103,7 @@ export function evaluateBackend(b: ScanBackend, tier: Tier, req: GeoPoint | null
     }
   }
 
-  const sorted = Float64Array.from(s.cpuUsage, coreUsage).sort();
-  const cpu = meanOfLeastLoaded(sorted, tier.vcpu);
+  const cpu = meanOfLeastLoaded(usage.sort(), tier.vcpu);
   const memory = memoryUsedPct(s.memoryUsedGb, s.memoryTotalGb);
   const gpu = gpuTerm(tier.gpu, tier.gpu > 0 ? meanGpuUtilisation(s.gpus) : 0);
   const latencyMs = ctx.healthCheckEnabled ? (b.latencyMs ?? 0) : 0;
