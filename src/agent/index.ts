@@ -1,13 +1,12 @@
-import { readFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { AgentConfig } from './config.js';
 import { discoverLocalIp, resolveLocation } from './geo/index.js';
-import { CpuSampler } from './metrics/cpu.js';
+import { CpuSampler, procReader } from './metrics/cpu.js';
 import { readDisk } from './metrics/disk.js';
 import { createGpuSource } from './metrics/gpu.js';
 import type { GpuSource } from './metrics/gpu.js';
-import { readMemory } from './metrics/memory.js';
+import { memoryReader } from './metrics/memory.js';
 import { ResourceSampler } from './metrics/sampler.js';
 import { SlidingWindow } from './metrics/window.js';
 import { startMetricsServer } from './metrics-server.js';
@@ -34,7 +33,7 @@ export interface AgentServiceContext {
   hostname: string;
   /** Aborts when the agent stops. */
   signal: AbortSignal;
-  /** The agent's Prometheus registry (served on metrics_port); services may register their own metrics. */
+  /** The agent's health figures; `telemetry.registry` (null when metrics_port is 0) is served on /metrics and services may add their own metrics to it. */
   telemetry: AgentTelemetry;
 }
 
@@ -62,7 +61,10 @@ export interface RunAgentOptions {
   onceSeconds?: number;
   now?: () => number;
   timers?: Timers;
-  /** nvidia-smi binary and query mode (default `nvidia-smi`, `loop`). */
+  /**
+   * nvidia-smi binary and query mode: `loop` (default; one long-lived `nvidia-smi -lms`) or
+   * `exec` (one call per sample). Without this option, VANTAGE_AGENT_GPU_MODE=exec selects exec.
+   */
   nvidiaSmi?: string;
   gpuMode?: 'exec' | 'loop';
   /** Alternative /proc files (tests). */
@@ -106,32 +108,33 @@ export async function runAgent(config: AgentConfig, opts: RunAgentOptions): Prom
     endpointUrl: config.endpoint_url !== '' ? config.endpoint_url : defaultEndpoint(localIp),
   };
 
-  const telemetry = new AgentTelemetry({ processMetrics: config.metrics_port > 0 });
+  const serveMetrics = config.metrics_port > 0 && opts.once !== true;
+  const telemetry = serveMetrics ? await AgentTelemetry.prometheus({ processMetrics: true }) : AgentTelemetry.plain();
   const intervalMs = config.sample_interval_seconds * 1000;
   const window = new SlidingWindow({ windowMs: config.window_minutes * 60_000, intervalMs });
   const gpu: GpuSource = createGpuSource({
     binary: opts.nvidiaSmi,
-    mode: opts.gpuMode ?? 'loop',
+    mode: opts.gpuMode ?? (process.env.VANTAGE_AGENT_GPU_MODE === 'exec' ? 'exec' : 'loop'),
     intervalMs,
     retryMs: config.gpu_retry_seconds * 1000,
     logger: log,
   });
   const statPath = opts.procStatPath ?? '/proc/stat';
   const sampler = new ResourceSampler({
-    cpu: new CpuSampler(() => readFile(statPath, 'utf8')),
-    readMemory: () => readMemory(opts.procMeminfoPath),
+    cpu: new CpuSampler(procReader(statPath)),
+    readMemory: memoryReader(opts.procMeminfoPath),
     readDisk: () => readDisk(config.disk_path),
     gpu,
     window,
     logger: log,
     now,
-    onDuration: (resource, seconds) => telemetry.sampleDuration.observe({ resource }, seconds),
+    onDuration: (resource, seconds) => telemetry.sampleDuration(resource, seconds),
   });
 
   // Tick bookkeeping so the report loop can wait for the first CPU readings.
   const tickWaiters: Array<{ n: number; resolve: () => void }> = [];
   const onTick = (): void => {
-    telemetry.gpusEnabled.set(gpu.enabled ? 1 : 0);
+    telemetry.gpusEnabled(gpu.enabled);
     for (let i = tickWaiters.length - 1; i >= 0; i--) {
       const w = tickWaiters[i];
       if (w !== undefined && sampler.tickCount >= w.n) {
@@ -154,7 +157,7 @@ export async function runAgent(config: AgentConfig, opts: RunAgentOptions): Prom
   });
 
   let metrics: Awaited<ReturnType<typeof startMetricsServer>> | null = null;
-  if (config.metrics_port > 0 && opts.once !== true) {
+  if (serveMetrics && telemetry.registry !== null) {
     try {
       metrics = await startMetricsServer(telemetry.registry, config.metrics_host, config.metrics_port);
       log.info({ host: config.metrics_host, port: metrics.port }, 'agent /metrics listening');
@@ -256,7 +259,7 @@ export async function runAgent(config: AgentConfig, opts: RunAgentOptions): Prom
           } catch (e) {
             const reason = e instanceof Error ? e.message : String(e);
             if (e instanceof NotReadyError) {
-              telemetry.reportsFailed.inc({ kind: 'stats', reason: 'not_ready' });
+              telemetry.reportFailed('stats', 'not_ready');
               log.warn({ reason }, 'nothing to report yet');
             } else log.error({ err: e }, 'report cycle failed');
             opts.onReport?.({ kind: 'not-ready', reason });

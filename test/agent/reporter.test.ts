@@ -47,7 +47,7 @@ async function setup(handler = fakeVantage(), timeoutMs = 2000, serverKey = 'sec
   let clock = 1_000_000;
   const delays: number[] = [];
   const { logger, lines } = captureLogger();
-  const telemetry = new AgentTelemetry();
+  const telemetry = await AgentTelemetry.prometheus();
   const reporter = new Reporter({
     transport,
     logger,
@@ -65,7 +65,7 @@ async function setup(handler = fakeVantage(), timeoutMs = 2000, serverKey = 'sec
 
 const signal = new AbortController().signal;
 const metric = async (t: AgentTelemetry, name: string): Promise<string> =>
-  (await t.registry.metrics()).split('\n').filter((l) => l.startsWith(name)).join('\n');
+  (await (t.registry as NonNullable<AgentTelemetry['registry']>).metrics()).split('\n').filter((l) => l.startsWith(name)).join('\n');
 
 describe('Reporter', () => {
   it('registers first, then reports stats, with X-API-Key and the exact bodies', async () => {

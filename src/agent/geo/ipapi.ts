@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { request } from 'undici';
+import { httpFetch } from '../http.js';
 import { z } from 'zod';
 
 export const IPAPI_BASE_URL = 'https://ipapi.co';
@@ -26,10 +26,9 @@ export interface IpapiLocation {
 }
 
 async function get(url: string, signal: AbortSignal): Promise<string> {
-  const res = await request(url, { method: 'GET', signal, headers: { 'user-agent': 'vantage-agent' } });
-  const text = await res.body.text();
-  if (res.statusCode !== 200) throw new Error(`${url} answered HTTP ${res.statusCode}`);
-  return text;
+  const res = await httpFetch({ url, method: 'GET', signal, headers: { 'user-agent': 'vantage-agent', accept: 'application/json' } });
+  if (res.status !== 200) throw new Error(`${url} answered HTTP ${res.status}`);
+  return res.text;
 }
 
 /** Locates `ip` (or, when '', the caller's own public address) through ipapi.co. Rejects with the reason on any failure. */

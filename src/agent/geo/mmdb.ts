@@ -1,4 +1,3 @@
-import maxmind from 'maxmind';
 import type { CityResponse } from 'maxmind';
 
 export interface MmdbLocation {
@@ -13,6 +12,8 @@ export interface MmdbLocation {
  * in the database or its record has no coordinates; rejects when the file cannot be opened.
  */
 export async function lookupMmdb(dbPath: string, ip: string): Promise<MmdbLocation | null> {
+  // Loaded on demand: most agents have no GeoIP database and should not pay for the module.
+  const maxmind = (await import('maxmind')).default;
   const reader = await maxmind.open<CityResponse>(dbPath);
   const rec = reader.get(ip);
   const lat = rec?.location?.latitude;

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { ProcFile } from './proc-file.js';
 
 /** Cumulative jiffies of one logical CPU, as read from one `cpuN` line of /proc/stat. */
 export interface CpuTimes {
@@ -57,11 +57,17 @@ export function cpuUsage(prev: CpuTimesByCore, curr: CpuTimesByCore): Map<number
   return out;
 }
 
+/** A reader of a /proc file through one persistent descriptor (see ProcFile). */
+export function procReader(path: string): () => string {
+  const f = new ProcFile(path);
+  return () => f.read();
+}
+
 /** Samples per-core usage from successive /proc/stat reads. */
 export class CpuSampler {
   private prev: CpuTimesByCore | null = null;
 
-  constructor(private readonly read: () => Promise<string> = () => readFile('/proc/stat', 'utf8')) {}
+  constructor(private readonly read: () => Promise<string> | string = procReader('/proc/stat')) {}
 
   /** Returns usage since the previous call; the first call only takes the baseline and returns an empty map. */
   async sample(): Promise<Map<number, number | null>> {

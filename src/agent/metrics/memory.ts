@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { ProcFile } from './proc-file.js';
 
 /** Memory figures in bytes. `used` = total − available, the figure `free` shows as "used" plus caches it cannot reclaim. */
 export interface MemorySample {
@@ -31,6 +31,17 @@ export function parseMeminfo(text: string): MemorySample {
   return { totalBytes: total * 1024, availableBytes: avail * 1024, usedBytes: (total - avail) * 1024 };
 }
 
+/** Returns a reader of `path` (default /proc/meminfo) that keeps the file open between samples. */
+export function memoryReader(path = '/proc/meminfo'): () => Promise<MemorySample> {
+  const f = new ProcFile(path);
+  return async () => parseMeminfo(f.read());
+}
+
 export async function readMemory(path = '/proc/meminfo'): Promise<MemorySample> {
-  return parseMeminfo(await readFile(path, 'utf8'));
+  const f = new ProcFile(path);
+  try {
+    return parseMeminfo(f.read());
+  } finally {
+    f.close();
+  }
 }

@@ -73,7 +73,7 @@ export class Reporter {
   }
 
   private failed(kind: ReportKind, reason: string): void {
-    this.opts.telemetry?.reportsFailed.inc({ kind, reason });
+    this.opts.telemetry?.reportFailed(kind, reason);
   }
 
   /** One request with up to `maxAttempts` attempts. */
@@ -92,7 +92,7 @@ export class Reporter {
         const res = await this.opts.transport.post(path, body, signal);
         if (res.status >= 200 && res.status < 300) {
           this.breaker.success();
-          this.opts.telemetry?.reportsSent.inc({ kind });
+          this.opts.telemetry?.reportSent(kind);
           return { kind: 'ok' };
         }
         if (!isRetryableStatus(res.status)) {
@@ -148,7 +148,7 @@ export class Reporter {
       if (r.kind !== 'ok') return r;
       s = await this.send('stats', makeStats(), signal);
     }
-    if (s.kind === 'ok') this.opts.telemetry?.lastReportSeconds.set(this.opts.now() / 1000);
+    if (s.kind === 'ok') this.opts.telemetry?.lastReport(this.opts.now() / 1000);
     else if (s.kind === 'rejected') log.error({ status: s.status, error: s.error }, 'server rejected stats report');
     else if (s.kind === 'failed') log.warn({ reason: s.reason }, 'stats report failed');
     return s;

@@ -1,4 +1,4 @@
-import { Agent, request } from 'undici';
+import { createHttpAgent, httpFetch } from '../http.js';
 
 export interface TransportOptions {
   serverUrl: string;
@@ -31,17 +31,10 @@ export interface Transport {
   close(): Promise<void>;
 }
 
-const MAX_BODY = 64 * 1024;
-
 /** JSON-over-HTTP(S) client for the server's /register and /stats, with keep-alive. */
 export function createTransport(opts: TransportOptions): Transport {
-  const dispatcher = new Agent({
-    connect: { rejectUnauthorized: !opts.insecureTls, timeout: opts.timeoutMs },
-    headersTimeout: opts.timeoutMs,
-    bodyTimeout: opts.timeoutMs,
-    keepAliveTimeout: 30_000,
-  });
   const base = opts.serverUrl.replace(/\/+$/, '');
+  const agent = createHttpAgent(base, { insecureTls: opts.insecureTls });
   const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'vantage-agent' };
   if (opts.serverKey !== '') headers['x-api-key'] = opts.serverKey;
 
@@ -50,34 +43,21 @@ export function createTransport(opts: TransportOptions): Transport {
       const timeout = AbortSignal.timeout(opts.timeoutMs);
       const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
       try {
-        const res = await request(`${base}${path}`, {
-          method: 'POST',
-          headers,
-          body: JSON.stringify(body),
-          dispatcher,
-          signal: combined,
-        });
-        const text = await res.body.text();
+        const res = await httpFetch({ url: `${base}${path}`, method: 'POST', headers, body: JSON.stringify(body), signal: combined, agent });
         let parsed: unknown;
         try {
-          parsed = text.length > 0 && text.length <= MAX_BODY ? JSON.parse(text) : undefined;
+          parsed = res.text.length > 0 ? JSON.parse(res.text) : undefined;
         } catch {
           parsed = undefined;
         }
-        return { status: res.statusCode, body: parsed };
+        return { status: res.status, body: parsed };
       } catch (e) {
         if (signal?.aborted === true) throw new TransportError('request aborted', 'aborted');
+        if (timeout.aborted) throw new TransportError(`timed out after ${opts.timeoutMs} ms`, 'timeout');
         const err = e as Error & { code?: string };
-        const timedOut =
-          timeout.aborted ||
-          err.code === 'UND_ERR_HEADERS_TIMEOUT' ||
-          err.code === 'UND_ERR_BODY_TIMEOUT' ||
-          err.code === 'UND_ERR_CONNECT_TIMEOUT';
-        if (timedOut) throw new TransportError(`timed out after ${opts.timeoutMs} ms`, 'timeout');
-        const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-        throw new TransportError(cause?.code ?? err.code ?? cause?.message ?? err.message, 'network');
+        throw new TransportError(err.code ?? err.message, 'network');
       }
     },
-    close: () => dispatcher.close(),
+    close: async () => agent.destroy(),
   };
 }
