@@ -212,3 +212,31 @@ describe('vantage monitor (CLI)', () => {
     expect(formatDuration(1_500)).toBe('1500ms');
   });
 });
+
+describe('web handler with the main server key check', () => {
+  it("lets through what the server's check accepts ('server', 'api', true) and refuses the rest", async () => {
+    const { createWebHandler } = await import('../../src/server/web-api/handler.js');
+    const verdicts = new Map<string, boolean | string>([
+      ['s', 'server'],
+      ['a', 'api'],
+      ['t', true],
+      ['w', 'wrong'],
+      ['f', false],
+    ]);
+    const handler = createWebHandler({
+      store: mon.store,
+      now: Date.now,
+      auth: { server_key: 'unused', api_keys: [] },
+      checkApiKey: (req) => verdicts.get(String(req.headers['x-api-key'] ?? '')) ?? 'missing',
+    });
+    const srv = http.createServer((req, res) => void handler(req, res));
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+    try {
+      for (const k of ['s', 'a', 't']) expect((await monitorsClient({ server: url, apiKey: k }).listMonitors({})).monitors).toEqual([]);
+      for (const k of ['w', 'f', '']) expect((await rpcError(monitorsClient({ server: url, apiKey: k }).listMonitors({}))).code).toBe(Code.Unauthenticated);
+    } finally {
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
+  });
+});

@@ -49,8 +49,11 @@ export interface MonitoringContext {
   now?: () => number;
   timers?: Timers;
   leader?: LeaderElector;
-  /** The main server's API-key check; when absent the handler checks X-API-Key against server_key/api_keys itself. */
-  checkApiKey?: (req: IncomingMessage) => boolean | 'missing' | 'wrong';
+  /**
+   * The main server's API-key check (true, 'server' or 'api' = allowed; false, 'missing', 'wrong' = refused); when
+   * absent the handler checks X-API-Key against server_key/api_keys itself.
+   */
+  checkApiKey?: (req: IncomingMessage) => boolean | string;
   tuning?: MonitoringTuning;
 }
 

@@ -17,14 +17,17 @@ export type WebHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
 export function createWebHandler(
   deps: MonitorsServiceDeps & {
     auth: { server_key: string; api_keys: readonly string[] };
-    /** Optional override of the key check (the main server's own). */
-    checkApiKey?: (req: IncomingMessage) => boolean | 'missing' | 'wrong';
+    /**
+     * Optional override of the key check (the main server's own): true (or 'server' / 'api', the kind of key
+     * that matched) lets the request through; false, 'missing' or 'wrong' refuse it.
+     */
+    checkApiKey?: (req: IncomingMessage) => boolean | string;
   },
 ): WebHandler {
   const check = (req: IncomingMessage): ApiKeyCheck => {
     if (!deps.checkApiKey) return checkApiKey(req.headers, deps.auth);
     const r = deps.checkApiKey(req);
-    if (r !== true) return { ok: false, reason: r === false ? 'wrong' : r };
+    if (r !== true && r !== 'server' && r !== 'api') return { ok: false, reason: r === 'missing' ? 'missing' : 'wrong' };
     const key = req.headers['x-api-key'];
     const presented = Array.isArray(key) ? key[0] : key;
     return { ok: true, actor: presented ? actorFor(presented) : 'anonymous' };
