@@ -21,7 +21,7 @@
  * Internal: --role backend|vantage|vantage-handler|fastify|http-proxy (child processes).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { Agent as HttpAgent, createServer, request as httpRequest, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -393,6 +393,7 @@ async function main(): Promise<void> {
   const only = opt('only', '').split(',').filter(Boolean);
   const profile = flag('profile');
   const want = (t: string) => only.length === 0 || only.includes(t);
+  const profileDir = join(REPO, 'bench/results', `proxy-profile-${new Date().toISOString().replace(/[:.]/g, '-')}`);
 
   const backend = await startRole('backend');
   const backendUrl = `http://127.0.0.1:${backend.port}`;
@@ -404,8 +405,8 @@ async function main(): Promise<void> {
       start: () => {
         const flags: string[] = [];
         if (profile) {
-          mkdirSync(join(REPO, 'bench/results'), { recursive: true });
-          flags.push('--cpu-prof', '--cpu-prof-dir', join(REPO, 'bench/results'), '--cpu-prof-name', `proxy-vantage-${Date.now()}.cpuprofile`);
+          mkdirSync(profileDir, { recursive: true });
+          flags.push('--cpu-prof', '--cpu-prof-dir', profileDir);
         }
         return startRole('vantage', ['--backend', backendUrl], flags);
       },
@@ -470,13 +471,16 @@ async function main(): Promise<void> {
   };
 
   let profileTop: Array<{ fn: string; self_pct: number }> | null = null;
-  if (profile) {
-    const dir = join(REPO, 'bench/results');
-    const files = readdirSync(dir).filter((f) => f.startsWith('proxy-vantage-') && f.endsWith('.cpuprofile')).sort();
-    const last = files.at(-1);
-    if (last) {
-      profileTop = summarizeProfile(join(dir, last));
-      say(`\nCPU profile of the vantage process (${join('bench/results', last)}), top self time:`);
+  if (profile && existsSync(profileDir)) {
+    // One profile per thread (tsx's loader runs in a worker): the main thread's is the largest.
+    const files = readdirSync(profileDir)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .map((f) => join(profileDir, f))
+      .sort((a, b) => statSync(b).size - statSync(a).size);
+    const main = files[0];
+    if (main) {
+      profileTop = summarizeProfile(main);
+      say(`\nCPU profile of the vantage process (${main.replace(REPO + '/', '')}), top self time:`);
       for (const p of profileTop) say(`  ${String(p.self_pct).padStart(5)} %  ${p.fn}`);
     }
   }
