@@ -202,28 +202,26 @@ function startAgent(i: number, dir: string, serverUrl: string, workerUrl: string
 
 // ------------------------------------------------------------------ target
 
-function startTarget(): Promise<{ port: number; requests: () => number; close(): Promise<void> }> {
-  let requests = 0;
-  const body = Buffer.from('{"status":"ok"}');
-  const server = http.createServer((_req, res) => {
-    requests++;
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
-    res.end(body);
+/** The check target, in its own process so this process's work never delays its answers. */
+const TARGET_CODE = `
+import http from 'node:http';
+const body = Buffer.from('{"status":"ok"}');
+const server = http.createServer((_req, res) => {
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+  res.end(body);
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+async function startTarget(): Promise<Proc & { port: number }> {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', TARGET_CODE], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const p = track('target', child);
+  const port = await new Promise<number>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', (l) => resolve(Number(l)));
+    child.once('exit', () => reject(new Error(`target exited: ${p.tail()}`)));
   });
-  server.keepAliveTimeout = 1000;
-  return new Promise((r) =>
-    server.listen(0, '127.0.0.1', () =>
-      r({
-        port: (server.address() as AddressInfo).port,
-        requests: () => requests,
-        close: () =>
-          new Promise<void>((c) => {
-            server.closeAllConnections();
-            server.close(() => c());
-          }),
-      }),
-    ),
-  );
+  return { ...p, port };
 }
 
 /** One request on a fresh connection, timed like the check (start → end of body). */
@@ -257,6 +255,7 @@ async function main(): Promise<void> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'vantage-bench-mon-'));
   const target = await startTarget();
+  const procsToStop: Proc[] = [target];
   const serverKeys = {
     host: '127.0.0.1',
     port: await freePort(),
@@ -268,9 +267,11 @@ async function main(): Promise<void> {
   const workerUrl = `http://127.0.0.1:${serverKeys.worker_port}`;
   const procs: Proc[] = [];
   try {
-    // 1. setup
+    // 1. setup: monitors are created while agents run them (no backlog builds up), then the
+    //    agents stop gracefully (they finish what they hold) and the server stops.
     log(`setup: creating ${MONITORS} monitors at ${INTERVAL_S}s …`);
     let server = await startServer(dir, serverKeys);
+    const setupAgents = Array.from({ length: AGENTS }, (_, i) => startAgent(i, dir, server.url, workerUrl));
     const client = createClient(MonitorsService, createConnectTransport({ baseUrl: server.url, httpVersion: '1.1' }));
     let next = 0;
     const t = Date.now();
@@ -294,6 +295,7 @@ async function main(): Promise<void> {
       }),
     );
     log(`  created in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    await Promise.all(setupAgents.map((a) => stopProc(a, 20_000)));
     await stopProc(server);
 
     // 2. start from cold
@@ -419,8 +421,7 @@ async function main(): Promise<void> {
       process.stdout.write(`goals: ${JSON.stringify(result.goals)}\n`);
     }
   } finally {
-    await Promise.all(procs.map((p) => stopProc(p)));
-    await target.close();
+    await Promise.all([...procs, ...procsToStop].map((p) => stopProc(p)));
     if (!flag('keep')) rmSync(dir, { recursive: true, force: true });
     else log(`kept ${dir}`);
   }

@@ -266,4 +266,35 @@ describe('monitoring worker loop against a Connect worker API', () => {
     expect(api.commitCount.get('graceful')).toBe(1);
     expect(w.stats().unacked).toBe(0);
   });
+
+  it('on stop runs the jobs it already holds, delivers them on a job-less stream, and asks for no more', async () => {
+    const api = await fake();
+    const w = startMonitoringWorker(config(api.url), { logger, prefetch: 4 });
+    await waitFor(() => w.stats().connected, 'registration');
+    await waitFor(() => api.creditsGranted > 0, 'credits');
+    api.addJob({ runId: 'held', url: url('held'), scheduledAtMs: BigInt(Date.now() + 300) });
+    await waitFor(() => w.stats().waiting === 1, 'job held');
+    const requestsBefore = api.jobRequests.length;
+    await w.stop({ graceMs: 5000 });
+    expect(api.commitCount.get('held')).toBe(1);
+    expect(arrivals.get('held')).toBeDefined();
+    expect(api.registrations).toHaveLength(2); // the result went out on a fresh stream
+    expect(api.registrations[1]?.workerId).toBe(w.stats().workerId);
+    expect(api.jobRequests.length).toBe(requestsBefore);
+    expect(w.stats()).toMatchObject({ unacked: 0, waiting: 0, running: 0 });
+  });
+
+  it('abandons jobs it cannot finish within the grace period without sending a result', async () => {
+    const api = await fake();
+    const w = startMonitoringWorker(config(api.url), { logger });
+    await waitFor(() => w.stats().connected, 'registration');
+    api.addJob({ runId: 'far', url: url('far'), scheduledAtMs: BigInt(Date.now() + 5000) });
+    api.addJob({ runId: 'slow', url: url('slow', 3000) });
+    await waitFor(() => w.stats().waiting === 1 && w.stats().running === 1, 'one waiting, one running');
+    const t = Date.now();
+    await w.stop({ graceMs: 200 });
+    expect(Date.now() - t).toBeLessThan(1500);
+    expect(arrivals.has('far')).toBe(false);
+    expect(api.results).toHaveLength(0);
+  });
 });

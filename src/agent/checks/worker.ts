@@ -141,6 +141,8 @@ interface Session {
   out: AsyncQueue<WorkerMessage>;
   abort: AbortController;
   registered: boolean;
+  /** half-closed by stop(): nothing more is written to it */
+  draining: boolean;
   registerSentAt: number;
 }
 
@@ -234,14 +236,15 @@ class Worker implements MonitoringWorker {
       if (this.stopCtl.signal.aborted) break;
       failures = registered ? 0 : failures + 1;
       this.counters.reconnects++;
-      const delay = backoffDelay(Math.max(0, failures - 1), this.reconnectBackoff, this.random);
+      // a stream we half-closed to stop gracefully is replaced at once, to deliver the last results
+      const delay = this.stopping && registered ? 0 : backoffDelay(Math.max(0, failures - 1), this.reconnectBackoff, this.random);
       this.log.debug({ delay_ms: delay }, 'monitoring worker reconnecting');
       await sleep(delay, this.stopCtl.signal, this.timers);
     }
   }
 
   private async runSession(): Promise<boolean> {
-    const s: Session = { out: new AsyncQueue<WorkerMessage>(), abort: new AbortController(), registered: false, registerSentAt: 0 };
+    const s: Session = { out: new AsyncQueue<WorkerMessage>(), abort: new AbortController(), registered: false, draining: false, registerSentAt: 0 };
     const onStop = (): void => s.abort.abort();
     this.stopCtl.signal.addEventListener('abort', onStop, { once: true });
     this.session = s;
@@ -286,7 +289,7 @@ class Worker implements MonitoringWorker {
 
   private push(msg: WorkerMessage): boolean {
     const s = this.session;
-    if (s === null || !s.registered) return false;
+    if (s === null || !s.registered || s.draining) return false;
     return s.out.push(msg);
   }
 
@@ -386,7 +389,6 @@ class Worker implements MonitoringWorker {
   private onJob(job: Job): void {
     if (this.outstanding > 0) this.outstanding--;
     this.counters.jobsReceived++;
-    if (this.stopping) return; // not started: the lease expires and the reaper hands it on
     if (this.jobs.has(job.runId) || this.unacked.has(job.runId)) return; // duplicate delivery
     const held: Held = {
       job,
@@ -563,28 +565,39 @@ class Worker implements MonitoringWorker {
   }
 
   /**
-   * Stop: no new jobs; jobs not started yet are left to lease expiry; running checks get
-   * `graceMs` to finish (then they are aborted), and unacked results get the rest of it
-   * to be acknowledged.
+   * Graceful stop, within `graceMs` (default 10 s):
+   *  1. the current stream is half-closed, so the server closes it and pushes no more jobs
+   *     (its outstanding credits die with the stream); the loop reconnects without asking
+   *     for jobs, to renew leases and deliver results;
+   *  2. the jobs already held (at most dispatch_lead_ms ahead) run at their time, so none
+   *     is left leased to a stopped agent until its lease expires;
+   *  3. results are delivered and acknowledged.
+   * At the deadline, checks still waiting or running are abandoned (no result is sent; their
+   * leases expire and another worker runs them) and unacked results are given up.
    */
   async stop(opts: { graceMs?: number } = {}): Promise<void> {
     if (this.stopping) return this.loopDone;
     this.stopping = true;
-    const deadline = this.now() + (opts.graceMs ?? 3000);
-    for (const held of this.jobs.values()) {
-      if (held.state !== 'running') {
-        this.timers.clearTimeout(held.timer);
-        this.jobs.delete(held.job.runId);
-      }
+    const deadline = this.now() + (opts.graceMs ?? 10_000);
+    const s = this.session;
+    if (s !== null) {
+      // Half-close: the server ends the stream; results wait for the next (job-less) stream.
+      s.draining = true;
+      s.out.end();
+      this.timers.setTimeout(() => s.abort.abort(), 1000);
     }
-    this.ready.length = 0;
     const waitUntil = async (cond: () => boolean): Promise<void> => {
       while (!cond() && this.now() < deadline) await sleep(Math.min(20, deadline - this.now()), this.stopCtl.signal, this.timers);
     };
-    await waitUntil(() => this.running === 0);
-    for (const held of this.jobs.values()) held.abort?.abort();
+    await waitUntil(() => this.jobs.size === 0 && this.unacked.size === 0);
+    for (const held of this.jobs.values()) {
+      held.lost = true;
+      this.timers.clearTimeout(held.timer);
+      held.abort?.abort();
+      if (held.state !== 'running') this.jobs.delete(held.job.runId);
+    }
+    this.ready.length = 0;
     await Promise.allSettled([...this.inflight]);
-    if (this.session?.registered) await waitUntil(() => this.unacked.size === 0);
     if (this.unacked.size > 0) this.log.warn({ unacked: this.unacked.size }, 'monitoring worker stopped with unacknowledged results');
     for (const p of this.unacked.values()) this.timers.clearTimeout(p.timer);
     this.stopCtl.abort();
