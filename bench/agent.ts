@@ -16,7 +16,8 @@
  * on a GPU host, with the other GPU mode (one nvidia-smi call per sample vs one long-lived
  * `nvidia-smi -lms`).
  *
- * Flags: --seconds N, --warmup N, --gpu-mode exec|loop (default loop), --skip-process, --skip-micro, --json.
+ * Flags: --seconds N, --warmup N, --gpu-mode exec|loop (default loop), --agent-js PATH, --skip-process,
+ * --skip-micro, --json.
  * Targets (DESIGN.md): ≤ 0.5 % of one core and ≤ 60 MB RSS at 1 sample/s.
  */
 import { spawn } from 'node:child_process';
@@ -46,7 +47,8 @@ const flag = (name: string, def: string): string => {
 const SECONDS = Number(flag('seconds', '120'));
 const WARMUP = Number(flag('warmup', '5'));
 const GPU_MODE = flag('gpu-mode', 'loop') as 'exec' | 'loop';
-const MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+/** The agent's entry (`node <it> agent --flags…`); default dist/cli/main.js. */
+const MAIN = flag('agent-js', fileURLToPath(new URL('../dist/cli/main.js', import.meta.url)));
 const CLK_TCK = (() => {
   try {
     return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;

@@ -18,6 +18,12 @@ describe('/proc/stat', () => {
     expect(cpus.get(0)).toEqual({ total: 10000 + 50 + 3000 + 100000 + 1000 + 0 + 200 + 25, idle: 101000 });
   });
 
+  it('parses a real 16-core capture (H200 host)', () => {
+    const cpus = parseProcStat(fixture('proc-stat-h200-16core.txt'));
+    expect([...cpus.keys()]).toEqual(Array.from({ length: 16 }, (_, i) => i));
+    expect(cpus.get(1)).toEqual({ total: 228 + 15 + 2348 + 1, idle: 2348 });
+  });
+
   it('parses a real capture of this kind of machine', () => {
     const cpus = parseProcStat(fixture('proc-stat-vm.txt'));
     expect(cpus.size).toBeGreaterThan(0);
@@ -95,6 +101,12 @@ describe('/proc/meminfo', () => {
     expect(m.usedBytes).toBe(total - avail);
   });
 
+  it('parses the H200 host capture', () => {
+    const m = parseMeminfo(fixture('meminfo-h200.txt'));
+    expect(m.totalBytes).toBe(131981020 * 1024);
+    expect(m.usedBytes).toBeGreaterThan(0);
+  });
+
   it('estimates available on kernels without MemAvailable', () => {
     const m = parseMeminfo(fixture('meminfo-old-kernel.txt'));
     expect(m.totalBytes).toBe(2048000 * 1024);
@@ -157,6 +169,13 @@ describe('nvidia-smi CSV', () => {
       expect(g.memoryUsedMiB).toBe(20085);
       expect(g.powerDrawW).toBeGreaterThan(600);
     }
+  });
+
+  it('parses the 1 s loop capture the agent reads from its long-lived nvidia-smi', () => {
+    const all = parseNvidiaSmiCsv(fixture('query-loop-1s-h200.csv'));
+    expect(all.length).toBeGreaterThan(20);
+    expect(new Set(all.map((g) => g.uuid))).toEqual(new Set(['GPU-cfa2f7ec-1500-b720-6a3d-3b4b04ed7535']));
+    for (const g of all) expect(g).toMatchObject({ index: 0, utilizationPct: 0, memoryTotalMiB: 143771, memoryUsedMiB: 0 });
   });
 
   it('parses the with-header, with-units format too', () => {
