@@ -106,6 +106,14 @@ describe('proxied-traffic front (in-process server with a stand-in proxy)', () =
     expect((await call(s.url, '/other')).status).toBe(404);
     const host = await call(s.url, '/app/x', { headers: { host: 'evil.example/x' } });
     expect(host.status).toBe(400);
+    // Tier names from the tier header and the query are checked (charset and length).
+    for (const bad of [{ headers: { 'x-tier': '<script>' } }, { headers: { 'x-tier': 'a'.repeat(65) } }]) {
+      const r = await call(s.url, '/app/x', bad);
+      expect(r.status).toBe(400);
+      expect(r.json.error).toContain('tier_header');
+    }
+    expect((await rawRequest(s.port, '/app/x?tier=%3Cscript%3E')).status).toBe(400);
+    expect((await call(s.url, '/app/x?tier=small', { headers: { 'x-tier': 'gpu-inference' } })).status).toBe(200);
   });
 
   it('rate limits per client IP (separately from the management API) and spoofed X-Forwarded-For does not help', async () => {

@@ -19,6 +19,8 @@ export interface SecurityPolicy {
   readHeaderTimeoutMs: number;
   maxRequestBodyBytes: number;
   exitOnUnhandledRejection: boolean;
+  /** Lower-cased `tier_header` ('' = none): its value is checked on proxied requests. */
+  tierHeader: string;
 }
 
 export type SecurityConfig = Pick<
@@ -35,6 +37,7 @@ export type SecurityConfig = Pick<
   | 'read_header_timeout_seconds'
   | 'max_request_body_bytes'
   | 'exit_on_unhandled_rejection'
+  | 'tier_header'
 >;
 
 /** Compiles the policy; throws InvalidCidrError naming the setting and entry when a CIDR is invalid. */
@@ -50,5 +53,6 @@ export function compileSecurityPolicy(c: SecurityConfig, opts: { https: boolean 
     readHeaderTimeoutMs: Math.min(c.read_header_timeout_seconds, c.request_timeout_seconds) * 1000,
     maxRequestBodyBytes: c.max_request_body_bytes,
     exitOnUnhandledRejection: c.exit_on_unhandled_rejection,
+    tierHeader: c.tier_header.toLowerCase(),
   });
 }

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import type { ServerConfig } from '../../config/server.js';
+import { TIER_NAME_RE } from '../../config/tiers.js';
 import { HttpError, sendJson } from '../errors.js';
 import { createKeyChecker, type KeyCheck } from '../pipeline/api-key.js';
 import type { PipelineSlots } from '../pipeline/slots.js';
@@ -242,7 +243,9 @@ export class SecurityRuntime implements LiveSecurity {
       this.onDenied('host');
       return { status: 400, error: 'invalid Host header: expected a host name or IP address with an optional port', field: 'host' };
     }
-    const { path } = splitTarget(req.url ?? '/');
+    const { path, query } = splitTarget(req.url ?? '/');
+    const tierProblem = checkTierInputs(req, query, p.tierHeader);
+    if (tierProblem !== null) return { status: 400, error: tierProblem, field: 'tier' };
     // Absolute-form targets ("http://host/path") are reduced to their path by the proxy; check that path.
     const target = path.startsWith('/') ? path : pathOfAbsolute(path);
     const v = normalizeRequestPath(target);
@@ -309,6 +312,24 @@ export class SecurityRuntime implements LiveSecurity {
   close(): void {
     if (this.sweeper) clearInterval(this.sweeper);
   }
+}
+
+/**
+ * Tier names from the tier header and `?tier=` must look like tier names (letters, digits, ".", "_", "-";
+ * 1–64 characters), so nothing else travels into logs, metrics labels or error messages. An empty value means
+ * "the default tier" and passes.
+ */
+function checkTierInputs(req: IncomingMessage, query: string, tierHeader: string): string | null {
+  if (tierHeader !== '') {
+    const h = req.headers[tierHeader];
+    const v = Array.isArray(h) ? h[0] : h;
+    if (v !== undefined && v !== '' && !TIER_NAME_RE.test(v)) return `invalid tier name in the ${tierHeader} header (tier_header): expected 1–64 letters, digits, ".", "_" or "-"`;
+  }
+  if (query.includes('tier=')) {
+    const v = new URLSearchParams(query.slice(1)).get('tier');
+    if (v !== null && v !== '' && !TIER_NAME_RE.test(v)) return 'invalid tier name in ?tier=: expected 1–64 letters, digits, ".", "_" or "-"';
+  }
+  return null;
 }
 
 function pathOfAbsolute(target: string): string {
