@@ -210,7 +210,8 @@ export class SecurityRuntime implements LiveSecurity {
     const ip = resolveClientIp(req.socket.remoteAddress, p.trustedProxies.size > 0 ? req.headers['x-forwarded-for'] : undefined, p.trustedProxies);
     res.once('finish', () => {
       const status = res.statusCode;
-      const level = status >= 500 && status !== 503 ? 'warn' : status >= 400 ? 'info' : 'debug';
+      // 429s at debug: a flood that is being rate limited must not turn into a flood of log lines.
+      const level = status >= 500 && status !== 503 ? 'warn' : status >= 400 && status !== 429 ? 'info' : 'debug';
       if (!this.logger.isLevelEnabled(level)) return;
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       this.logger[level]({ method: req.method, path: splitTarget(req.url ?? '/').path.slice(0, 200), status, ms: Math.round(ms * 1000) / 1000, ip, proxied: true }, 'request');
