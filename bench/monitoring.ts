@@ -196,6 +196,7 @@ interface ChildReport {
   acks: number;
   committed: number;
   lag: { count: number; p50: number; p99: number; max: number };
+  arrival: { lateCount: number; leadP50: number; leadMin: number };
   firstAckAt: number;
   lastAckAt: number;
 }
@@ -226,9 +227,12 @@ async function childMain(): Promise<void> {
   const [baseUrl, workersArg, creditsArg, mode, durationArg] = argv.slice(i + 1);
   const durationMs = Number(durationArg);
   const lags: number[] = [];
+  /** How long before scheduled_at each job arrived (negative: it arrived late). */
+  const leads: number[] = [];
   let acks = 0;
   let committed = 0;
   let jobs = 0;
+  let answered = 0;
   let firstAckAt = 0;
   let lastAckAt = 0;
   const offsets = new Map<SimWorker, number>();
@@ -250,7 +254,8 @@ async function childMain(): Promise<void> {
         jobs++;
         if (mode === 'blast') {
           self.sendResult(job);
-          self.requestJobs(1);
+          // like an agent: ask for more in chunks as slots free up
+          if (++answered % 50 === 0) self.requestJobs(50);
           return;
         }
         const offset = offsets.get(self) ?? 0;
@@ -262,6 +267,7 @@ async function childMain(): Promise<void> {
           self.requestJobs(1);
         };
         const wait = startAt - Date.now();
+        leads.push(wait);
         if (wait > 0) setTimeout(run, wait);
         else run();
       },
@@ -278,7 +284,16 @@ async function childMain(): Promise<void> {
   }
   lags.sort((a, b) => a - b);
   const q = (p: number): number => lags[Math.min(lags.length - 1, Math.floor(p * lags.length))] ?? NaN;
-  const report: ChildReport = { jobs, acks, committed, lag: { count: lags.length, p50: q(0.5), p99: q(0.99), max: lags[lags.length - 1] ?? NaN }, firstAckAt, lastAckAt };
+  leads.sort((a, b) => a - b);
+  const report: ChildReport = {
+    jobs,
+    acks,
+    committed,
+    lag: { count: lags.length, p50: q(0.5), p99: q(0.99), max: lags[lags.length - 1] ?? NaN },
+    arrival: { lateCount: leads.filter((l) => l < 0).length, leadP50: leads[Math.floor(leads.length / 2)] ?? NaN, leadMin: leads[0] ?? NaN },
+    firstAckAt,
+    lastAckAt,
+  };
   process.stdout.write(`${JSON.stringify(report)}\n`);
   await Promise.all(ws.map((w) => w.kill().catch(() => undefined)));
   process.exit(0);
@@ -351,6 +366,8 @@ async function lagPart(): Promise<void> {
   record('lag', 'scheduler lag p50 (job start − scheduled_at)', rep.lag.p50, 'ms');
   record('lag', 'scheduler lag p99', rep.lag.p99, 'ms', '≤ 100');
   record('lag', 'scheduler lag max', rep.lag.max, 'ms');
+  record('lag', 'jobs that reached the worker after scheduled_at', rep.arrival.lateCount, 'jobs');
+  record('lag', 'job arrival before scheduled_at, p50', rep.arrival.leadP50, 'ms');
   record('lag', 'checks completed', stored / wallS, 'checks/s', `${(monitors / interval) * 1000}`);
   record('lag', 'server CPU', (cpuS / wallS) * 100, '% of one core');
   record('lag', 'server CPU per 1 000 checks', (cpuS / Math.max(1, stored)) * 1000, 'CPU s');

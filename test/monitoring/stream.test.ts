@@ -91,6 +91,23 @@ describe('worker stream', () => {
     await waitFor(() => mon.workers.size === 0, { what: 'stream removed' });
   });
 
+  it('a worker that half-closes after sending results still gets their acks, then the stream ends', async () => {
+    const { mon, baseUrl } = await start();
+    for (let i = 0; i < 50; i++) await mon.store.createMonitor(spec({ interval_ms: 5_000 }), { id: `mon_${i}`, actor: 't', now: Date.now(), jitterSeed: i });
+    const w = worker({ baseUrl, token: 'tok', workerId: 'w-half' });
+    w.register();
+    w.requestJobs(50);
+    await waitFor(() => w.jobs.length === 50, { what: '50 jobs' });
+    for (const job of w.jobs) w.sendResult(job);
+    w.renew(w.jobs.map((j) => j.runId));
+    await w.close(); // half-close right away, then wait for the server to end the stream
+    expect(w.endError).toBeNull();
+    expect(w.acks).toHaveLength(50);
+    expect(w.acks.every((a) => a.committed)).toBe(true);
+    expect(w.renewals).toHaveLength(1);
+    expect(mon.workers.get('w-half')).toBeUndefined();
+  });
+
   it('rejects a wrong or missing token, and a stream that does not register first', async () => {
     const { baseUrl } = await start();
     const bad = worker({ baseUrl, token: 'nope' });

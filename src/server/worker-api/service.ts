@@ -31,7 +31,7 @@ export function createWorkerServiceImpl(deps: SessionDeps, onSession?: (s: Worke
             if (next.done) break;
             await session.handle(next.value);
           }
-          session.close('worker ended the stream', false);
+          session.endOfInput();
         } catch (err) {
           session.close(`stream error: ${(err as Error).message}`, false);
         }

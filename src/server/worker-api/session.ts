@@ -52,6 +52,10 @@ export class WorkerSession implements WorkerLink {
   readonly health: StreamHealthState;
   private registered = false;
   private closed = false;
+  /** Results and renewals being processed; their answers are still owed to the worker. */
+  private pending = 0;
+  /** The worker half-closed: no more jobs; the stream ends once every owed answer is sent. */
+  private draining = false;
   private registerTimer: unknown = null;
 
   constructor(
@@ -83,6 +87,7 @@ export class WorkerSession implements WorkerLink {
         if (this.registered) return this.close('register sent twice');
         return this.onRegister(msg.msg.value);
       case 'jobRequest': {
+        if (this.draining) return;
         const max = this.d.maxCredits ?? 10_000;
         this.credits = Math.min(max, this.credits + Math.max(0, msg.msg.value.count));
         this.d.dispatcher.poke();
@@ -155,10 +160,14 @@ export class WorkerSession implements WorkerLink {
       this.ack(r.runId, r.eventAtMs, false, 'invalid');
       return;
     }
-    this.d.ingest.submit(this.workerId, parsed.result).then(
-      (outcome) => this.ack(r.runId, r.eventAtMs, outcome !== 'lease_lost', outcome === 'lease_lost' ? 'lease_lost' : ''),
-      () => this.ack(r.runId, r.eventAtMs, false, 'unavailable'),
-    );
+    this.pending++;
+    this.d.ingest
+      .submit(this.workerId, parsed.result)
+      .then(
+        (outcome) => this.ack(r.runId, r.eventAtMs, outcome !== 'lease_lost', outcome === 'lease_lost' ? 'lease_lost' : ''),
+        () => this.ack(r.runId, r.eventAtMs, false, 'unavailable'),
+      )
+      .finally(() => this.settled());
   }
 
   private ack(runId: string, eventAtMs: bigint, committed: boolean, reason: string): void {
@@ -168,10 +177,33 @@ export class WorkerSession implements WorkerLink {
   private async onRenewal(r: LeaseRenewal): Promise<void> {
     const runIds = r.runIds.slice(0, 10_000);
     const now = this.d.now();
-    const res = await this.d.store.renewLeases({ workerId: this.workerId, runIds, now, leaseMs: this.d.leaseMs });
-    this.out.push({
-      msg: { case: 'leaseRenewed', value: { runIds: res.renewed, lostRunIds: res.lost, leaseExpiresAtMs: big(now + this.d.leaseMs) } },
-    });
+    this.pending++;
+    try {
+      const res = await this.d.store.renewLeases({ workerId: this.workerId, runIds, now, leaseMs: this.d.leaseMs });
+      this.out.push({
+        msg: { case: 'leaseRenewed', value: { runIds: res.renewed, lostRunIds: res.lost, leaseExpiresAtMs: big(now + this.d.leaseMs) } },
+      });
+    } finally {
+      this.settled();
+    }
+  }
+
+  private settled(): void {
+    this.pending--;
+    if (this.draining && this.pending === 0) this.close('worker ended the stream', false);
+  }
+
+  /**
+   * The worker half-closed its side: it gets no more jobs (its credits are dropped, its leases stay with it),
+   * and the stream ends as soon as the acks and renewals it is owed are sent.
+   */
+  endOfInput(): void {
+    if (this.closed) return;
+    if (this.pending === 0) return this.close('worker ended the stream', false);
+    this.draining = true;
+    this.credits = 0;
+    this.d.registry.remove(this);
+    this.d.metrics?.streams.set(this.d.registry.size);
   }
 
   private onPong(p: Pong): void {
