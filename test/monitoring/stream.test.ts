@@ -4,6 +4,11 @@ import { Registry } from 'prom-client';
 import { ConnectError, Code } from '@connectrpc/connect';
 import { startMonitoring, type MonitoringHandle } from '../../src/server/monitoring/index.js';
 import type { MonitoringConfig } from '../../src/server/monitoring/config.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Http2SessionManager } from '@connectrpc/connect-node';
+import { selfSignedCert } from '../checks/helpers/certs.js';
 import { SimWorker } from './sim-worker.js';
 import { spec, tempStore, waitFor, type TempStore } from './helpers.js';
 
@@ -182,5 +187,26 @@ describe('worker stream', () => {
     expect(back.acks[0]).toMatchObject({ committed: false, reason: 'lease_lost' });
     const rows = t.db.prepare('SELECT worker_id FROM results_raw').all();
     expect(rows).toEqual([{ worker_id: 'healthy' }]);
+  });
+
+  it('serves TLS (h2) when tls_cert_file and tls_key_file are set', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vantage-tls-'));
+    const { cert, key } = selfSignedCert();
+    writeFileSync(join(dir, 'cert.pem'), cert);
+    writeFileSync(join(dir, 'key.pem'), key);
+    const { mon } = await start({ tls_cert_file: join(dir, 'cert.pem'), tls_key_file: join(dir, 'key.pem') });
+    rmSync(dir, { recursive: true, force: true }); // read at start
+    const baseUrl = `https://localhost:${mon.workerPort}`;
+    const session = new Http2SessionManager(baseUrl, undefined, { ca: cert });
+    const w = worker({ baseUrl, token: 'tok', session });
+    w.register();
+    await waitFor(() => w.registration?.accepted, { what: 'registration over TLS' });
+    await w.close();
+    session.abort();
+    // a cleartext client cannot talk to the TLS port
+    const plain = worker({ baseUrl: `http://127.0.0.1:${mon.workerPort}`, token: 'tok' });
+    plain.register();
+    await waitFor(() => plain.ended, { what: 'cleartext client refused' });
+    expect(plain.registration).toBeNull();
   });
 });
