@@ -161,6 +161,19 @@ describe('monitoring worker loop against a Connect worker API', () => {
     await waitFor(() => w.stats().clockOffsetMs === 2000.25, 'offset adopted');
   });
 
+  it('takes a clock sample from each lease renewal (server stamps now + lease length)', async () => {
+    const api = await fake({ leaseRenewMs: 30, noServerTime: true });
+    const w = worker(config(api.url), { now: () => Date.now() + 7000 });
+    await waitFor(() => w.stats().connected, 'registration');
+    expect(w.stats().clockOffsetMs).toBe(0); // no sample yet
+    api.addJob({ runId: 'renew-clock', url: url('renew-clock', 500), timeoutMs: 5000n });
+    await waitFor(() => api.renewals.length >= 2, 'renewals');
+    await waitFor(() => w.stats().clockOffsetMs !== 0, 'a sample');
+    const { clockOffsetMs, clockUncertaintyMs } = w.stats();
+    expect(Math.abs(clockOffsetMs - 7000)).toBeLessThanOrEqual(clockUncertaintyMs + 1);
+    expect(clockUncertaintyMs).toBeLessThan(100);
+  });
+
   it('resends with backoff on committed=false until committed, and drops results whose lease was lost', async () => {
     const api = await fake({
       onResult: (r, nth) => {

@@ -161,7 +161,7 @@ class Worker implements MonitoringWorker {
   private readonly reconnectBackoff: BackoffOptions;
   private readonly resendBackoff: BackoffOptions;
   private readonly cache = new JobCache();
-  private readonly clock = new ClockOffset();
+  private readonly clock = new ClockOffset(16);
   private readonly stopCtl = new AbortController();
   private readonly hostname: string;
   private readonly clientId: string;
@@ -175,6 +175,10 @@ class Worker implements MonitoringWorker {
   private session: Session | null = null;
   private workerId = '';
   private leaseRenewMs: number;
+  /** lease length from the register response; LeaseRenewed.lease_expires_at − this = server time of the renewal */
+  private leaseTimeoutMs = 0;
+  /** worker clock when the last LeaseRenewal was sent (one in flight at a time is enough for a clock sample) */
+  private renewalSentAt: number | null = null;
   private renewTimer: unknown = null;
   private topUpQueued = false;
   private stopping = false;
@@ -325,6 +329,8 @@ class Worker implements MonitoringWorker {
     const serverTime = Number(r.serverTimeMs);
     if (serverTime > 0) this.clock.add(ntpSample(s.registerSentAt, serverTime, serverTime, t3));
     if (Number(r.leaseRenewIntervalMs) > 0) this.leaseRenewMs = Number(r.leaseRenewIntervalMs);
+    this.leaseTimeoutMs = Number(r.leaseTimeoutMs);
+    this.renewalSentAt = null;
     const reconnect = this.workerId !== '';
     this.workerId = r.workerId;
     s.registered = true;
@@ -358,6 +364,7 @@ class Worker implements MonitoringWorker {
 
   private renewLeases(): void {
     if (this.jobs.size === 0) return;
+    this.renewalSentAt ??= this.now();
     this.push(create(WorkerMessageSchema, { msg: { case: 'leaseRenewal', value: { runIds: [...this.jobs.keys()] } } }));
   }
 
@@ -466,6 +473,12 @@ class Worker implements MonitoringWorker {
   }
 
   private onLeaseRenewed(r: LeaseRenewed): void {
+    // The server stamps lease_expires_at = its now + lease length: one more NTP-style clock sample.
+    if (this.renewalSentAt !== null && this.leaseTimeoutMs > 0 && Number(r.leaseExpiresAtMs) > 0) {
+      const serverNow = Number(r.leaseExpiresAtMs) - this.leaseTimeoutMs;
+      this.clock.add(ntpSample(this.renewalSentAt, serverNow, serverNow, this.now()));
+    }
+    this.renewalSentAt = null;
     for (const id of r.lostRunIds) {
       const held = this.jobs.get(id);
       if (held === undefined) continue;

@@ -23,6 +23,8 @@ export interface FakeOptions {
   onResult?: (r: Result, nth: number) => AckDecision;
   accept?: (r: Register) => boolean;
   token?: string;
+  /** leave server_time_ms out of the register response (no clock sample from it) */
+  noServerTime?: boolean;
 }
 
 export interface FakeStream {
@@ -131,7 +133,7 @@ export class FakeWorkerApi {
           value: {
             workerId: st.workerId,
             accepted: true,
-            serverTimeMs: BigInt(Date.now()),
+            serverTimeMs: this.opts.noServerTime ? 0n : BigInt(Date.now()),
             leaseTimeoutMs: 45_000n,
             leaseRenewIntervalMs: BigInt(this.opts.leaseRenewMs ?? 10_000),
             dispatchLeadMs: 2000n,
@@ -167,6 +169,7 @@ export class FakeWorkerApi {
       }
       case 'leaseRenewal':
         this.renewals.push([...m.msg.value.runIds]);
+        this.send(st, { case: 'leaseRenewed', value: { runIds: [...m.msg.value.runIds], lostRunIds: [], leaseExpiresAtMs: BigInt(Date.now() + 45_000) } });
         return;
       case 'pong':
         this.pongs.push({ pong: m.msg.value, t3: Date.now() });
