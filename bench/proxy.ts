@@ -12,12 +12,13 @@
  *   nginx               nginx, worker_processes 1, upstream keepalive (installed with apt-get when missing and
  *                       root; skipped with a message otherwise)
  * For each: req/s and p50/p99 latency under load (autocannon; its histogram has 1 ms resolution), then latency
- * at moderate load measured here with hrtime (4 closed-loop keep-alive connections, µs resolution), and the p50
- * added over direct. Goals: vantage ≥ 1.2× the best Node proxy library's req/s, ≥ 0.5× nginx, p50 added ≤ 0.3 ms.
+ * at moderate load measured here with hrtime (4 closed-loop keep-alive connections, µs resolution, alternating
+ * direct and proxied requests so both see the same machine load), and the p50 added over direct. CPU time of each
+ * target process per request (from /proc) is reported too: it is what other load on the machine distorts least. Goals: vantage ≥ 1.2× the best Node proxy library's req/s, ≥ 0.5× nginx, p50 added ≤ 0.3 ms.
  *
  * Options: --json, --duration S (default 10), --warmup S (2), --connections N (100), --latency-seconds S (4),
- * --only a,b (targets), --no-nginx, --profile (CPU profile of the vantage process: top functions printed,
- * .cpuprofile kept under bench/results/).
+ * --only a,b (targets), --no-nginx, --profile [vantage|vantage-handler] (CPU profile of that process: top
+ * functions printed, .cpuprofile kept under bench/results/).
  * Internal: --role backend|vantage|vantage-handler|fastify|http-proxy (child processes).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -32,7 +33,7 @@ import type { RoutingEngine } from '../src/routing/engine.js';
 
 /** The part of autocannon's API used here (the package ships no types). */
 interface CannonResult {
-  requests: { average: number };
+  requests: { average: number; total: number };
   latency: { p50: number; p99: number };
   errors: number;
   timeouts: number;
@@ -289,6 +290,27 @@ http {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** utime + stime of a process (all its threads) and its direct children, in ms (Linux /proc; null elsewhere). */
+function cpuMs(pid: number | undefined): number | null {
+  if (pid === undefined || !existsSync(`/proc/${pid}/stat`)) return null;
+  const ticks = (p: number | string): { ppid: number; t: number } | null => {
+    try {
+      const st = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      return { ppid: Number(f[1]), t: Number(f[11]) + Number(f[12]) };
+    } catch {
+      return null;
+    }
+  };
+  let total = ticks(pid)?.t ?? 0;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const s = ticks(d);
+    if (s && s.ppid === pid) total += s.t;
+  }
+  return (total * 1000) / 100; // USER_HZ is 100 on Linux
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const s = createServer();
@@ -312,6 +334,7 @@ function canConnect(port: number): Promise<boolean> {
 
 interface LoadResult {
   rps: number;
+  total: number;
   p50_ms: number;
   p99_ms: number;
   errors: number;
@@ -320,21 +343,32 @@ interface LoadResult {
 
 async function autocannonRun(port: number, seconds: number, connections: number): Promise<LoadResult> {
   const r = await autocannon({ url: `http://127.0.0.1:${port}/bench/item?id=1`, connections, duration: seconds, pipelining: 1 });
-  return { rps: r.requests.average, p50_ms: r.latency.p50, p99_ms: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+  return { rps: r.requests.average, total: r.requests.total, p50_ms: r.latency.p50, p99_ms: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
 }
 
-/** Closed-loop latency with `conns` keep-alive connections for `seconds`, in µs (hrtime). */
-async function latencyProbe(port: number, seconds: number, conns: number): Promise<{ p50_us: number; p99_us: number; n: number }> {
+/**
+ * Closed-loop latency at moderate load, in µs (hrtime): `conns` keep-alive connections to the target and as many to
+ * the backend directly, each loop alternating one direct and one proxied request, so that both are measured in the
+ * same moments (other load on the machine shifts both alike). added = p50(proxied) − p50(direct).
+ */
+async function latencyProbe(
+  port: number,
+  directPort: number,
+  seconds: number,
+  conns: number,
+): Promise<{ p50_us: number; p99_us: number; direct_p50_us: number; added_p50_us: number; n: number }> {
   const agent = new HttpAgent({ keepAlive: true, maxSockets: conns });
+  const directAgent = new HttpAgent({ keepAlive: true, maxSockets: conns });
   const samples: number[] = [];
+  const direct: number[] = [];
   const end = Date.now() + seconds * 1000;
-  const one = () =>
+  const one = (p: number, a: HttpAgent, into: number[]) =>
     new Promise<void>((resolve, reject) => {
       const t0 = process.hrtime.bigint();
-      const req = httpRequest({ host: '127.0.0.1', port, path: '/bench/item?id=1', agent }, (res) => {
+      const req = httpRequest({ host: '127.0.0.1', port: p, path: '/bench/item?id=1', agent: a }, (res) => {
         res.on('data', () => {});
         res.on('end', () => {
-          samples.push(Number(process.hrtime.bigint() - t0) / 1000);
+          into.push(Number(process.hrtime.bigint() - t0) / 1000);
           resolve();
         });
       });
@@ -342,19 +376,29 @@ async function latencyProbe(port: number, seconds: number, conns: number): Promi
       req.end();
     });
   const loop = async () => {
-    while (Date.now() < end) await one();
+    while (Date.now() < end) {
+      await one(directPort, directAgent, direct);
+      await one(port, agent, samples);
+    }
   };
   await Promise.all(Array.from({ length: conns }, loop));
   agent.destroy();
-  samples.sort((a, b) => a - b);
-  const at = (p: number) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))] ?? NaN;
-  return { p50_us: round(at(0.5)), p99_us: round(at(0.99)), n: samples.length };
+  directAgent.destroy();
+  const pct = (xs: number[], q: number) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+  };
+  const p50 = pct(samples, 0.5);
+  const d50 = pct(direct, 0.5);
+  return { p50_us: round(p50), p99_us: round(pct(samples, 0.99)), direct_p50_us: round(d50), added_p50_us: round(p50 - d50), n: samples.length };
 }
 
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
 interface Row extends LoadResult {
   target: string;
+  /** CPU time of the proxy process per request under load (µs); robust to other load on the machine. */
+  cpu_us_per_req: number | null;
   moderate_p50_us: number;
   moderate_p99_us: number;
   added_p50_us: number | null;
@@ -392,6 +436,13 @@ async function main(): Promise<void> {
   const latencyConns = 4;
   const only = opt('only', '').split(',').filter(Boolean);
   const profile = flag('profile');
+  const profileArg = opt('profile', 'vantage');
+  const profileTarget = profileArg.startsWith('--') ? 'vantage' : profileArg;
+  const profFlags = (target: string): string[] => {
+    if (!profile || target !== profileTarget) return [];
+    mkdirSync(profileDir, { recursive: true });
+    return ['--cpu-prof', '--cpu-prof-dir', profileDir];
+  };
   const want = (t: string) => only.length === 0 || only.includes(t);
   const profileDir = join(REPO, 'bench/results', `proxy-profile-${new Date().toISOString().replace(/[:.]/g, '-')}`);
 
@@ -400,18 +451,8 @@ async function main(): Promise<void> {
   say(`backend on ${backendUrl} (1 KB answers); autocannon ${connections} connections, ${duration} s (+${warmup} s warm-up) per target`);
   const targets: Array<{ name: string; start: () => Promise<Proc | null> }> = [
     { name: 'direct', start: async () => ({ ...backend, stop: async () => {} }) },
-    {
-      name: 'vantage',
-      start: () => {
-        const flags: string[] = [];
-        if (profile) {
-          mkdirSync(profileDir, { recursive: true });
-          flags.push('--cpu-prof', '--cpu-prof-dir', profileDir);
-        }
-        return startRole('vantage', ['--backend', backendUrl], flags);
-      },
-    },
-    { name: 'vantage-handler', start: () => startRole('vantage-handler', ['--backend', backendUrl]) },
+    { name: 'vantage', start: () => startRole('vantage', ['--backend', backendUrl], profFlags('vantage')) },
+    { name: 'vantage-handler', start: () => startRole('vantage-handler', ['--backend', backendUrl], profFlags('vantage-handler')) },
     { name: 'fastify-http-proxy', start: () => startRole('fastify', ['--backend', backendUrl]) },
     { name: 'http-proxy', start: () => startRole('http-proxy', ['--backend', backendUrl]) },
     {
@@ -428,7 +469,6 @@ async function main(): Promise<void> {
   ];
 
   const rows: Row[] = [];
-  let directP50: number | null = null;
   const skipped: string[] = [];
   for (const t of targets) {
     if (!want(t.name) && !(t.name === 'direct' && only.length > 0)) continue;
@@ -439,19 +479,22 @@ async function main(): Promise<void> {
     }
     try {
       if (warmup > 0) await autocannonRun(p.port, warmup, connections);
+      const cpu0 = cpuMs(p.child.pid);
       const load = await autocannonRun(p.port, duration, connections);
-      const lat = await latencyProbe(p.port, latencySeconds, latencyConns);
-      if (t.name === 'direct') directP50 = lat.p50_us;
+      const cpu1 = cpuMs(p.child.pid);
+      const cpuPerReq = cpu0 !== null && cpu1 !== null && load.total > 0 ? round(((cpu1 - cpu0) * 1000) / load.total) : null;
+      const lat = await latencyProbe(p.port, backend.port, latencySeconds, latencyConns);
       const row: Row = {
         target: t.name,
         ...load,
         rps: Math.round(load.rps),
+        cpu_us_per_req: cpuPerReq,
         moderate_p50_us: lat.p50_us,
         moderate_p99_us: lat.p99_us,
-        added_p50_us: directP50 === null || t.name === 'direct' ? null : round(lat.p50_us - directP50),
+        added_p50_us: t.name === 'direct' ? null : lat.added_p50_us,
       };
       rows.push(row);
-      say(`  ${t.name.padEnd(20)} ${String(row.rps).padStart(8)} req/s   p50 ${row.p50_ms} ms  p99 ${row.p99_ms} ms   moderate p50 ${row.moderate_p50_us} µs${row.added_p50_us === null ? '' : ` (+${row.added_p50_us} µs)`}${row.errors || row.non2xx ? `   errors ${row.errors} non-2xx ${row.non2xx}` : ''}`);
+      say(`  ${t.name.padEnd(20)} ${String(row.rps).padStart(8)} req/s  ${String(row.cpu_us_per_req ?? '-').padStart(6)} µs CPU/req   p50 ${row.p50_ms} ms  p99 ${row.p99_ms} ms   moderate p50 ${row.moderate_p50_us} µs${row.added_p50_us === null ? '' : ` (+${row.added_p50_us} µs)`}${row.errors || row.non2xx ? `   errors ${row.errors} non-2xx ${row.non2xx}` : ''}`);
     } finally {
       await p.stop();
     }
@@ -464,10 +507,18 @@ async function main(): Promise<void> {
   const bestLib = libs.sort((a, b) => b.v - a.v)[0] ?? null;
   const nginx = rps('nginx');
   const added = rows.find((r) => r.target === 'vantage')?.added_p50_us ?? null;
+  const cpu = (n: string) => rows.find((r) => r.target === n)?.cpu_us_per_req ?? null;
+  const cpuLibs = ['fastify-http-proxy', 'http-proxy'].map((n) => ({ n, v: cpu(n) })).filter((x): x is { n: string; v: number } => x.v !== null);
+  const cheapestLib = cpuLibs.sort((a, b) => a.v - b.v)[0] ?? null;
+  const vCpu = cpu('vantage');
+  const nCpu = cpu('nginx');
   const goals = {
     vs_best_node_proxy: vantage !== null && bestLib ? { best: bestLib.n, ratio: round(vantage / bestLib.v, 2), goal: 1.2, met: vantage / bestLib.v >= 1.2 } : null,
     vs_nginx: vantage !== null && nginx !== null ? { ratio: round(vantage / nginx, 2), goal: 0.5, met: vantage / nginx >= 0.5 } : null,
     added_p50_us: added !== null ? { value: added, goal: 300, met: added <= 300 } : null,
+    // The same ratios from CPU per request (capacity of one core), which other load on the machine distorts less.
+    cpu_vs_best_node_proxy: vCpu && cheapestLib ? { best: cheapestLib.n, ratio: round(cheapestLib.v / vCpu, 2), goal: 1.2, met: cheapestLib.v / vCpu >= 1.2 } : null,
+    cpu_vs_nginx: vCpu && nCpu ? { ratio: round(nCpu / vCpu, 2), goal: 0.5, met: nCpu / vCpu >= 0.5 } : null,
   };
 
   let profileTop: Array<{ fn: string; self_pct: number }> | null = null;
@@ -480,7 +531,7 @@ async function main(): Promise<void> {
     const main = files[0];
     if (main) {
       profileTop = summarizeProfile(main);
-      say(`\nCPU profile of the vantage process (${main.replace(REPO + '/', '')}), top self time:`);
+      say(`\nCPU profile of the ${profileTarget} process (${main.replace(REPO + '/', '')}), top self time:`);
       for (const p of profileTop) say(`  ${String(p.self_pct).padStart(5)} %  ${p.fn}`);
     }
   }
@@ -489,20 +540,23 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify({ connections, duration_s: duration, results: rows, skipped, goals, profile: profileTop }) + '\n');
     return;
   }
-  const header = ['target', 'req/s', 'p50 ms', 'p99 ms', 'mod. p50 µs', 'mod. p99 µs', 'added p50 µs'];
-  const table = rows.map((r) => [r.target, String(r.rps), String(r.p50_ms), String(r.p99_ms), String(r.moderate_p50_us), String(r.moderate_p99_us), r.added_p50_us === null ? '-' : String(r.added_p50_us)]);
+  const header = ['target', 'req/s', 'CPU µs/req', 'p50 ms', 'p99 ms', 'mod. p50 µs', 'mod. p99 µs', 'added p50 µs'];
+  const table = rows.map((r) => [r.target, String(r.rps), String(r.cpu_us_per_req ?? '-'), String(r.p50_ms), String(r.p99_ms), String(r.moderate_p50_us), String(r.moderate_p99_us), r.added_p50_us === null ? '-' : String(r.added_p50_us)]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   console.log('\n' + line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of table) console.log(line(r));
   if (skipped.length) console.log(`skipped: ${skipped.join(', ')}`);
-  console.log(`(moderate = ${latencyConns} closed-loop keep-alive connections for ${latencySeconds} s; added = p50 − direct p50)`);
+  console.log('(CPU µs/req = CPU time of the target process (and its children) per request under load: the capacity of one core is ≈ 1e6 / that)');
+  console.log(`(moderate = ${latencyConns} closed-loop keep-alive connections for ${latencySeconds} s, alternating a direct and a proxied request; added = p50 − direct p50 of the same window)`);
   const fmt = (label: string, g: { ratio?: number; value?: number; goal: number; met: boolean } | null, unit = '×') =>
     g ? `${label}: ${g.ratio ?? g.value}${unit} (goal ${unit === '×' ? '≥' : '≤'} ${g.goal}${unit}) ${g.met ? 'met' : 'NOT met'}` : `${label}: n/a`;
   console.log(fmt(`vantage vs best Node proxy (${goals.vs_best_node_proxy?.best ?? '-'})`, goals.vs_best_node_proxy));
   console.log(fmt('vantage vs nginx', goals.vs_nginx));
   console.log(fmt('vantage added p50 at moderate load', goals.added_p50_us, ' µs'));
+  console.log(fmt(`capacity per core (CPU/req) vs best Node proxy (${goals.cpu_vs_best_node_proxy?.best ?? '-'})`, goals.cpu_vs_best_node_proxy));
+  console.log(fmt('capacity per core (CPU/req) vs nginx', goals.cpu_vs_nginx));
 }
 
 const role = opt('role', '');
