@@ -346,4 +346,37 @@ describe('reverse proxy: raw protocol details', () => {
     await waitFor(() => (data.match(/HTTP\/1\.1 200/g) ?? []).length === 2 && data.includes('/api/2?q'), 'two responses on one connection');
     sock.destroy();
   });
+
+  it('relays HEAD, 204 and chunked responses with correct framing', async () => {
+    const be = track(
+      await listen((req, res) => {
+        if (req.url === '/api/empty') {
+          res.statusCode = 204;
+          return void res.end();
+        }
+        if (req.method === 'HEAD') {
+          res.writeHead(200, { 'content-length': '1234', 'content-type': 'text/plain' });
+          return void res.end();
+        }
+        res.writeHead(200, { 'content-type': 'text/plain' }); // no length: chunked
+        res.write('part1-');
+        setTimeout(() => res.end('part2'), 20);
+      }),
+    );
+    const engine = makeEngine();
+    addBackend(engine, 'A', be.url);
+    const px = track(await startProxy(engine));
+    const head = await request(px.url + '/api/h', { dispatcher: client, method: 'HEAD' });
+    expect(head.statusCode).toBe(200);
+    expect(head.headers['content-length']).toBe('1234');
+    expect(await head.body.text()).toBe('');
+    const empty = await get(px.url + '/api/empty');
+    expect(empty.status).toBe(204);
+    expect(empty.text).toBe('');
+    const chunked = await get(px.url + '/api/c');
+    expect(chunked.text).toBe('part1-part2');
+    expect(chunked.headers['transfer-encoding']).toBe('chunked');
+    // all three on one keep-alive client connection pool, and nothing left in flight
+    await waitFor(() => px.proxy.inflight() === 0 && engine.counts().reservations === 0, 'all finished');
+  });
 });
