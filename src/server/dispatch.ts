@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { sendJson } from './errors.js';
+import { logRequest } from './pipeline/request-log.js';
 import type { ManagementRoute, RequestContext } from './pipeline/types.js';
 
 /**
@@ -67,12 +68,11 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       const q = url.indexOf('?');
       const path = q === -1 ? url : url.slice(0, q);
       const route = match(path);
-      const name = route?.name ?? 'other';
-      res.once('close', () => {
-        opts.onFinished?.(name, res.writableFinished ? res.statusCode : 'aborted');
-        finished();
-      });
       if (route === undefined) {
+        res.once('close', () => {
+          opts.onFinished?.('other', res.writableFinished ? res.statusCode : 'aborted');
+          finished();
+        });
         if (fallback === null) {
           notFound(req, res, path);
           return;
@@ -103,7 +103,15 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
         body: null,
         json: undefined,
         auth: 'none',
+        requestLogger: undefined,
       };
+      // One listener per request for metrics, the request log and in-flight accounting ('close' fires once).
+      res.on('close', () => {
+        const status = res.writableFinished ? res.statusCode : 'aborted';
+        opts.onFinished?.(route.name, status);
+        if (ctx.requestLogger !== undefined) logRequest(ctx.requestLogger, ctx, status);
+        finished();
+      });
       // The pipelines contain their own crash handling; this catch is a last resort.
       (route.auth ? opts.management : opts.open)(ctx).catch((err: unknown) => {
         opts.logger.error({ err, path }, 'request pipeline failed');

@@ -20,45 +20,32 @@ export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const cleanup = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('aborted', onAborted);
-    };
+    // Three listeners, removed only on overflow: after 'end' or 'error' the request is finished with them.
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > max) {
-        cleanup();
+        req.off('data', onData);
+        req.off('end', onEnd);
         chunks.length = 0;
         reject(tooLarge(max));
         return;
       }
       chunks.push(chunk);
     };
-    const onEnd = () => {
-      cleanup();
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    };
-    const onError = (err: Error) => {
-      cleanup();
-      reject(err);
-    };
-    const onAborted = () => {
-      cleanup();
-      reject(new HttpError(400, 'request aborted by the client'));
-    };
+    const onEnd = () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     req.on('data', onData);
     req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('aborted', onAborted);
+    req.once('error', reject);
   });
 }
 
 /** Body limit (max_request_body_bytes): reads the body of 'json' and 'none' routes into ctx.body. */
 export function bodyLimit(maxBytes: number): Stage {
-  return async (ctx, next) => {
-    if (ctx.route.body !== 'stream') ctx.body = await readBody(ctx.req, maxBytes);
-    return next();
+  return (ctx, next) => {
+    if (ctx.route.body === 'stream') return next();
+    return readBody(ctx.req, maxBytes).then((body) => {
+      ctx.body = body;
+      return next();
+    });
   };
 }

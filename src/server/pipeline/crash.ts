@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { HttpError, discardBody, sendHttpError, sendJson } from '../errors.js';
-import type { Stage } from './types.js';
+import { RESOLVED, type RequestContext, type Stage } from './types.js';
 
 /**
  * Crash containment: an HttpError becomes its JSON response; anything else is logged with its stack and a
@@ -9,21 +9,28 @@ import type { Stage } from './types.js';
  * connection is dropped). The server never dies because of one request.
  */
 export function crashContainment(logger: Logger): Stage {
-  return async (ctx, next) => {
-    try {
-      await next();
-    } catch (err) {
-      const { res } = ctx;
-      if (err instanceof HttpError) {
-        if (!res.headersSent) sendHttpError(res, err);
-        else res.destroy();
-        if (err.opts.drain) discardBody(ctx.req);
-        return;
-      }
-      const requestId = randomBytes(8).toString('hex');
-      logger.error({ err, request_id: requestId, method: ctx.method, path: ctx.path }, 'request handler failed');
-      if (!res.headersSent) sendJson(res, 500, { error: 'internal server error', request_id: requestId });
+  const fail = (ctx: RequestContext, err: unknown): void => {
+    const { res } = ctx;
+    if (err instanceof HttpError) {
+      if (!res.headersSent) sendHttpError(res, err);
       else res.destroy();
+      if (err.opts.drain) discardBody(ctx.req);
+      return;
     }
+    const requestId = randomBytes(8).toString('hex');
+    logger.error({ err, request_id: requestId, method: ctx.method, path: ctx.path }, 'request handler failed');
+    if (!res.headersSent) sendJson(res, 500, { error: 'internal server error', request_id: requestId });
+    else res.destroy();
+  };
+  return (ctx, next) => {
+    let p: Promise<void>;
+    try {
+      p = next();
+    } catch (err) {
+      fail(ctx, err);
+      return RESOLVED;
+    }
+    // No extra promise when everything downstream was synchronous and succeeded.
+    return p === RESOLVED ? p : p.then(undefined, (err: unknown) => fail(ctx, err));
   };
 }

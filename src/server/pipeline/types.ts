@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
 
 /** A management-API handler. It writes the response (or throws an HttpError). */
 export type Handler = (ctx: RequestContext) => void | Promise<void>;
@@ -44,13 +45,22 @@ export interface RequestContext {
   json: unknown;
   /** Which key authenticated the request, once the API-key stage has run ('none' when no keys are configured). */
   auth: 'none' | 'server' | 'api';
+  /** Set by the request-log stage: the dispatcher logs the finished request with it. */
+  requestLogger?: Logger;
 }
 
 export type Next = () => Promise<void>;
 /** One pipeline step: do its check, then `await next()` (or throw an HttpError / answer and not call next). */
 export type Stage = (ctx: RequestContext, next: Next) => Promise<void>;
 
-/** Chains stages into one function; `final` runs after the last stage. Null entries (empty slots) are skipped. */
+/** A settled promise shared by every synchronous step (no allocation per request). */
+export const RESOLVED: Promise<void> = Promise.resolve();
+
+/**
+ * Chains stages into one function; `final` runs after the last stage. Null entries (empty slots) are skipped.
+ * The chain itself adds no promise per step: a synchronous stage or handler costs a plain call, and a
+ * synchronous throw anywhere becomes a rejection the outer stages (crash containment) see.
+ */
 export function compose(
   stages: ReadonlyArray<Stage | null | undefined>,
   final: (ctx: RequestContext) => void | Promise<void>,
@@ -58,9 +68,16 @@ export function compose(
   const list = stages.filter((s): s is Stage => typeof s === 'function');
   const n = list.length;
   return (ctx) => {
-    const dispatch = async (i: number): Promise<void> => {
-      if (i === n) return final(ctx);
-      return list[i]!(ctx, () => dispatch(i + 1));
+    const dispatch = (i: number): Promise<void> => {
+      try {
+        if (i === n) {
+          const r = final(ctx);
+          return r === undefined ? RESOLVED : r;
+        }
+        return list[i]!(ctx, () => dispatch(i + 1));
+      } catch (err) {
+        return Promise.reject(err);
+      }
     };
     return dispatch(0);
   };
