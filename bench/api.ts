@@ -1,0 +1,299 @@
+/**
+ * HTTP API benchmark (`npm run bench:api`, `-- --json` for one JSON object).
+ *
+ * Measures, with autocannon over keep-alive HTTP on loopback, in one run:
+ *  - a bare node:http handler answering a fixed JSON body (the baseline);
+ *  - POST /route of a real `vantage server` process with 100 registered backends;
+ *  - POST /stats ingestion (validated, applied to the fleet, written behind to SQLite) on the same server.
+ * Target: /route requests/s ≥ 0.5 × the bare handler's (i.e. not slower than 2×).
+ *
+ * The server runs from source (node --import tsx src/cli/main.ts server) in its own process with a temporary
+ * SQLite file; rate limiting is set out of reach and health checks/monitoring are off so only the API is
+ * measured. The /route case uses a "bench" tier that needs no resources: every request reserves, and with a
+ * real tier a few thousand requests would exhaust the fleet and turn the measurement into one of 503s.
+ * Reservations expire after 1 s so their number stays bounded.
+ *
+ * Options: --json, --duration <s> (default 5), --connections <n> (default 32), --backends <n> (default 100),
+ * --server-entry <file.js> (run the server from a built/bundled entry instead of the sources through tsx),
+ * --server-cpu-prof <dir> (write a V8 CPU profile of the server process there).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The part of autocannon's API used here (the package ships no types). */
+interface CannonOptions {
+  url: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  connections?: number;
+  duration?: number;
+  requests?: Array<{ method?: string; headers?: Record<string, string>; setupRequest?: (req: Record<string, unknown>) => Record<string, unknown> }>;
+}
+interface CannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+const autocannon = createRequire(import.meta.url)('autocannon') as (o: CannonOptions) => Promise<CannonResult>;
+
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(`--${name}`);
+const opt = (name: string, def: number): number => {
+  const i = args.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(args[i + 1]) : def;
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name}: expected a positive number`);
+  return v;
+};
+const JSON_OUT = flag('json');
+const DURATION = opt('duration', 5);
+const CONNECTIONS = opt('connections', 32);
+const BACKENDS = opt('backends', 100);
+const SERVER_PROF = args.includes('--server-cpu-prof') ? resolve(args[args.indexOf('--server-cpu-prof') + 1] ?? '') : undefined;
+const SERVER_ENTRY = args.includes('--server-entry') ? resolve(args[args.indexOf('--server-entry') + 1] ?? '') : undefined;
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+
+const log = (msg: string) => {
+  if (!JSON_OUT) process.stderr.write(`${msg}\n`);
+};
+
+async function waitFor<T>(fn: () => T | null, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v !== null) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function spawnChild(argv: string[], env: Record<string, string>): { proc: ChildProcess; output: () => string } {
+  const proc = spawn(process.execPath, argv, { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout?.on('data', (c: Buffer) => (out = (out + c.toString()).slice(-20_000)));
+  proc.stderr?.on('data', (c: Buffer) => (out = (out + c.toString()).slice(-20_000)));
+  return { proc, output: () => out };
+}
+
+const BARE = `
+const http = require('node:http');
+const body = JSON.stringify({ client_id: 'backend-042', endpoint: 'http://10.0.0.42:11000', hostname: 'backend-042', reservation_id: 'abcdef012345-1', tier: 'bench', sticky: false });
+const s = http.createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+});
+s.listen(0, '127.0.0.1', () => require('node:fs').writeFileSync(process.env.PORT_FILE, String(s.address().port)));
+`;
+
+async function post(base: string, path: string, body: unknown): Promise<void> {
+  const res = await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+}
+
+function rnd(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 4294967296;
+  };
+}
+
+function statsFor(id: string, r: () => number): Record<string, unknown> {
+  const cores = 8 + Math.floor(r() * 56);
+  const mem = 32 + Math.floor(r() * 480);
+  const used = mem * (0.1 + r() * 0.8);
+  const disk = 500 + Math.floor(r() * 3500);
+  const dused = disk * (0.05 + r() * 0.6);
+  return {
+    client_id: id,
+    hostname: id,
+    timestamp: new Date().toISOString(),
+    cpu_cores: cores,
+    cpu_usage_avg: Array.from({ length: cores }, () => Math.round(r() * 10000) / 100),
+    memory_total_gb: mem,
+    memory_used_gb: used,
+    memory_avail_gb: mem - used,
+    disk_total_gb: disk,
+    disk_used_gb: dused,
+    disk_avail_gb: disk - dused,
+  };
+}
+
+interface Row {
+  case: string;
+  requests_per_s: number;
+  /** CPU time (user+system) the serving process spent per request during the measured run. */
+  server_cpu_us_per_req: number | null;
+  p50_ms: number;
+  p99_ms: number;
+  non_2xx: number;
+  errors: number;
+  total: number;
+}
+
+/** utime+stime of a process in µs (Linux /proc; null elsewhere). */
+function cpuMicros(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // Clock ticks are 100 Hz on Linux builds Node runs on.
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return null;
+  }
+}
+
+async function cannon(name: string, opts: CannonOptions, pid: number | undefined): Promise<Row> {
+  // Short warm-up (JIT, connection setup), then the measured run.
+  await autocannon({ ...opts, duration: 1 });
+  const cpu0 = cpuMicros(pid);
+  const r = await autocannon({ ...opts, duration: DURATION });
+  const cpu1 = cpuMicros(pid);
+  const row: Row = {
+    case: name,
+    requests_per_s: Math.round(r.requests.average),
+    server_cpu_us_per_req: cpu0 !== null && cpu1 !== null && r.requests.total > 0 ? Math.round(((cpu1 - cpu0) / r.requests.total) * 10) / 10 : null,
+    p50_ms: r.latency.p50,
+    p99_ms: r.latency.p99,
+    non_2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+    total: r.requests.total,
+  };
+  log(`  ${name}: ${row.requests_per_s} req/s, p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, server CPU ${row.server_cpu_us_per_req} µs/req, non-2xx ${row.non_2xx}`);
+  return row;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'vantage-bench-api-'));
+  const children: ChildProcess[] = [];
+  try {
+    // Bare baseline.
+    const barePortFile = join(dir, 'bare.port');
+    const bare = spawnChild(['-e', BARE], { PORT_FILE: barePortFile });
+    children.push(bare.proc);
+    const barePort = await waitFor(() => (existsSync(barePortFile) ? Number(readFileSync(barePortFile, 'utf8')) : null), 'the bare server');
+
+    // Vantage server.
+    const cfg = join(dir, 'server.yml');
+    writeFileSync(
+      cfg,
+      [
+        'host: 127.0.0.1',
+        'port: 0',
+        `database: ${join(dir, 'vantage.db')}`,
+        'log_level: warn',
+        'json_logging: true',
+        'monitoring_enabled: false',
+        'health_check_enabled: false',
+        'rate_limit_per_minute: 1000000000',
+        'rate_limit_burst: 1000000000',
+        'pending_allocation_timeout_seconds: 1',
+        'tiers:',
+        '  - { name: bench, vcpu: 0, memory_gb: 0, storage_gb: 0 }',
+        '  - { name: small, vcpu: 1, memory_gb: 1, storage_gb: 5 }',
+      ].join('\n'),
+    );
+    const portFile = join(dir, 'vantage.port');
+    const prof = SERVER_PROF ? ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', SERVER_PROF] : [];
+    const entry = [...prof, ...(SERVER_ENTRY ? [SERVER_ENTRY] : ['--import', 'tsx', join(REPO, 'src/cli/main.ts')])];
+    const srv = spawnChild([...entry, 'server', '--config', cfg], { VANTAGE_PORT_FILE: portFile });
+    children.push(srv.proc);
+    const info = await waitFor(() => {
+      if (srv.proc.exitCode !== null) throw new Error(`server exited:\n${srv.output()}`);
+      return existsSync(portFile) ? (JSON.parse(readFileSync(portFile, 'utf8')) as { url: string }) : null;
+    }, 'the vantage server');
+    const base = info.url;
+
+    const r = rnd(42);
+    const ids: string[] = [];
+    for (let i = 0; i < BACKENDS; i++) {
+      const id = `backend-${String(i).padStart(3, '0')}`;
+      ids.push(id);
+      await post(base, '/register', {
+        client_id: id,
+        hostname: id,
+        total_cpu: 64,
+        total_memory_gb: 512,
+        total_storage_gb: 4000,
+        endpoint_url: `http://10.0.${Math.floor(i / 250)}.${i % 250}:11000`,
+        latitude: -60 + r() * 120,
+        longitude: -180 + r() * 360,
+      });
+      await post(base, '/stats', statsFor(id, r));
+    }
+    log(`registered ${BACKENDS} backends; ${CONNECTIONS} connections, ${DURATION} s per case`);
+
+    const json = { 'content-type': 'application/json' };
+    const rows: Row[] = [];
+    rows.push(
+      await cannon('bare node:http, fixed JSON', {
+        url: `http://127.0.0.1:${barePort}/route`,
+        method: 'POST',
+        headers: json,
+        body: '{"tier":"bench"}',
+        connections: CONNECTIONS,
+      }, bare.proc.pid),
+    );
+    rows.push(
+      await cannon(`POST /route (${BACKENDS} backends)`, {
+        url: `${base}/route`,
+        method: 'POST',
+        headers: json,
+        body: '{"tier":"bench"}',
+        connections: CONNECTIONS,
+      }, srv.proc.pid),
+    );
+    const statsBodies = ids.map((id) => JSON.stringify(statsFor(id, r)));
+    rows.push(
+      await cannon(`POST /stats (${BACKENDS} backends)`, {
+        url: `${base}/stats`,
+        connections: CONNECTIONS,
+        requests: [
+          {
+            method: 'POST',
+            headers: json,
+            setupRequest: (req: Record<string, unknown>) => ({ ...req, body: statsBodies[Math.floor(Math.random() * statsBodies.length)] }),
+          },
+        ],
+      }, srv.proc.pid),
+    );
+
+    const bareRps = rows[0]!.requests_per_s;
+    const routeRps = rows[1]!.requests_per_s;
+    const ratio = routeRps / bareRps;
+    const target = { route_vs_bare_min: 0.5, met: ratio >= 0.5 && rows[1]!.non_2xx === 0 };
+    if (JSON_OUT) {
+      process.stdout.write(`${JSON.stringify({ backends: BACKENDS, connections: CONNECTIONS, duration_s: DURATION, results: rows, route_vs_bare: Math.round(ratio * 1000) / 1000, target })}\n`);
+    } else {
+      const head = ['case', 'req/s', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'non-2xx', 'errors'];
+      const table = rows.map((x) => [x.case, String(x.requests_per_s), String(x.p50_ms), String(x.p99_ms), String(x.server_cpu_us_per_req ?? 'n/a'), String(x.non_2xx), String(x.errors)]);
+      const widths = head.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
+      const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+      process.stdout.write(`${line(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${table.map(line).join('\n')}\n`);
+      process.stdout.write(
+        `\n/route vs bare: ${(ratio * 100).toFixed(1)} % of the bare handler's throughput (target ≥ 50 %): ${target.met ? 'met' : 'NOT met'}\n` +
+          'On a shared or small machine the load generator competes with the server: compare server CPU µs/req too.\n',
+      );
+    }
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    await Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once('exit', r)))));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:api failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
