@@ -301,6 +301,15 @@ describe('reverse proxy: failures', () => {
     expect((await get(px.url + '/api/x')).status).toBe(503);
   });
 
+  it('does not eject when health checks are disabled (nothing would bring the backend back)', async () => {
+    const bad = track(await listen((_req, res) => ((res.statusCode = 502), res.end())));
+    const engine = makeEngine({ healthCheckEnabled: false });
+    addBackend(engine, 'BAD', bad.url);
+    const px = track(await startProxy(engine, { outlierThreshold: 2, healthEnabled: false }));
+    for (let i = 0; i < 4; i++) expect((await get(px.url + '/api/x')).status).toBe(502);
+    expect(engine.backend('BAD')!.health).toBe('unknown');
+  });
+
   it('does not eject when outlier detection is off (0)', async () => {
     const bad = track(await listen((_req, res) => ((res.statusCode = 503), res.end())));
     const engine = makeEngine();
