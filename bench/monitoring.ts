@@ -306,7 +306,7 @@ async function blastPart(): Promise<void> {
   const t = tempDb();
   const mon = await startMonitoring({
     config: { host: '127.0.0.1', worker_port: 0, scheduler_interval_ms: 3_600_000, lease_timeout_seconds: 600 },
-    logger: pino({ level: 'warn' }),
+    logger: pino({ level: 'warn' }, pino.destination(2)),
     db: t.db,
     registry: new Registry(),
     tuning: { dispatchIntervalMs: 50, rollupIntervalMs: 3_600_000 },
@@ -341,18 +341,18 @@ async function lagPart(): Promise<void> {
   const workers = arg('workers', 4);
   log(`== lag (${monitors} monitors every ${interval} ms for ${duration / 1000} s, ${workers} simulated workers in a child process)`);
   const t = tempDb();
+  // Monitors first (with their phases spread over the interval, as on a long-running server), then the control
+  // plane, so the scheduler never sees a creation burst.
+  const now = Date.now();
+  await createMonitors(new SqliteMonitoringStore(t.db), monitors, interval, now);
+  t.db.prepare('UPDATE monitors SET next_due_at = ? + (abs(random()) % ?)').run(Date.now() + 5_000, interval);
   const registry = new Registry();
   const mon = await startMonitoring({
     config: { host: '127.0.0.1', worker_port: 0 },
-    logger: pino({ level: 'warn' }),
+    logger: pino({ level: 'warn' }, pino.destination(2)),
     db: t.db,
     registry,
   });
-  const store = mon.store as SqliteMonitoringStore;
-  const now = Date.now();
-  await createMonitors(store, monitors, interval, now);
-  // A long-running server has its monitors' phases spread over the interval.
-  t.db.prepare('UPDATE monitors SET next_due_at = ? + (abs(random()) % ?)').run(now + 3_000, interval);
   const child = runChild(`http://127.0.0.1:${mon.workerPort}`, workers, Math.ceil((monitors / workers) * 0.2) + 50, 'lag', duration);
   await child.ready;
   const cpu0 = process.cpuUsage();

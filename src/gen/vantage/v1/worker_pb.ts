@@ -599,7 +599,7 @@ export const PongSchema: GenMessage<Pong> = /*@__PURE__*/
 /**
  * Worker API: one bidirectional stream per worker (agent), served with Connect over HTTP/2 on
  * `worker_port` (default 8081). Authentication: the cluster token or `server_key` in the
- * `authorization: Bearer <token>` (or `x-vantage-token`) request header; mTLS later.
+ * `authorization: Bearer <token>` (or `x-cluster-token` / `x-api-key`) request header; mTLS later.
  *
  * Conversation:
  *   worker → Register                 server → RegisterResponse (accepted or not, with the worker id)
