@@ -25,10 +25,6 @@ function printWarnings(warnings: string[]): void {
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
 }
 
-async function importCommand<T>(path: string): Promise<T> {
-  return (await import(new URL(path, import.meta.url).href)) as T;
-}
-
 export function buildProgram(): Command {
   const program = new Command('vantage')
     .description(
@@ -51,8 +47,8 @@ export function buildProgram(): Command {
     }
     printWarnings(loaded.warnings);
     const logger = createLogger({ level: loaded.config.log_level, json: loaded.config.json_logging, name: 'server' });
-    const mod = await importCommand<{ runServer: (c: unknown, o: unknown) => Promise<number> }>('./server-command.js');
-    process.exitCode = await mod.runServer(loaded.config, { logger, configPath: opts.config, withAgent: Boolean(opts.withAgent) });
+    const { runServer } = await import('./server-command.js');
+    process.exitCode = await runServer(loaded.config, { logger, configPath: opts.config as string | undefined, withAgent: Boolean(opts.withAgent) });
   });
   program.addCommand(server);
 
@@ -82,8 +78,13 @@ export function buildProgram(): Command {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    const mod = await importCommand<{ runAgent: (c: unknown, o: unknown) => Promise<number> }>('../agent/index.js');
-    process.exitCode = await mod.runAgent(loaded.config, { logger, once: Boolean(opts.once), print, signal: controller.signal });
+    const { runAgent } = await import('../agent/index.js');
+    // The monitoring worker (Connect/HTTP/2 client) is loaded only when it runs, to keep the agent small.
+    const extraServices =
+      loaded.config.monitoring_enabled && !opts.once && !print
+        ? [(await import('../agent/checks/service.js')).monitoringWorkerService(loaded.config)]
+        : [];
+    process.exitCode = await runAgent(loaded.config, { logger, once: Boolean(opts.once), print, signal: controller.signal, extraServices });
   });
   program.addCommand(agent);
 
@@ -91,25 +92,21 @@ export function buildProgram(): Command {
   return program;
 }
 
-async function registerOptional(program: Command): Promise<void> {
-  // Commands contributed by other components; each module registers its own subcommand.
-  for (const [path, fn] of [
-    ['./route-command.js', 'registerRouteCommand'],
-    ['./monitor.js', 'registerMonitorCommand'],
-  ] as const) {
-    try {
-      const mod = await importCommand<Record<string, (p: Command) => void>>(path);
-      mod[fn]?.(program);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
-    }
-  }
+/**
+ * Operator commands that talk to a running server. They are not loaded for `vantage agent`, which keeps
+ * the long-running agent process small (the Connect client and generated code cost several MB).
+ */
+async function registerClientCommands(program: Command): Promise<void> {
+  const [{ registerRouteCommand }, { registerMonitorCommand }] = await Promise.all([import('./route-command.js'), import('./monitor.js')]);
+  registerRouteCommand(program);
+  registerMonitorCommand(program);
 }
 
 async function main(): Promise<void> {
   const program = buildProgram();
-  await registerOptional(program);
-  await program.parseAsync(normaliseArgv(process.argv));
+  const argv = normaliseArgv(process.argv);
+  if (argv[2] !== 'agent') await registerClientCommands(program);
+  await program.parseAsync(argv);
 }
 
 main().catch((err: unknown) => {
