@@ -165,6 +165,9 @@ export async function spawnServer(dir: string, config: Record<string, unknown>, 
     json_logging: true,
     monitoring_enabled: false,
     health_check_enabled: false,
+    // These tests send hundreds of requests from one address; rate limiting has its own tests.
+    rate_limit_per_minute: 1_000_000,
+    rate_limit_burst: 1_000_000,
     ...config,
   });
   const portFile = join(dir, `port-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
