@@ -48,7 +48,19 @@ export function buildProgram(): Command {
     printWarnings(loaded.warnings);
     const logger = createLogger({ level: loaded.config.log_level, json: loaded.config.json_logging, name: 'server' });
     const { runServer } = await import('./server-command.js');
-    process.exitCode = await runServer(loaded.config, { logger, configPath: opts.config as string | undefined, withAgent: Boolean(opts.withAgent) });
+    const file = opts.config as string | undefined;
+    const flags = flagsFromOptions(opts, SERVER_FIELDS, SERVER_FLAG_ALIASES);
+    process.exitCode = await runServer(loaded.config, {
+      logger,
+      configPath: file,
+      withAgent: Boolean(opts.withAgent),
+      // SIGHUP re-reads the file and environment and re-applies the same flags, so overrides survive a reload.
+      loadConfig: () => {
+        const reloaded = loadServerConfig({ file, env: process.env, flags });
+        printWarnings(reloaded.warnings);
+        return reloaded.config;
+      },
+    });
   });
   program.addCommand(server);
 
