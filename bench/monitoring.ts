@@ -24,6 +24,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { openSqlite, type SqliteDb } from '../src/store/sqlite/db.js';
@@ -197,6 +199,8 @@ interface ChildReport {
   committed: number;
   lag: { count: number; p50: number; p99: number; max: number };
   arrival: { lateCount: number; leadP50: number; leadMin: number };
+  /** Event-loop delay p99 of the simulated workers' process (ms): timer lateness from CPU starvation. */
+  workerLoopDelayP99: number;
   firstAckAt: number;
   lastAckAt: number;
 }
@@ -276,6 +280,8 @@ async function childMain(): Promise<void> {
     w.requestJobs(Number(creditsArg));
     ws.push(w);
   }
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
   process.stdout.write('READY\n');
   const deadline = Date.now() + durationMs;
   while (Date.now() < deadline) {
@@ -290,6 +296,7 @@ async function childMain(): Promise<void> {
     acks,
     committed,
     lag: { count: lags.length, p50: q(0.5), p99: q(0.99), max: lags[lags.length - 1] ?? NaN },
+    workerLoopDelayP99: loopDelay.percentile(99) / 1e6,
     arrival: { lateCount: leads.filter((l) => l < 0).length, leadP50: leads[Math.floor(leads.length / 2)] ?? NaN, leadMin: leads[0] ?? NaN },
     firstAckAt,
     lastAckAt,
@@ -366,6 +373,8 @@ async function lagPart(): Promise<void> {
   record('lag', 'scheduler lag p50 (job start − scheduled_at)', rep.lag.p50, 'ms');
   record('lag', 'scheduler lag p99', rep.lag.p99, 'ms', '≤ 100');
   record('lag', 'scheduler lag max', rep.lag.max, 'ms');
+  record('lag', 'simulated workers: event-loop delay p99', rep.workerLoopDelayP99, 'ms');
+  record('lag', 'machine load average (1 min) at the end', loadavg()[0]!, '');
   record('lag', 'jobs that reached the worker after scheduled_at', rep.arrival.lateCount, 'jobs');
   record('lag', 'job arrival before scheduled_at, p50', rep.arrival.leadP50, 'ms');
   record('lag', 'checks completed', stored / wallS, 'checks/s', `${(monitors / interval) * 1000}`);
