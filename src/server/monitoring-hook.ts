@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ServerConfig } from '../config/server.js';
 import type { SqliteDb } from '../store/sqlite/db.js';
+import { startMonitoring } from './monitoring/index.js';
 import type { KeyCheck } from './pipeline/api-key.js';
 
 /** What `startMonitoring` (src/server/monitoring/index.ts) returns. */
@@ -22,26 +23,8 @@ export interface MonitoringContext {
   checkApiKey: (req: IncomingMessage) => boolean | KeyCheck;
 }
 
-type StartMonitoring = (ctx: MonitoringContext) => Promise<MonitoringHandle>;
-
-/**
- * Starts the monitoring control plane when `monitoring_enabled` and the module is present. The module is
- * loaded dynamically so the server keeps working while the monitoring component is still being built.
- * TODO(lead): switch to a static `import { startMonitoring } from './monitoring/index.js'` once it lands.
- */
+/** Starts the monitoring control plane (scheduler, dispatcher, worker API, web API) when `monitoring_enabled`. */
 export async function startMonitoringIfEnabled(ctx: MonitoringContext): Promise<MonitoringHandle | null> {
   if (!ctx.config.monitoring_enabled) return null;
-  let mod: { startMonitoring?: StartMonitoring };
-  try {
-    mod = (await import(new URL('./monitoring/index.js', import.meta.url).href)) as { startMonitoring?: StartMonitoring };
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'ERR_UNKNOWN_FILE_EXTENSION') {
-      ctx.logger.debug('monitoring module not available; monitoring control plane not started');
-      return null;
-    }
-    throw err;
-  }
-  if (typeof mod.startMonitoring !== 'function') return null;
-  return mod.startMonitoring(ctx);
+  return startMonitoring(ctx);
 }

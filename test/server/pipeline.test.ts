@@ -146,6 +146,18 @@ describe('startServer (in process): pipeline slots, dispatch order, fallback hoo
     expect(seen).toEqual(['/api/x?y=1', '/decline']);
   });
 
+  it('starts the monitoring control plane when enabled and serves its web API behind the API key', async () => {
+    const s = await start({ monitoring_enabled: true, worker_port: 0, worker_host: '127.0.0.1', server_key: 'k' });
+    expect(s.monitoring).not.toBeNull();
+    expect(s.monitoring!.workerPort).toBeGreaterThan(0);
+    const path = '/vantage.v1.MonitorsService/ListMonitors';
+    expect((await api(s.url, path, { body: {} })).status).toBe(401);
+    const ok = await api(s.url, path, { body: {}, headers: { 'X-API-Key': 'k' } });
+    expect(ok.status).toBe(200);
+    expect(ok.json).toBeTypeOf('object');
+    expect((await api(s.url, '/vantage.v1.Nope/Thing', { body: {}, headers: { 'X-API-Key': 'k' } })).status).toBe(404);
+  });
+
   it('close() waits for in-flight requests and flushes pending writes before closing the database', async () => {
     const s = await start({});
     await api(s.url, '/register', { body: registerBody('w') });
