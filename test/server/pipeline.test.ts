@@ -6,7 +6,7 @@ import { createKeyChecker } from '../../src/server/pipeline/api-key.js';
 import { compose, type RequestContext, type Stage } from '../../src/server/pipeline/types.js';
 import { isAcceptedJsonType, parseJsonBody } from '../../src/server/pipeline/validate-input.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
-import { api, registerBody, tempDir } from './helpers.js';
+import { api, registerBody, statsBody, tempDir } from './helpers.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -156,6 +156,20 @@ describe('startServer (in process): pipeline slots, dispatch order, fallback hoo
     expect(ok.status).toBe(200);
     expect(ok.json).toBeTypeOf('object');
     expect((await api(s.url, '/vantage.v1.Nope/Thing', { body: {}, headers: { 'X-API-Key': 'k' } })).status).toBe(404);
+  });
+
+  it('a missing GeoIP database logs a warning at startup and routes without the distance term', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
+    const s = await start({ geoip_db_path: '/nonexistent/GeoLite2-City.mmdb' }, { logger });
+    expect(s.geoip).toBe(false);
+    const warning = lines.map((l) => JSON.parse(l) as { level: number; msg: string }).find((l) => l.level === 40 && /GeoIP/.test(l.msg));
+    expect(warning?.msg).toMatch(/distance term off/);
+    await api(s.url, '/register', { body: registerBody('g', { latitude: 10, longitude: 10 }) });
+    await api(s.url, '/stats', { body: statsBody('g') });
+    const r = await api(s.url, '/route', { body: { tier: 'small', client_ip: '203.0.113.7' } });
+    expect(r.status).toBe(200);
+    expect(r.json).not.toHaveProperty('distance_km');
   });
 
   it('close() waits for in-flight requests and flushes pending writes before closing the database', async () => {
