@@ -4,6 +4,9 @@ import { ClockOffset, ntpSample } from '../../src/agent/checks/clock.js';
 import { JobCache, prepareJob, toResultMessage } from '../../src/agent/checks/job.js';
 import { AsyncQueue } from '../../src/agent/checks/queue.js';
 import { resolveWorkerUrl } from '../../src/agent/checks/worker.js';
+import type { MonitoringWorkerConfig } from '../../src/agent/checks/worker.js';
+import { ClientConfigSchema } from '../../src/config/client.js';
+import type { ClientConfig } from '../../src/config/client.js';
 import { JobSchema } from '../../src/gen/vantage/v1/worker_pb.js';
 import type { CheckResult } from '../../src/monitoring/result.js';
 
@@ -64,6 +67,15 @@ describe('AsyncQueue', () => {
     await consumer;
     expect(got).toEqual([1, 2, 3]);
     expect(q.push(4)).toBe(false);
+  });
+});
+
+describe('worker config', () => {
+  it('accepts the client config as loaded (ClientConfig is assignable, defaults as documented)', () => {
+    const cfg: ClientConfig = ClientConfigSchema.parse({});
+    const worker: MonitoringWorkerConfig = cfg;
+    expect(worker).toMatchObject({ worker_url: '', region: 'global', max_concurrent_checks: 32, monitoring_enabled: true, cluster_token: '' });
+    expect(resolveWorkerUrl(worker)).toBe('http://localhost:8081');
   });
 });
 
