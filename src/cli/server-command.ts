@@ -34,14 +34,23 @@ function writePortFile(path: string, server: RunningServer): void {
   renameSync(tmp, path);
 }
 
-/** Waits until the local agent's backend has reported stats, so `/route` answers as soon as we say ready. */
-async function waitForLocalBackend(server: RunningServer, endpoint: string, timeoutMs: number): Promise<boolean> {
+/**
+ * Waits until the local agent's backend is routable for the default tier, so `/route` answers as soon as we
+ * say ready. Its first reports can show the CPU burst of starting up; a few more seconds of samples fix that.
+ */
+async function waitForLocalBackend(server: RunningServer, endpoint: string, timeoutMs: number): Promise<string | null> {
   const deadline = Date.now() + timeoutMs;
+  let why = 'it has not reported yet';
   while (Date.now() < deadline) {
-    if (server.engine.backends().some((b) => b.endpoint === endpoint && b.stats !== null)) return true;
+    const b = server.engine.backends().find((x) => x.endpoint === endpoint);
+    if (b !== undefined && b.stats !== null) {
+      const row = server.engine.explain({ tier: server.engine.defaultTier }).rows.find((r) => r.clientId === b.clientId);
+      if (row?.eligible) return null;
+      why = `not eligible for tier "${server.engine.defaultTier}": ${row?.detail ?? row?.reason ?? 'unknown'}`;
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return false;
+  return why;
 }
 
 /**
@@ -116,9 +125,8 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions): P
         workerUrl: server.monitoring ? `http://127.0.0.1:${server.monitoring.workerPort}` : null,
         logger,
       });
-      if (agent && !(await waitForLocalBackend(server, demo.url, 20_000))) {
-        logger.warn('the local agent has not reported yet; /route may answer 503 until it does');
-      }
+      const why = agent ? await waitForLocalBackend(server, demo.url, 20_000) : null;
+      if (why !== null) logger.warn(`the local backend is not routable yet (${why}); /route may answer 503 until it is`);
     } catch (err) {
       logger.error({ err }, 'could not start the local demo backend/agent; the server runs without them');
     }
