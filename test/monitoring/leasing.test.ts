@@ -96,19 +96,22 @@ describe('exactly-once leasing', () => {
                 if (op.k === 'tick') now += op.dt;
                 else if (op.k === 'reap') await s.reapExpired({ now, maxAttempts: 3, missedBefore: 0 });
                 else if (op.k === 'lease') {
-                  const jobs = await s.leaseJobs({ workerId: `w${op.w}`, region: 'global', count: op.n, now, leadMs: 0, leaseMs: LEASE });
+                  const at = now;
+                  const jobs = await s.leaseJobs({ workerId: `w${op.w}`, region: 'global', count: op.n, now: at, leadMs: 0, leaseMs: LEASE });
                   for (const j of jobs) {
                     // Nobody else may hold an unexpired lease on it, and nobody completed it.
                     held.forEach((h, w) => {
-                      if (w !== op.w && h.has(j.run_id)) expect(h.get(j.run_id)!).toBeLessThan(now);
+                      if (w !== op.w && h.has(j.run_id)) expect(h.get(j.run_id)!).toBeLessThan(at);
                     });
                     expect(completedBy.has(j.run_id)).toBe(false);
                     held[op.w]!.set(j.run_id, j.lease_expires_at);
                   }
                 } else if (op.k === 'renew') {
                   const ids = [...held[op.w]!.keys()];
-                  const r = await s.renewLeases({ workerId: `w${op.w}`, runIds: ids, now, leaseMs: LEASE });
-                  for (const id of r.renewed) held[op.w]!.set(id, now + LEASE);
+                  // `now` may move (a concurrent tick) while the renewal is in flight: the lease runs from the renewal's own time.
+                  const at = now;
+                  const r = await s.renewLeases({ workerId: `w${op.w}`, runIds: ids, now: at, leaseMs: LEASE });
+                  for (const id of r.renewed) held[op.w]!.set(id, at + LEASE);
                   for (const id of r.lost) held[op.w]!.delete(id);
                 } else {
                   const ids = [...held[op.w]!.keys()];
