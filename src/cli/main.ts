@@ -21,6 +21,15 @@ function configFailure(err: unknown): never {
   throw err;
 }
 
+function parseDemoPort(v: unknown): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    process.stderr.write(`error: --demo-port: expected an integer from 0 to 65535, got ${JSON.stringify(v)}\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
 function printWarnings(warnings: string[]): void {
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
 }
@@ -37,7 +46,8 @@ export function buildProgram(): Command {
   const server = new Command('server')
     .description('Run the load balancer / control-plane server (management API, proxy, health checks, worker API).')
     .option('-c, --config <file>', 'server.yml to load')
-    .option('--with-agent', 'also run a local agent reporting this machine, plus a demo backend on :11000 (what `npm start` does)');
+    .option('--with-agent', 'also run a local agent reporting this machine, plus a demo backend on :11000 (what `npm start` does)')
+    .option('--demo-port <n>', 'port of the --with-agent demo backend (0 = any free port)', '11000');
   addConfigOptions(server, SERVER_FIELDS, SERVER_FLAG_ALIASES).action(async (opts: Record<string, unknown>) => {
     let loaded;
     try {
@@ -54,6 +64,7 @@ export function buildProgram(): Command {
       logger,
       configPath: file,
       withAgent: Boolean(opts.withAgent),
+      demoPort: parseDemoPort(opts.demoPort),
       // SIGHUP re-reads the file and environment and re-applies the same flags, so overrides survive a reload.
       loadConfig: () => {
         const reloaded = loadServerConfig({ file, env: process.env, flags });

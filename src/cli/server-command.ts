@@ -15,6 +15,8 @@ export interface RunServerOptions {
   configPath?: string;
   /** Also run a demo backend on 127.0.0.1:11000 and a local agent reporting this machine (`npm start`). */
   withAgent?: boolean;
+  /** Port of the demo backend started with `withAgent` (default 11000; 0 = any free port). */
+  demoPort?: number;
   /** Writes {"port","url","pid"} here once listening (default: $VANTAGE_PORT_FILE); for tests and scripts using port 0. */
   portFile?: string;
   /** Stops the server like SIGTERM (in-process use and tests). */
@@ -114,7 +116,7 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions): P
   let agent: LocalAgent | null = null;
   if (opts.withAgent) {
     try {
-      demo = await startDemoBackend({ host: '127.0.0.1', port: 11000 });
+      demo = await startDemoBackend({ host: '127.0.0.1', port: opts.demoPort ?? 11000 });
       logger.info({ url: demo.url }, 'demo backend listening (built-in, answers /health and echoes JSON)');
       agent = spawnLocalAgent({
         mainScript: fileURLToPath(new URL('./main.js', import.meta.url)),

@@ -6,7 +6,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,14 +28,6 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
   });
 }
 
-/** `--with-agent` serves its demo backend on the fixed port 11000; wait until no other test holds it. */
-async function port11000Free(): Promise<boolean> {
-  const s = createServer();
-  return new Promise((res) => {
-    s.once('error', () => res(false));
-    s.listen(11000, '127.0.0.1', () => s.close(() => res(true)));
-  });
-}
 
 let target: Running;
 beforeAll(async () => {
@@ -57,12 +48,7 @@ describe('npm start system + vantage monitor CLI', () => {
       JSON.stringify({ host: '127.0.0.1', port: 0, worker_port: 0, database: join(dir.path, 'v.db'), server_key: 'e2e-key', health_check_enabled: false }),
     );
     const portFile = join(dir.path, 'port.json');
-    const deadline = Date.now() + 60_000;
-    while (!(await port11000Free())) {
-      if (Date.now() > deadline) throw new Error('port 11000 stayed busy');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const server = spawn(process.execPath, [MAIN, 'server', '--config', cfg, '--with-agent'], {
+    const server = spawn(process.execPath, [MAIN, 'server', '--config', cfg, '--with-agent', '--demo-port', '0'], {
       cwd: dir.path,
       env: { ...process.env, VANTAGE_PORT_FILE: portFile },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -39,7 +39,7 @@ const registration = {
   total_cpu: 8,
   total_memory_gb: 32,
   total_storage_gb: 200,
-  endpoint_url: 'http://127.0.0.1:11000',
+  endpoint_url: 'http://127.0.0.1:1', // port 1: nothing listens there, whatever other tests run
 };
 const stats = {
   client_id: 'matrix-1',
@@ -85,7 +85,7 @@ const ENDPOINTS: Endpoint[] = [
   { method: 'PUT', path: '/route', body: { tier: 'small' }, kind: 'open', ok: [405] },
   { method: 'GET', path: '/health', kind: 'open', ok: [200] },
   // Proxied end-user traffic never needs a key and is not behind the allow-list; no backend listens on
-  // :11000 here, so the proxy answers 502/503.
+  // :1 here, so the proxy answers 502/503.
   { method: 'GET', path: '/app/anything?x=1', kind: 'proxied', ok: [502, 503, 504] },
 ];
 

@@ -77,7 +77,7 @@ describe('vantage server --with-agent (what npm start runs)', () => {
     // The real machine is reported: on a saturated CI box its cores can all be above 80 %, which would
     // rightly fail a 1-vCPU tier, so this test's "small" tier needs no free core.
     const tiers = [{ name: 'small', vcpu: 0, memory_gb: 0.1, storage_gb: 0.1 }];
-    const srv = await spawnServer(tmp.dir, { tiers }, ['--with-agent']);
+    const srv = await spawnServer(tmp.dir, { tiers }, ['--with-agent', '--demo-port', '0']);
     try {
       const r = await api(srv.url, '/route', { body: '{"tier":"small"}', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
       expect(r.status).toBe(200);
