@@ -201,7 +201,15 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
     // The built-in reverse proxy takes non-management paths under proxy_endpoints (management paths always win).
     const proxy: Proxy | null =
       config.proxy_endpoints.length > 0
-        ? createProxy({ config, engine, logger, registry, now, locate: geo ? (ip: string) => geo.locate(ip) : undefined })
+        ? createProxy({
+            config,
+            engine,
+            logger,
+            registry,
+            now,
+            locate: geo ? (ip: string) => geo.locate(ip) : undefined,
+            persistSticky: () => void writeBehind.commitNewSticky()?.catch((err: unknown) => logger.error({ err }, 'committing a new sticky assignment failed')),
+          })
         : null;
     const proxyFallback: FallbackHandler | null = proxy
       ? (req, res) => {

@@ -41,6 +41,9 @@ export class WriteBehind {
   private flushing: Promise<void> | null = null;
   private closed = false;
   private dropped = 0;
+  /** A new sticky assignment is queued that callers must not acknowledge before it is committed. */
+  private newSticky = false;
+  private groupCommit: Promise<void> | null = null;
   private readonly flushIntervalMs: number;
   private readonly maxBatch: number;
   private readonly maxQueuedStats: number;
@@ -73,7 +76,29 @@ export class WriteBehind {
     const key = ch.type === 'set' ? `${ch.assignment.stickyId}\u0000${ch.assignment.tier}` : `${ch.stickyId}\u0000${ch.tier}`;
     this.sticky.delete(key); // re-insert so the map keeps the order of the latest change
     this.sticky.set(key, ch);
+    // A fresh (sticky_id, tier) → backend pair: its first answer must not be acknowledged before it is durable.
+    if (ch.type === 'set' && ch.assignment.createdAt === ch.assignment.lastUsed) this.newSticky = true;
     this.schedule(false);
+  }
+
+  /**
+   * Group commit for new sticky assignments: resolves once every new assignment queued so far is written,
+   * sharing one transaction among all callers of the same event-loop turn; null when there is nothing to wait
+   * for (re-used assignments only refresh last_used, which stays write-behind). Stats and touches queued by
+   * then ride along in the same transaction.
+   */
+  commitNewSticky(): Promise<void> | null {
+    if (!this.newSticky) return this.groupCommit;
+    if (this.groupCommit === null) {
+      this.groupCommit = new Promise<void>((resolve, reject) => {
+        setImmediate(() => {
+          this.newSticky = false;
+          this.groupCommit = null;
+          this.flush().then(resolve, reject);
+        });
+      });
+    }
+    return this.groupCommit;
   }
 
   /** Number of queued changes not yet written. */

@@ -100,6 +100,43 @@ describe('WriteBehind (real SQLite store)', () => {
     expect(wb.pending()).toBe(0);
   });
 
+  it('commits new sticky assignments as a group before acknowledging them; re-used ones stay write-behind', async () => {
+    const t = manualTimers();
+    const batches: LbWriteBatch[] = [];
+    const lb: Pick<LbStore, 'writeBatch'> = { writeBatch: (b) => (batches.push(b), store.lb.writeBatch(b)) };
+    const wb = new WriteBehind({ store: lb, timers: t.timers, flushIntervalMs: 1000 });
+    // A re-used assignment (created earlier, used now) needs no commit before answering.
+    wb.stickyChange({ type: 'set', assignment: { stickyId: 'old', tier: 'small', clientId: 'a', createdAt: 1, lastUsed: 7 } });
+    expect(wb.commitNewSticky()).toBeNull();
+    // Two new assignments in the same turn share one transaction.
+    wb.stickyChange({ type: 'set', assignment: { stickyId: 's1', tier: 'small', clientId: 'a', createdAt: 8, lastUsed: 8 } });
+    const c1 = wb.commitNewSticky();
+    wb.stickyChange({ type: 'set', assignment: { stickyId: 's2', tier: 'small', clientId: 'b', createdAt: 8, lastUsed: 8 } });
+    const c2 = wb.commitNewSticky();
+    expect(c1).not.toBeNull();
+    expect(c2).toBe(c1);
+    expect(await store.lb.listSticky()).toEqual([]);
+    await c1;
+    expect(batches).toHaveLength(1);
+    expect((await store.lb.listSticky()).map((x) => x.stickyId).sort()).toEqual(['old', 's1', 's2']);
+    expect(wb.pending()).toBe(0);
+    // Nothing new since: nothing to wait for.
+    expect(wb.commitNewSticky()).toBeNull();
+  });
+
+  it('a failed group commit rejects its waiters and keeps the assignment queued for the next flush', async () => {
+    const t = manualTimers();
+    let fail = true;
+    const lb: Pick<LbStore, 'writeBatch'> = { writeBatch: async (b) => (fail ? Promise.reject(new Error('disk full')) : store.lb.writeBatch(b)) };
+    const wb = new WriteBehind({ store: lb, timers: t.timers });
+    wb.stickyChange({ type: 'set', assignment: { stickyId: 's', tier: 'small', clientId: 'a', createdAt: 3, lastUsed: 3 } });
+    await expect(wb.commitNewSticky()).rejects.toThrow('disk full');
+    expect(wb.pending()).toBe(1);
+    fail = false;
+    await wb.flush();
+    expect(await store.lb.listSticky()).toEqual([{ stickyId: 's', tier: 'small', clientId: 'a', createdAt: 3, lastUsed: 3 }]);
+  });
+
   it('flushes at once when maxBatch stats rows are queued', async () => {
     const t = manualTimers();
     const wb = new WriteBehind({ store: store.lb, timers: t.timers, flushIntervalMs: 1000, maxBatch: 3 });

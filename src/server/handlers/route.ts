@@ -124,7 +124,10 @@ export function routeHandler(d: ApiDeps): Handler {
     // Unknown tier names come from callers: do not let them grow the label set.
     d.metrics.route(decision.ok || decision.code !== 'unknown_tier' ? tier : '(unknown)', outcome, seconds);
     const answer = answerFor(decision, d.retryAfterSeconds);
-    sendJson(ctx.res, answer.status, answer.body, answer.headers);
+    // A new sticky assignment is acknowledged only once committed (one shared transaction per event-loop turn).
+    const commit = decision.ok && req.stickyId !== null ? d.writeBehind.commitNewSticky() : null;
+    if (commit === null) return sendJson(ctx.res, answer.status, answer.body, answer.headers);
+    return commit.then(() => sendJson(ctx.res, answer.status, answer.body, answer.headers));
   };
 }
 

@@ -57,6 +57,7 @@ export class ProxyCore {
     readonly now: () => number,
     readonly logger?: Logger,
     readonly locate?: Locate,
+    private readonly persistSticky?: () => void,
   ) {
     this.outlier = new OutlierDetector(settings.outlierThreshold);
     this.agent = new Agent({
@@ -99,7 +100,10 @@ export class ProxyCore {
       const loc = this.locate(req.socket.remoteAddress);
       if (loc) ({ lat, lon } = loc);
     }
-    return this.engine.route({ tier, stickyId, lat, lon, path: pathname, exclude });
+    const d = this.engine.route({ tier, stickyId, lat, lon, path: pathname, exclude });
+    // A new session's assignment is committed right away; the backend's answer takes longer than the commit.
+    if (d.ok && stickyId !== null && !d.sticky) this.persistSticky?.();
+    return d;
   }
 
   /** A backend answered (non-5xx): its failure streak ends. */

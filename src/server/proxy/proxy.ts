@@ -71,6 +71,8 @@ export interface ProxyContext {
   now?: () => number;
   /** Client IP → location for the distance term (GeoIP); default none. */
   locate?: Locate;
+  /** Starts committing new sticky assignments now (write-behind group commit) instead of at the next flush. */
+  persistSticky?: () => void;
 }
 
 export function createProxy(ctx: ProxyContext & { config: ProxyConfig }): Proxy {
@@ -82,7 +84,7 @@ export function createProxyWithSettings(settings: ProxySettings, ctx: ProxyConte
   const matcher = compilePrefixes(settings.prefixes);
   const inflight = new Inflight();
   const metrics = createProxyMetrics(ctx.registry, inflight);
-  const core = new ProxyCore(ctx.engine, settings, inflight, metrics, now, ctx.logger, ctx.locate);
+  const core = new ProxyCore(ctx.engine, settings, inflight, metrics, now, ctx.logger, ctx.locate, ctx.persistSticky);
 
   const sweepEvery = Math.max(50, Math.min(1000, Math.floor(settings.timeoutMs / 4)));
   const sweeper = setInterval(() => {
