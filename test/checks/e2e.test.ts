@@ -111,7 +111,7 @@ describe('monitoring end to end (real server and agent processes)', () => {
     c.child.kill('SIGSTOP'); // holds the lease but stops renewing it
     try {
       const b = agent(s, dir.path, 'agent-b2');
-      await waitFor(() => seen.get('paused') === 2, 'agent B re-running the job', 20_000);
+      await waitFor(() => seen.get('paused') === 2, 'agent B re-running the job', 45_000);
       await waitFor(() => b.lastStats()?.stats.resultsAcked === 1, 'B stored its result', 10_000);
       await waitFor(() => answered.get('paused') === 2, 'C’s request answered too', 10_000);
     } finally {
