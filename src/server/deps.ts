@@ -20,4 +20,6 @@ export interface ApiDeps {
   stickyHeader: string | null;
   /** Retry-After seconds on 503 no-capacity answers. */
   retryAfterSeconds: number;
+  /** Time (ms) of a backend's last active health check, null when none yet; set once the checker runs. */
+  lastHealthCheck: (clientId: string) => number | null;
 }

@@ -144,6 +144,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       now,
       stickyHeader: config.sticky_header === '' ? null : config.sticky_header.toLowerCase(),
       retryAfterSeconds: opts.retryAfterSeconds ?? 5,
+      lastHealthCheck: () => null,
     };
 
     const tls = config.tls_cert_file !== '' && config.tls_key_file !== '';
@@ -264,6 +265,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
     const port = addr.port;
     const host = config.host;
     const health = startHealthChecker({ config, engine, logger, registry, now });
+    deps.lastHealthCheck = (id) => health.snapshot(id)?.lastCheckMs ?? null;
 
     const retentionMs = config.stats_retention_days * DAY_MS;
     let cleanupRunning: Promise<number> | null = null;

@@ -115,14 +115,18 @@ describe('proxy inside the Vantage server', () => {
     await waitFor(() => s.proxy!.inflight() === 0, 'tunnel closed');
   });
 
-  it('runs the health checker: /clients shows health_status and latency_ms', async () => {
+  it('runs the health checker: /clients shows health_status, latency_ms and last_health_check', async () => {
     const be = await backend('H');
     const s = await server({ health_check_enabled: true, health_check_type: 'http', health_check_interval_seconds: 3600 });
     await register(s, 'H', be.url);
+    const before = (await call(`${s.url}/clients`)).json() as unknown as Array<Record<string, unknown>>;
+    expect(before[0]).toMatchObject({ client_id: 'H', last_health_check: null });
+    const t0 = Date.now();
     await s.health.checkNow();
     await s.health.checkNow();
     const clients = (await call(`${s.url}/clients`)).json() as unknown as Array<Record<string, unknown>>;
     expect(clients[0]).toMatchObject({ client_id: 'H', health_status: 'healthy', latency_ms: expect.any(Number) });
+    expect(Date.parse(String(clients[0]!.last_health_check))).toBeGreaterThanOrEqual(t0 - 1);
     expect(s.health.snapshot('H')).toMatchObject({ status: 'healthy' });
   });
 

@@ -10,7 +10,7 @@ const mean = (xs: readonly number[]): number | null => (xs.length === 0 ? null :
  * One backend as GET /clients shows it. Unlike Opsen (display strings such as "12.5%" or "8.0/16.0"), every
  * value is a number with its unit in the field name.
  */
-export function clientView(b: BackendView): Record<string, unknown> {
+export function clientView(b: BackendView, lastHealthCheck: number | null = null): Record<string, unknown> {
   const s = b.stats;
   const out: Record<string, unknown> = {
     client_id: b.clientId,
@@ -35,6 +35,7 @@ export function clientView(b: BackendView): Record<string, unknown> {
     is_active: b.isActive,
     health_status: b.health,
     latency_ms: b.latencyMs,
+    last_health_check: lastHealthCheck === null ? null : iso(lastHealthCheck),
     pending: {
       reservations: b.pending.reservations,
       vcpu: b.pending.vcpu,
@@ -65,7 +66,7 @@ export function clientsHandler(d: ApiDeps): Handler {
     const activeOnly = ctx.search !== '' && /^(1|true|yes)$/i.test(new URLSearchParams(ctx.search).get('active_only') ?? '');
     const list = d.engine.backends().filter((b) => !activeOnly || b.isActive);
     list.sort((a, b) => (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0));
-    sendJson(ctx.res, 200, list.map(clientView));
+    sendJson(ctx.res, 200, list.map((b) => clientView(b, d.lastHealthCheck(b.clientId))));
   };
 }
 
