@@ -76,12 +76,17 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions): P
   try {
     server = await startServer(config, { logger });
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
+    const e = err as NodeJS.ErrnoException & { port?: number; address?: string };
+    // Name the setting that owns the port: the worker API listens on its own port (worker_port).
+    const isWorker = e.port !== undefined && e.port !== config.port && e.port === config.worker_port;
+    const key = isWorker ? 'worker_port' : 'port';
+    const port = e.port ?? config.port;
+    const host = e.address ?? config.host;
     const why =
       e.code === 'EADDRINUSE'
-        ? `port ${config.port} on ${config.host} is already in use`
+        ? `${key} ${port} on ${host} is already in use (set ${key} to a free port${isWorker ? ', or monitoring_enabled: false' : ''})`
         : e.code === 'EACCES'
-          ? `not allowed to listen on ${config.host}:${config.port}`
+          ? `not allowed to listen on ${host}:${port} (${key})`
           : e.message;
     logger.error({ err }, `server failed to start: ${why}`);
     removeRejectionGuard();

@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +53,26 @@ describe('vantage CLI', () => {
       const check = run('config', 'check', file, ...(kind === 'client' ? ['--client'] : []));
       expect(check.stderr).toBe('');
       expect(check.status).toBe(0);
+    }
+  });
+
+  it('names worker_port when the worker API port is taken, and exits 1', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const taken = (blocker.address() as { port: number }).port;
+    const dir = mkdtempSync(join(tmpdir(), 'vantage-cli-'));
+    try {
+      const child = spawn(process.execPath, [MAIN, 'server', '--host', '127.0.0.1', '--port', '0', '--worker-port', String(taken), '--database', join(dir, 'v.db')], {
+        env: { ...process.env, VANTAGE_PORT: undefined, VANTAGE_WORKER_PORT: undefined },
+      });
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+      const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+      expect(code).toBe(1);
+      expect(out).toContain(`worker_port ${taken} on 127.0.0.1 is already in use (set worker_port to a free port, or monitoring_enabled: false)`);
+    } finally {
+      blocker.close();
     }
   });
 });
