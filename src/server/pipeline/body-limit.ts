@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { HttpError } from '../errors.js';
+import { DRAIN_CAP_BYTES, HttpError } from '../errors.js';
 import type { Stage } from './types.js';
 
 function tooLarge(max: number): HttpError {
@@ -8,8 +8,9 @@ function tooLarge(max: number): HttpError {
 
 /**
  * Reads a request body, refusing more than `max` bytes: a declared Content-Length above the limit is refused
- * before anything is read, and a chunked body is cut off as soon as it grows past the limit (413; the rest is
- * discarded up to a cap so the client can read the answer, then the connection is dropped).
+ * before anything is read; a chunked body stops being kept as soon as it grows past the limit, the rest is
+ * discarded (up to DRAIN_CAP_BYTES, then the connection is dropped) and the 413 goes out once it has arrived,
+ * so a client that writes its whole body before reading still reads the answer.
  */
 export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   const declared = req.headers['content-length'];
@@ -27,7 +28,21 @@ export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
         req.off('data', onData);
         req.off('end', onEnd);
         chunks.length = 0;
-        reject(tooLarge(max));
+        // Read and discard the rest before answering: a client still writing its body would otherwise hit a
+        // reset (EPIPE/ECONNRESET) before it reads the 413. Past DRAIN_CAP_BYTES the answer goes out at once
+        // and the connection is dropped after it.
+        let extra = 0;
+        const done = () => {
+          req.off('data', onExtra);
+          req.off('end', done);
+          reject(tooLarge(max));
+        };
+        const onExtra = (c: Buffer) => {
+          extra += c.length;
+          if (extra > DRAIN_CAP_BYTES) done();
+        };
+        req.on('data', onExtra);
+        req.on('end', done);
         return;
       }
       chunks.push(chunk);
