@@ -1,13 +1,6 @@
-/** Timer functions, injectable so time-based behaviour is testable. */
-export interface Timers {
-  setTimeout: (fn: () => void, ms: number) => unknown;
-  clearTimeout: (handle: unknown) => void;
-}
+import { realTimers, type Timers } from '../timers.js';
 
-export const realTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+export { realTimers, type Timers };
 
 /** Waits `ms`; resolves early (never rejects) when `signal` aborts. */
 export function sleep(ms: number, signal: AbortSignal, timers: Timers = realTimers): Promise<void> {

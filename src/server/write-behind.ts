@@ -1,19 +1,7 @@
 import type { Logger } from 'pino';
 import type { LbClientTouch, LbStats, LbStickyChange, LbStore } from '../store/lb.js';
 
-export interface TimerFns {
-  setTimeout: (fn: () => void, ms: number) => unknown;
-  clearTimeout: (handle: unknown) => void;
-}
-
-export const realTimers: TimerFns = {
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    return t;
-  },
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+import { backgroundTimers, type Timers } from '../timers.js';
 
 export interface WriteBehindOptions {
   store: Pick<LbStore, 'writeBatch'>;
@@ -23,7 +11,7 @@ export interface WriteBehindOptions {
   maxBatch?: number;
   /** Upper bound on queued stats rows while the database is failing; the oldest are dropped beyond it. */
   maxQueuedStats?: number;
-  timers?: TimerFns;
+  timers?: Timers;
   logger?: Logger;
 }
 
@@ -47,13 +35,13 @@ export class WriteBehind {
   private readonly flushIntervalMs: number;
   private readonly maxBatch: number;
   private readonly maxQueuedStats: number;
-  private readonly timers: TimerFns;
+  private readonly timers: Timers;
 
   constructor(private readonly opts: WriteBehindOptions) {
     this.flushIntervalMs = opts.flushIntervalMs ?? 1000;
     this.maxBatch = opts.maxBatch ?? 500;
     this.maxQueuedStats = opts.maxQueuedStats ?? 100_000;
-    this.timers = opts.timers ?? realTimers;
+    this.timers = opts.timers ?? backgroundTimers;
   }
 
   addStats(row: LbStats): void {

@@ -1,6 +1,7 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../../log.js';
 import type { HealthStatus } from '../../routing/types.js';
+import { backgroundTimers, type Timers } from '../../timers.js';
 import { httpProbe, parseTarget, tcpProbe, type ProbeResult, type ProbeTarget } from './probe.js';
 import { applyProbe, ewma, initialHealth, type HealthState, type HealthThresholds } from './state.js';
 
@@ -12,20 +13,7 @@ export interface HealthEnginePort {
   recordLatency(clientId: string, sampleMs: number): void;
 }
 
-/** Injected timer functions (fake timers in tests). */
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const realTimers: Timers = {
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    return t;
-  },
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+export type { Timers };
 
 export interface HealthCheckerOptions {
   engine: HealthEnginePort;
@@ -97,7 +85,7 @@ export class HealthChecker {
 
   constructor(private readonly opts: HealthCheckerOptions) {
     this.now = opts.now ?? Date.now;
-    this.timers = opts.timers ?? realTimers;
+    this.timers = opts.timers ?? backgroundTimers;
     const registers = opts.registry ? [opts.registry] : [];
     this.mProbes = metric(opts.registry, 'vantage_health_probes_total', () =>
       new Counter({ name: 'vantage_health_probes_total', help: 'Active health probes by result (ok, fail).', labelNames: ['result'] as const, registers }),

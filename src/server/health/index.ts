@@ -3,7 +3,7 @@ import type { ServerConfig } from '../../config/server.js';
 import type { Logger } from '../../log.js';
 import { HealthChecker, type BackendHealthSnapshot, type HealthEnginePort, type Timers } from './checker.js';
 
-export { HealthChecker, realTimers } from './checker.js';
+export { HealthChecker } from './checker.js';
 export type { BackendHealthSnapshot, HealthCheckerOptions, HealthEnginePort, Timers } from './checker.js';
 export { applyProbe, ewma, initialHealth } from './state.js';
 export type { HealthState, HealthThresholds } from './state.js';

@@ -23,7 +23,7 @@ import { WorkerRegistry } from './registry.js';
 import { RollupWorker } from './rollups.js';
 import { Scheduler } from './scheduler.js';
 import { StreamHealthMonitor } from './stream-health.js';
-import { realTimers, type Timers } from './timers.js';
+import { backgroundTimers, type Timers } from '../../timers.js';
 
 export type { MonitoringConfig } from './config.js';
 
@@ -72,7 +72,7 @@ export interface MonitoringHandle {
 export async function startMonitoring(ctx: MonitoringContext): Promise<MonitoringHandle> {
   const cfg = monitoringConfig(ctx.config);
   const now = ctx.now ?? Date.now;
-  const timers = ctx.timers ?? realTimers;
+  const timers = ctx.timers ?? backgroundTimers;
   const tuning = ctx.tuning ?? {};
   const logger = ctx.logger.child({ component: 'monitoring' });
   const store = new SqliteMonitoringStore(ctx.db);

@@ -1,17 +1,6 @@
-/** Timer functions, injected so time-based behaviour is testable without waiting. */
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+import { backgroundTimers, type Timers } from '../../timers.js';
 
-export const realTimers: Timers = {
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref?.();
-    return t;
-  },
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};
+export type { Timers };
 
 export interface Periodic {
   /** Runs the task now (awaiting a run in progress first); used by tests and by `stop()`-free callers. */
@@ -28,7 +17,7 @@ export function periodic(
   intervalMs: number,
   opts: { timers?: Timers; onError?: (err: unknown) => void; runAtStart?: boolean } = {},
 ): Periodic {
-  const timers = opts.timers ?? realTimers;
+  const timers = opts.timers ?? backgroundTimers;
   let handle: unknown = null;
   let running: Promise<void> | null = null;
   let stopped = false;

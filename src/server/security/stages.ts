@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { HttpError, sendJson } from '../errors.js';
 import type { Stage } from '../pipeline/types.js';
+import { realTimers, type Timers } from '../../timers.js';
 import { resolveClientIp } from './client-address.js';
 import { applyHeaders } from './headers.js';
 import { isValidHost } from './host.js';
@@ -21,15 +22,7 @@ export interface LiveSecurity {
   onDenied(reason: 'allow_list' | 'host'): void;
 }
 
-export interface TimerFns {
-  setTimeout: (fn: () => void, ms: number) => unknown;
-  clearTimeout: (handle: unknown) => void;
-}
-
-const realTimers: TimerFns = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+export type { Timers as TimerFns };
 
 /** Security headers on every response (also /health), unless `disable_security_headers`. */
 export function securityHeadersStage(live: Pick<LiveSecurity, 'policy'>): Stage {
@@ -45,7 +38,7 @@ export function securityHeadersStage(live: Pick<LiveSecurity, 'policy'>): Stage 
  * for it (or, if it had started answering, the connection is closed). Streaming routes and event streams are
  * exempt.
  */
-export function timeoutStage(live: Pick<LiveSecurity, 'policy'>, timers: TimerFns = realTimers): Stage {
+export function timeoutStage(live: Pick<LiveSecurity, 'policy'>, timers: Timers = realTimers): Stage {
   return (ctx, next) => {
     if (ctx.route.body === 'stream') return next();
     const { res } = ctx;
