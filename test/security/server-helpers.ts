@@ -9,20 +9,7 @@ import { REPO } from './helpers.js';
 
 export const MAIN = join(REPO, 'dist/cli/main.js');
 
-export async function waitFor<T>(cond: () => T | Promise<T>, what: string, timeoutMs = 10_000, stepMs = 20): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await cond();
-      if (v) return v as NonNullable<T>;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-}
+export { waitFor } from '../server/helpers.js';
 
 export interface Reply {
   status: number;
