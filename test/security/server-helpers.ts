@@ -5,11 +5,12 @@ import { request as httpsRequest } from 'node:https';
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { waitFor } from '../server/helpers.js';
 import { REPO } from './helpers.js';
 
 export const MAIN = join(REPO, 'dist/cli/main.js');
 
-export { waitFor } from '../server/helpers.js';
+export { waitFor };
 
 export interface Reply {
   status: number;
