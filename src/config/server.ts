@@ -58,6 +58,7 @@ export const SERVER_FIELDS = {
   sticky_header: str('', 'Header carrying the sticky id, e.g. "X-Session-ID" (empty = off).', isHeaderName),
   sticky_affinity_enabled: bool(true, 'Different tiers of one sticky id prefer the same backend.'),
   pending_allocation_timeout_seconds: int(120, 'How long a reservation counts against a backend.', { min: 1 }),
+  sticky_idle_ttl_hours: num(168, 'Vantage: sticky assignments unused this long are forgotten by the cleanup job.', { min: 0, exclusiveMin: true }),
   // Tier detection
   tier_field_name: str('tier', 'JSON body field naming the tier (proxy).'),
   tier_header: str('X-Tier', 'Header naming the tier (proxy).', isHeaderName),

@@ -271,6 +271,9 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
     let cleanupRunning: Promise<number> | null = null;
     const runCleanup = (): Promise<number> => {
       if (cleanupRunning) return cleanupRunning;
+      // Sticky assignments nobody used for sticky_idle_ttl_hours: dropped in memory, deleted by the write-behind.
+      const idle = engine.pruneSticky(config.sticky_idle_ttl_hours * 3_600_000);
+      if (idle > 0) logger.info({ pruned: idle, sticky_idle_ttl_hours: config.sticky_idle_ttl_hours }, 'forgot idle sticky assignments');
       cleanupRunning = pruneStats({ store: store.lb, now, retentionMs })
         .then((n) => {
           if (n > 0) logger.info({ deleted: n, retention_days: config.stats_retention_days }, 'deleted old stats');
