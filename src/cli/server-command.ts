@@ -72,9 +72,13 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions): P
     count: () => countRejection(),
   });
 
+  // With the local agent (npm start), the first /route requests wait until its backend has reported (≤ 20 s),
+  // instead of answering 503 from an empty fleet during the second it takes the agent to register.
+  let openRouteGate: () => void = () => {};
+  const routeGate = opts.withAgent ? new Promise<void>((resolve) => (openRouteGate = resolve)) : undefined;
   let server: RunningServer;
   try {
-    server = await startServer(config, { logger });
+    server = await startServer(config, { logger, routeGate });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { port?: number; address?: string };
     // Name the setting that owns the port: the worker API listens on its own port (worker_port).
@@ -138,6 +142,7 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions): P
       logger.error({ err }, 'could not start the local demo backend/agent; the server runs without them');
     }
   }
+  openRouteGate();
 
   const tiers = server.engine.tierNames();
   logger.info(

@@ -20,6 +20,11 @@ export interface ApiDeps {
   stickyHeader: string | null;
   /** Retry-After seconds on 503 no-capacity answers. */
   retryAfterSeconds: number;
+  /**
+   * While set, POST /route waits for it before deciding (bounded by its producer): `npm start` holds the first
+   * requests until the local agent's backend has reported, so they do not see an empty fleet. Null afterwards.
+   */
+  routeGate: Promise<void> | null;
   /** Time (ms) of a backend's last active health check, null when none yet; set once the checker runs. */
   lastHealthCheck: (clientId: string) => number | null;
 }

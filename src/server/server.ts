@@ -47,6 +47,8 @@ export interface StartServerOptions {
   fallback?: FallbackHandler;
   /** Seconds in Retry-After of 503 no-capacity answers (default 5). */
   retryAfterSeconds?: number;
+  /** POST /route waits for this before its first decisions (see ApiDeps.routeGate); it must settle. */
+  routeGate?: Promise<void>;
 }
 
 export interface RunningServer {
@@ -145,7 +147,13 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       stickyHeader: config.sticky_header === '' ? null : config.sticky_header.toLowerCase(),
       retryAfterSeconds: opts.retryAfterSeconds ?? 5,
       lastHealthCheck: () => null,
+      routeGate: null,
     };
+    if (opts.routeGate) {
+      deps.routeGate = opts.routeGate.finally(() => {
+        deps.routeGate = null;
+      });
+    }
 
     const tls = config.tls_cert_file !== '' && config.tls_key_file !== '';
     // Reads and checks the certificate pair now: a bad file is a startup error naming the setting.

@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatExplain } from '../../src/cli/route-command.js';
-import { MAIN, addBackend, api, spawnServer, tempDir, waitFor, type ServerProcess } from './helpers.js';
+import { MAIN, addBackend, api, spawnServer, tempDir, waitFor, writeConfig, type ServerProcess } from './helpers.js';
 
 function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -103,6 +105,34 @@ describe('vantage server --with-agent (what npm start runs)', () => {
       }, 'the demo backend to stop');
     } finally {
       if (srv.proc.exitCode === null) srv.proc.kill('SIGKILL');
+      tmp.cleanup();
+    }
+  });
+
+  it('holds the first /route requests until the local backend has reported, instead of answering 503', async () => {
+    const tmp = tempDir();
+    // A port known when spawning, so the test can ask the moment the listener is up (before "ready").
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const cfg = writeConfig(tmp.dir, {
+      host: '127.0.0.1',
+      port,
+      database: join(tmp.dir, 'v.db'),
+      monitoring_enabled: false,
+      health_check_enabled: false,
+      tiers: [{ name: 'small', vcpu: 0, memory_gb: 0.1, storage_gb: 0.1 }],
+    });
+    const proc = spawn(process.execPath, [MAIN, 'server', '--config', cfg, '--with-agent', '--demo-port', '0'], { stdio: 'ignore' });
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      await waitFor(async () => (await api(url, '/health')).status === 200, 'the listener', 20_000, 5);
+      const r = await api(url, '/route', { body: { tier: 'small' } });
+      expect(r.status, JSON.stringify(r.json)).toBe(200);
+      expect(r.json.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    } finally {
+      proc.kill('SIGKILL');
       tmp.cleanup();
     }
   });

@@ -100,7 +100,7 @@ function explainRow(r: ExplainRow): Record<string, unknown> {
  * was filtered out or its score terms, plus the decision that would be taken (nothing is reserved).
  */
 export function routeHandler(d: ApiDeps): Handler {
-  return (ctx) => {
+  const handle: Handler = (ctx) => {
     const req = buildRouteRequest(d, ctx);
     if (wantsExplain(ctx.search)) {
       const ex = d.engine.explain(req);
@@ -129,6 +129,7 @@ export function routeHandler(d: ApiDeps): Handler {
     if (commit === null) return sendJson(ctx.res, answer.status, answer.body, answer.headers);
     return commit.then(() => sendJson(ctx.res, answer.status, answer.body, answer.headers));
   };
+  return (ctx) => (d.routeGate === null ? handle(ctx) : d.routeGate.then(() => handle(ctx)));
 }
 
 /** DELETE /reservations/{id}: releases a reservation early (404 when unknown or already expired). */
