@@ -6,20 +6,8 @@
 import type { RollupRecord } from '../../store/monitoring.js';
 import { LatencySketch } from './sketch.js';
 
-/** A bucket being built in memory (sketch decoded). */
-export interface RollupAcc {
-  monitor_id: string;
-  region: string;
-  bucket_start: number;
-  count: number;
-  up_count: number;
-  error_count: number;
-  lat_count: number;
-  lat_sum: number;
-  lat_min: number | null;
-  lat_max: number | null;
-  sketch: LatencySketch;
-}
+/** A bucket being built in memory: a stored rollup record with its sketch decoded. */
+export type RollupAcc = Omit<RollupRecord, 'sketch'> & { sketch: LatencySketch };
 
 export function emptyAcc(monitorId: string, region: string, bucketStart: number): RollupAcc {
   return {
