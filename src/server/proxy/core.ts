@@ -41,6 +41,15 @@ export interface ProxySettings {
 export type Locate = (ip: string) => { lat: number; lon: number } | null;
 
 export type OkDecision = Extract<RouteDecision, { ok: true }>;
+export type NoDecision = Extract<RouteDecision, { ok: false }>;
+
+/** How a proxied request (HTTP or WebSocket) that got no backend is answered. */
+export interface Refusal {
+  status: number;
+  message: string;
+  extra: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
 
 /** Shared state of one proxy instance: engine, connection pool, outlier detector, in-flight set, metrics. */
 export class ProxyCore {
@@ -104,6 +113,18 @@ export class ProxyCore {
     // A new session's assignment is committed right away; the backend's answer takes longer than the commit.
     if (d.ok && stickyId !== null && !d.sticky) this.persistSticky?.();
     return d;
+  }
+
+  /** 400 for an unknown tier, 502 when a failed attempt left no other backend, else 503 with Retry-After. */
+  refusal(d: NoDecision, attempt: number): Refusal {
+    if (d.code === 'unknown_tier') return { status: 400, message: `unknown tier "${d.tier}"`, extra: { known_tiers: d.knownTiers } };
+    if (attempt > 0) return { status: 502, message: 'backend unreachable and no other backend available', extra: { tier: d.tier } };
+    return {
+      status: 503,
+      message: `no backend available for tier "${d.tier}": ${d.summary}`,
+      extra: { tier: d.tier, reasons: d.reasons },
+      headers: { 'retry-after': String(this.settings.retryAfterSeconds) },
+    };
   }
 
   /** A backend answered (non-5xx): its failure streak ends. */

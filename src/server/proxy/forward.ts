@@ -79,15 +79,8 @@ export class HttpExchange implements Dispatcher.DispatchHandler, Tracked {
   start(exclude?: ReadonlySet<string>): void {
     const d = this.core.route(this.req, this.tier, this.pathname, this.stickyId, exclude);
     if (!d.ok) {
-      if (d.code === 'unknown_tier') {
-        sendJsonError(this.res, 400, `unknown tier "${d.tier}"`, { known_tiers: d.knownTiers });
-      } else if (this.attempt > 0) {
-        sendJsonError(this.res, 502, 'backend unreachable and no other backend available', { tier: d.tier });
-      } else {
-        sendJsonError(this.res, 503, `no backend available for tier "${d.tier}": ${d.summary}`, { tier: d.tier, reasons: d.reasons }, {
-          'retry-after': String(this.core.settings.retryAfterSeconds),
-        });
-      }
+      const r = this.core.refusal(d, this.attempt);
+      sendJsonError(this.res, r.status, r.message, r.extra, r.headers);
       return;
     }
     this.decision = d;

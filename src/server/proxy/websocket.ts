@@ -52,12 +52,8 @@ export class WsExchange implements Tracked {
   start(exclude?: ReadonlySet<string>): void {
     const d = this.core.route(this.req, this.tier, this.pathname, this.stickyId, exclude);
     if (!d.ok) {
-      if (d.code === 'unknown_tier') this.fail(400, `unknown tier "${d.tier}"`, { known_tiers: d.knownTiers });
-      else if (this.attempt > 0) this.fail(502, 'backend unreachable and no other backend available', { tier: d.tier });
-      else
-        this.fail(503, `no backend available for tier "${d.tier}": ${d.summary}`, { tier: d.tier, reasons: d.reasons }, {
-          'retry-after': String(this.core.settings.retryAfterSeconds),
-        });
+      const r = this.core.refusal(d, this.attempt);
+      this.fail(r.status, r.message, r.extra, r.headers);
       return;
     }
     this.decision = d;
