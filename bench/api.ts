@@ -18,12 +18,12 @@
  * --server-entry <file.js> (run the server from a built/bundled entry instead of the sources through tsx),
  * --server-cpu-prof <dir> (write a V8 CPU profile of the server process there).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { REPO, cliArgs, cpuMicros, postJson, spawnChild, waitFor } from './lib.js';
 
 /** The part of autocannon's API used here (the package ships no types). */
 interface CannonOptions {
@@ -44,43 +44,19 @@ interface CannonResult {
 }
 const autocannon = createRequire(import.meta.url)('autocannon') as (o: CannonOptions) => Promise<CannonResult>;
 
-const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(`--${name}`);
-const opt = (name: string, def: number): number => {
-  const i = args.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(args[i + 1]) : def;
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name}: expected a positive number`);
-  return v;
-};
+const { args, flag, opt } = cliArgs();
 const JSON_OUT = flag('json');
 const DURATION = opt('duration', 5);
 const CONNECTIONS = opt('connections', 32);
 const BACKENDS = opt('backends', 100);
 const SERVER_PROF = args.includes('--server-cpu-prof') ? resolve(args[args.indexOf('--server-cpu-prof') + 1] ?? '') : undefined;
 const SERVER_ENTRY = args.includes('--server-entry') ? resolve(args[args.indexOf('--server-entry') + 1] ?? '') : undefined;
-const REPO = fileURLToPath(new URL('..', import.meta.url));
 
 const log = (msg: string) => {
   if (!JSON_OUT) process.stderr.write(`${msg}\n`);
 };
 
-async function waitFor<T>(fn: () => T | null, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== null) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
-function spawnChild(argv: string[], env: Record<string, string>): { proc: ChildProcess; output: () => string } {
-  const proc = spawn(process.execPath, argv, { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout?.on('data', (c: Buffer) => (out = (out + c.toString()).slice(-20_000)));
-  proc.stderr?.on('data', (c: Buffer) => (out = (out + c.toString()).slice(-20_000)));
-  return { proc, output: () => out };
-}
 
 const BARE = `
 const http = require('node:http');
@@ -95,10 +71,7 @@ const s = http.createServer((req, res) => {
 s.listen(0, '127.0.0.1', () => require('node:fs').writeFileSync(process.env.PORT_FILE, String(s.address().port)));
 `;
 
-async function post(base: string, path: string, body: unknown): Promise<void> {
-  const res = await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-}
+const post = (base: string, path: string, body: unknown): Promise<void> => postJson(base, path, body);
 
 function rnd(seed: number): () => number {
   let x = seed >>> 0 || 1;
@@ -143,17 +116,6 @@ interface Row {
   total: number;
 }
 
-/** utime+stime of a process in µs (Linux /proc; null elsewhere). */
-function cpuMicros(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    // Clock ticks are 100 Hz on Linux builds Node runs on.
-    return (Number(fields[11]) + Number(fields[12])) * 10_000;
-  } catch {
-    return null;
-  }
-}
 
 async function cannon(name: string, opts: CannonOptions, pid: number | undefined): Promise<Row> {
   // Short warm-up (JIT, connection setup), then the measured run.

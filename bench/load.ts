@@ -15,13 +15,13 @@
  * Options: --json, --duration <s> (60), --connections <n> (100), --backends <n> (20),
  * --server-entry <file.js> (default dist/cli/main.js when built, else the sources through tsx).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { REPO, cliArgs, postJson, rssKb, spawnChild as spawnBenchChild, waitFor } from './lib.js';
 
 /** The part of autocannon's API used here (the package ships no types). */
 interface CannonRequest {
@@ -52,19 +52,11 @@ interface CannonResult {
 }
 const autocannon = createRequire(import.meta.url)('autocannon') as (o: CannonOptions) => Promise<CannonResult>;
 
-const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(`--${name}`);
-const opt = (name: string, def: number): number => {
-  const i = args.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(args[i + 1]) : def;
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name}: expected a positive number`);
-  return v;
-};
+const { args, flag, opt } = cliArgs();
 const JSON_OUT = flag('json');
 const DURATION = opt('duration', 60);
 const CONNECTIONS = opt('connections', 100);
 const BACKENDS = opt('backends', 20);
-const REPO = fileURLToPath(new URL('..', import.meta.url));
 const DIST_MAIN = join(REPO, 'dist/cli/main.js');
 const SERVER_ENTRY = args.includes('--server-entry') ? resolve(args[args.indexOf('--server-entry') + 1] ?? '') : existsSync(DIST_MAIN) ? DIST_MAIN : undefined;
 /** server_key: agents (the setup); exempt from the per-IP rate limit. */
@@ -76,23 +68,8 @@ const log = (msg: string) => {
   if (!JSON_OUT) process.stderr.write(`${msg}\n`);
 };
 
-async function waitFor<T>(fn: () => T | null | Promise<T | null>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== null) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
-function spawnChild(argv: string[], env: Record<string, string>): { proc: ChildProcess; output: () => string } {
-  const proc = spawn(process.execPath, argv, { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout?.on('data', (c: Buffer) => (out = (out + c.toString()).slice(-50_000)));
-  proc.stderr?.on('data', (c: Buffer) => (out = (out + c.toString()).slice(-50_000)));
-  return { proc, output: () => out };
-}
+const spawnChild = (argv: string[], env: Record<string, string>) => spawnBenchChild(argv, env, 50_000);
 
 const BACKEND = `
 const http = require('node:http');
@@ -115,20 +92,8 @@ async function probe(base: string): Promise<number> {
   return res.status;
 }
 
-async function post(base: string, path: string, body: unknown): Promise<void> {
-  const res = await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': KEY }, body: JSON.stringify(body) });
-  if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-}
+const post = (base: string, path: string, body: unknown): Promise<void> => postJson(base, path, body, { 'x-api-key': KEY });
 
-function rssKb(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
-}
 
 interface Row {
   case: string;
