@@ -35,7 +35,7 @@ async function store(raws: Raw[]): Promise<void> {
 
 function exact(values: number[], q: number): number {
   const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(q * (s.length - 1))]!;
+  return s[Math.max(0, Math.ceil(q * s.length) - 1)]!;
 }
 
 const rawArb = fc.record({

@@ -2,11 +2,22 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { LatencySketch, SKETCH_RELATIVE_ACCURACY } from '../../src/server/monitoring/sketch.js';
 
+/** Nearest-rank quantile of sorted raw data: the value at rank ⌈q·n⌉ (1-based). */
 function exactQuantile(sorted: number[], q: number): number {
-  return sorted[Math.floor(q * (sorted.length - 1))]!;
+  return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]!;
 }
 
 describe('LatencySketch', () => {
+  it('uses nearest rank: the p95/p99 of a few samples is the slowest one, the median the middle one', () => {
+    const s = new LatencySketch();
+    for (const v of [5.4, 2.364, 2.768]) s.add(v);
+    const near = (got: number | null, want: number) => expect(Math.abs(got! - want) / want).toBeLessThanOrEqual(SKETCH_RELATIVE_ACCURACY);
+    near(s.quantile(0.5), 2.768);
+    near(s.quantile(0.95), 5.4);
+    near(s.quantile(0.99), 5.4);
+    near(s.quantile(0), 2.364);
+  });
+
   it('is empty at first', () => {
     const s = new LatencySketch();
     expect(s.quantile(0.5)).toBeNull();

@@ -46,11 +46,14 @@ export class LatencySketch {
     return this;
   }
 
-  /** The q-quantile (q in [0, 1]); null when empty. */
+  /**
+   * The q-quantile (q in [0, 1]) by nearest rank: the value at rank ⌈q·n⌉ (1-based), so p99 of a few samples is
+   * their maximum rather than a lower one; null when empty.
+   */
   quantile(q: number): number | null {
     if (this.count === 0) return null;
     const qq = Math.min(1, Math.max(0, q));
-    const rank = Math.floor(qq * (this.count - 1));
+    const rank = Math.max(0, Math.ceil(qq * this.count) - 1);
     const keys = [...this.buckets.keys()].sort((a, b) => a - b);
     let seen = 0;
     for (const k of keys) {
