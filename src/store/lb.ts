@@ -8,10 +8,11 @@
  * Times are milliseconds since the Unix epoch.
  */
 
-export interface LbEndpointRule {
-  url: string;
-  paths: string[];
-}
+import type { EndpointRule, GpuStats, StickyAssignment, StickyEvent } from '../routing/types.js';
+
+// The rows the engine keeps are the rows stored: one definition each, shared with the routing engine, so the
+// engine's sticky events go to the store as they are.
+export type LbEndpointRule = EndpointRule;
 
 /** A registered backend as stored. */
 export interface LbClient {
@@ -35,15 +36,7 @@ export interface LbClient {
   lastSeen: number;
 }
 
-export interface LbGpuStats {
-  deviceId: number;
-  name: string;
-  utilizationPct: number | null;
-  memoryUsedGb: number | null;
-  memoryTotalGb: number | null;
-  temperatureC?: number | null;
-  powerDrawW?: number | null;
-}
+export type LbGpuStats = GpuStats;
 
 /** One stats report (a window average) as stored. */
 export interface LbStats {
@@ -60,15 +53,8 @@ export interface LbStats {
   gpus: LbGpuStats[];
 }
 
-export interface LbSticky {
-  stickyId: string;
-  tier: string;
-  clientId: string;
-  createdAt: number;
-  lastUsed: number;
-}
-
-export type LbStickyChange = { type: 'set'; assignment: LbSticky } | { type: 'delete'; stickyId: string; tier: string };
+export type LbSticky = StickyAssignment;
+export type LbStickyChange = StickyEvent;
 
 /** A client's liveness (and optionally location) update that arrives with its stats. */
 export interface LbClientTouch {
