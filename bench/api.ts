@@ -16,11 +16,13 @@
  *
  * Options: --json, --duration <s> (default 5), --connections <n> (default 32), --backends <n> (default 100),
  * --server-entry <file.js> (run the server from a built/bundled entry instead of the sources through tsx),
- * --server-cpu-prof <dir> (write a V8 CPU profile of the server process there).
+ * --server-cpu-prof <dir> (write a V8 CPU profile of the server process there),
+ * --no-stats (skip the /stats case, e.g. to profile /route alone), --pin (Linux, needs `taskset`: the load generator runs on CPU 0 and each server on the last CPU, so that on a
+ * small machine the two do not compete for one core; each server is then measured at one core's capacity).
  */
-import type { ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { REPO, cliArgs, cpuMicros, postJson, spawnChild, waitFor } from './lib.js';
@@ -50,6 +52,8 @@ const DURATION = opt('duration', 5);
 const CONNECTIONS = opt('connections', 32);
 const BACKENDS = opt('backends', 100);
 const SERVER_PROF = args.includes('--server-cpu-prof') ? resolve(args[args.indexOf('--server-cpu-prof') + 1] ?? '') : undefined;
+const PIN = flag('pin');
+const NO_STATS = flag('no-stats');
 const SERVER_ENTRY = args.includes('--server-entry') ? resolve(args[args.indexOf('--server-entry') + 1] ?? '') : undefined;
 
 const log = (msg: string) => {
@@ -70,6 +74,13 @@ const s = http.createServer((req, res) => {
 });
 s.listen(0, '127.0.0.1', () => require('node:fs').writeFileSync(process.env.PORT_FILE, String(s.address().port)));
 `;
+
+/** With --pin: moves a process (all its threads) onto one CPU. */
+function pin(pid: number | undefined, cpu: number): void {
+  if (!PIN || pid === undefined) return;
+  execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+}
+const SERVER_CPU = availableParallelism() - 1;
 
 const post = (base: string, path: string, body: unknown): Promise<void> => postJson(base, path, body);
 
@@ -145,6 +156,7 @@ async function main(): Promise<void> {
     const barePortFile = join(dir, 'bare.port');
     const bare = spawnChild(['-e', BARE], { PORT_FILE: barePortFile });
     children.push(bare.proc);
+    pin(bare.proc.pid, SERVER_CPU);
     const barePort = await waitFor(() => (existsSync(barePortFile) ? Number(readFileSync(barePortFile, 'utf8')) : null), 'the bare server');
 
     // Vantage server.
@@ -171,6 +183,7 @@ async function main(): Promise<void> {
     const entry = [...prof, ...(SERVER_ENTRY ? [SERVER_ENTRY] : ['--import', 'tsx', join(REPO, 'src/cli/main.ts')])];
     const srv = spawnChild([...entry, 'server', '--config', cfg], { VANTAGE_PORT_FILE: portFile });
     children.push(srv.proc);
+    pin(srv.proc.pid, SERVER_CPU);
     const info = await waitFor(() => {
       if (srv.proc.exitCode !== null) throw new Error(`server exited:\n${srv.output()}`);
       return existsSync(portFile) ? (JSON.parse(readFileSync(portFile, 'utf8')) as { url: string }) : null;
@@ -216,20 +229,22 @@ async function main(): Promise<void> {
         connections: CONNECTIONS,
       }, srv.proc.pid),
     );
-    const statsBodies = ids.map((id) => JSON.stringify(statsFor(id, r)));
-    rows.push(
-      await cannon(`POST /stats (${BACKENDS} backends)`, {
-        url: `${base}/stats`,
-        connections: CONNECTIONS,
-        requests: [
-          {
-            method: 'POST',
-            headers: json,
-            setupRequest: (req: Record<string, unknown>) => ({ ...req, body: statsBodies[Math.floor(Math.random() * statsBodies.length)] }),
-          },
-        ],
-      }, srv.proc.pid),
-    );
+    if (!NO_STATS) {
+      const statsBodies = ids.map((id) => JSON.stringify(statsFor(id, r)));
+      rows.push(
+        await cannon(`POST /stats (${BACKENDS} backends)`, {
+          url: `${base}/stats`,
+          connections: CONNECTIONS,
+          requests: [
+            {
+              method: 'POST',
+              headers: json,
+              setupRequest: (req: Record<string, unknown>) => ({ ...req, body: statsBodies[Math.floor(Math.random() * statsBodies.length)] }),
+            },
+          ],
+        }, srv.proc.pid),
+      );
+    }
 
     const bareRps = rows[0]!.requests_per_s;
     const routeRps = rows[1]!.requests_per_s;

@@ -104,11 +104,13 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
         json: undefined,
         auth: 'none',
         requestLogger: undefined,
+        deadlines: undefined,
       };
       // One listener per request for metrics, the request log and in-flight accounting ('close' fires once).
       res.on('close', () => {
         const status = res.writableFinished ? res.statusCode : 'aborted';
         opts.onFinished?.(route.name, status);
+        if (ctx.deadlines !== undefined) ctx.deadlines.delete(ctx);
         if (ctx.requestLogger !== undefined) logRequest(ctx.requestLogger, ctx, status);
         finished();
       });

@@ -22,6 +22,7 @@ import { registerHandler } from './handlers/register.js';
 import { releaseHandler, routeHandler } from './handlers/route.js';
 import { statsHandler } from './handlers/stats.js';
 import { createServerMetrics } from './metrics.js';
+import { VantageResponse } from './response.js';
 import { startMonitoringIfEnabled, type MonitoringHandle } from './monitoring-hook.js';
 import { healthPipeline, managementPipeline, type ManagementRoute, type PipelineSlots } from './pipeline/index.js';
 import { pruneStats } from './retention.js';
@@ -232,8 +233,8 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
     // headersTimeout/requestTimeout/keepAliveTimeout, 1 s timeout checks, Host required (security/timeouts.ts).
     const serverOpts = httpServerTimeouts(config);
     const httpServer: Server = tlsMaterial
-      ? (createHttpsServer({ ...serverOpts, cert: tlsMaterial.cert, key: tlsMaterial.key }, dispatcher.handle) as unknown as Server)
-      : createHttpServer(serverOpts, dispatcher.handle);
+      ? (createHttpsServer({ ...serverOpts, ServerResponse: VantageResponse, cert: tlsMaterial.cert, key: tlsMaterial.key }, dispatcher.handle) as unknown as Server)
+      : createHttpServer({ ...serverOpts, ServerResponse: VantageResponse }, dispatcher.handle);
     closeSilentConnections(httpServer, () => security.policy().readHeaderTimeoutMs);
     httpServer.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       if (socket.writable && !socket.destroyed) {

@@ -165,10 +165,11 @@ describe('request timeout stage (real HTTP server, fake timers)', () => {
       },
       clearTimeout: () => {},
     };
+    let clock = 1_000;
     const policy = compileSecurityPolicy({ ...config(), request_timeout_seconds: 7 }, { https: false });
     const { logger } = capture();
     let late: RequestContext | null = null;
-    const run = compose([crashContainment(logger), timeoutStage({ policy: () => policy }, timers)], (ctx) => {
+    const run = compose([crashContainment(logger), timeoutStage({ policy: () => policy }, timers, () => clock)], (ctx) => {
       late = ctx; // never answers
     });
     const route: ManagementRoute = { name: '/slow', methods: {}, auth: true, body: 'none' };
@@ -179,7 +180,12 @@ describe('request timeout stage (real HTTP server, fake timers)', () => {
     try {
       const p = call(`http://127.0.0.1:${(server.address() as { port: number }).port}`, '/slow');
       await waitFor(() => pending.length > 0 && late !== null, 'the request to reach the handler');
+      // A sweep before the deadline leaves the request alone and schedules the next sweep.
+      clock += 6_999;
       pending[0]!();
+      expect(pending).toHaveLength(2);
+      clock += 1;
+      pending[1]!();
       const r = await p;
       expect(r.status).toBe(503);
       expect(r.json.error).toContain('request_timeout_seconds');

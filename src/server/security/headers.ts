@@ -29,6 +29,11 @@ export function securityHeaders(opts: { disabled: boolean; https: boolean }): He
   return opts.https ? WITH_HSTS : BASE;
 }
 
+/** The same headers as one flat `[name, value, …]` list (what `deferHeaders` and `writeHead` take). */
+export function flatHeaderList(headers: HeaderList): readonly string[] {
+  return Object.freeze(headers.flatMap(([n, v]) => [n, v]));
+}
+
 /** Sets the headers on a response unless the handler (or a proxied backend) already set them. */
 export function applyHeaders(res: { hasHeader(name: string): boolean; setHeader(name: string, value: string): unknown }, headers: HeaderList): void {
   for (const [name, value] of headers) {

@@ -1,6 +1,6 @@
 import type { ServerConfig } from '../../config/server.js';
 import { compileCors, type CorsPolicy } from './cors.js';
-import { securityHeaders, type HeaderList } from './headers.js';
+import { flatHeaderList, securityHeaders, type HeaderList } from './headers.js';
 import { compileCidrs, type CidrSet } from './ip.js';
 import type { RateLimitSettings } from './rate-limit.js';
 
@@ -14,6 +14,8 @@ export interface SecurityPolicy {
   exemptAgents: boolean;
   cors: CorsPolicy;
   headers: HeaderList;
+  /** `headers` as one flat [name, value, …] list (for deferHeaders). */
+  headerFlat: readonly string[];
   requestTimeoutMs: number;
   /** `read_header_timeout_seconds` in ms (capped at the request timeout). */
   readHeaderTimeoutMs: number;
@@ -42,13 +44,15 @@ export type SecurityConfig = Pick<
 
 /** Compiles the policy; throws InvalidCidrError naming the setting and entry when a CIDR is invalid. */
 export function compileSecurityPolicy(c: SecurityConfig, opts: { https: boolean }): SecurityPolicy {
+  const headers = securityHeaders({ disabled: c.disable_security_headers, https: opts.https });
   return Object.freeze({
     allowList: c.whitelisted_ips.length > 0 ? compileCidrs(c.whitelisted_ips, 'whitelisted_ips') : null,
     trustedProxies: compileCidrs(c.trusted_proxies, 'trusted_proxies'),
     rateLimit: { perMinute: c.rate_limit_per_minute, burst: c.rate_limit_burst },
     exemptAgents: c.rate_limit_exempt_agents,
     cors: compileCors({ enabled: c.enable_cors, allowedOrigins: c.cors_allowed_origins }),
-    headers: securityHeaders({ disabled: c.disable_security_headers, https: opts.https }),
+    headers,
+    headerFlat: flatHeaderList(headers),
     requestTimeoutMs: c.request_timeout_seconds * 1000,
     readHeaderTimeoutMs: Math.min(c.read_header_timeout_seconds, c.request_timeout_seconds) * 1000,
     maxRequestBodyBytes: c.max_request_body_bytes,

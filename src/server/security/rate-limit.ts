@@ -171,12 +171,24 @@ function validate(s: RateLimitSettings): void {
 
 /** The response headers for a decision (IETF RateLimit header fields, draft 6 names). */
 export function rateLimitHeaders(d: RateDecision, settings: RateLimitSettings): Record<string, string> {
-  const h: Record<string, string> = {
-    'RateLimit-Limit': String(d.limit),
-    'RateLimit-Remaining': String(d.remaining),
-    'RateLimit-Reset': String(d.resetSeconds),
-    'RateLimit-Policy': `${settings.burst};w=${Math.max(1, Math.round((settings.burst / settings.perMinute) * 60))}`,
-  };
-  if (!d.allowed) h['Retry-After'] = String(d.retryAfterSeconds);
+  const list = rateLimitHeaderList(d, settings);
+  const h: Record<string, string> = {};
+  for (let i = 0; i < list.length; i += 2) h[list[i]!] = list[i + 1]!;
   return h;
+}
+
+/** The same headers as one flat [name, value, …] list (the form `deferHeaders` takes on the hot path). */
+export function rateLimitHeaderList(d: RateDecision, settings: RateLimitSettings): string[] {
+  const list = [
+    'RateLimit-Limit',
+    String(d.limit),
+    'RateLimit-Remaining',
+    String(d.remaining),
+    'RateLimit-Reset',
+    String(d.resetSeconds),
+    'RateLimit-Policy',
+    `${settings.burst};w=${Math.max(1, Math.round((settings.burst / settings.perMinute) * 60))}`,
+  ];
+  if (!d.allowed) list.push('Retry-After', String(d.retryAfterSeconds));
+  return list;
 }

@@ -3,10 +3,11 @@ import { HttpError, sendJson } from '../errors.js';
 import type { Stage } from '../pipeline/types.js';
 import { realTimers, type Timers } from '../../timers.js';
 import { resolveClientIp } from './client-address.js';
-import { applyHeaders } from './headers.js';
+import { deferHeaders } from '../response.js';
+import { RequestDeadlines } from './deadlines.js';
 import { isValidHost } from './host.js';
 import type { SecurityPolicy } from './policy.js';
-import { rateLimitHeaders, type TokenBucketLimiter } from './rate-limit.js';
+import { rateLimitHeaderList, rateLimitHeaders, type TokenBucketLimiter } from './rate-limit.js';
 
 /**
  * The management pipeline's hardening stages. Each reads the live policy through `state()` on every request,
@@ -27,8 +28,8 @@ export type { Timers as TimerFns };
 /** Security headers on every response (also /health), unless `disable_security_headers`. */
 export function securityHeadersStage(live: Pick<LiveSecurity, 'policy'>): Stage {
   return (ctx, next) => {
-    const h = live.policy().headers;
-    if (h.length > 0) applyHeaders(ctx.res, h);
+    const h = live.policy().headerFlat;
+    if (h.length > 0) deferHeaders(ctx.res, h);
     return next();
   };
 }
@@ -37,23 +38,25 @@ export function securityHeadersStage(live: Pick<LiveSecurity, 'policy'>): Stage 
  * Whole-request timeout (`request_timeout_seconds`): a handler that has not answered in time gets a 503 sent
  * for it (or, if it had started answering, the connection is closed). Streaming routes and event streams are
  * exempt.
+ *
+ * No timer per request: requests in flight are kept in one set (RequestDeadlines) that a single timer sweeps
+ * (every tenth of the timeout, between 50 ms and 1 s), and the dispatcher takes a request out of the set when
+ * its response closes. `now` is the clock the deadlines are measured in (ms).
  */
-export function timeoutStage(live: Pick<LiveSecurity, 'policy'>, timers: Timers = realTimers): Stage {
-  return (ctx, next) => {
-    if (ctx.route.body === 'stream') return next();
+export function timeoutStage(live: Pick<LiveSecurity, 'policy'>, timers: Timers = realTimers, now: () => number = () => performance.now()): Stage {
+  const deadlines = new RequestDeadlines(timers, now, (ctx, ms) => {
     const { res } = ctx;
-    const ms = live.policy().requestTimeoutMs;
-    const handle = timers.setTimeout(() => {
-      if (res.writableEnded || res.destroyed) return;
-      const type = res.getHeader('content-type');
-      if (typeof type === 'string' && type.startsWith('text/event-stream')) return;
-      if (!res.headersSent) {
-        sendJson(res, 503, { error: `request timed out after ${ms / 1000} s (request_timeout_seconds)` }, { connection: 'close' });
-      } else {
-        res.destroy();
-      }
-    }, ms);
-    res.once('close', () => timers.clearTimeout(handle));
+    if (res.writableEnded || res.destroyed) return;
+    const type = res.getHeader('content-type');
+    if (typeof type === 'string' && type.startsWith('text/event-stream')) return;
+    if (!res.headersSent) {
+      sendJson(res, 503, { error: `request timed out after ${ms / 1000} s (request_timeout_seconds)` }, { connection: 'close' });
+    } else {
+      res.destroy();
+    }
+  });
+  return (ctx, next) => {
+    if (ctx.route.body !== 'stream') deadlines.add(ctx, live.policy().requestTimeoutMs);
     return next();
   };
 }
@@ -96,14 +99,13 @@ export function rateLimitStage(live: LiveSecurity): Stage {
     const p = live.policy();
     if (p.exemptAgents && live.isAgent(ctx.req)) return next();
     const d = live.limiter().take(ctx.ip);
-    const headers = rateLimitHeaders(d, p.rateLimit);
     if (!d.allowed) {
       live.onRateLimited('management');
       throw new HttpError(429, `rate limit exceeded for ${ctx.ip}: retry in ${d.retryAfterSeconds} s (rate_limit_per_minute: ${p.rateLimit.perMinute}, rate_limit_burst: ${p.rateLimit.burst})`, {
-        headers,
+        headers: rateLimitHeaders(d, p.rateLimit),
       });
     }
-    for (const k in headers) ctx.res.setHeader(k, headers[k]!);
+    deferHeaders(ctx.res, rateLimitHeaderList(d, p.rateLimit));
     return next();
   };
 }
