@@ -1,4 +1,5 @@
-import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
+import type { ServerResponse} from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deferHeaders, VantageResponse } from '../../src/server/response.js';
