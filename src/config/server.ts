@@ -43,6 +43,7 @@ export const SERVER_FIELDS = {
   tls_cert_file: str('', 'PEM certificate; with tls_key_file serves HTTPS (empty = HTTP).'),
   tls_key_file: str('', 'PEM private key for tls_cert_file.'),
   tls_insecure_skip_verify: bool(false, 'Do not verify backend TLS certificates (dev only).'),
+  http2: bool(true, 'Vantage: with TLS, also serve HTTP/2 on the same port (ALPN "h2"; HTTP/1.1 clients keep working). Plain HTTP is HTTP/1.1 only.'),
   // CORS
   enable_cors: bool(false, 'Answer CORS preflights and add CORS headers.'),
   cors_allowed_origins: strList('Origins allowed by CORS ("*" = any, without credentials).'),

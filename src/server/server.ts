@@ -32,6 +32,7 @@ import { serverReloadables } from './security/reloadables.js';
 import { SecurityRuntime } from './security/runtime.js';
 import { closeSilentConnections, httpServerTimeouts } from './security/timeouts.js';
 import { loadTlsMaterial, type SecureContextTarget } from './security/tls.js';
+import { createTlsServer, handshakeUnfinished, type ConnectionTracker } from './http2.js';
 import { WriteBehind } from './write-behind.js';
 import { startHealthChecker, type HealthCheckerHandle } from './health/index.js';
 import { createProxy, pathOf, type Proxy } from './proxy/index.js';
@@ -232,12 +233,17 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
 
     // headersTimeout/requestTimeout/keepAliveTimeout, 1 s timeout checks, Host required (security/timeouts.ts).
     const serverOpts = httpServerTimeouts(config);
-    const httpServer: Server = tlsMaterial
+    // With TLS and `http2` (default): HTTP/2 via ALPN and HTTP/1.1 on one server (src/server/http2.ts).
+    const h2 = tlsMaterial && config.http2 ? createTlsServer({ tls: tlsMaterial, timeouts: serverOpts, policy: () => security.policy(), handler: dispatcher.handle, registry }) : null;
+    const tracker: ConnectionTracker | null = h2 ? h2.tracker : null;
+    const httpServer: Server = h2
+      ? (h2.server as unknown as Server)
+      : tlsMaterial
       ? (createHttpsServer({ ...serverOpts, ServerResponse: VantageResponse, cert: tlsMaterial.cert, key: tlsMaterial.key }, dispatcher.handle) as unknown as Server)
       : createHttpServer({ ...serverOpts, ServerResponse: VantageResponse }, dispatcher.handle);
     closeSilentConnections(httpServer, () => security.policy().readHeaderTimeoutMs);
     httpServer.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-      if (socket.writable && !socket.destroyed) {
+      if (socket.writable && !socket.destroyed && !handshakeUnfinished(socket)) {
         // Headers not complete within read_header_timeout_seconds (slowloris) → 408; oversized headers → 431.
         const [status, reason, msg] =
           err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
@@ -306,6 +312,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
         const timeoutMs = closeOpts.timeoutMs ?? config.shutdown_timeout_seconds * 1000;
         const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
         httpServer.closeIdleConnections();
+        tracker?.goAway(); // HTTP/2: GOAWAY; open streams finish, no new ones
         let timer: NodeJS.Timeout | undefined;
         const deadline = new Promise<'timeout'>((resolve) => {
           timer = setTimeout(() => resolve('timeout'), timeoutMs);
@@ -322,7 +329,8 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
         }
         await health.stop();
         await proxy?.close(); // WebSocket tunnels are not the HTTP server's connections any more
-        httpServer.closeAllConnections();
+        if (tracker) tracker.destroyAll();
+        else httpServer.closeAllConnections();
         await closed;
         for (const t of cleanupTimers) clearInterval(t);
         security.close();
