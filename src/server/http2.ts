@@ -43,7 +43,7 @@ import { VantageResponse } from './response.js';
 import type { HttpServerTimeouts } from './security/timeouts.js';
 import type { TlsMaterial } from './security/tls.js';
 
-/** Limits of each HTTP/2 session (documented in docs/configuration.md "HTTP/2"). */
+/** Limits of each HTTP/2 session (documented in docs/api.md "HTTP/2"). */
 export const H2_LIMITS = {
   /** SETTINGS_MAX_CONCURRENT_STREAMS the server announces (Node's default is unlimited). */
   maxConcurrentStreams: 128,
@@ -83,7 +83,8 @@ export function hasRequestBody(req: IncomingMessage): boolean {
   if (cl !== undefined) return cl !== '0';
   if (req.httpVersionMajor === 2) {
     const stream = (req as unknown as Http2ServerRequest).stream as ServerHttp2Stream | undefined;
-    return stream !== undefined && !stream.endAfterHeaders && !stream.readableEnded;
+    // END_STREAM on the HEADERS frame = no body (a body that already arrived still counts: it is in req's buffer).
+    return stream !== undefined && !stream.endAfterHeaders;
   }
   return req.headers['transfer-encoding'] !== undefined;
 }
@@ -234,7 +235,9 @@ function guardRequestBody(req: Http2ServerRequest, res: Http2ServerResponse, ms:
     if (res.writableEnded) stream.close(h2.NGHTTP2_NO_ERROR); // answered without reading it all
     else if (!res.headersSent) {
       sendJson(res as unknown as ServerResponse, 408, { error: `request body not received within ${ms / 1000} s (request_timeout_seconds)` });
-      res.once('finish', () => stream.close(h2.NGHTTP2_NO_ERROR));
+      // Then stop the client's upload (RST_STREAM NO_ERROR after a complete answer, RFC 9113 §8.1).
+      if (stream.writableFinished) stream.close(h2.NGHTTP2_NO_ERROR);
+      else stream.once('finish', () => stream.close(h2.NGHTTP2_NO_ERROR));
     } else stream.close(h2.NGHTTP2_CANCEL);
   }, ms);
   timer.unref();

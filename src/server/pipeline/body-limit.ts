@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { DRAIN_CAP_BYTES, HttpError } from '../errors.js';
+import { hasRequestBody } from '../http2.js';
 import type { Stage } from './types.js';
 
 function tooLarge(max: number): HttpError {
@@ -15,7 +16,7 @@ function tooLarge(max: number): HttpError {
 export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > max) return Promise.reject(tooLarge(max));
-  if (declared === '0' || (declared === undefined && req.headers['transfer-encoding'] === undefined)) {
+  if (declared === '0' || (declared === undefined && !hasRequestBody(req))) { // HTTP/2: no Transfer-Encoding
     return Promise.resolve(Buffer.alloc(0));
   }
   return new Promise<Buffer>((resolve, reject) => {

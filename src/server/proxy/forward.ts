@@ -6,6 +6,7 @@ import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import type { Tracked } from './inflight.js';
 import { originForm } from './prefixes.js';
 import { sendJsonError } from './respond.js';
+import { connectionClose } from '../http2.js';
 import { BodyTooLargeError, classifyUpstreamError } from './upstream-errors.js';
 
 /** How a request body reaches the backend. */
@@ -110,7 +111,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, Tracked {
 
   destroy(reason: string): void {
     this.abortUpstream?.(new Error(reason));
-    if (!this.started && !this.res.headersSent) sendJsonError(this.res, 503, `proxy closed the request: ${reason}`, undefined, { connection: 'close' });
+    if (!this.started && !this.res.headersSent) sendJsonError(this.res, 503, `proxy closed the request: ${reason}`, undefined, connectionClose(this.req));
     else this.res.destroy();
   }
 
@@ -133,7 +134,8 @@ export class HttpExchange implements Dispatcher.DispatchHandler, Tracked {
     this.lastActivity = this.core.now();
     const res = this.res;
     try {
-      if (statusText) res.writeHead(statusCode, statusText, headers);
+      // HTTP/2 has no reason phrase (Node warns when one is given).
+      if (statusText && this.req.httpVersionMajor !== 2) res.writeHead(statusCode, statusText, headers);
       else res.writeHead(statusCode, headers);
     } catch (err) {
       // e.g. a header value Node refuses to send
@@ -201,7 +203,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler, Tracked {
     }
     if (err instanceof BodyTooLargeError) {
       this.releaseReservation();
-      sendJsonError(res, 413, err.message, undefined, { connection: 'close' });
+      sendJsonError(res, 413, err.message, undefined, connectionClose(this.req));
       return;
     }
     const kind = classifyUpstreamError(err);

@@ -57,7 +57,8 @@ export interface RequestHeaderOptions {
 /**
  * The headers to send upstream, as a flat [name, value, …] list built from the client's raw headers.
  * Host is left out (the HTTP client sets the backend's host; the original is in X-Forwarded-Host) and so is
- * Expect (Node answers 100-continue to the client itself).
+ * Expect (Node answers 100-continue to the client itself). From an HTTP/2 client, pseudo-headers (`:method`,
+ * `:path`, `:scheme`, `:authority`, `:protocol`) are never forwarded; `:authority` stands for Host.
  */
 export function upstreamRequestHeaders(raw: readonly string[], client: ClientInfo, opts: RequestHeaderOptions = {}): string[] {
   let conn: string[] | null = null;
@@ -75,6 +76,10 @@ export function upstreamRequestHeaders(raw: readonly string[], client: ClientInf
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const value = raw[i + 1]!;
+    if (name.charCodeAt(0) === 58 /* ':' */) {
+      if (name === ':authority' && host === null) host = value;
+      continue;
+    }
     const lower = name.toLowerCase();
     switch (lower) {
       case 'host':

@@ -11,6 +11,7 @@ import { compilePrefixes, pathOf } from './prefixes.js';
 import { sendJsonError, socketJsonError } from './respond.js';
 import { detectTier, isJsonContentType } from './tier.js';
 import { WsExchange } from './websocket.js';
+import { connectionClose, hasRequestBody } from '../http2.js';
 
 /** The built-in reverse proxy (seed "Application Integration / Option 1"). */
 export interface Proxy {
@@ -103,7 +104,7 @@ export function createProxyWithSettings(settings: ProxySettings, ctx: ProxyConte
   function handle(req: IncomingMessage, res: ServerResponse): void {
     try {
       if (core.draining) {
-        sendJsonError(res, 503, 'server is shutting down', undefined, { connection: 'close', 'retry-after': String(settings.retryAfterSeconds) });
+        sendJsonError(res, 503, 'server is shutting down', undefined, { ...connectionClose(req), 'retry-after': String(settings.retryAfterSeconds) });
         return;
       }
       if (req.method === 'CONNECT') {
@@ -115,12 +116,13 @@ export function createProxyWithSettings(settings: ProxySettings, ctx: ProxyConte
       const h = req.headers;
       const cl = h['content-length'];
       const te = h['transfer-encoding'];
-      if (te === undefined && (cl === undefined || cl === '0')) {
+      // HTTP/2 bodies have no Transfer-Encoding: a stream not ended by its HEADERS frame carries one.
+      if (te === undefined && (cl === undefined || cl === '0') && (req.httpVersionMajor !== 2 || !hasRequestBody(req))) {
         forward(req, res, pathname, url, { kind: 'none' }, null);
         return;
       }
       if (cl !== undefined && Number(cl) > settings.maxBodyBytes) {
-        sendJsonError(res, 413, `request body larger than ${settings.maxBodyBytes} bytes`, undefined, { connection: 'close' });
+        sendJsonError(res, 413, `request body larger than ${settings.maxBodyBytes} bytes`, undefined, connectionClose(req));
         return;
       }
       if (settings.tierField && isJsonContentType(h['content-type'])) {
@@ -188,7 +190,7 @@ function readBody(req: IncomingMessage, res: ServerResponse, limit: number, done
     if (size > limit) {
       over = true;
       chunks.length = 0;
-      sendJsonError(res, 413, `request body larger than ${limit} bytes`, undefined, { connection: 'close' });
+      sendJsonError(res, 413, `request body larger than ${limit} bytes`, undefined, connectionClose(req));
       return;
     }
     chunks.push(c);

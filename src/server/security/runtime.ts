@@ -13,6 +13,7 @@ import { resolveClientIp } from './client-address.js';
 import { corsDecision } from './cors.js';
 import { applyHeaders } from './headers.js';
 import { isValidHost } from './host.js';
+import { connectionClose, requestAuthority } from '../http2.js';
 import { normalizeRequestPath, splitTarget } from './path.js';
 import { compileSecurityPolicy, type SecurityPolicy } from './policy.js';
 import { rateLimitHeaders, TokenBucketLimiter } from './rate-limit.js';
@@ -239,7 +240,7 @@ export class SecurityRuntime implements LiveSecurity {
     ip: string,
     pipeline: 'proxy',
   ): { status: number; error: string; field?: string; headers?: Record<string, string> } | null {
-    const host = req.headers.host;
+    const host = requestAuthority(req); // Host, or HTTP/2's :authority
     if (host !== undefined && !isValidHost(host)) {
       this.onDenied('host');
       return { status: 400, error: 'invalid Host header: expected a host name or IP address with an optional port', field: 'host' };
@@ -257,7 +258,7 @@ export class SecurityRuntime implements LiveSecurity {
       return {
         status: 429,
         error: `rate limit exceeded for ${ip}: retry in ${d.retryAfterSeconds} s (rate_limit_per_minute: ${p.rateLimit.perMinute}, rate_limit_burst: ${p.rateLimit.burst})`,
-        headers: { ...rateLimitHeaders(d, p.rateLimit), connection: 'close' },
+        headers: { ...rateLimitHeaders(d, p.rateLimit), ...connectionClose(req) },
       };
     }
     return null;

@@ -6,6 +6,7 @@ import { resolveClientIp } from './client-address.js';
 import { deferHeaders } from '../response.js';
 import { RequestDeadlines } from './deadlines.js';
 import { isValidHost } from './host.js';
+import { connectionClose, requestAuthority } from '../http2.js';
 import type { SecurityPolicy } from './policy.js';
 import { rateLimitHeaderList, rateLimitHeaders, type TokenBucketLimiter } from './rate-limit.js';
 
@@ -50,7 +51,7 @@ export function timeoutStage(live: Pick<LiveSecurity, 'policy'>, timers: Timers 
     const type = res.getHeader('content-type');
     if (typeof type === 'string' && type.startsWith('text/event-stream')) return;
     if (!res.headersSent) {
-      sendJson(res, 503, { error: `request timed out after ${ms / 1000} s (request_timeout_seconds)` }, { connection: 'close' });
+      sendJson(res, 503, { error: `request timed out after ${ms / 1000} s (request_timeout_seconds)` }, connectionClose(ctx.req));
     } else {
       res.destroy();
     }
@@ -64,7 +65,7 @@ export function timeoutStage(live: Pick<LiveSecurity, 'policy'>, timers: Timers 
 /** Host header injection: a Host that is not a host name or address (with optional port) is refused. */
 export function hostValidationStage(live: Pick<LiveSecurity, 'onDenied'>): Stage {
   return (ctx, next) => {
-    const host = ctx.req.headers.host;
+    const host = requestAuthority(ctx.req); // Host, or HTTP/2's :authority
     if (host !== undefined && !isValidHost(host)) {
       live.onDenied('host');
       throw new HttpError(400, 'invalid Host header: expected a host name or IP address with an optional port', { field: 'host' });
