@@ -96,7 +96,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
         method,
         path,
         search: q === -1 ? '' : url.slice(q + 1),
-        startNs: process.hrtime.bigint(),
+        startMs: performance.now(),
         route,
         handler: route.methods[method],
         ip: req.socket.remoteAddress ?? '',

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+import { Counter, Gauge, collectDefaultMetrics, type Registry } from 'prom-client';
+import { FastHistogram } from './fast-histogram.js';
 import type { EngineCounts } from '../routing/types.js';
 
 export type RouteOutcome = 'ok' | 'sticky' | 'no_capacity' | 'unknown_tier';
@@ -28,12 +29,12 @@ export function createServerMetrics(
     labelNames: ['tier', 'outcome'] as const,
     registers: [registry],
   });
-  const decision = new Histogram({
-    name: 'vantage_route_decision_seconds',
-    help: 'Time the routing engine took to decide (and reserve), excluding HTTP.',
-    buckets: [1e-7, 2.5e-7, 5e-7, 1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 5e-4, 1e-3, 1e-2],
-    registers: [registry],
-  });
+  const decision = new FastHistogram(
+    'vantage_route_decision_seconds',
+    'Time the routing engine took to decide (and reserve), excluding HTTP.',
+    [1e-7, 2.5e-7, 5e-7, 1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 5e-4, 1e-3, 1e-2],
+    registry,
+  );
   new Gauge({
     name: 'vantage_backends',
     help: 'Registered backends by state: total, active (not stale), stale, unhealthy.',
@@ -75,31 +76,44 @@ export function createServerMetrics(
     registers: [registry],
   });
 
-  // Label children are cached: label hashing per call would cost more than the routing decision itself.
-  const routeChildren = new Map<string, Counter.Internal>();
-  const requestChildren = new Map<string, Counter.Internal>();
+  // Label children are cached (two-level maps, no key string built per call): label hashing per call would
+  // cost more than the routing decision itself.
+  const routeChildren = new ChildCache<string, RouteOutcome>((tier, outcome) => routes.labels({ tier, outcome }));
+  const requestChildren = new ChildCache<string, number | 'aborted'>((route, status) => requests.labels({ route, status: String(status) }));
   return {
     route(tier, outcome, seconds) {
-      const key = `${tier}\u0000${outcome}`;
-      let child = routeChildren.get(key);
-      if (child === undefined) {
-        child = routes.labels({ tier, outcome });
-        if (routeChildren.size < 1000) routeChildren.set(key, child);
-      }
-      child.inc();
+      routeChildren.get(tier, outcome).inc();
       decision.observe(seconds);
     },
     request(route, status) {
-      const key = `${route}\u0000${status}`;
-      let child = requestChildren.get(key);
-      if (child === undefined) {
-        child = requests.labels({ route, status: String(status) });
-        if (requestChildren.size < 1000) requestChildren.set(key, child);
-      }
-      child.inc();
+      requestChildren.get(route, status).inc();
     },
     statsReport() {
       statsReports.inc();
     },
   };
+}
+
+/** Counter children by two label values; at most `max` are kept (label values from callers cannot grow memory). */
+class ChildCache<A, B> {
+  private readonly byA = new Map<A, Map<B, Counter.Internal>>();
+  private size = 0;
+
+  constructor(
+    private readonly make: (a: A, b: B) => Counter.Internal,
+    private readonly max = 1000,
+  ) {}
+
+  get(a: A, b: B): Counter.Internal {
+    let inner = this.byA.get(a);
+    const hit = inner?.get(b);
+    if (hit !== undefined) return hit;
+    const child = this.make(a, b);
+    if (this.size < this.max) {
+      if (inner === undefined) this.byA.set(a, (inner = new Map()));
+      inner.set(b, child);
+      this.size += 1;
+    }
+    return child;
+  }
 }

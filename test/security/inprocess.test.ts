@@ -174,7 +174,7 @@ describe('request timeout stage (real HTTP server, fake timers)', () => {
     });
     const route: ManagementRoute = { name: '/slow', methods: {}, auth: true, body: 'none' };
     const server: Server = createServer((req, res) => {
-      void run({ req, res, method: 'GET', path: '/slow', search: '', startNs: 0n, route, handler: undefined, ip: '', body: null, json: undefined, auth: 'none' });
+      void run({ req, res, method: 'GET', path: '/slow', search: '', startMs: 0, route, handler: undefined, ip: '', body: null, json: undefined, auth: 'none' });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {

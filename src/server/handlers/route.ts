@@ -116,9 +116,9 @@ export function routeHandler(d: ApiDeps): Handler {
       });
       return;
     }
-    const t0 = process.hrtime.bigint();
+    const t0 = performance.now();
     const decision = d.engine.route(req);
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const seconds = (performance.now() - t0) / 1e3;
     const tier = decision.tier;
     const outcome = decision.ok ? (decision.sticky ? 'sticky' : 'ok') : decision.code;
     // Unknown tier names come from callers: do not let them grow the label set.

@@ -5,7 +5,7 @@ import type { RequestContext, Stage } from './types.js';
 export function logRequest(logger: Logger, ctx: RequestContext, status: number | 'aborted'): void {
   const level = status === 'aborted' ? 'info' : status >= 500 && status !== 503 ? 'warn' : status >= 400 ? 'info' : 'debug';
   if (!logger.isLevelEnabled(level)) return;
-  const ms = Number(process.hrtime.bigint() - ctx.startNs) / 1e6;
+  const ms = performance.now() - ctx.startMs;
   logger[level]({ method: ctx.method, path: ctx.path, status, ms: Math.round(ms * 1000) / 1000, ip: ctx.ip }, 'request');
 }
 

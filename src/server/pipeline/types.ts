@@ -32,8 +32,8 @@ export interface RequestContext {
   readonly path: string;
   /** Raw query string without "?" ('' when none). */
   readonly search: string;
-  /** process.hrtime.bigint() when the request arrived. */
-  readonly startNs: bigint;
+  /** performance.now() (ms) when the request arrived. */
+  readonly startMs: number;
   readonly route: ManagementRoute;
   /** The route's handler for this method (undefined ⇒ 405). */
   readonly handler: Handler | undefined;

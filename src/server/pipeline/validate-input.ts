@@ -15,7 +15,10 @@ function mediaType(header: string | undefined): string {
 
 const LENIENT = new Set(['', 'application/x-www-form-urlencoded', 'text/plain']);
 
+const PLAIN_JSON = Object.freeze({ ok: true, strict: true, type: 'application/json' });
+
 export function isAcceptedJsonType(header: string | undefined): { ok: boolean; strict: boolean; type: string } {
+  if (header === 'application/json') return PLAIN_JSON; // the common case, without parsing
   const type = mediaType(header);
   if (type === 'application/json' || type.endsWith('+json')) return { ok: true, strict: true, type };
   return { ok: LENIENT.has(type), strict: false, type };
