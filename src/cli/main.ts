@@ -101,6 +101,17 @@ export function buildProgram(): Command {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    if (process.env.VANTAGE_AGENT_EXIT_WITH_PARENT === '1') {
+      // Started by `vantage server --with-agent`: stdin is a pipe from the server; its end means the server died.
+      const parentGone = () => {
+        if (controller.signal.aborted) return;
+        logger.warn('the server that started this agent has exited; stopping');
+        controller.abort();
+      };
+      process.stdin.on('end', parentGone).on('close', parentGone).on('error', parentGone);
+      process.stdin.resume();
+      controller.signal.addEventListener('abort', () => process.stdin.destroy(), { once: true });
+    }
     const { runAgent } = await import('../agent/index.js');
     // The monitoring worker (Connect/HTTP/2 client) is loaded only when it runs, to keep the agent small.
     const extraServices =

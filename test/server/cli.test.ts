@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -131,9 +132,30 @@ describe('vantage server --with-agent (what npm start runs)', () => {
       const r = await api(url, '/route', { body: { tier: 'small' } });
       expect(r.status, JSON.stringify(r.json)).toBe(200);
       expect(r.json.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      // A server killed outright does not leave its local agent behind.
+      const stateDir = join(tmp.dir, 'agent');
+      expect(processesMentioning(stateDir)).toHaveLength(1);
+      proc.kill('SIGKILL');
+      await waitFor(() => processesMentioning(stateDir).length === 0, 'the local agent to exit after its server was killed', 15_000);
     } finally {
       proc.kill('SIGKILL');
       tmp.cleanup();
     }
   });
 });
+
+/** Pids of live processes whose command line contains `text` (Linux /proc). */
+function processesMentioning(text: string): number[] {
+  const pids: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue; // exited, not yet reaped
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(text)) pids.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}

@@ -45,9 +45,11 @@ export function spawnLocalAgent(opts: LocalAgentOptions): LocalAgent | null {
   ];
   if (opts.workerUrl !== null) args.push('--worker-url', opts.workerUrl);
   else args.push('--monitoring-enabled', 'false');
-  // The key travels in the environment, not argv (visible in `ps`).
-  const env = { ...process.env, VANTAGE_SERVER_KEY: opts.serverKey };
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], env });
+  // The key travels in the environment, not argv (visible in `ps`). The child's stdin is a pipe from this
+  // process: when the server dies, even by SIGKILL, the pipe closes and the agent stops instead of being left
+  // behind reporting to nobody (VANTAGE_AGENT_EXIT_WITH_PARENT).
+  const env = { ...process.env, VANTAGE_SERVER_KEY: opts.serverKey, VANTAGE_AGENT_EXIT_WITH_PARENT: '1' };
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'inherit', 'inherit'], env });
   let exited = false;
   const exit = new Promise<void>((resolve) => {
     child.once('exit', (code, signal) => {
