@@ -41,6 +41,32 @@ describe('compose', () => {
     await compose([guard, boom], () => undefined)({} as RequestContext);
     expect(caught).toBeInstanceOf(HttpError);
   });
+
+  it('keeps each request on its own position, and refuses a second next() from one stage', async () => {
+    const order: string[] = [];
+    const tag: Stage = (ctx, next) => {
+      order.push(`tag:${(ctx as unknown as { id: string }).id}`);
+      return next();
+    };
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow: Stage = async (ctx, next) => {
+      if ((ctx as unknown as { id: string }).id === 'r1') await gate;
+      return next();
+    };
+    const run = compose([tag, slow, tag], (ctx) => void order.push(`final:${(ctx as unknown as { id: string }).id}`));
+    const r1 = run({ id: 'r1' } as unknown as RequestContext);
+    await run({ id: 'r2' } as unknown as RequestContext);
+    release();
+    await r1;
+    expect(order).toEqual(['tag:r1', 'tag:r2', 'tag:r2', 'final:r2', 'tag:r1', 'final:r1']);
+
+    const twice: Stage = async (_c, next) => {
+      await next();
+      await next();
+    };
+    await expect(compose([twice], () => undefined)({} as RequestContext)).rejects.toThrow(/next\(\) called twice/);
+  });
 });
 
 describe('API key checker', () => {

@@ -70,17 +70,18 @@ export function compose(
   const list = stages.filter((s): s is Stage => typeof s === 'function');
   const n = list.length;
   return (ctx) => {
-    const dispatch = (i: number): Promise<void> => {
+    // One `next` per request (not one per stage): each stage calls it at most once, in order.
+    let i = 0;
+    const next = (): Promise<void> => {
       try {
-        if (i === n) {
-          const r = final(ctx);
-          return r === undefined ? RESOLVED : r;
-        }
-        return list[i]!(ctx, () => dispatch(i + 1));
+        if (i < n) return list[i++]!(ctx, next);
+        if (i++ > n) return Promise.reject(new Error('pipeline: next() called twice'));
+        const r = final(ctx);
+        return r === undefined ? RESOLVED : r;
       } catch (err) {
         return Promise.reject(err);
       }
     };
-    return dispatch(0);
+    return next();
   };
 }
