@@ -3,14 +3,16 @@ import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { connect as h2connect, type ClientHttp2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { connect as netConnect, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadServerConfig } from '../../src/config/load.js';
 import type { ServerConfig } from '../../src/config/server.js';
 import { H2_LIMITS } from '../../src/server/http2.js';
+import { upstreamRequestHeaders } from '../../src/server/proxy/headers.js';
 import { compileSecurityPolicy } from '../../src/server/security/policy.js';
 import { timeoutStage } from '../../src/server/security/stages.js';
 import { startServer, type RunningServer, type StartServerOptions } from '../../src/server/server.js';
@@ -333,6 +335,34 @@ describe('HTTP/2 via ALPN on the TLS port', () => {
     expect(seen[1]!.headers['transfer-encoding']).toBeUndefined();
   });
 
+  it('WebSocket upgrades stay HTTP/1.1: tunnelled through the same TLS port to the backend', async () => {
+    let backendSide: Duplex | null = null;
+    backend.once('upgrade', (req: IncomingMessage, socket: Duplex) => {
+      backendSide = socket;
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nx-saw-path: ${req.url}\r\n\r\n`);
+      socket.on('data', (d: Buffer) => socket.write(Buffer.concat([Buffer.from('echo:'), d])));
+      socket.on('end', () => socket.end()); // http.Server sockets are half-open: finish our side too
+    });
+    const t = await new Promise<TLSSocket>((resolve, reject) => {
+      const c = tlsConnect({ port: s.port, host: '127.0.0.1', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }, () => resolve(c));
+      c.on('error', reject);
+    });
+    expect(t.alpnProtocol).toBe('http/1.1');
+    let got = '';
+    t.setEncoding('utf8');
+    t.on('data', (d: string) => (got += d));
+    t.write('GET /app/ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+    await waitFor(() => got.includes('\r\n\r\n'), 'the 101 head');
+    expect(got).toMatch(/^HTTP\/1\.1 101 /);
+    expect(got.toLowerCase()).toContain('x-saw-path: /app/ws');
+    t.write('ping');
+    await waitFor(() => got.endsWith('echo:ping'), 'the echo through the tunnel');
+    // Closing the client end tears the tunnel down to the backend.
+    const backendClosed = new Promise<void>((r) => backendSide!.once('close', () => r()));
+    t.destroy();
+    await backendClosed;
+  });
+
   it('multiplexes many concurrent streams on one session, each answered correctly', async () => {
     const h2Sessions = async () => Number(/vantage_tls_connections_total\{protocol="h2"\} (\d+)/.exec((await h2(sess, '/metrics', { headers: { 'x-api-key': API_KEY } })).text)?.[1]);
     const sessionsBefore = await h2Sessions();
@@ -473,6 +503,40 @@ describe('HTTP/2: rate limit, allow-list, crash containment, timeouts', () => {
     expect((await h2(sess, '/health')).status).toBe(200);
   });
 
+  it('HTTP/1.1 on the HTTP/2 server keeps its limits: 408 for headers not sent within read_header_timeout_seconds, 400 without Host', async () => {
+    const s = await start({ read_header_timeout_seconds: 1 });
+    const raw = (text: string) =>
+      new Promise<{ reply: string; ms: number }>((resolve, reject) => {
+        const t0 = Date.now();
+        const c = tlsConnect({ port: s.port, host: '127.0.0.1', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }, () => c.write(text));
+        let reply = '';
+        c.setEncoding('utf8');
+        c.on('data', (d: string) => (reply += d));
+        c.on('close', () => resolve({ reply, ms: Date.now() - t0 }));
+        c.on('error', reject);
+      });
+    const slow = await raw('GET /health HTTP/1.1\r\nHost: localhost\r\nX-Slow: '); // headers never finish
+    expect(slow.reply).toMatch(/^HTTP\/1\.1 408 /);
+    expect(slow.ms).toBeGreaterThanOrEqual(900);
+    expect(slow.ms).toBeLessThan(5000); // Node's allowHTTP1 default would be 60 s
+    const noHost = await raw('GET /health HTTP/1.1\r\n\r\n');
+    expect(noHost.reply).toMatch(/^HTTP\/1\.1 400 /);
+  });
+
+  it('plain HTTP sent to the TLS port is dropped without a plaintext answer; the server keeps serving', async () => {
+    const s = await start();
+    const reply = await new Promise<string>((resolve, reject) => {
+      const c = netConnect({ port: s.port, host: '127.0.0.1' }, () => c.write('GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n'));
+      let got = '';
+      c.setEncoding('latin1');
+      c.on('data', (d: string) => (got += d));
+      c.on('close', () => resolve(got));
+      c.on('error', reject);
+    });
+    expect(reply).not.toContain('HTTP/1.1');
+    expect((await h2(await session(s.url), '/health')).status).toBe(200);
+  });
+
   it('closes a session that opens no stream within read_header_timeout_seconds, and an idle one after the keep-alive timeout', async () => {
     const s = await start({ read_header_timeout_seconds: 1 });
     // Handshake done, h2 negotiated, then silence: no preface, no stream.
@@ -591,5 +655,19 @@ describe('HTTP/2 graceful shutdown and certificate reload', () => {
     expect(r.status).toBe(200);
     expect(r.alpn).toBe('http/1.1');
     expect(r.headers['strict-transport-security']).toMatch(/max-age/);
+  });
+});
+
+describe('upstream headers from an HTTP/2 request', () => {
+  it('drops every pseudo-header and uses :authority as the client host; a Host header wins when both are sent', () => {
+    const client = { remoteAddress: '10.0.0.9', proto: 'https' as const };
+    const out = upstreamRequestHeaders([':method', 'GET', ':path', '/x', ':scheme', 'https', ':authority', 'a.example', ':protocol', 'websocket', 'accept', '*/*'], client);
+    const names = out.filter((_, i) => i % 2 === 0);
+    expect(names.filter((n) => n.startsWith(':'))).toEqual([]);
+    expect(names).not.toContain('host');
+    expect(out[out.indexOf('x-forwarded-host') + 1]).toBe('a.example');
+    expect(out[out.indexOf('accept') + 1]).toBe('*/*');
+    const both = upstreamRequestHeaders([':authority', 'a.example', 'host', 'b.example'], client);
+    expect(both[both.indexOf('x-forwarded-host') + 1]).toBe('b.example');
   });
 });
