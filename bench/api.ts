@@ -17,6 +17,7 @@
  * Options: --json, --duration <s> (default 5), --connections <n> (default 32), --backends <n> (default 100),
  * --server-entry <file.js> (run the server from a built/bundled entry instead of the sources through tsx),
  * --server-cpu-prof <dir> (write a V8 CPU profile of the server process there),
+ * --rate <n> (the fixed request rate of the equal-load rows, default 5000; 0 skips them),
  * --no-stats (skip the /stats case, e.g. to profile /route alone), --pin (Linux, needs `taskset`: the load generator runs on CPU 0 and each server on the last CPU, so that on a
  * small machine the two do not compete for one core; each server is then measured at one core's capacity).
  */
@@ -35,6 +36,7 @@ interface CannonOptions {
   body?: string;
   connections?: number;
   duration?: number;
+  overallRate?: number;
   requests?: Array<{ method?: string; headers?: Record<string, string>; setupRequest?: (req: Record<string, unknown>) => Record<string, unknown> }>;
 }
 interface CannonResult {
@@ -54,6 +56,7 @@ const BACKENDS = opt('backends', 100);
 const SERVER_PROF = args.includes('--server-cpu-prof') ? resolve(args[args.indexOf('--server-cpu-prof') + 1] ?? '') : undefined;
 const PIN = flag('pin');
 const NO_STATS = flag('no-stats');
+const RATE = opt('rate', 5000);
 const SERVER_ENTRY = args.includes('--server-entry') ? resolve(args[args.indexOf('--server-entry') + 1] ?? '') : undefined;
 
 const log = (msg: string) => {
@@ -229,6 +232,16 @@ async function main(): Promise<void> {
         connections: CONNECTIONS,
       }, srv.proc.pid),
     );
+    // The same two at one fixed rate well below either's capacity: both then idle between requests alike, so
+    // the server CPU per request compares the handlers' own cost without the load generator's influence.
+    if (RATE > 0) {
+      for (const [name, url, pid] of [
+        [`bare node:http @ ${RATE} req/s`, `http://127.0.0.1:${barePort}/route`, bare.proc.pid],
+        [`POST /route @ ${RATE} req/s`, `${base}/route`, srv.proc.pid],
+      ] as const) {
+        rows.push(await cannon(name, { url, method: 'POST', headers: json, body: '{"tier":"bench"}', connections: CONNECTIONS, overallRate: RATE }, pid));
+      }
+    }
     if (!NO_STATS) {
       const statsBodies = ids.map((id) => JSON.stringify(statsFor(id, r)));
       rows.push(
@@ -250,8 +263,12 @@ async function main(): Promise<void> {
     const routeRps = rows[1]!.requests_per_s;
     const ratio = routeRps / bareRps;
     const target = { route_vs_bare_min: 0.5, met: ratio >= 0.5 && rows[1]!.non_2xx === 0 };
+    const cpuAt = (name: string) => rows.find((x) => x.case.startsWith(name) && x.case.includes(' @ '))?.server_cpu_us_per_req ?? null;
+    const bareCpu = cpuAt('bare');
+    const routeCpu = cpuAt('POST /route');
+    const cpuRatio = bareCpu !== null && routeCpu !== null && bareCpu > 0 ? Math.round((routeCpu / bareCpu) * 100) / 100 : null;
     if (JSON_OUT) {
-      process.stdout.write(`${JSON.stringify({ backends: BACKENDS, connections: CONNECTIONS, duration_s: DURATION, results: rows, route_vs_bare: Math.round(ratio * 1000) / 1000, target })}\n`);
+      process.stdout.write(`${JSON.stringify({ backends: BACKENDS, connections: CONNECTIONS, duration_s: DURATION, results: rows, route_vs_bare: Math.round(ratio * 1000) / 1000, route_cpu_vs_bare_at_equal_rate: cpuRatio, target })}\n`);
     } else {
       const head = ['case', 'req/s', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'non-2xx', 'errors'];
       const table = rows.map((x) => [x.case, String(x.requests_per_s), String(x.p50_ms), String(x.p99_ms), String(x.server_cpu_us_per_req ?? 'n/a'), String(x.non_2xx), String(x.errors)]);
@@ -260,6 +277,7 @@ async function main(): Promise<void> {
       process.stdout.write(`${line(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${table.map(line).join('\n')}\n`);
       process.stdout.write(
         `\n/route vs bare: ${(ratio * 100).toFixed(1)} % of the bare handler's throughput (target ≥ 50 %): ${target.met ? 'met' : 'NOT met'}\n` +
+          (cpuRatio !== null ? `At ${RATE} req/s each: /route costs ${cpuRatio}× the bare handler's server CPU per request.\n` : '') +
           'On a shared or small machine the load generator competes with the server: compare server CPU µs/req too.\n',
       );
     }
