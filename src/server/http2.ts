@@ -159,7 +159,8 @@ export function createTlsServer(o: TlsServerOptions): { server: Http2SecureServe
     h2Handler,
   );
   // The HTTP/1.1 fallback reads these from the server object like http.Server does (Node sets 60 s/300 s/30 s
-  // defaults for allowHTTP1 and none for keepAliveTimeout/requireHostHeader).
+  // defaults for allowHTTP1 and none for keepAliveTimeout/requireHostHeader). Node enforces header/request
+  // timeouts on the fallback and has closeIdleConnections() on this server since 20.12 (engines: >=20.18.1).
   const h1 = server as unknown as HttpServerTimeouts;
   h1.requestTimeout = t.requestTimeout;
   h1.headersTimeout = t.headersTimeout;

@@ -63,6 +63,7 @@ export interface RunningServer {
   readonly registry: Registry;
   readonly store: OpenedStore;
   readonly writeBehind: WriteBehind;
+  /** node:http Server; with TLS an http2 Http2SecureServer (HTTP/2 + HTTP/1.1), or an https.Server when http2 is false. */
   readonly httpServer: Server;
   readonly monitoring: MonitoringHandle | null;
   readonly geoip: boolean;
