@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { sendJson } from './errors.js';
 import { logRequest } from './pipeline/request-log.js';
+import { VantageResponse } from './response.js';
 import type { ManagementRoute, RequestContext } from './pipeline/types.js';
 
 /**
@@ -57,6 +58,15 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     return undefined;
   };
 
+  const closed = (res: ServerResponse, data: unknown): void => {
+    const ctx = data as RequestContext;
+    const status = res.writableFinished ? res.statusCode : 'aborted';
+    opts.onFinished?.(ctx.route.name, status);
+    if (ctx.deadlines !== undefined) ctx.deadlines.delete(ctx);
+    if (ctx.requestLogger !== undefined) logRequest(ctx.requestLogger, ctx, status);
+    finished();
+  };
+
   const notFound = (req: IncomingMessage, res: ServerResponse, path: string) => {
     if (!res.headersSent) sendJson(res, 404, { error: `not found: ${req.method ?? 'GET'} ${path}` });
   };
@@ -106,14 +116,14 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
         requestLogger: undefined,
         deadlines: undefined,
       };
-      // One listener per request for metrics, the request log and in-flight accounting ('close' fires once).
-      res.on('close', () => {
-        const status = res.writableFinished ? res.statusCode : 'aborted';
-        opts.onFinished?.(route.name, status);
-        if (ctx.deadlines !== undefined) ctx.deadlines.delete(ctx);
-        if (ctx.requestLogger !== undefined) logRequest(ctx.requestLogger, ctx, status);
-        finished();
-      });
+      // Metrics, the request log and in-flight accounting once the response closes: through the response's
+      // close hook (no listener allocated per request), or a 'close' listener on other responses (HTTP/2).
+      if (res instanceof VantageResponse) {
+        res.closeHook = closed;
+        res.closeData = ctx;
+      } else {
+        res.once('close', () => closed(res, ctx));
+      }
       // The pipelines contain their own crash handling; this catch is a last resort.
       (route.auth ? opts.management : opts.open)(ctx).catch((err: unknown) => {
         opts.logger.error({ err, path }, 'request pipeline failed');

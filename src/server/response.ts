@@ -21,6 +21,22 @@ export class VantageResponse<Req extends IncomingMessage = IncomingMessage> exte
   deferred: FlatHeaders[] | null = null;
   /** True once setHeader/appendHeader was used on this response. */
   private touched = false;
+  /**
+   * Called once when the response closes, before its 'close' listeners, with `closeData`: the dispatcher's
+   * per-request accounting without allocating a listener per request.
+   */
+  closeHook: ((res: this, data: unknown) => void) | null = null;
+  closeData: unknown = undefined;
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter's own signature
+  override emit(event: string | symbol, ...args: any[]): boolean {
+    if (event === 'close' && this.closeHook !== null) {
+      const hook = this.closeHook;
+      this.closeHook = null;
+      hook(this, this.closeData);
+    }
+    return super.emit(event, ...args);
+  }
 
   override setHeader(name: string, value: number | string | readonly string[]): this {
     this.touched = true;

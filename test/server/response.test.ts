@@ -111,3 +111,36 @@ describe('VantageResponse and deferHeaders', () => {
     expect(values(head, 'x-frame-options')).toEqual([]);
   });
 });
+
+describe('VantageResponse close hook', () => {
+  it('runs once, before the close listeners, for answered and for aborted requests', async () => {
+    const events: string[] = [];
+    let aborted!: () => void;
+    const abortedSeen = new Promise<void>((r) => (aborted = r));
+    let arrived!: () => void;
+    const abortArrived = new Promise<void>((r) => (arrived = r));
+    server = createServer({ ServerResponse: VantageResponse }, (req, res) => {
+      const r = res as VantageResponse;
+      r.closeData = req.url;
+      r.closeHook = (_res, data) => {
+        events.push(`hook:${String(data)}:${r.writableFinished ? 'finished' : 'aborted'}`);
+        if (data === '/abort') aborted();
+      };
+      res.on('close', () => events.push(`listener:${req.url}`));
+      if (req.url === '/ok') res.end('ok');
+      else arrived();
+      // '/abort' is never answered: the client goes away.
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const ok = await fetch(`http://127.0.0.1:${port}/ok`);
+    expect(await ok.text()).toBe('ok');
+    const s = connect(port, '127.0.0.1', () => s.write('GET /abort HTTP/1.1\r\nHost: x\r\n\r\n'));
+    await abortArrived;
+    s.destroy();
+    await abortedSeen;
+    await new Promise((r) => setImmediate(r));
+    expect(events.filter((e) => e.includes('/ok'))).toEqual(['hook:/ok:finished', 'listener:/ok']);
+    expect(events.filter((e) => e.includes('/abort'))).toEqual(['hook:/abort:aborted', 'listener:/abort']);
+  });
+});
