@@ -28,14 +28,16 @@ export class VantageResponse<Req extends IncomingMessage = IncomingMessage> exte
   closeHook: ((res: this, data: unknown) => void) | null = null;
   closeData: unknown = undefined;
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter's own signature
-  override emit(event: string | symbol, ...args: any[]): boolean {
+  /** EventEmitter's emit(event, ...args): the arguments after `event` are passed on through `arguments`. */
+  override emit(event: string | symbol): boolean {
     if (event === 'close' && this.closeHook !== null) {
       const hook = this.closeHook;
       this.closeHook = null;
       hook(this, this.closeData);
     }
-    return super.emit(event, ...args);
+    // `arguments` passed on as is: no rest array built and spread again for every event of every response.
+    // eslint-disable-next-line prefer-rest-params
+    return ServerResponse.prototype.emit.apply(this, arguments as unknown as [string | symbol, ...unknown[]]);
   }
 
   override setHeader(name: string, value: number | string | readonly string[]): this {

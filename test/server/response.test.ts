@@ -127,6 +127,9 @@ describe('VantageResponse close hook', () => {
         if (data === '/abort') aborted();
       };
       res.on('close', () => events.push(`listener:${req.url}`));
+      // Other events keep all their arguments.
+      res.on('probe', (a: unknown, b: unknown, c: unknown) => events.push(`probe:${String(a)}:${String(b)}:${String(c)}`));
+      expect((res as unknown as NodeJS.EventEmitter).emit('probe', 1, 'two', null)).toBe(true);
       if (req.url === '/ok') res.end('ok');
       else arrived();
       // '/abort' is never answered: the client goes away.
@@ -141,6 +144,7 @@ describe('VantageResponse close hook', () => {
     await abortedSeen;
     await new Promise((r) => setImmediate(r));
     expect(events.filter((e) => e.includes('/ok'))).toEqual(['hook:/ok:finished', 'listener:/ok']);
+    expect(events.filter((e) => e.startsWith('probe'))).toEqual(['probe:1:two:null', 'probe:1:two:null']);
     expect(events.filter((e) => e.includes('/abort'))).toEqual(['hook:/abort:aborted', 'listener:/abort']);
   });
 });
