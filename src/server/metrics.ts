@@ -1,5 +1,5 @@
 import { Counter, Gauge, collectDefaultMetrics, type Registry } from 'prom-client';
-import { FastHistogram } from './fast-histogram.js';
+import { FastCounter, FastHistogram, type CounterCell } from './fast-metrics.js';
 import type { EngineCounts } from '../routing/types.js';
 
 export type RouteOutcome = 'ok' | 'sticky' | 'no_capacity' | 'unknown_tier';
@@ -23,12 +23,7 @@ export function createServerMetrics(
   sources: { counts: () => EngineCounts; pendingWrites: () => number },
 ): ServerMetrics {
   collectDefaultMetrics({ register: registry });
-  const routes = new Counter({
-    name: 'vantage_routes_total',
-    help: 'Routing decisions by tier and outcome (ok, sticky, no_capacity, unknown_tier).',
-    labelNames: ['tier', 'outcome'] as const,
-    registers: [registry],
-  });
+  const routes = new FastCounter('vantage_routes_total', 'Routing decisions by tier and outcome (ok, sticky, no_capacity, unknown_tier).', ['tier', 'outcome'], registry);
   const decision = new FastHistogram(
     'vantage_route_decision_seconds',
     'Time the routing engine took to decide (and reserve), excluding HTTP.',
@@ -64,12 +59,7 @@ export function createServerMetrics(
       this.set(sources.pendingWrites());
     },
   });
-  const requests = new Counter({
-    name: 'vantage_http_requests_total',
-    help: 'Management API requests by route and status code.',
-    labelNames: ['route', 'status'] as const,
-    registers: [registry],
-  });
+  const requests = new FastCounter('vantage_http_requests_total', 'Management API requests by route and status code.', ['route', 'status'], registry);
   const statsReports = new Counter({
     name: 'vantage_stats_reports_total',
     help: 'Stats reports accepted.',
@@ -96,15 +86,15 @@ export function createServerMetrics(
 
 /** Counter children by two label values; at most `max` are kept (label values from callers cannot grow memory). */
 class ChildCache<A, B> {
-  private readonly byA = new Map<A, Map<B, Counter.Internal>>();
+  private readonly byA = new Map<A, Map<B, CounterCell>>();
   private size = 0;
 
   constructor(
-    private readonly make: (a: A, b: B) => Counter.Internal,
+    private readonly make: (a: A, b: B) => CounterCell,
     private readonly max = 1000,
   ) {}
 
-  get(a: A, b: B): Counter.Internal {
+  get(a: A, b: B): CounterCell {
     let inner = this.byA.get(a);
     const hit = inner?.get(b);
     if (hit !== undefined) return hit;
