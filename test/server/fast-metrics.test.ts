@@ -1,6 +1,6 @@
-import { Histogram, Registry } from 'prom-client';
+import { Counter, Histogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { FastHistogram } from '../../src/server/fast-histogram.js';
+import { FastCounter, FastHistogram } from '../../src/server/fast-metrics.js';
 
 const BUCKETS = [1e-6, 1e-5, 1e-4, 1e-3];
 
@@ -40,5 +40,30 @@ describe('FastHistogram', () => {
     const reg = new Registry();
     new FastHistogram('dup', 'd', BUCKETS, reg);
     expect(() => new FastHistogram('dup', 'd', BUCKETS, reg)).toThrow(/already been registered/);
+  });
+});
+
+describe('FastCounter', () => {
+  it("exposes exactly what prom-client's Counter exposes for the same increments", async () => {
+    const ours = new Registry();
+    const theirs = new Registry();
+    const fast = new FastCounter('req_total', 'Requests.', ['route', 'status'], ours);
+    const ref = new Counter({ name: 'req_total', help: 'Requests.', labelNames: ['route', 'status'], registers: [theirs] });
+    const cell = fast.labels({ route: '/route', status: '200' });
+    for (let i = 0; i < 5; i++) {
+      cell.inc();
+      ref.labels({ route: '/route', status: '200' }).inc();
+    }
+    fast.labels({ route: '/route', status: '503' }).inc(2);
+    ref.labels({ route: '/route', status: '503' }).inc(2);
+    // A label value that needs escaping, and the same series asked for again.
+    fast.labels({ route: 'a"b\\c', status: 'aborted' }).inc();
+    fast.labels({ route: 'a"b\\c', status: 'aborted' }).inc();
+    ref.labels({ route: 'a"b\\c', status: 'aborted' }).inc(2);
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+    expect(await ours.metrics()).toContain('req_total{route="/route",status="200"} 5');
+    fast.reset();
+    ref.reset();
+    expect(await ours.metrics()).toBe(await theirs.metrics());
   });
 });
