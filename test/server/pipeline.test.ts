@@ -231,3 +231,15 @@ describe('startServer (in process): pipeline slots, dispatch order, fallback hoo
     started.pop()!.cleanup();
   });
 });
+
+describe('request log levels', () => {
+  it('keeps successes and rate-limit refusals at debug, other client errors and 503 at info, other 5xx at warn', async () => {
+    const { requestLogLevel } = await import('../../src/server/pipeline/request-log.js');
+    expect([200, 204, 301].map(requestLogLevel)).toEqual(['debug', 'debug', 'debug']);
+    expect(requestLogLevel(429)).toBe('debug');
+    expect([400, 401, 403, 404, 413].map(requestLogLevel)).toEqual(['info', 'info', 'info', 'info', 'info']);
+    expect(requestLogLevel(503)).toBe('info');
+    expect(requestLogLevel('aborted')).toBe('info');
+    expect([500, 502, 504].map(requestLogLevel)).toEqual(['warn', 'warn', 'warn']);
+  });
+});
