@@ -84,6 +84,25 @@ describe('API key checker', () => {
     expect(check('k2')).toBe('api');
     expect(check(['k1', 'other'])).toBe('api');
   });
+
+  it("remembers each connection's last key and verdict, re-checking whenever the connection sends another value", () => {
+    let verified = 0;
+    const check = createKeyChecker({ server_key: 'srv-key', api_keys: ['k1'] }, { onVerify: () => verified++ })!;
+    const a = {};
+    const b = {};
+    expect([check('k1', a), check('k1', a), check('k1', a)]).toEqual(['api', 'api', 'api']);
+    expect(verified).toBe(1);
+    expect(check('nope', a)).toBe('wrong'); // a different value on the same connection is checked
+    expect(check('k1', a)).toBe('api');
+    expect(verified).toBe(3);
+    expect(check('srv-key', b)).toBe('server'); // another connection has its own memory
+    expect(check('k1', b)).toBe('api');
+    expect(verified).toBe(5);
+    expect(check('k1')).toBe('api'); // without a connection: always checked
+    expect(check(['k1'], a)).toBe('api'); // repeated headers: always checked
+    expect(check(undefined, a)).toBe('missing');
+    expect(verified).toBe(7);
+  });
 });
 
 describe('Content-Type rules for JSON bodies', () => {

@@ -6,7 +6,7 @@ import { Counter, type Registry } from 'prom-client';
 import type { ServerConfig } from '../../config/server.js';
 import { TIER_NAME_RE } from '../../config/tiers.js';
 import { HttpError, sendJson } from '../errors.js';
-import { createKeyChecker, type KeyCheck } from '../pipeline/api-key.js';
+import { createKeyChecker, type KeyChecker } from '../pipeline/api-key.js';
 import type { PipelineSlots } from '../pipeline/slots.js';
 import type { Stage } from '../pipeline/types.js';
 import { resolveClientIp } from './client-address.js';
@@ -46,7 +46,6 @@ export interface SecurityRuntimeOptions {
   sweepIntervalMs?: number;
 }
 
-type KeyChecker = (header: string | string[] | undefined) => KeyCheck;
 
 /** A short id tying a 500 answer to its log line. */
 export function newRequestId(): string {
@@ -115,7 +114,7 @@ export class SecurityRuntime implements LiveSecurity {
   }
 
   isAgent(req: IncomingMessage): boolean {
-    return this.agentKey !== null && this.agentKey(req.headers['x-api-key']) === 'server';
+    return this.agentKey !== null && this.agentKey(req.headers['x-api-key'], req.socket) === 'server';
   }
 
   onRateLimited(pipeline: 'management' | 'proxy'): void {
@@ -133,7 +132,7 @@ export class SecurityRuntime implements LiveSecurity {
     return (ctx, next) => {
       const check = this.keys;
       if (check === null || !ctx.route.auth) return next();
-      const r = check(ctx.req.headers['x-api-key']);
+      const r = check(ctx.req.headers['x-api-key'], ctx.req.socket);
       if (r === 'missing') throw new HttpError(401, 'API key required: send it in the X-API-Key header', { field: 'X-API-Key' });
       if (r === 'wrong') throw new HttpError(403, 'invalid API key', { field: 'X-API-Key' });
       ctx.auth = r;
