@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileCors, corsDecision, type CorsRequest } from '../../src/server/security/cors.js';
-import { applyHeaders, HSTS_VALUE, securityHeaders } from '../../src/server/security/headers.js';
+import { deferHeaders } from '../../src/server/response.js';
+import { HSTS_VALUE, securityHeaders } from '../../src/server/security/headers.js';
 
 const req = (over: Partial<CorsRequest>): CorsRequest => ({ method: 'GET', origin: undefined, requestMethod: undefined, requestHeaders: undefined, ...over });
 
@@ -80,17 +81,18 @@ describe('corsDecision', () => {
 
 describe('securityHeaders', () => {
   it('sets the four headers on HTTP and adds HSTS on HTTPS only', () => {
-    const http = Object.fromEntries(securityHeaders({ disabled: false, https: false }));
+    const pairs = (flat: readonly string[]) => Object.fromEntries(flat.flatMap((v, i) => (i % 2 === 0 ? [[v, flat[i + 1]]] : [])));
+    const http = pairs(securityHeaders({ disabled: false, https: false }));
     expect(http).toEqual({ 'X-Content-Type-Options': 'nosniff', 'X-Frame-Options': 'DENY', 'Referrer-Policy': 'no-referrer', 'X-XSS-Protection': '0' });
-    const https = Object.fromEntries(securityHeaders({ disabled: false, https: true }));
+    const https = pairs(securityHeaders({ disabled: false, https: true }));
     expect(https['Strict-Transport-Security']).toBe(HSTS_VALUE);
     expect(securityHeaders({ disabled: true, https: true })).toEqual([]);
   });
 
-  it('applyHeaders keeps a header a handler set itself', () => {
+  it('deferHeaders on a response that is not a VantageResponse keeps a header a handler set itself', () => {
     const set = new Map<string, string>([['x-frame-options', 'SAMEORIGIN']]);
-    const res = { hasHeader: (n: string) => set.has(n.toLowerCase()), setHeader: (n: string, v: string) => set.set(n.toLowerCase(), v) };
-    applyHeaders(res, securityHeaders({ disabled: false, https: false }));
+    const res = { headersSent: false, hasHeader: (n: string) => set.has(n.toLowerCase()), setHeader: (n: string, v: string) => set.set(n.toLowerCase(), v) };
+    deferHeaders(res, securityHeaders({ disabled: false, https: false }));
     expect(set.get('x-frame-options')).toBe('SAMEORIGIN');
     expect(set.get('x-content-type-options')).toBe('nosniff');
   });

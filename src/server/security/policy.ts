@@ -1,6 +1,7 @@
 import type { ServerConfig } from '../../config/server.js';
 import { compileCors, type CorsPolicy } from './cors.js';
-import { flatHeaderList, securityHeaders, type HeaderList } from './headers.js';
+import type { FlatHeaders } from '../response.js';
+import { securityHeaders } from './headers.js';
 import { compileCidrs, type CidrSet } from './ip.js';
 import type { RateLimitSettings } from './rate-limit.js';
 
@@ -13,9 +14,8 @@ export interface SecurityPolicy {
   /** Requests authenticated with `server_key` skip the per-IP limit. */
   exemptAgents: boolean;
   cors: CorsPolicy;
-  headers: HeaderList;
-  /** `headers` as one flat [name, value, …] list (for deferHeaders). */
-  headerFlat: readonly string[];
+  /** The security headers as one flat [name, value, …] list (for deferHeaders); empty when disabled. */
+  headers: FlatHeaders;
   requestTimeoutMs: number;
   /** `read_header_timeout_seconds` in ms (capped at the request timeout). */
   readHeaderTimeoutMs: number;
@@ -44,15 +44,13 @@ export type SecurityConfig = Pick<
 
 /** Compiles the policy; throws InvalidCidrError naming the setting and entry when a CIDR is invalid. */
 export function compileSecurityPolicy(c: SecurityConfig, opts: { https: boolean }): SecurityPolicy {
-  const headers = securityHeaders({ disabled: c.disable_security_headers, https: opts.https });
   return Object.freeze({
     allowList: c.whitelisted_ips.length > 0 ? compileCidrs(c.whitelisted_ips, 'whitelisted_ips') : null,
     trustedProxies: compileCidrs(c.trusted_proxies, 'trusted_proxies'),
     rateLimit: { perMinute: c.rate_limit_per_minute, burst: c.rate_limit_burst },
     exemptAgents: c.rate_limit_exempt_agents,
     cors: compileCors({ enabled: c.enable_cors, allowedOrigins: c.cors_allowed_origins }),
-    headers,
-    headerFlat: flatHeaderList(headers),
+    headers: securityHeaders({ disabled: c.disable_security_headers, https: opts.https }),
     requestTimeoutMs: c.request_timeout_seconds * 1000,
     readHeaderTimeoutMs: Math.min(c.read_header_timeout_seconds, c.request_timeout_seconds) * 1000,
     maxRequestBodyBytes: c.max_request_body_bytes,

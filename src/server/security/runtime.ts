@@ -7,11 +7,12 @@ import type { ServerConfig } from '../../config/server.js';
 import { TIER_NAME_RE } from '../../config/tiers.js';
 import { HttpError, sendJson } from '../errors.js';
 import { createKeyChecker, type KeyChecker } from '../pipeline/api-key.js';
+import { requestLogLevel } from '../pipeline/request-log.js';
 import type { PipelineSlots } from '../pipeline/slots.js';
+import { deferHeaders } from '../response.js';
 import type { Stage } from '../pipeline/types.js';
 import { resolveClientIp } from './client-address.js';
 import { corsDecision } from './cors.js';
-import { applyHeaders } from './headers.js';
 import { isValidHost } from './host.js';
 import { connectionClose, requestAuthority } from '../http2.js';
 import { normalizeRequestPath, splitTarget } from './path.js';
@@ -184,7 +185,7 @@ export class SecurityRuntime implements LiveSecurity {
           requestHeaders: h['access-control-request-headers'] as string | undefined,
         });
         if (d.kind === 'preflight' || d.kind === 'reject') {
-          applyHeaders(res, p.headers);
+          deferHeaders(res, p.headers);
           for (const k in d.headers) res.setHeader(k, d.headers[k]!);
           if (d.kind === 'reject') sendJson(res, 403, { error: d.error });
           else {
@@ -205,15 +206,14 @@ export class SecurityRuntime implements LiveSecurity {
   }
 
   private frontChecks(fn: FallbackFn | null, req: IncomingMessage, res: ServerResponse, p: SecurityPolicy): boolean | Promise<boolean> {
-    if (p.headers.length > 0) applyHeaders(res, p.headers);
-    const started = process.hrtime.bigint();
+    deferHeaders(res, p.headers);
+    const started = performance.now();
     const ip = resolveClientIp(req.socket.remoteAddress, p.trustedProxies.size > 0 ? req.headers['x-forwarded-for'] : undefined, p.trustedProxies);
     res.once('finish', () => {
       const status = res.statusCode;
-      // 429s at debug: a flood that is being rate limited must not turn into a flood of log lines.
-      const level = status >= 500 && status !== 503 ? 'warn' : status >= 400 && status !== 429 ? 'info' : 'debug';
+      const level = requestLogLevel(status);
       if (!this.logger.isLevelEnabled(level)) return;
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const ms = performance.now() - started;
       this.logger[level]({ method: req.method, path: splitTarget(req.url ?? '/').path.slice(0, 200), status, ms: Math.round(ms * 1000) / 1000, ip, proxied: true }, 'request');
     });
     const refusal = this.refuse(req, p, ip, 'proxy');

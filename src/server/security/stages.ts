@@ -29,8 +29,7 @@ export type { Timers as TimerFns };
 /** Security headers on every response (also /health), unless `disable_security_headers`. */
 export function securityHeadersStage(live: Pick<LiveSecurity, 'policy'>): Stage {
   return (ctx, next) => {
-    const h = live.policy().headerFlat;
-    if (h.length > 0) deferHeaders(ctx.res, h);
+    deferHeaders(ctx.res, live.policy().headers);
     return next();
   };
 }
