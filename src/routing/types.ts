@@ -181,23 +181,11 @@ export interface PendingTotals {
   gpuDeviceIds: number[];
 }
 
+/** A registration with every optional field filled in (null, or [] for endpoints, when not given). */
+export type RegisteredBackend = { [K in keyof BackendRegistration]-?: Exclude<BackendRegistration[K], undefined> };
+
 /** A backend as GET /clients shows it. */
-export interface BackendView {
-  clientId: string;
-  hostname: string;
-  endpoint: string;
-  endpoints: EndpointRule[];
-  publicIp: string | null;
-  localIp: string | null;
-  lat: number | null;
-  lon: number | null;
-  country: string | null;
-  city: string | null;
-  totalCpu: number;
-  totalMemoryGb: number;
-  totalStorageGb: number;
-  totalGpus: number;
-  gpuModels: string[];
+export interface BackendView extends RegisteredBackend {
   stats: BackendStats | null;
   health: HealthStatus;
   latencyMs: number | null;

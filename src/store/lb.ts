@@ -8,30 +8,14 @@
  * Times are milliseconds since the Unix epoch.
  */
 
-import type { EndpointRule, GpuStats, StickyAssignment, StickyEvent } from '../routing/types.js';
+import type { EndpointRule, GpuStats, RegisteredBackend, StickyAssignment, StickyEvent } from '../routing/types.js';
 
 // The rows the engine keeps are the rows stored: one definition each, shared with the routing engine, so the
 // engine's sticky events go to the store as they are.
 export type LbEndpointRule = EndpointRule;
 
 /** A registered backend as stored. */
-export interface LbClient {
-  clientId: string;
-  hostname: string;
-  endpoint: string;
-  publicIp: string | null;
-  localIp: string | null;
-  /** null = unknown (0 is a real coordinate). */
-  lat: number | null;
-  lon: number | null;
-  country: string | null;
-  city: string | null;
-  totalCpu: number;
-  totalMemoryGb: number;
-  totalStorageGb: number;
-  totalGpus: number;
-  gpuModels: string[];
-  endpoints: LbEndpointRule[];
+export interface LbClient extends RegisteredBackend {
   createdAt: number;
   lastSeen: number;
 }
