@@ -1,24 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { OutgoingHttpHeaders } from 'node:http';
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { waitFor } from '../server/helpers.js';
+import { sendRequest, waitFor, type ApiResponse } from '../server/helpers.js';
 import { REPO } from './helpers.js';
 
 export const MAIN = join(REPO, 'dist/cli/main.js');
 
 export { waitFor };
 
-export interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  json: any;
-}
+export type Reply = ApiResponse;
 
 /** One request on a fresh connection. Objects are sent as JSON. */
 export function call(
@@ -34,30 +27,7 @@ export function call(
     if (headers['content-type'] === undefined) headers['content-type'] = 'application/json';
     headers['content-length'] = String(Buffer.byteLength(payload));
   }
-  const fn = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  return new Promise((resolve, reject) => {
-    const req = fn(
-      url,
-      { method: opts.method ?? (payload !== undefined ? 'POST' : 'GET'), headers, agent: false, rejectUnauthorized: false, ...(opts.servername ? { servername: opts.servername } : {}) },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: unknown;
-          try {
-            json = text === '' ? undefined : JSON.parse(text);
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
+  return sendRequest(url, { method: opts.method ?? (payload !== undefined ? 'POST' : 'GET'), headers, payload, servername: opts.servername });
 }
 
 export interface ServerProcess {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,10 +59,19 @@ export function api(
     }
     headers['content-length'] = String(Buffer.byteLength(payload));
   }
+  return sendRequest(url, { method: opts.method ?? (opts.body !== undefined ? 'POST' : 'GET'), headers, payload });
+}
+
+/**
+ * Sends one request on a fresh connection (HTTP or HTTPS by the URL; certificates are not checked) and reads
+ * the whole answer; `json` is the parsed body, or undefined when it is empty or not JSON.
+ */
+export function sendRequest(url: URL, opts: { method: string; headers: OutgoingHttpHeaders; payload?: string; servername?: string }): Promise<ApiResponse> {
+  const fn = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolvePromise, reject) => {
-    const req = httpRequest(
+    const req = fn(
       url,
-      { method: opts.method ?? (opts.body !== undefined ? 'POST' : 'GET'), headers, agent: false },
+      { method: opts.method, headers: opts.headers, agent: false, rejectUnauthorized: false, ...(opts.servername ? { servername: opts.servername } : {}) },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -79,7 +89,7 @@ export function api(
       },
     );
     req.on('error', reject);
-    req.end(payload);
+    req.end(opts.payload);
   });
 }
 
