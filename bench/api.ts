@@ -19,6 +19,7 @@
  * --server-cpu-prof <dir> (write a V8 CPU profile of the server process there),
  * --rounds <n> (saturated bare and /route alternately n times; the median round's ratio is reported),
  * --rate <n> (the fixed request rate of the equal-load rows, default 5000; --no-rate skips them),
+ * --auth (the server requires an API key and every request sends one),
  * --no-stats (skip the /stats case, e.g. to profile /route alone), --pin (Linux, needs `taskset`: the load generator runs on CPU 0 and each server on the last CPU, so that on a
  * small machine the two do not compete for one core; each server is then measured at one core's capacity).
  */
@@ -87,7 +88,10 @@ function pin(pid: number | undefined, cpu: number): void {
 }
 const SERVER_CPU = availableParallelism() - 1;
 
-const post = (base: string, path: string, body: unknown): Promise<void> => postJson(base, path, body);
+/** With --auth the server requires API keys and every request carries one (the keyed production set-up). */
+const AUTH = flag('auth');
+const KEY_HEADERS: Record<string, string> = AUTH ? { 'x-api-key': 'bench-api-key' } : {};
+const post = (base: string, path: string, body: unknown): Promise<void> => postJson(base, path, body, KEY_HEADERS);
 
 function rnd(seed: number): () => number {
   let x = seed >>> 0 || 1;
@@ -178,6 +182,7 @@ async function main(): Promise<void> {
         'health_check_enabled: false',
         'rate_limit_per_minute: 1000000000',
         'rate_limit_burst: 1000000000',
+        ...(AUTH ? ['api_keys: [bench-api-key]'] : []),
         'tiers:',
         '  - { name: bench, vcpu: 0, memory_gb: 0, storage_gb: 0 }',
         '  - { name: small, vcpu: 1, memory_gb: 1, storage_gb: 5 }',
@@ -214,7 +219,7 @@ async function main(): Promise<void> {
     }
     log(`registered ${BACKENDS} backends; ${CONNECTIONS} connections, ${DURATION} s per case`);
 
-    const json = { 'content-type': 'application/json' };
+    const json = { 'content-type': 'application/json', ...KEY_HEADERS };
     const rows: Row[] = [];
     // Bare and /route at one fixed rate well below either's capacity, first (while the server holds few
     // reservations): both then idle between requests alike, so the server CPU per request compares the
