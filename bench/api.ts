@@ -28,7 +28,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { availableParallelism, tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { REPO, cliArgs, cpuMicros, postJson, spawnChild, waitFor } from './lib.js';
+import { REPO, cliArgs, cpuMicros, postJson, spawnChild, spawnScriptServer, waitFor } from './lib.js';
 
 /** The part of autocannon's API used here (the package ships no types). */
 interface CannonOptions {
@@ -162,11 +162,10 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   try {
     // Bare baseline.
-    const barePortFile = join(dir, 'bare.port');
-    const bare = spawnChild(['-e', BARE], { PORT_FILE: barePortFile });
+    const bare = await spawnScriptServer(BARE, dir, 'the bare server');
     children.push(bare.proc);
     pin(bare.proc.pid, SERVER_CPU);
-    const barePort = await waitFor(() => (existsSync(barePortFile) ? Number(readFileSync(barePortFile, 'utf8')) : null), 'the bare server');
+    const barePort = bare.port;
 
     // Vantage server.
     const cfg = join(dir, 'server.yml');

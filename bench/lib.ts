@@ -1,6 +1,7 @@
 /** Helpers shared by the benchmark scripts (argument parsing, child processes, waiting, /proc readings). */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -42,6 +43,22 @@ export function spawnChild(argv: string[], env: Record<string, string>, keepChar
   proc.stdout?.on('data', (c: Buffer) => (out = (out + c.toString()).slice(-keepChars)));
   proc.stderr?.on('data', (c: Buffer) => (out = (out + c.toString()).slice(-keepChars)));
   return { proc, output: () => out };
+}
+
+/**
+ * Runs `code` (a small server script) with `node -e`; the script writes its listening port to the file named by
+ * $PORT_FILE (created in `dir`). Resolves once the port is known.
+ */
+export async function spawnScriptServer(code: string, dir: string, what: string): Promise<{ proc: ChildProcess; port: number }> {
+  const portFile = join(dir, `${what.replace(/\W+/g, '-')}.port`);
+  const { proc } = spawnChild(['-e', code], { PORT_FILE: portFile });
+  try {
+    const port = await waitFor(() => (existsSync(portFile) ? Number(readFileSync(portFile, 'utf8')) : null), what);
+    return { proc, port };
+  } catch (err) {
+    proc.kill('SIGKILL');
+    throw err;
+  }
 }
 
 /** POSTs JSON and throws unless the answer is 200. */

@@ -21,7 +21,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { REPO, cliArgs, postJson, rssKb, spawnChild as spawnBenchChild, waitFor } from './lib.js';
+import { REPO, cliArgs, postJson, rssKb, spawnChild as spawnBenchChild, spawnScriptServer, waitFor } from './lib.js';
 
 /** The part of autocannon's API used here (the package ships no types). */
 interface CannonRequest {
@@ -182,10 +182,9 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'vantage-bench-load-'));
   const children: ChildProcess[] = [];
   try {
-    const backendPortFile = join(dir, 'backend.port');
-    const backend = spawnChild(['-e', BACKEND], { PORT_FILE: backendPortFile });
+    const backend = await spawnScriptServer(BACKEND, dir, 'the backend');
     children.push(backend.proc);
-    const backendPort = await waitFor(() => (existsSync(backendPortFile) ? Number(readFileSync(backendPortFile, 'utf8')) : null), 'the backend');
+    const backendPort = backend.port;
 
     const cfgFile = join(dir, 'server.yml');
     const unlimited = { perMinute: 1_000_000_000, burst: 1_000_000_000 };
