@@ -29,6 +29,25 @@ describe('ReservationBook', () => {
     expect(p.gpu.size).toBe(0);
   });
 
+  it('finds a reservation only by the exact id it issued', () => {
+    const book = new ReservationBook(1000, 'x-');
+    const other = new ReservationBook(1000, 'y-');
+    const rs = Array.from({ length: 40 }, () => book.add(mk(), 0));
+    other.add(mk(), 0);
+    const r = rs[35]!; // seq 36 → "x-10"
+    expect(r.id).toBe('x-10');
+    expect(r.id).toBe(r.id); // stable when built again
+    expect(book.get('x-10')).toBe(r);
+    expect(book.get(rs[9]!.id)).toBe(rs[9]); // "x-a"
+    for (const bad of ['x-010', 'x-A', 'x-10 ', 'x-10x', 'x-1.0', 'x-+10', 'x--10', 'x-', 'x-0', 'y-10', '10', '', 'x-zz', 'x-1000000000000']) {
+      expect(book.get(bad), bad).toBeUndefined();
+      expect(book.release(bad), bad).toBeUndefined();
+    }
+    expect(book.size).toBe(40);
+    expect(other.get('y-1')).toBeDefined();
+    expect(other.get('x-1')).toBeUndefined();
+  });
+
   it('expires in order of expiry, with refresh moving a reservation to the back', () => {
     const book = new ReservationBook(100, 'x-');
     const a = book.add(mk(), 0);

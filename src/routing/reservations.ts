@@ -7,13 +7,22 @@
  *   (timeouts are constant, so appending keeps the order); `sweep(now)` pops expired ones from the
  *   head, O(1) per reservation. A refresh moves a reservation to the tail.
  * - De-duplication: at most one reservation per (sticky_id, tier) key.
+ * - Lookup by id: the id is the book's random prefix plus a sequence number in base 36; reservations are
+ *   kept by that number in a SeqIndex (a ring), and the id string is built only when asked for. A tier
+ *   that needs no resources is never bounded by capacity, so at 20 000 /route per second with the
+ *   default 120 s timeout millions are alive at once: each costs one object, not an object, a string
+ *   and a hash-table entry.
  * Pure bookkeeping: the caller supplies `now` and decides what to reserve.
  */
 import type { Credit, PendingState } from './filter.js';
+import { SeqIndex } from './seq-index.js';
 import type { ReservationView } from './types.js';
 
 export interface Reservation extends Credit {
+  /** The public id (book prefix + seq in base 36), built on demand: only `seq` is kept. */
   readonly id: string;
+  /** The book-wide sequence number behind the id (the key reservations are stored under). */
+  readonly seq: number;
   readonly clientId: string;
   readonly tier: string;
   readonly vcpu: number;
@@ -27,6 +36,49 @@ export interface Reservation extends Credit {
   expiresAt: number;
   prev: Reservation | null;
   next: Reservation | null;
+}
+
+/**
+ * One live reservation. A tier that needs no resources is never bounded by capacity, so at a high
+ * request rate hundreds of thousands of these are alive at once (every /route for the pending timeout):
+ * each is one object with a numeric key, and its id string is only built when somebody asks for it.
+ */
+class LiveReservation implements Reservation {
+  gpuDevices: readonly number[];
+  expiresAt: number;
+  prev: Reservation | null = null;
+  next: Reservation | null = null;
+  readonly clientId: string;
+  readonly tier: string;
+  readonly vcpu: number;
+  readonly mem: number;
+  readonly disk: number;
+  readonly stickyId: string | null;
+  readonly key: string | null;
+  readonly pending: PendingState;
+
+  constructor(
+    private readonly prefix: string,
+    readonly seq: number,
+    r: NewReservation,
+    readonly createdAt: number,
+    timeoutMs: number,
+  ) {
+    this.clientId = r.clientId;
+    this.tier = r.tier;
+    this.vcpu = r.vcpu;
+    this.mem = r.mem;
+    this.disk = r.disk;
+    this.gpuDevices = r.gpuDevices;
+    this.stickyId = r.stickyId;
+    this.key = r.key;
+    this.pending = r.pending;
+    this.expiresAt = createdAt + timeoutMs;
+  }
+
+  get id(): string {
+    return this.prefix + this.seq.toString(36);
+  }
 }
 
 export interface NewReservation {
@@ -47,7 +99,8 @@ export function stickyKey(stickyId: string, tier: string): string {
 }
 
 export class ReservationBook {
-  private readonly byId = new Map<string, Reservation>();
+  /** Live reservations by seq: no id string to build, hash and keep per reservation, and no hash table. */
+  private readonly bySeq = new SeqIndex<Reservation>();
   private readonly byKey = new Map<string, Reservation>();
   private head: Reservation | null = null;
   private tail: Reservation | null = null;
@@ -59,7 +112,7 @@ export class ReservationBook {
   ) {}
 
   get size(): number {
-    return this.byId.size;
+    return this.bySeq.size;
   }
 
   get timeout(): number {
@@ -71,7 +124,17 @@ export class ReservationBook {
   }
 
   get(id: string): Reservation | undefined {
-    return this.byId.get(id);
+    const seq = this.seqOf(id);
+    return seq === undefined ? undefined : this.bySeq.get(seq);
+  }
+
+  /** The seq behind an id this book issued, or undefined for anything else (also non-canonical spellings). */
+  private seqOf(id: string): number | undefined {
+    const prefix = this.idPrefix;
+    if (id.length <= prefix.length || id.length > prefix.length + 11 || !id.startsWith(prefix)) return undefined;
+    const tail = id.slice(prefix.length);
+    const seq = parseInt(tail, 36);
+    return seq > 0 && seq <= this.seq && seq.toString(36) === tail ? seq : undefined;
   }
 
   byStickyKey(key: string): Reservation | undefined {
@@ -94,22 +157,7 @@ export class ReservationBook {
   }
 
   add(r: NewReservation, now: number): Reservation {
-    const res: Reservation = {
-      id: this.idPrefix + (++this.seq).toString(36),
-      clientId: r.clientId,
-      tier: r.tier,
-      vcpu: r.vcpu,
-      mem: r.mem,
-      disk: r.disk,
-      gpuDevices: r.gpuDevices,
-      stickyId: r.stickyId,
-      key: r.key,
-      pending: r.pending,
-      createdAt: now,
-      expiresAt: now + this.timeoutMs,
-      prev: null,
-      next: null,
-    };
+    const res = new LiveReservation(this.idPrefix, ++this.seq, r, now, this.timeoutMs);
     if (res.key !== null) {
       const old = this.byKey.get(res.key);
       if (old !== undefined) this.drop(old);
@@ -121,7 +169,7 @@ export class ReservationBook {
     p.mem += res.mem;
     p.disk += res.disk;
     for (const d of res.gpuDevices) p.gpu.set(d, (p.gpu.get(d) ?? 0) + 1);
-    this.byId.set(res.id, res);
+    this.bySeq.push(res.seq, res);
     this.append(res);
     return res;
   }
@@ -129,6 +177,8 @@ export class ReservationBook {
   /** Extends a live reservation to now + timeout. */
   refresh(res: Reservation, now: number): void {
     res.expiresAt = now + this.timeoutMs;
+    // It now outlives reservations made after it: out of the index's ring, so that it never holds the ring.
+    this.bySeq.pin(res.seq);
     this.unlink(res);
     this.append(res);
   }
@@ -146,7 +196,7 @@ export class ReservationBook {
   }
 
   release(id: string): Reservation | undefined {
-    const res = this.byId.get(id);
+    const res = this.get(id);
     if (res !== undefined) this.drop(res);
     return res;
   }
@@ -171,7 +221,7 @@ export class ReservationBook {
 
   private drop(res: Reservation): void {
     this.unlink(res);
-    this.byId.delete(res.id);
+    this.bySeq.delete(res.seq);
     if (res.key !== null && this.byKey.get(res.key) === res) this.byKey.delete(res.key);
     const p = res.pending;
     p.count--;
