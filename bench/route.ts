@@ -213,7 +213,7 @@ interface Held {
   vcpu: number;
   mem: number;
   disk: number;
-  gpus: number[];
+  gpus: readonly number[];
   gpuNeedGb: number;
 }
 

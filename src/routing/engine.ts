@@ -127,8 +127,11 @@ function freeGpuCount(d: DerivedStats, needGb: number, p: PendingState | null, c
  * The devices a reservation takes: qualifying and not held by another reservation (`own`'s devices
  * count as free), least utilised first, then by id.
  */
-function chooseGpus(d: DerivedStats, tier: Tier, p: PendingState, own: Credit | null = null): number[] {
-  if (tier.gpu <= 0) return [];
+/** The devices of a reservation that holds no GPU: one shared frozen array, not one per reservation. */
+const NO_GPUS: readonly number[] = Object.freeze([]);
+
+function chooseGpus(d: DerivedStats, tier: Tier, p: PendingState, own: Credit | null = null): readonly number[] {
+  if (tier.gpu <= 0) return NO_GPUS;
   const cand: number[] = [];
   for (let i = 0; i < d.gpuIds.length; i++) {
     if (gpuQualifies(d.gpuFree[i]!, tier.gpu_memory_gb) && !gpuReserved(p, d.gpuIds[i]!, own)) cand.push(i);
@@ -139,6 +142,11 @@ function chooseGpus(d: DerivedStats, tier: Tier, p: PendingState, own: Credit | 
   };
   cand.sort((a, b) => util(a) - util(b) || d.gpuIds[a]! - d.gpuIds[b]! || a - b);
   return cand.slice(0, tier.gpu).map((i) => d.gpuIds[i]!);
+}
+
+/** A decision's own copy of a reservation's devices (the reservation's list changes on retarget). */
+function copyGpus(ids: readonly number[]): readonly number[] {
+  return ids.length === 0 ? NO_GPUS : ids.slice();
 }
 
 /** The GPU devices a session keeps on refresh: its own while they all still qualify, else a new pick. */
@@ -483,7 +491,7 @@ export class RoutingEngine {
       if (a !== undefined && a.clientId === b.id) this.sticky.touch(a, now);
       else this.sticky.assign(stickyId, name, b.id, now);
     }
-    return this.picked(b, req, rt, res.id, distance, score, kind === STICKY, [...res.gpuDevices]);
+    return this.picked(b, req, rt, res.id, distance, score, kind === STICKY, copyGpus(res.gpuDevices));
   }
 
   /** For each backend, why it is filtered out or its score terms; plus the decision. Reserves nothing. */
@@ -514,7 +522,7 @@ export class RoutingEngine {
     else {
       const b = this.pickB!;
       this.pickB = null;
-      const gpus = [...(credit !== null && credit.clientId === b.id ? keptGpus(b.d!, rt.tier, b.pending, credit) : chooseGpus(b.d!, rt.tier, b.pending))];
+      const gpus = copyGpus(credit !== null && credit.clientId === b.id ? keptGpus(b.d!, rt.tier, b.pending, credit) : chooseGpus(b.d!, rt.tier, b.pending));
       decision = this.picked(b, req, rt, '', this.pickD, this.pickScore, kind === STICKY, gpus);
     }
     return { tier: name, rows: [...eligible, ...filtered], decision };
@@ -689,7 +697,7 @@ export class RoutingEngine {
     distanceKm: number | null,
     score: number,
     sticky: boolean,
-    gpuDeviceIds: number[],
+    gpuDeviceIds: readonly number[],
   ): Picked {
     return {
       ok: true,

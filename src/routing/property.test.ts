@@ -232,7 +232,7 @@ describe('routing properties', () => {
             engine.reportStats(m.id, m.stats);
           }
           // Ledger kept from decisions alone: reservation id → what it holds.
-          const ledger = new Map<string, { clientId: string; tier: Tier; gpus: number[] }>();
+          const ledger = new Map<string, { clientId: string; tier: Tier; gpus: readonly number[] }>();
           const stickyHeld = new Map<string, string>();
           const problems: string[] = [];
           const checkLedger = (clientId: string): void => {

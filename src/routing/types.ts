@@ -111,8 +111,8 @@ export type RouteDecision =
       score: number;
       /** true when the backend came from an existing sticky assignment (same tier, or affinity). */
       sticky: boolean;
-      /** GPU devices (deviceId) reserved for this decision; empty for non-GPU tiers. */
-      gpuDeviceIds: number[];
+      /** GPU devices (deviceId) reserved for this decision; empty (and shared, frozen) for non-GPU tiers. */
+      gpuDeviceIds: readonly number[];
     }
   | { ok: false; code: 'unknown_tier'; tier: string; knownTiers: string[] }
   | {
