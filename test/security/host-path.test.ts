@@ -41,6 +41,23 @@ describe('isValidHost', () => {
     }
   });
 
+  it('gives the same verdicts when valid and invalid hosts alternate (the last valid host is remembered)', () => {
+    const seq: Array<[string, boolean]> = [
+      ['api.example:8080', true],
+      ['api.example:8080', true],
+      ['api.example:8080x', false],
+      ['api.example:8080 ', false],
+      ['api.example:8080', true],
+      ['1.2.3.999', false],
+      ['1.2.3.999', false],
+      ['[::1]:80', true],
+      ['api.example:8080', true],
+      ['API.example:8080', true],
+      ['api.example:80800', false],
+    ];
+    for (const [host, want] of seq) expect(isValidHost(host), host).toBe(want);
+  });
+
   it('safeHost falls back for invalid values', () => {
     expect(safeHost('ok.example:80', 'fallback')).toBe('ok.example:80');
     expect(safeHost('bad\nhost', 'fallback')).toBe('fallback');

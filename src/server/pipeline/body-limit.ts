@@ -51,7 +51,7 @@ export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
     const onEnd = () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     req.on('data', onData);
     req.on('end', onEnd);
-    req.once('error', reject);
+    req.on('error', reject); // not `once`: no wrapper per request; the request is finished after an error anyway
   });
 }
 

@@ -8,8 +8,21 @@ import { isIPv4, isIPv6 } from 'node:net';
  */
 const LABEL = /^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/;
 
+/**
+ * The last Host found valid. Keep-alive clients send the same Host on every request, and validity depends on
+ * the text alone, so the common case is one string comparison instead of the parse and regexes below.
+ */
+let lastValid = '';
+
 export function isValidHost(value: string | undefined): boolean {
   if (value === undefined || value.length === 0 || value.length > 261) return false;
+  if (value === lastValid) return true;
+  if (!checkHost(value)) return false;
+  lastValid = value;
+  return true;
+}
+
+function checkHost(value: string): boolean {
   let host = value;
   let port: string | undefined;
   if (host.startsWith('[')) {

@@ -177,6 +177,18 @@ export function rateLimitHeaders(d: RateDecision, settings: RateLimitSettings): 
   return h;
 }
 
+/** `RateLimit-Policy` of the last settings seen: the same text for every request until a reload. */
+let policyFor: RateLimitSettings | null = null;
+let policyText = '';
+
+function policyValue(settings: RateLimitSettings): string {
+  if (settings !== policyFor) {
+    policyText = `${settings.burst};w=${Math.max(1, Math.round((settings.burst / settings.perMinute) * 60))}`;
+    policyFor = settings;
+  }
+  return policyText;
+}
+
 /** The same headers as one flat [name, value, …] list (the form `deferHeaders` takes on the hot path). */
 export function rateLimitHeaderList(d: RateDecision, settings: RateLimitSettings): string[] {
   const list = [
@@ -187,7 +199,7 @@ export function rateLimitHeaderList(d: RateDecision, settings: RateLimitSettings
     'RateLimit-Reset',
     String(d.resetSeconds),
     'RateLimit-Policy',
-    `${settings.burst};w=${Math.max(1, Math.round((settings.burst / settings.perMinute) * 60))}`,
+    policyValue(settings),
   ];
   if (!d.allowed) list.push('Retry-After', String(d.retryAfterSeconds));
   return list;
