@@ -30,7 +30,16 @@ export function sendJson(
   body: unknown,
   headers?: Record<string, string | number>,
 ): void {
-  const text = JSON.stringify(body);
+  sendJsonText(res, status, JSON.stringify(body), headers);
+}
+
+/** Writes an already serialised JSON body (`text` must be valid JSON) with an explicit Content-Length. */
+export function sendJsonText(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  headers?: Record<string, string | number>,
+): void {
   // A flat [name, value, …] list is Node's cheapest header form (see response.ts).
   const list = ['content-type', JSON_TYPE, 'content-length', String(Buffer.byteLength(text))];
   if (headers) for (const k in headers) list.push(k, String(headers[k]));

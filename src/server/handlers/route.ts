@@ -1,8 +1,9 @@
 import type { ExplainRow, RouteDecision, RouteRequest } from '../../routing/types.js';
 import type { ApiDeps } from '../deps.js';
-import { HttpError, sendJson } from '../errors.js';
+import { HttpError, sendJson, sendJsonText } from '../errors.js';
 import type { Handler, RequestContext } from '../pipeline/types.js';
 import { RouteBodySchema, parseBody } from '../wire.js';
+import { RouteAnswerJson } from './route-json.js';
 
 const MAX_STICKY_ID = 256;
 
@@ -100,6 +101,12 @@ function explainRow(r: ExplainRow): Record<string, unknown> {
  * was filtered out or its score terms, plus the decision that would be taken (nothing is reserved).
  */
 export function routeHandler(d: ApiDeps): Handler {
+  const json = new RouteAnswerJson();
+  const send = (ctx: RequestContext, decision: RouteDecision): void => {
+    if (decision.ok) return sendJsonText(ctx.res, 200, json.text(decision));
+    const answer = answerFor(decision, d.retryAfterSeconds);
+    sendJson(ctx.res, answer.status, answer.body, answer.headers);
+  };
   const handle: Handler = (ctx) => {
     const req = buildRouteRequest(d, ctx);
     if (wantsExplain(ctx.search)) {
@@ -123,11 +130,10 @@ export function routeHandler(d: ApiDeps): Handler {
     const outcome = decision.ok ? (decision.sticky ? 'sticky' : 'ok') : decision.code;
     // Unknown tier names come from callers: do not let them grow the label set.
     d.metrics.route(decision.ok || decision.code !== 'unknown_tier' ? tier : '(unknown)', outcome, seconds);
-    const answer = answerFor(decision, d.retryAfterSeconds);
     // A new sticky assignment is acknowledged only once committed (one shared transaction per event-loop turn).
     const commit = decision.ok && req.stickyId !== null ? d.writeBehind.commitNewSticky() : null;
-    if (commit === null) return sendJson(ctx.res, answer.status, answer.body, answer.headers);
-    return commit.then(() => sendJson(ctx.res, answer.status, answer.body, answer.headers));
+    if (commit === null) return send(ctx, decision);
+    return commit.then(() => send(ctx, decision));
   };
   return (ctx) => (d.routeGate === null ? handle(ctx) : d.routeGate.then(() => handle(ctx)));
 }
