@@ -38,11 +38,7 @@ export interface Reservation extends Credit {
   next: Reservation | null;
 }
 
-/**
- * One live reservation. A tier that needs no resources is never bounded by capacity, so at a high
- * request rate hundreds of thousands of these are alive at once (every /route for the pending timeout):
- * each is one object with a numeric key, and its id string is only built when somebody asks for it.
- */
+/** One live reservation: kept under its seq; the id string is built only when somebody asks for it. */
 class LiveReservation implements Reservation {
   gpuDevices: readonly number[];
   expiresAt: number;

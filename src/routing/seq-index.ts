@@ -72,14 +72,6 @@ export class SeqIndex<T> {
     this.trim();
   }
 
-  clear(): void {
-    this.buf = new Array<T | undefined>(16).fill(undefined);
-    this.mask = 15;
-    this.n = 0;
-    this.live = 0;
-    this.pinned.clear();
-  }
-
   /** Advances the front past leaving values; shrinks the ring when it has become mostly empty. */
   private trim(): void {
     const buf = this.buf;
