@@ -16,9 +16,10 @@ export interface DispatcherOptions {
   routes: ReadonlyMap<string, ManagementRoute>;
   /** Management path prefixes (e.g. "/reservations/", "/vantage.v1."), checked in order after exact paths. */
   prefixes: ReadonlyArray<{ prefix: string; route: ManagementRoute }>;
-  management: (ctx: RequestContext) => Promise<void>;
+  /** The management pipeline (it handles its own failures: see compose()). */
+  management: (ctx: RequestContext) => void;
   /** The pipeline of routes with auth=false (/health). */
-  open: (ctx: RequestContext) => Promise<void>;
+  open: (ctx: RequestContext) => void;
   onFinished?: (routeName: string, status: number | 'aborted') => void;
   logger: Logger;
 }
@@ -125,10 +126,12 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
         res.once('close', () => closed(res, ctx));
       }
       // The pipelines contain their own crash handling; this catch is a last resort.
-      (route.auth ? opts.management : opts.open)(ctx).catch((err: unknown) => {
+      try {
+        (route.auth ? opts.management : opts.open)(ctx);
+      } catch (err) {
         opts.logger.error({ err, path }, 'request pipeline failed');
         res.destroy();
-      });
+      }
     },
     setFallback(fn) {
       fallback = fn;

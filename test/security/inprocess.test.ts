@@ -5,7 +5,7 @@ import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadServerConfig } from '../../src/config/load.js';
 import type { ServerConfig } from '../../src/config/server.js';
-import { crashContainment } from '../../src/server/pipeline/crash.js';
+import { crashHandler } from '../../src/server/pipeline/crash.js';
 import { compose, type ManagementRoute, type RequestContext } from '../../src/server/pipeline/types.js';
 import { compileSecurityPolicy } from '../../src/server/security/policy.js';
 import { timeoutStage } from '../../src/server/security/stages.js';
@@ -169,12 +169,16 @@ describe('request timeout stage (real HTTP server, fake timers)', () => {
     const policy = compileSecurityPolicy({ ...config(), request_timeout_seconds: 7 }, { https: false });
     const { logger } = capture();
     let late: RequestContext | null = null;
-    const run = compose([crashContainment(logger), timeoutStage({ policy: () => policy }, timers, () => clock)], (ctx) => {
-      late = ctx; // never answers
-    });
+    const run = compose(
+      [timeoutStage({ policy: () => policy }, timers, () => clock)],
+      (ctx) => {
+        late = ctx; // never answers
+      },
+      crashHandler(logger),
+    );
     const route: ManagementRoute = { name: '/slow', methods: {}, auth: true, body: 'none' };
     const server: Server = createServer((req, res) => {
-      void run({ req, res, method: 'GET', path: '/slow', search: '', startMs: 0, route, handler: undefined, ip: '', body: null, json: undefined, auth: 'none' });
+      run({ req, res, method: 'GET', path: '/slow', search: '', startMs: 0, route, handler: undefined, ip: '', body: null, json: undefined, auth: 'none' });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {

@@ -11,61 +11,136 @@ import { api, registerBody, statsBody, tempDir } from './helpers.js';
 const silent = pino({ level: 'silent' });
 
 describe('compose', () => {
-  it('runs stages in order, skips empty slots, and lets a stage stop the chain', async () => {
+  const errorsOf = () => {
+    const errors: unknown[] = [];
+    return { errors, onError: (_ctx: RequestContext, err: unknown) => void errors.push(err) };
+  };
+  const idOf = (ctx: RequestContext) => (ctx as unknown as { id: string }).id;
+
+  it('runs stages in order, skips empty slots, and lets a stage stop the chain', () => {
     const seen: string[] = [];
-    const stage = (name: string, stop = false): Stage => async (_ctx, next) => {
+    const stage = (name: string, stop = false): Stage => (_ctx, next) => {
       seen.push(`${name}>`);
-      if (!stop) await next();
+      if (!stop) next();
       seen.push(`<${name}`);
     };
-    const run = compose([stage('a'), null, undefined, stage('b')], () => void seen.push('final'));
-    await run({} as RequestContext);
+    const { errors, onError } = errorsOf();
+    compose([stage('a'), null, undefined, stage('b')], () => void seen.push('final'), onError)({} as RequestContext);
     expect(seen).toEqual(['a>', 'b>', 'final', '<b', '<a']);
     seen.length = 0;
-    await compose([stage('a', true), stage('b')], () => void seen.push('final'))({} as RequestContext);
+    compose([stage('a', true), stage('b')], () => void seen.push('final'), onError)({} as RequestContext);
     expect(seen).toEqual(['a>', '<a']);
+    expect(errors).toEqual([]);
   });
 
-  it('turns a synchronous throw in any stage into a rejection the outer stage can catch', async () => {
-    const boom: Stage = () => {
-      throw new HttpError(418, 'teapot');
+  it('hands a throw, a rejection or next(err) from any stage or the handler to the error handler, once, and runs nothing after it', async () => {
+    const ran: string[] = [];
+    const after: Stage = (_c, next) => {
+      ran.push('after');
+      next();
     };
-    let caught: unknown;
-    const guard: Stage = async (_c, next) => {
-      try {
-        await next();
-      } catch (e) {
-        caught = e;
-      }
+    const failures: Record<string, Stage> = {
+      throw: () => {
+        throw new HttpError(418, 'teapot');
+      },
+      reject: async () => {
+        await Promise.resolve();
+        throw new HttpError(418, 'teapot');
+      },
+      'next(err)': (_c, next) => next(new HttpError(418, 'teapot')),
+      'next(err) later': (_c, next) => void setImmediate(() => next(new HttpError(418, 'teapot'))),
+      'next(err), then next()': (_c, next) => {
+        next(new HttpError(418, 'teapot'));
+        next();
+      },
     };
-    await compose([guard, boom], () => undefined)({} as RequestContext);
-    expect(caught).toBeInstanceOf(HttpError);
+    for (const [how, stage] of Object.entries(failures)) {
+      ran.length = 0;
+      const { errors, onError } = errorsOf();
+      const done = new Promise<void>((resolve) => {
+        compose([stage, after], () => void ran.push('final'), (ctx, err) => {
+          onError(ctx, err);
+          resolve();
+        })({} as RequestContext);
+      });
+      await done;
+      expect(errors, how).toHaveLength(1);
+      expect(errors[0], how).toBeInstanceOf(HttpError);
+      expect(ran, how).toEqual([]);
+    }
+    for (const handler of [
+      () => {
+        throw new Error('sync handler');
+      },
+      () => Promise.reject(new Error('async handler')),
+    ]) {
+      const failed = new Promise<unknown>((resolve) => compose([after], handler, (_ctx, err) => resolve(err))({} as RequestContext));
+      expect(await failed).toBeInstanceOf(Error);
+    }
+  });
+
+  it('continues from a stage that calls next() later, and still catches what fails after that', async () => {
+    const order: string[] = [];
+    const later: Stage = (ctx, next) => {
+      order.push(`later:${idOf(ctx)}`);
+      setImmediate(next);
+    };
+    const failed = new Promise<unknown>((resolve) => {
+      const run = compose(
+        [later],
+        (ctx) => {
+          order.push(`final:${idOf(ctx)}`);
+          if (idOf(ctx) === 'bad') throw new Error('handler failed after an asynchronous stage');
+        },
+        (_ctx, err) => resolve(err),
+      );
+      run({ id: 'ok' } as unknown as RequestContext);
+      run({ id: 'bad' } as unknown as RequestContext);
+      expect(order).toEqual(['later:ok', 'later:bad']);
+    });
+    expect(await failed).toMatchObject({ message: /after an asynchronous stage/ });
+    expect(order).toEqual(['later:ok', 'later:bad', 'final:ok', 'final:bad']);
   });
 
   it('keeps each request on its own position, and refuses a second next() from one stage', async () => {
     const order: string[] = [];
     const tag: Stage = (ctx, next) => {
-      order.push(`tag:${(ctx as unknown as { id: string }).id}`);
-      return next();
+      order.push(`tag:${idOf(ctx)}`);
+      next();
     };
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
+    let r1Done!: () => void;
+    const r1Finished = new Promise<void>((r) => (r1Done = r));
     const slow: Stage = async (ctx, next) => {
-      if ((ctx as unknown as { id: string }).id === 'r1') await gate;
-      return next();
+      if (idOf(ctx) === 'r1') await gate;
+      next();
     };
-    const run = compose([tag, slow, tag], (ctx) => void order.push(`final:${(ctx as unknown as { id: string }).id}`));
-    const r1 = run({ id: 'r1' } as unknown as RequestContext);
-    await run({ id: 'r2' } as unknown as RequestContext);
+    const { errors, onError } = errorsOf();
+    const run = compose(
+      [tag, slow, tag],
+      (ctx) => {
+        order.push(`final:${idOf(ctx)}`);
+        if (idOf(ctx) === 'r1') r1Done();
+      },
+      onError,
+    );
+    run({ id: 'r1' } as unknown as RequestContext);
+    run({ id: 'r2' } as unknown as RequestContext);
     release();
-    await r1;
+    await r1Finished;
     expect(order).toEqual(['tag:r1', 'tag:r2', 'tag:r2', 'final:r2', 'tag:r1', 'final:r1']);
+    expect(errors).toEqual([]);
 
-    const twice: Stage = async (_c, next) => {
-      await next();
-      await next();
+    const twice: Stage = (_c, next) => {
+      next();
+      next();
     };
-    await expect(compose([twice], () => undefined)({} as RequestContext)).rejects.toThrow(/next\(\) called twice/);
+    let finals = 0;
+    compose([twice], () => void finals++, onError)({} as RequestContext);
+    expect(finals).toBe(1);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ message: /next\(\) called twice/ });
   });
 });
 

@@ -1,14 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { HttpError, discardBody, sendHttpError, sendJson } from '../errors.js';
-import { RESOLVED, type RequestContext, type Stage } from './types.js';
+import type { PipelineErrorHandler, RequestContext } from './types.js';
 
 /**
- * Crash containment: an HttpError becomes its JSON response; anything else is logged with its stack and a
- * request id, and answered 500 with the same `request_id` (or, when the response has already started, the
- * connection is dropped). The server never dies because of one request.
+ * Crash containment, the management pipelines' error handler: an HttpError becomes its JSON response;
+ * anything else is logged with its stack and a request id, and answered 500 with the same `request_id` (or,
+ * when the response has already started, the connection is dropped). The server never dies because of one
+ * request: should answering fail as well, the connection is dropped and that failure logged.
  */
-export function crashContainment(logger: Logger): Stage {
+export function crashHandler(logger: Logger): PipelineErrorHandler {
   const fail = (ctx: RequestContext, err: unknown): void => {
     const { res } = ctx;
     if (err instanceof HttpError) {
@@ -22,15 +23,12 @@ export function crashContainment(logger: Logger): Stage {
     if (!res.headersSent) sendJson(res, 500, { error: 'internal server error', request_id: requestId });
     else res.destroy();
   };
-  return (ctx, next) => {
-    let p: Promise<void>;
+  return (ctx, err) => {
     try {
-      p = next();
-    } catch (err) {
       fail(ctx, err);
-      return RESOLVED;
+    } catch (e) {
+      logger.error({ err: e, method: ctx.method, path: ctx.path }, 'answering a failed request failed');
+      ctx.res.destroy();
     }
-    // No extra promise when everything downstream was synchronous and succeeded.
-    return p === RESOLVED ? p : p.then(undefined, (err: unknown) => fail(ctx, err));
   };
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { apiKeyStage } from './api-key.js';
 import { bodyLimit } from './body-limit.js';
-import { crashContainment } from './crash.js';
+import { crashHandler } from './crash.js';
 import { requestLog } from './request-log.js';
 import type { PipelineSlots } from './slots.js';
 import { compose, type RequestContext } from './types.js';
@@ -19,14 +19,13 @@ export interface PipelineConfig {
 const runHandler = (ctx: RequestContext): void | Promise<void> => ctx.handler!(ctx);
 
 /**
- * The management API pipeline (DESIGN.md "Request pipelines"):
- * crash containment → security headers → request log → body limit → timeout → input validation →
- * IP allow-list → rate limit → API key → handler.
+ * The management API pipeline (DESIGN.md "Request pipelines"): crash containment (the error handler around
+ * all of it) → security headers → request log → body limit → timeout → input validation → IP allow-list →
+ * rate limit → API key → handler.
  */
 export function managementPipeline(cfg: PipelineConfig, logger: Logger, slots: PipelineSlots = {}) {
   return compose(
     [
-      crashContainment(logger),
       slots.securityHeaders,
       requestLog(logger),
       bodyLimit(cfg.max_request_body_bytes),
@@ -37,13 +36,19 @@ export function managementPipeline(cfg: PipelineConfig, logger: Logger, slots: P
       slots.apiKey !== undefined ? slots.apiKey : apiKeyStage(cfg),
     ],
     runHandler,
+    crashHandler(logger),
   );
 }
 
 /** The /health pipeline: crash containment and security headers only (no auth, no rate limit). */
 export function healthPipeline(logger: Logger, slots: PipelineSlots = {}) {
-  return compose([crashContainment(logger), slots.securityHeaders], (ctx) => {
-    if (ctx.handler === undefined) return validateInput()(ctx, () => Promise.resolve());
-    return ctx.handler(ctx);
-  });
+  const methodCheck = validateInput();
+  return compose(
+    [slots.securityHeaders],
+    (ctx) => {
+      if (ctx.handler === undefined) return methodCheck(ctx, () => undefined);
+      return ctx.handler(ctx);
+    },
+    crashHandler(logger),
+  );
 }

@@ -51,37 +51,59 @@ export interface RequestContext {
   deadlines?: { delete(ctx: RequestContext): unknown };
 }
 
-export type Next = () => Promise<void>;
-/** One pipeline step: do its check, then `await next()` (or throw an HttpError / answer and not call next). */
-export type Stage = (ctx: RequestContext, next: Next) => Promise<void>;
+/**
+ * Continues the pipeline with the next stage (or the handler). With an error, stops it instead and hands
+ * the error to the pipeline's error handler (crash containment). Returns nothing: a synchronous throw or a
+ * rejected promise anywhere further down goes to the error handler too, never back to the caller.
+ */
+export type Next = (err?: unknown) => void;
 
-/** A settled promise shared by every synchronous step (no allocation per request). */
-export const RESOLVED: Promise<void> = Promise.resolve();
+/**
+ * One pipeline step: do its check, then call `next()`; or throw (an HttpError becomes its answer), or answer
+ * and not call `next`. A stage that must wait (reading the body) calls `next()` or `next(err)` later, from its
+ * callback. Stages are pre-handlers: nothing waits for the handler to finish, and per-request work after the
+ * response is the dispatcher's close hook's job. A stage may be async; its rejection goes to the error handler.
+ */
+export type Stage = (ctx: RequestContext, next: Next) => void | Promise<void>;
+
+/** Handles a request's failure: a throw, a rejection or `next(err)` from any stage or the handler. */
+export type PipelineErrorHandler = (ctx: RequestContext, err: unknown) => void;
 
 /**
  * Chains stages into one function; `final` runs after the last stage. Null entries (empty slots) are skipped.
- * The chain itself adds no promise per step: a synchronous stage or handler costs a plain call, and a
- * synchronous throw anywhere becomes a rejection the outer stages (crash containment) see.
+ * Every failure goes to `onError`, so the chain needs no promise per step, nor per request: a synchronous
+ * pipeline costs plain calls, and only a stage or handler that returns a (pending) promise gets a rejection
+ * handler attached. After a failure the chain is over: later `next()` calls of the same request do nothing
+ * (a later failure still reaches `onError`, which finds the response already answered).
  */
 export function compose(
   stages: ReadonlyArray<Stage | null | undefined>,
   final: (ctx: RequestContext) => void | Promise<void>,
-): (ctx: RequestContext) => Promise<void> {
+  onError: PipelineErrorHandler,
+): (ctx: RequestContext) => void {
   const list = stages.filter((s): s is Stage => typeof s === 'function');
   const n = list.length;
   return (ctx) => {
-    // One `next` per request (not one per stage): each stage calls it at most once, in order.
+    // One `next` and one `fail` per request (not one per stage): each stage calls next at most once, in order.
     let i = 0;
-    const next = (): Promise<void> => {
+    let stopped = false;
+    const fail = (err: unknown): void => {
+      stopped = true;
+      onError(ctx, err);
+    };
+    const next: Next = (err?: unknown): void => {
+      if (err !== undefined) return fail(err);
+      if (stopped) return;
       try {
-        if (i < n) return list[i++]!(ctx, next);
-        if (i++ > n) return Promise.reject(new Error('pipeline: next() called twice'));
-        const r = final(ctx);
-        return r === undefined ? RESOLVED : r;
-      } catch (err) {
-        return Promise.reject(err);
+        let r: void | Promise<void>;
+        if (i < n) r = list[i++]!(ctx, next);
+        else if (i++ === n) r = final(ctx);
+        else throw new Error('pipeline: next() called twice');
+        if (r !== undefined) r.then(undefined, fail);
+      } catch (e) {
+        fail(e);
       }
     };
-    return next();
+    next();
   };
 }
