@@ -23,8 +23,7 @@ import { distanceKm, maybeGeoPoint, pruneChord2 } from './geo.js';
 import type { GeoPoint } from './geo.js';
 import { KdIndex } from './kdtree.js';
 import type { KdVisitor } from './kdtree.js';
-import { ReservationBook, reservationView, stickyKey } from './reservations.js';
-import type { Reservation } from './reservations.js';
+import { ReservationBook, stickyKey } from './reservations.js';
 import { evaluateBackend, isStale } from './scan.js';
 import type { ScanContext } from './scan.js';
 import { cpuTermFromPrefix, gpuTerm, nonDistanceScore, totalScore } from './score.js';
@@ -317,7 +316,7 @@ export class RoutingEngine {
     const b = this.fleet.get(clientId);
     if (b === undefined) return false;
     const pending = b.pending;
-    this.book.clear((r) => r.pending === pending);
+    this.book.clear(pending);
     this.sticky.deleteClient(clientId);
     this.unindex(b);
     if (b.geo !== null) this.kd.remove(b);
@@ -415,7 +414,7 @@ export class RoutingEngine {
   /** Releases a reservation. false when unknown, already released or expired. */
   release(reservationId: string): boolean {
     this.sweepAt(this.nowFn());
-    if (this.book.release(reservationId) === undefined) return false;
+    if (!this.book.release(reservationId)) return false;
     this.version++;
     return true;
   }
@@ -429,7 +428,7 @@ export class RoutingEngine {
 
   reservations(): ReservationView[] {
     this.sweepAt(this.nowFn());
-    return [...this.book].map(reservationView);
+    return this.book.list();
   }
 
   // ---------------------------------------------------------------- routing
@@ -460,24 +459,27 @@ export class RoutingEngine {
     const distance = this.pickD;
     const score = this.pickScore;
 
-    let res: Reservation;
+    let id: string;
+    let gpus: readonly number[];
     if (credit !== null && credit.clientId === b.id) {
       // De-duplicated: the session keeps its reservation (same id), with a fresh expiry.
       this.book.refresh(credit, now);
-      const gpus = keptGpus(b.d!, rt.tier, b.pending, credit);
-      if (gpus !== credit.gpuDevices) this.book.retargetGpus(credit, gpus);
-      res = credit;
+      const kept = keptGpus(b.d!, rt.tier, b.pending, credit);
+      if (kept !== credit.gpuDevices) this.book.retargetGpus(credit, kept);
+      id = credit.id;
+      gpus = kept;
     } else {
       if (credit !== null) this.book.release(credit.id);
       const tier = rt.tier;
-      res = this.book.add(
+      gpus = chooseGpus(b.d!, tier, b.pending);
+      id = this.book.add(
         {
           clientId: b.id,
           tier: name,
           vcpu: tier.vcpu,
           mem: tier.memory_gb,
           disk: tier.storage_gb,
-          gpuDevices: chooseGpus(b.d!, tier, b.pending),
+          gpuDevices: gpus,
           stickyId,
           key,
           pending: b.pending,
@@ -491,7 +493,7 @@ export class RoutingEngine {
       if (a !== undefined && a.clientId === b.id) this.sticky.touch(a, now);
       else this.sticky.assign(stickyId, name, b.id, now);
     }
-    return this.picked(b, req, rt, res.id, distance, score, kind === STICKY, copyGpus(res.gpuDevices));
+    return this.picked(b, req, rt, id, distance, score, kind === STICKY, copyGpus(gpus));
   }
 
   /** For each backend, why it is filtered out or its score terms; plus the decision. Reserves nothing. */

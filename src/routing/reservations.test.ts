@@ -8,61 +8,72 @@ import type { StatsOptions } from './synthetic.js';
 import type { EngineOptions } from './types.js';
 
 describe('ReservationBook', () => {
-  const mk = (clientId = 'a') => ({ clientId, tier: 'small', vcpu: 1, mem: 2, disk: 3, gpuDevices: [0], stickyId: null, key: null, pending: emptyPending() });
+  const mk = (clientId = 'a') => ({ clientId, tier: 'small', vcpu: 1, mem: 2, disk: 3, gpuDevices: [] as number[], stickyId: null, key: null, pending: emptyPending() });
+  const sticky = (id: string, p = emptyPending()) => ({ ...mk(), stickyId: id, key: stickyKey(id, 'small'), pending: p });
 
-  it('adds and subtracts pending resources, resetting to exact zero when empty', () => {
+  it('adds and subtracts pending resources, plain, GPU and sticky alike, resetting to exact zero when empty', () => {
     const book = new ReservationBook(1000, 'x-');
     const p = emptyPending();
-    const a = book.add({ ...mk(), mem: 0.1, pending: p }, 0);
+    const a = book.add({ ...mk(), mem: 0.1, gpuDevices: [0], pending: p }, 0);
     const b = book.add({ ...mk(), mem: 0.2, gpuDevices: [1], pending: p }, 0);
-    expect(p).toMatchObject({ count: 2, cpu: 2, disk: 6 });
-    expect(p.mem).toBeCloseTo(0.3, 12);
+    const c = book.add({ ...mk(), mem: 0.4, pending: p }, 0);
+    const d = book.add({ ...sticky('s', p), mem: 0.8 }, 0);
+    expect(p).toMatchObject({ count: 4, cpu: 4, disk: 12 });
+    expect(p.mem).toBeCloseTo(1.5, 12);
     expect([...p.gpu.entries()].sort()).toEqual([
       [0, 1],
       [1, 1],
     ]);
-    expect(book.release(a.id)).toBe(a);
-    expect(book.release(a.id)).toBeUndefined();
+    expect(book.release(a)).toBe(true);
+    expect(book.release(a)).toBe(false);
     expect(p.gpu.has(0)).toBe(false);
-    book.release(b.id);
+    expect(book.release(c)).toBe(true);
+    expect(book.release(c)).toBe(false);
+    expect(p).toMatchObject({ count: 2, cpu: 2, disk: 6 });
+    expect(p.mem).toBeCloseTo(1.0, 12);
+    book.release(b);
+    book.release(d);
     expect(p).toMatchObject({ count: 0, cpu: 0, mem: 0, disk: 0 });
     expect(p.gpu.size).toBe(0);
+    expect(book.size).toBe(0);
   });
 
   it('finds a reservation only by the exact id it issued', () => {
     const book = new ReservationBook(1000, 'x-');
     const other = new ReservationBook(1000, 'y-');
-    const rs = Array.from({ length: 40 }, () => book.add(mk(), 0));
+    const ids = Array.from({ length: 40 }, () => book.add(mk(), 0));
+    const gpu = book.add({ ...mk(), gpuDevices: [3] }, 0);
     other.add(mk(), 0);
-    const r = rs[35]!; // seq 36 → "x-10"
-    expect(r.id).toBe('x-10');
-    expect(r.id).toBe(r.id); // stable when built again
-    expect(book.get('x-10')).toBe(r);
-    expect(book.get(rs[9]!.id)).toBe(rs[9]); // "x-a"
-    for (const bad of ['x-010', 'x-A', 'x-10 ', 'x-10x', 'x-1.0', 'x-+10', 'x--10', 'x-', 'x-0', 'y-10', '10', '', 'x-zz', 'x-1000000000000']) {
+    expect(ids[35]).toBe('x-10'); // seq 36
+    expect(ids[9]).toBe('x-a');
+    expect(book.get('x-10')).toMatchObject({ id: 'x-10', clientId: 'a', tier: 'small', vcpu: 1, memoryGb: 2, storageGb: 3, gpuDeviceIds: [] });
+    expect(gpu).toBe('x-_1');
+    expect(book.get(gpu)).toMatchObject({ id: gpu, gpuDeviceIds: [3] });
+    for (const bad of ['x-010', 'x-A', 'x-10 ', 'x-10x', 'x-1.0', 'x-+10', 'x--10', 'x-', 'x-0', 'y-10', '10', '', 'x-zz', 'x-1000000000000', 'x-_2', 'x-_01', 'y-_1']) {
       expect(book.get(bad), bad).toBeUndefined();
-      expect(book.release(bad), bad).toBeUndefined();
+      expect(book.release(bad), bad).toBe(false);
     }
-    expect(book.size).toBe(40);
+    expect(book.size).toBe(41);
     expect(other.get('y-1')).toBeDefined();
     expect(other.get('x-1')).toBeUndefined();
   });
 
-  it('expires in order of expiry, with refresh moving a reservation to the back', () => {
+  it('expires in order of expiry, with refresh moving a sticky reservation to the back', () => {
     const book = new ReservationBook(100, 'x-');
-    const a = book.add(mk(), 0);
+    const a = book.add(sticky('s'), 0);
     const b = book.add(mk(), 10);
     const c = book.add(mk(), 20);
-    book.refresh(a, 50); // a now expires at 150
+    book.refresh(book.byStickyKey(stickyKey('s', 'small'))!, 50); // a now expires at 150
     expect(book.nextExpiry()).toBe(110);
     expect(book.sweep(109)).toBe(0);
     expect(book.sweep(110)).toBe(1); // b (expiry is inclusive)
-    expect(book.get(b.id)).toBeUndefined();
+    expect(book.get(b)).toBeUndefined();
+    expect(book.nextExpiry()).toBe(120);
     expect(book.sweep(149)).toBe(1); // c
-    expect(book.get(a.id)).toBe(a);
+    expect(book.get(a)).toMatchObject({ id: a, stickyId: 's', createdAt: 0, expiresAt: 150 });
     expect(book.sweep(150)).toBe(1);
     expect(book.size).toBe(0);
-    expect(book.get(c.id)).toBeUndefined();
+    expect(book.get(c)).toBeUndefined();
     expect(book.nextExpiry()).toBe(Infinity);
   });
 
@@ -70,19 +81,42 @@ describe('ReservationBook', () => {
     const book = new ReservationBook(100, 'x-');
     const key = stickyKey('s', 'small');
     const p = emptyPending();
-    const a = book.add({ ...mk(), key, stickyId: 's', pending: p }, 0);
-    const b = book.add({ ...mk(), key, stickyId: 's', pending: p }, 1);
-    expect(book.byStickyKey(key)).toBe(b);
-    expect(book.get(a.id)).toBeUndefined();
+    const a = book.add(sticky('s', p), 0);
+    const b = book.add(sticky('s', p), 1);
+    expect(book.byStickyKey(key)?.id).toBe(b);
+    expect(book.get(a)).toBeUndefined();
     expect(p.count).toBe(1);
-    book.release(b.id);
+    book.release(b);
     expect(book.byStickyKey(key)).toBeUndefined();
   });
 
   it('gives unique ids', () => {
     const book = new ReservationBook(100, 'x-');
-    const ids = new Set(Array.from({ length: 1000 }, () => book.add(mk(), 0).id));
+    const ids = new Set(Array.from({ length: 1000 }, (_, i) => book.add(i % 3 === 0 ? sticky(`s${i}`) : mk(), 0)));
     expect(ids.size).toBe(1000);
+  });
+
+  it('drops the reservations of one backend, or all, and lists the rest by expiry', () => {
+    const book = new ReservationBook(100, 'x-');
+    const pa = emptyPending();
+    const pb = emptyPending();
+    for (let t = 0; t < 10; t++) {
+      book.add({ ...mk('a'), pending: pa }, t);
+      book.add({ ...mk('b'), pending: pb }, t);
+    }
+    book.add({ ...sticky('s', pa), clientId: 'a' }, 3);
+    book.add({ ...mk('b'), gpuDevices: [0], pending: pb }, 4);
+    expect(book.clear(pa)).toBe(11);
+    expect(pa.count).toBe(0);
+    const left = book.list();
+    expect(left).toHaveLength(11);
+    expect(left.every((r) => r.clientId === 'b')).toBe(true);
+    expect(left.map((r) => r.expiresAt)).toEqual([...left.map((r) => r.expiresAt)].sort((x, y) => x - y));
+    expect(left.filter((r) => r.gpuDeviceIds.length === 1)).toHaveLength(1);
+    expect(book.clear()).toBe(11);
+    expect(pb).toMatchObject({ count: 0, cpu: 0, mem: 0, disk: 0 });
+    expect(book.size).toBe(0);
+    expect(book.list()).toEqual([]);
   });
 });
 

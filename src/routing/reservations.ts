@@ -3,26 +3,26 @@
  *
  * - Each reservation adds its tier's vCPU/memory/disk and specific GPU devices to its backend's
  *   PendingState; releasing or expiring it subtracts them again.
- * - Expiry: `expiresAt = now + timeout`. Reservations sit in an intrusive list ordered by expiry
- *   (timeouts are constant, so appending keeps the order); `sweep(now)` pops expired ones from the
- *   head, O(1) per reservation. A refresh moves a reservation to the tail.
+ * - Two kinds, by what they carry:
+ *   - plain (no sticky key, no GPU devices), the bulk: rows in a ReservationRing, by sequence number, with
+ *     no object per reservation. A tier that needs no resources is never bounded by capacity, so at 20 000
+ *     /route per second with the default 120 s timeout millions are alive at once. Id: the book's random
+ *     prefix plus the seq in base 36, built only when asked for.
+ *   - sticky or GPU: one object each (bounded by sessions and by GPU devices), by id (prefix, "_", seq in
+ *     base 36), in a list ordered by expiry.
+ * - Expiry: `expiresAt = now + timeout`. Timeouts are constant, so plain rows expire in seq order and the
+ *   object list stays ordered by appending; a refresh moves an object to the list's tail. `sweep(now)` pops
+ *   expired ones from the fronts, O(1) per reservation.
  * - De-duplication: at most one reservation per (sticky_id, tier) key.
- * - Lookup by id: the id is the book's random prefix plus a sequence number in base 36; reservations are
- *   kept by that number in a SeqIndex (a ring), and the id string is built only when asked for. A tier
- *   that needs no resources is never bounded by capacity, so at 20 000 /route per second with the
- *   default 120 s timeout millions are alive at once: each costs one object, not an object, a string
- *   and a hash-table entry.
  * Pure bookkeeping: the caller supplies `now` and decides what to reserve.
  */
 import type { Credit, PendingState } from './filter.js';
-import { SeqIndex } from './seq-index.js';
+import { ReservationRing, type PlainReservation } from './reservation-ring.js';
 import type { ReservationView } from './types.js';
 
+/** A sticky or GPU reservation (plain ones are rows, not objects). */
 export interface Reservation extends Credit {
-  /** The public id (book prefix + seq in base 36), built on demand: only `seq` is kept. */
   readonly id: string;
-  /** The book-wide sequence number behind the id (the key reservations are stored under). */
-  readonly seq: number;
   readonly clientId: string;
   readonly tier: string;
   readonly vcpu: number;
@@ -38,7 +38,6 @@ export interface Reservation extends Credit {
   next: Reservation | null;
 }
 
-/** One live reservation: kept under its seq; the id string is built only when somebody asks for it. */
 class LiveReservation implements Reservation {
   gpuDevices: readonly number[];
   expiresAt: number;
@@ -54,8 +53,7 @@ class LiveReservation implements Reservation {
   readonly pending: PendingState;
 
   constructor(
-    private readonly prefix: string,
-    readonly seq: number,
+    readonly id: string,
     r: NewReservation,
     readonly createdAt: number,
     timeoutMs: number,
@@ -70,10 +68,6 @@ class LiveReservation implements Reservation {
     this.key = r.key;
     this.pending = r.pending;
     this.expiresAt = createdAt + timeoutMs;
-  }
-
-  get id(): string {
-    return this.prefix + this.seq.toString(36);
   }
 }
 
@@ -94,13 +88,40 @@ export function stickyKey(stickyId: string, tier: string): string {
   return `${tier}\u0000${stickyId}`;
 }
 
+/** Returns resources to a backend's PendingState; exact zero once it holds no reservation. */
+function debit(p: PendingState, vcpu: number, mem: number, disk: number, gpus: readonly number[]): void {
+  p.count--;
+  if (p.count <= 0) {
+    // Exact zero, so that float residue never blocks a request at an exact boundary.
+    p.count = 0;
+    p.cpu = 0;
+    p.mem = 0;
+    p.disk = 0;
+    p.gpu.clear();
+    return;
+  }
+  p.cpu -= vcpu;
+  p.mem -= mem;
+  p.disk -= disk;
+  for (const d of gpus) {
+    const c = (p.gpu.get(d) ?? 0) - 1;
+    if (c <= 0) p.gpu.delete(d);
+    else p.gpu.set(d, c);
+  }
+}
+
+const NO_DEVICES: readonly number[] = Object.freeze([]);
+
 export class ReservationBook {
-  /** Live reservations by seq: no id string to build, hash and keep per reservation, and no hash table. */
-  private readonly bySeq = new SeqIndex<Reservation>();
+  /** Plain reservations, by seq. */
+  private readonly plain = new ReservationRing((p, vcpu, mem, disk) => debit(p, vcpu, mem, disk, NO_DEVICES));
+  /** Sticky and GPU reservations, by id, and in expiry order (head … tail). */
+  private readonly objects = new Map<string, Reservation>();
   private readonly byKey = new Map<string, Reservation>();
   private head: Reservation | null = null;
   private tail: Reservation | null = null;
-  private seq = 0;
+  private plainSeq = 0;
+  private objectSeq = 0;
 
   constructor(
     private timeoutMs: number,
@@ -108,7 +129,7 @@ export class ReservationBook {
   ) {}
 
   get size(): number {
-    return this.bySeq.size;
+    return this.plain.size + this.objects.size;
   }
 
   get timeout(): number {
@@ -119,18 +140,27 @@ export class ReservationBook {
     this.timeoutMs = ms;
   }
 
-  get(id: string): Reservation | undefined {
-    const seq = this.seqOf(id);
-    return seq === undefined ? undefined : this.bySeq.get(seq);
+  /** The public id of a plain reservation's seq (what `add` returned). */
+  idOf(seq: number): string {
+    return this.idPrefix + seq.toString(36);
   }
 
-  /** The seq behind an id this book issued, or undefined for anything else (also non-canonical spellings). */
+  /** A live reservation, or undefined for anything else (also ids of another book and non-canonical spellings). */
+  get(id: string): ReservationView | undefined {
+    const obj = this.objects.get(id);
+    if (obj !== undefined) return reservationView(obj);
+    const seq = this.seqOf(id);
+    const row = seq === undefined ? undefined : this.plain.get(seq);
+    return row === undefined ? undefined : this.plainView(row);
+  }
+
+  /** The seq behind a plain id this book issued, or undefined for anything else (also non-canonical spellings). */
   private seqOf(id: string): number | undefined {
     const prefix = this.idPrefix;
     if (id.length <= prefix.length || id.length > prefix.length + 11 || !id.startsWith(prefix)) return undefined;
     const tail = id.slice(prefix.length);
     const seq = parseInt(tail, 36);
-    return seq > 0 && seq <= this.seq && seq.toString(36) === tail ? seq : undefined;
+    return seq > 0 && seq <= this.plainSeq && seq.toString(36) === tail ? seq : undefined;
   }
 
   byStickyKey(key: string): Reservation | undefined {
@@ -139,12 +169,13 @@ export class ReservationBook {
 
   /** The earliest expiry of a live reservation, or Infinity. */
   nextExpiry(): number {
-    return this.head === null ? Infinity : this.head.expiresAt;
+    const e = this.plain.headExpiry();
+    return this.head !== null && this.head.expiresAt < e ? this.head.expiresAt : e;
   }
 
   /** Expires every reservation with expiresAt ≤ now. Returns how many expired. */
   sweep(now: number): number {
-    let n = 0;
+    let n = this.plain.sweep(now);
     while (this.head !== null && this.head.expiresAt <= now) {
       this.drop(this.head);
       n++;
@@ -152,29 +183,40 @@ export class ReservationBook {
     return n;
   }
 
-  add(r: NewReservation, now: number): Reservation {
-    const res = new LiveReservation(this.idPrefix, ++this.seq, r, now, this.timeoutMs);
-    if (res.key !== null) {
-      const old = this.byKey.get(res.key);
-      if (old !== undefined) this.drop(old);
-      this.byKey.set(res.key, res);
+  /**
+   * Reserves, and returns the new reservation's id. A reservation with a sticky key replaces the key's
+   * previous one.
+   */
+  add(r: NewReservation, now: number): string {
+    const p = r.pending;
+    if (r.key === null && r.gpuDevices.length === 0) {
+      p.count++;
+      p.cpu += r.vcpu;
+      p.mem += r.mem;
+      p.disk += r.disk;
+      const seq = ++this.plainSeq;
+      this.plain.push(seq, r.clientId, r.tier, p, r.vcpu, r.mem, r.disk, now, now + this.timeoutMs);
+      return this.idOf(seq);
     }
-    const p = res.pending;
+    if (r.key !== null) {
+      const old = this.byKey.get(r.key);
+      if (old !== undefined) this.drop(old);
+    }
+    const res = new LiveReservation(`${this.idPrefix}_${(++this.objectSeq).toString(36)}`, r, now, this.timeoutMs);
+    if (res.key !== null) this.byKey.set(res.key, res);
     p.count++;
     p.cpu += res.vcpu;
     p.mem += res.mem;
     p.disk += res.disk;
     for (const d of res.gpuDevices) p.gpu.set(d, (p.gpu.get(d) ?? 0) + 1);
-    this.bySeq.push(res.seq, res);
+    this.objects.set(res.id, res);
     this.append(res);
-    return res;
+    return res.id;
   }
 
-  /** Extends a live reservation to now + timeout. */
+  /** Extends a live sticky or GPU reservation to now + timeout. */
   refresh(res: Reservation, now: number): void {
     res.expiresAt = now + this.timeoutMs;
-    // It now outlives reservations made after it: out of the index's ring, so that it never holds the ring.
-    this.bySeq.pin(res.seq);
     this.unlink(res);
     this.append(res);
   }
@@ -191,18 +233,23 @@ export class ReservationBook {
     for (const d of devices) p.gpu.set(d, (p.gpu.get(d) ?? 0) + 1);
   }
 
-  release(id: string): Reservation | undefined {
-    const res = this.get(id);
-    if (res !== undefined) this.drop(res);
-    return res;
+  /** Releases a live reservation. false when unknown, already released or expired. */
+  release(id: string): boolean {
+    const res = this.objects.get(id);
+    if (res !== undefined) {
+      this.drop(res);
+      return true;
+    }
+    const seq = this.seqOf(id);
+    return seq !== undefined && this.plain.delete(seq);
   }
 
-  /** Drops every reservation matching `pred` (all when omitted). Returns how many. */
-  clear(pred?: (r: Reservation) => boolean): number {
-    let n = 0;
+  /** Drops every reservation on `pending`'s backend (all reservations when omitted). Returns how many. */
+  clear(pending?: PendingState): number {
+    let n = this.plain.clear(pending);
     for (let r = this.head; r !== null; ) {
       const next = r.next;
-      if (pred === undefined || pred(r)) {
+      if (pending === undefined || r.pending === pending) {
         this.drop(r);
         n++;
       }
@@ -211,33 +258,33 @@ export class ReservationBook {
     return n;
   }
 
-  *[Symbol.iterator](): IterableIterator<Reservation> {
-    for (let r = this.head; r !== null; r = r.next) yield r;
+  /** Every live reservation, by expiry (then by when it was made). */
+  list(): ReservationView[] {
+    const views = this.plain.list().map((row) => this.plainView(row));
+    for (let r = this.head; r !== null; r = r.next) views.push(reservationView(r));
+    return views.sort((a, b) => a.expiresAt - b.expiresAt || a.createdAt - b.createdAt);
+  }
+
+  private plainView(row: PlainReservation): ReservationView {
+    return {
+      id: this.idOf(row.seq),
+      clientId: row.clientId,
+      tier: row.tier,
+      vcpu: row.vcpu,
+      memoryGb: row.mem,
+      storageGb: row.disk,
+      gpuDeviceIds: [],
+      stickyId: null,
+      createdAt: row.createdAt,
+      expiresAt: row.expiresAt,
+    };
   }
 
   private drop(res: Reservation): void {
     this.unlink(res);
-    this.bySeq.delete(res.seq);
+    this.objects.delete(res.id);
     if (res.key !== null && this.byKey.get(res.key) === res) this.byKey.delete(res.key);
-    const p = res.pending;
-    p.count--;
-    if (p.count <= 0) {
-      // Exact zero, so that float residue never blocks a request at an exact boundary.
-      p.count = 0;
-      p.cpu = 0;
-      p.mem = 0;
-      p.disk = 0;
-      p.gpu.clear();
-      return;
-    }
-    p.cpu -= res.vcpu;
-    p.mem -= res.mem;
-    p.disk -= res.disk;
-    for (const d of res.gpuDevices) {
-      const c = (p.gpu.get(d) ?? 0) - 1;
-      if (c <= 0) p.gpu.delete(d);
-      else p.gpu.set(d, c);
-    }
+    debit(res.pending, res.vcpu, res.mem, res.disk, res.gpuDevices);
   }
 
   private append(res: Reservation): void {
