@@ -63,7 +63,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     const ctx = data as RequestContext;
     const status = res.writableFinished ? res.statusCode : 'aborted';
     opts.onFinished?.(ctx.route.name, status);
-    if (ctx.deadlines !== undefined) ctx.deadlines.delete(ctx);
+    if (ctx.deadline !== undefined) ctx.deadline.clear();
     if (ctx.requestLogger !== undefined) logRequest(ctx.requestLogger, ctx, status);
     finished();
   };
@@ -115,7 +115,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
         json: undefined,
         auth: 'none',
         requestLogger: undefined,
-        deadlines: undefined,
+        deadline: undefined,
       };
       // Metrics, the request log and in-flight accounting once the response closes: through the response's
       // close hook (no listener allocated per request), or a 'close' listener on other responses (HTTP/2).

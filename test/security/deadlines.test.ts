@@ -41,7 +41,7 @@ describe('RequestDeadlines', () => {
     now = 5_000;
     t.fire();
     expect(fired).toEqual(['a:5000']);
-    expect(a.deadlines).toBeUndefined();
+    expect(a.deadline).toBeUndefined();
     expect(d.size()).toBe(1);
     now = 7_000;
     t.fire();
@@ -56,7 +56,9 @@ describe('RequestDeadlines', () => {
     const d = new RequestDeadlines(t.timers, () => now, (c) => fired.push(c));
     const a = ctx('a');
     d.add(a, 1_000);
-    a.deadlines!.delete(a); // what the dispatcher does on 'close'
+    a.deadline!.clear(); // what the dispatcher does on 'close'
+    a.deadline?.clear(); // twice is harmless
+    expect(d.size()).toBe(0);
     now = 10_000;
     t.fire();
     expect(fired).toEqual([]);
@@ -72,5 +74,31 @@ describe('RequestDeadlines', () => {
     const d2 = new RequestDeadlines(t2.timers, () => 0, () => {});
     d2.add(ctx('short'), 100);
     expect(t2.pending[0]!.ms).toBe(50);
+  });
+
+  it('takes requests out from the front, the middle and the back, and times out the rest even when a reload shortened the timeout', () => {
+    let now = 0;
+    const t = fakeTimers();
+    const fired: string[] = [];
+    const d = new RequestDeadlines(t.timers, () => now, (c, ms) => fired.push(`${c.path}:${ms}`));
+    const cs = ['r1', 'r2', 'r3', 'r4', 'r5'].map(ctx);
+    for (const c of cs) d.add(c, 10_000);
+    const late = ctx('short');
+    d.add(late, 1_000); // a reload shortened request_timeout_seconds: due before the ones already in
+    for (const i of [0, 2, 4]) cs[i]!.deadline!.clear();
+    expect(d.size()).toBe(3);
+    now = 1_000;
+    t.fire();
+    expect(fired).toEqual(['short:1000']);
+    now = 10_000;
+    while (t.pending.length > 0) t.fire();
+    expect(fired).toEqual(['short:1000', 'r2:10000', 'r4:10000']);
+    expect(d.size()).toBe(0);
+    // The list is whole again: a new request is watched and times out.
+    const again = ctx('again');
+    d.add(again, 1_000);
+    now = 11_000;
+    t.fire();
+    expect(fired.at(-1)).toBe('again:1000');
   });
 });

@@ -130,4 +130,18 @@ describe('resolveClientIp', () => {
   it('survives a missing socket address', () => {
     expect(resolveClientIp(undefined, '1.2.3.4', none)).toBe('unknown');
   });
+
+  it('gives each peer its own address when peers alternate (the last one is remembered)', () => {
+    const peers: Array<[string | undefined, string]> = [
+      ['::ffff:203.0.113.9', '203.0.113.9'],
+      ['::ffff:203.0.113.9', '203.0.113.9'],
+      ['2001:db8:0:0:0:0:0:1', '2001:db8::1'],
+      [undefined, 'unknown'],
+      ['198.51.100.4', '198.51.100.4'],
+      ['::ffff:203.0.113.9', '203.0.113.9'],
+      ['not-an-address', 'not-an-address'],
+      ['198.51.100.4', '198.51.100.4'],
+    ];
+    for (const [socket, want] of peers) expect(resolveClientIp(socket, undefined, none), String(socket)).toBe(want);
+  });
 });

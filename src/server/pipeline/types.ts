@@ -47,8 +47,8 @@ export interface RequestContext {
   auth: 'none' | 'server' | 'api';
   /** Set by the request-log stage: the dispatcher logs the finished request with it. */
   requestLogger?: Logger;
-  /** Set by the timeout stage: the dispatcher takes the request out of it when its response closes. */
-  deadlines?: { delete(ctx: RequestContext): unknown };
+  /** Set by the timeout stage: the dispatcher clears it when the response closes. */
+  deadline?: { clear(): void };
 }
 
 /**

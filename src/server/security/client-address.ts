@@ -12,7 +12,7 @@ import { canonicalIp, type CidrSet } from './ip.js';
  * The result is canonical (IPv4-mapped IPv6 as dotted quad), so it can key a rate-limit bucket directly.
  */
 export function resolveClientIp(socketAddress: string | undefined, forwardedFor: string | string[] | undefined, trusted: CidrSet): string {
-  const peer = (socketAddress && canonicalIp(socketAddress)) || socketAddress || 'unknown';
+  const peer = peerAddress(socketAddress);
   if (trusted.size === 0 || forwardedFor === undefined || !trusted.matches(peer)) return peer;
   const header = Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor;
   const hops = header.split(',');
@@ -37,4 +37,19 @@ function stripPort(hop: string): string {
   const colon = hop.indexOf(':');
   if (colon !== -1 && colon === hop.lastIndexOf(':') && hop.includes('.')) return hop.slice(0, colon);
   return hop;
+}
+
+/**
+ * The canonical form of a socket's peer address. The last one is remembered: keep-alive connections send
+ * request after request from one address, and canonicalising an IPv4-mapped IPv6 address (what a dual-stack
+ * listener reports) costs more than the rest of the allow-list stage.
+ */
+let lastPeerText: string | undefined;
+let lastPeer = 'unknown';
+function peerAddress(socketAddress: string | undefined): string {
+  if (socketAddress === lastPeerText) return lastPeer;
+  const peer = (socketAddress && canonicalIp(socketAddress)) || socketAddress || 'unknown';
+  lastPeerText = socketAddress;
+  lastPeer = peer;
+  return peer;
 }

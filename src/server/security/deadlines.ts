@@ -1,21 +1,38 @@
 import type { RequestContext } from '../pipeline/types.js';
 import type { Timers } from '../../timers.js';
 
-interface Deadline {
-  /** When the request times out, on the `now()` clock (ms). */
-  at: number;
-  /** The timeout it was given (ms), for the answer's message. */
-  ms: number;
+/** A request's entry: a node of the in-flight list (no hash-table entry per request). */
+class Deadline {
+  prev: Deadline | null = null;
+  next: Deadline | null = null;
+  linked = true;
+
+  constructor(
+    private readonly owner: RequestDeadlines,
+    readonly ctx: RequestContext,
+    /** When the request times out, on the `now()` clock (ms). */
+    readonly at: number,
+    /** The timeout it was given (ms), for the answer's message. */
+    readonly ms: number,
+  ) {}
+
+  /** Takes the request out (its response closed). Idempotent. */
+  clear(): void {
+    this.owner.remove(this);
+  }
 }
 
 /**
  * Deadlines of the requests in flight, swept by one timer instead of a timer (and a close listener) per
- * request. A request is added by the timeout stage and removed by the dispatcher when its response closes
- * (`ctx.deadlines.delete(ctx)`). The timer runs only while something is in the set, every tenth of the
- * shortest timeout (50 ms to 1 s), so a request times out at most that much after its deadline.
+ * request. A request is added by the timeout stage and taken out by the dispatcher when its response closes
+ * (`ctx.deadline.clear()`); in between it is a node of one list, so both are a few pointer writes. The timer
+ * runs only while something is in the list, every tenth of the shortest timeout (50 ms to 1 s), so a request
+ * times out at most that much after its deadline.
  */
 export class RequestDeadlines {
-  private readonly live = new Map<RequestContext, Deadline>();
+  private head: Deadline | null = null;
+  private tail: Deadline | null = null;
+  private count = 0;
   private timer: unknown = null;
   private tick = 1000;
 
@@ -26,8 +43,13 @@ export class RequestDeadlines {
   ) {}
 
   add(ctx: RequestContext, ms: number): void {
-    this.live.set(ctx, { at: this.now() + ms, ms });
-    ctx.deadlines = this.live;
+    const d = new Deadline(this, ctx, this.now() + ms, ms);
+    d.prev = this.tail;
+    if (this.tail === null) this.head = d;
+    else this.tail.next = d;
+    this.tail = d;
+    this.count++;
+    ctx.deadline = d;
     const tick = Math.min(1000, Math.max(50, ms / 10));
     if (tick < this.tick) this.tick = tick;
     if (this.timer === null) this.timer = this.timers.setTimeout(this.sweep, this.tick);
@@ -35,19 +57,35 @@ export class RequestDeadlines {
 
   /** Requests being watched. */
   size(): number {
-    return this.live.size;
+    return this.count;
+  }
+
+  remove(d: Deadline): void {
+    if (!d.linked) return;
+    d.linked = false;
+    if (d.prev === null) this.head = d.next;
+    else d.prev.next = d.next;
+    if (d.next === null) this.tail = d.prev;
+    else d.next.prev = d.prev;
+    d.prev = null;
+    d.next = null;
+    this.count--;
+    if (d.ctx.deadline === d) d.ctx.deadline = undefined;
   }
 
   private readonly sweep = (): void => {
     this.timer = null;
     const t = this.now();
-    for (const [ctx, d] of this.live) {
-      if (d.at > t) continue;
-      this.live.delete(ctx);
-      ctx.deadlines = undefined;
-      this.onTimeout(ctx, d.ms);
+    // Every node is looked at: timeouts can change on reload, so the list is not in deadline order.
+    for (let d = this.head; d !== null; ) {
+      const next = d.next;
+      if (d.at <= t) {
+        this.remove(d);
+        this.onTimeout(d.ctx, d.ms);
+      }
+      d = next;
     }
-    if (this.live.size > 0) this.timer = this.timers.setTimeout(this.sweep, this.tick);
+    if (this.count > 0) this.timer = this.timers.setTimeout(this.sweep, this.tick);
     else this.tick = 1000;
   };
 }
