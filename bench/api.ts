@@ -21,7 +21,11 @@
  * --rate <n> (the fixed request rate of the equal-load rows, default 5000; --no-rate skips them),
  * --auth (the server requires an API key and every request sends one),
  * --no-stats (skip the /stats case, e.g. to profile /route alone), --pin (Linux, needs `taskset`: the load generator runs on CPU 0 and each server on the last CPU, so that on a
- * small machine the two do not compete for one core; each server is then measured at one core's capacity).
+ * small machine the two do not compete for one core; each server is then measured at one core's capacity),
+ * --side-by-side (after the alternating rounds, as many rounds with both servers loaded at the same time:
+ * with --pin they then share one CPU, so a noisy machine slows both alike, and each round's ratio of server CPU
+ * per request compares the handlers' cost under the same conditions; reported next to the verdict, which
+ * stays the alternating rounds' median).
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -60,6 +64,7 @@ const PIN = flag('pin');
 const NO_STATS = flag('no-stats');
 const RATE = flag('no-rate') ? 0 : opt('rate', 5000);
 const ROUNDS = Math.max(1, opt('rounds', 1));
+const SIDE_BY_SIDE = flag('side-by-side');
 const SERVER_ENTRY = args.includes('--server-entry') ? resolve(args[args.indexOf('--server-entry') + 1] ?? '') : undefined;
 
 const log = (msg: string) => {
@@ -92,6 +97,8 @@ const SERVER_CPU = availableParallelism() - 1;
 const AUTH = flag('auth');
 const KEY_HEADERS: Record<string, string> = AUTH ? { 'x-api-key': 'bench-api-key' } : {};
 const post = (base: string, path: string, body: unknown): Promise<void> => postJson(base, path, body, KEY_HEADERS);
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 function rnd(seed: number): () => number {
   let x = seed >>> 0 || 1;
@@ -137,9 +144,9 @@ interface Row {
 }
 
 
-async function cannon(name: string, opts: CannonOptions, pid: number | undefined): Promise<Row> {
+async function cannon(name: string, opts: CannonOptions, pid: number | undefined, warm = true): Promise<Row> {
   // Short warm-up (JIT, connection setup), then the measured run.
-  await autocannon({ ...opts, duration: 1 });
+  if (warm) await autocannon({ ...opts, duration: 1 });
   const cpu0 = cpuMicros(pid);
   const r = await autocannon({ ...opts, duration: DURATION });
   const cpu1 = cpuMicros(pid);
@@ -241,6 +248,19 @@ async function main(): Promise<void> {
       rows.push(b, r);
       roundRatios.push(r.requests_per_s / b.requests_per_s);
     }
+    // Side by side: both saturated at once (sharing the server CPU with --pin); the ratio of their server CPU
+    // per request, round by round.
+    const sideBySide: Array<{ throughput: number; cpu: number | null }> = [];
+    for (let round = 1; SIDE_BY_SIDE && round <= ROUNDS; round++) {
+      const [b, r] = await Promise.all([
+        cannon(`bare node:http, fixed JSON [side by side ${round}]`, { url: `http://127.0.0.1:${barePort}/route`, method: 'POST', headers: json, body: '{"tier":"bench"}', connections: CONNECTIONS }, bare.proc.pid, false),
+        cannon(`POST /route (${BACKENDS} backends) [side by side ${round}]`, { url: `${base}/route`, method: 'POST', headers: json, body: '{"tier":"bench"}', connections: CONNECTIONS }, srv.proc.pid, false),
+      ]);
+      rows.push(b, r);
+      const bc = b.server_cpu_us_per_req;
+      const rc = r.server_cpu_us_per_req;
+      sideBySide.push({ throughput: r.requests_per_s / b.requests_per_s, cpu: bc !== null && rc !== null && bc > 0 ? rc / bc : null });
+    }
     if (!NO_STATS) {
       const statsBodies = ids.map((id) => JSON.stringify(statsFor(id, r)));
       rows.push(
@@ -258,8 +278,13 @@ async function main(): Promise<void> {
       );
     }
 
-    const sorted = [...roundRatios].sort((a, b) => a - b);
-    const ratio = sorted[Math.floor((sorted.length - 1) / 2)]!;
+    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+    const ratio = median(roundRatios);
+    const sbsCpu = sideBySide.flatMap((x) => (x.cpu === null ? [] : [x.cpu]));
+    const sbs =
+      sideBySide.length === 0
+        ? null
+        : { throughput: median(sideBySide.map((x) => x.throughput)), cpu: sbsCpu.length > 0 ? median(sbsCpu) : null };
     const routeNon2xx = rows.filter((x) => x.case.startsWith('POST /route') && !x.case.includes(' @ ')).reduce((n, x) => n + x.non_2xx, 0);
     const target = { route_vs_bare_min: 0.5, met: ratio >= 0.5 && routeNon2xx === 0 };
     const cpuAt = (name: string) => rows.find((x) => x.case.startsWith(name) && x.case.includes(' @ '))?.server_cpu_us_per_req ?? null;
@@ -267,7 +292,7 @@ async function main(): Promise<void> {
     const routeCpu = cpuAt('POST /route');
     const cpuRatio = bareCpu !== null && routeCpu !== null && bareCpu > 0 ? Math.round((routeCpu / bareCpu) * 100) / 100 : null;
     if (JSON_OUT) {
-      process.stdout.write(`${JSON.stringify({ backends: BACKENDS, connections: CONNECTIONS, duration_s: DURATION, results: rows, route_vs_bare: Math.round(ratio * 1000) / 1000, route_vs_bare_rounds: roundRatios.map((x) => Math.round(x * 1000) / 1000), route_cpu_vs_bare_at_equal_rate: cpuRatio, target })}\n`);
+      process.stdout.write(`${JSON.stringify({ backends: BACKENDS, connections: CONNECTIONS, duration_s: DURATION, results: rows, route_vs_bare: Math.round(ratio * 1000) / 1000, route_vs_bare_rounds: roundRatios.map((x) => Math.round(x * 1000) / 1000), route_cpu_vs_bare_at_equal_rate: cpuRatio, side_by_side: sbs === null ? null : { route_vs_bare: round3(sbs.throughput), route_cpu_vs_bare: sbs.cpu === null ? null : round3(sbs.cpu), rounds: sideBySide.map((x) => ({ route_vs_bare: round3(x.throughput), route_cpu_vs_bare: x.cpu === null ? null : round3(x.cpu) })) }, target })}\n`);
     } else {
       const head = ['case', 'req/s', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'non-2xx', 'errors'];
       const table = rows.map((x) => [x.case, String(x.requests_per_s), String(x.p50_ms), String(x.p99_ms), String(x.server_cpu_us_per_req ?? 'n/a'), String(x.non_2xx), String(x.errors)]);
@@ -277,6 +302,11 @@ async function main(): Promise<void> {
       process.stdout.write(
         `\n/route vs bare: ${(ratio * 100).toFixed(1)} % of the bare handler's throughput${ROUNDS > 1 ? ` (median of ${ROUNDS} rounds: ${roundRatios.map((x) => `${(x * 100).toFixed(1)} %`).join(', ')})` : ''} (target ≥ 50 %): ${target.met ? 'met' : 'NOT met'}\n` +
           (cpuRatio !== null ? `At ${RATE} req/s each: /route costs ${cpuRatio}× the bare handler's server CPU per request.\n` : '') +
+          (sbs !== null
+            ? `Side by side (both loaded at once, median of ${sideBySide.length} rounds): /route ${(sbs.throughput * 100).toFixed(1)} % of the bare handler's throughput` +
+              (sbs.cpu !== null ? `, ${sbs.cpu.toFixed(2)}× its server CPU per request (rounds: ${sbsCpu.map((x) => `${x.toFixed(2)}×`).join(', ')})` : '') +
+              '.\n'
+            : '') +
           'On a shared or small machine the load generator competes with the server: compare server CPU µs/req too.\n',
       );
     }
