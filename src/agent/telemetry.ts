@@ -66,7 +66,7 @@ export class AgentTelemetry {
       lastReportSeconds: new Gauge({ name: 'vantage_agent_last_report_timestamp_seconds', help: 'Unix time of the last accepted /stats report.', registers }),
     };
     prom.breakerState.set(0);
-    if (opts.processMetrics === true) collectDefaultMetrics({ register: registry, prefix: 'vantage_agent_' });
+    if (opts.processMetrics === true) collectDefaultMetrics({ register: registry, prefix: 'vantage_agent_', eventLoopMonitoringPrecision: 100 }); // as the server's (EVENT_LOOP_SAMPLE_MS)
     return new AgentTelemetry(registry, prom);
   }
 
