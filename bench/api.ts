@@ -227,6 +227,12 @@ async function main(): Promise<void> {
 
     const json = { 'content-type': 'application/json', ...KEY_HEADERS };
     const rows: Row[] = [];
+    // Warm-up of both servers at full load before anything is measured, so that no row measures the JIT
+    // compiling the server's code (with --pin the compiler threads share the server's CPU, and the /route path
+    // has far more code to compile than the bare handler).
+    for (const url of [`http://127.0.0.1:${barePort}/route`, `${base}/route`]) {
+      await autocannon({ url, method: 'POST', headers: json, body: '{"tier":"bench"}', connections: CONNECTIONS, duration: 3 });
+    }
     // Bare and /route at one fixed rate well below either's capacity, first (while the server holds few
     // reservations): both then idle between requests alike, so the server CPU per request compares the
     // handlers' own cost without the load generator's influence.
