@@ -16,6 +16,7 @@
  * - De-duplication: at most one reservation per (sticky_id, tier) key.
  * Pure bookkeeping: the caller supplies `now` and decides what to reserve.
  */
+import { IntrusiveList } from '../intrusive-list.js';
 import type { Credit, PendingState } from './filter.js';
 import { ReservationRing, type PlainReservation } from './reservation-ring.js';
 import type { ReservationView } from './types.js';
@@ -115,11 +116,10 @@ const NO_DEVICES: readonly number[] = Object.freeze([]);
 export class ReservationBook {
   /** Plain reservations, by seq. */
   private readonly plain = new ReservationRing((p, vcpu, mem, disk) => debit(p, vcpu, mem, disk, NO_DEVICES));
-  /** Sticky and GPU reservations, by id, and in expiry order (head … tail). */
+  /** Sticky and GPU reservations, by id, and in expiry order (byExpiry). */
   private readonly objects = new Map<string, Reservation>();
   private readonly byKey = new Map<string, Reservation>();
-  private head: Reservation | null = null;
-  private tail: Reservation | null = null;
+  private readonly byExpiry = new IntrusiveList<Reservation>();
   private plainSeq = 0;
   private objectSeq = 0;
 
@@ -170,14 +170,15 @@ export class ReservationBook {
   /** The earliest expiry of a live reservation, or Infinity. */
   nextExpiry(): number {
     const e = this.plain.headExpiry();
-    return this.head !== null && this.head.expiresAt < e ? this.head.expiresAt : e;
+    const first = this.byExpiry.head;
+    return first !== null && first.expiresAt < e ? first.expiresAt : e;
   }
 
   /** Expires every reservation with expiresAt ≤ now. Returns how many expired. */
   sweep(now: number): number {
     let n = this.plain.sweep(now);
-    while (this.head !== null && this.head.expiresAt <= now) {
-      this.drop(this.head);
+    while (this.byExpiry.head !== null && this.byExpiry.head.expiresAt <= now) {
+      this.drop(this.byExpiry.head);
       n++;
     }
     return n;
@@ -210,15 +211,15 @@ export class ReservationBook {
     p.disk += res.disk;
     for (const d of res.gpuDevices) p.gpu.set(d, (p.gpu.get(d) ?? 0) + 1);
     this.objects.set(res.id, res);
-    this.append(res);
+    this.byExpiry.append(res);
     return res.id;
   }
 
   /** Extends a live sticky or GPU reservation to now + timeout. */
   refresh(res: Reservation, now: number): void {
     res.expiresAt = now + this.timeoutMs;
-    this.unlink(res);
-    this.append(res);
+    this.byExpiry.unlink(res);
+    this.byExpiry.append(res);
   }
 
   /** Moves a live reservation to other GPU devices of the same backend. */
@@ -247,7 +248,7 @@ export class ReservationBook {
   /** Drops every reservation on `pending`'s backend (all reservations when omitted). Returns how many. */
   clear(pending?: PendingState): number {
     let n = this.plain.clear(pending);
-    for (let r = this.head; r !== null; ) {
+    for (let r = this.byExpiry.head; r !== null; ) {
       const next = r.next;
       if (pending === undefined || r.pending === pending) {
         this.drop(r);
@@ -261,7 +262,7 @@ export class ReservationBook {
   /** Every live reservation, by expiry (then by when it was made). */
   list(): ReservationView[] {
     const views = this.plain.list().map((row) => this.plainView(row));
-    for (let r = this.head; r !== null; r = r.next) views.push(reservationView(r));
+    for (let r = this.byExpiry.head; r !== null; r = r.next) views.push(reservationView(r));
     return views.sort((a, b) => a.expiresAt - b.expiresAt || a.createdAt - b.createdAt);
   }
 
@@ -281,27 +282,10 @@ export class ReservationBook {
   }
 
   private drop(res: Reservation): void {
-    this.unlink(res);
+    this.byExpiry.unlink(res);
     this.objects.delete(res.id);
     if (res.key !== null && this.byKey.get(res.key) === res) this.byKey.delete(res.key);
     debit(res.pending, res.vcpu, res.mem, res.disk, res.gpuDevices);
-  }
-
-  private append(res: Reservation): void {
-    res.prev = this.tail;
-    res.next = null;
-    if (this.tail === null) this.head = res;
-    else this.tail.next = res;
-    this.tail = res;
-  }
-
-  private unlink(res: Reservation): void {
-    if (res.prev === null) this.head = res.next;
-    else res.prev.next = res.next;
-    if (res.next === null) this.tail = res.prev;
-    else res.next.prev = res.prev;
-    res.prev = null;
-    res.next = null;
   }
 }
 

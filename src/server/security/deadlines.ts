@@ -1,5 +1,6 @@
 import type { RequestContext } from '../pipeline/types.js';
 import type { Timers } from '../../timers.js';
+import { IntrusiveList } from '../../intrusive-list.js';
 
 /** A request's entry: a node of the in-flight list (no hash-table entry per request). */
 class Deadline {
@@ -30,9 +31,7 @@ class Deadline {
  * times out at most that much after its deadline.
  */
 export class RequestDeadlines {
-  private head: Deadline | null = null;
-  private tail: Deadline | null = null;
-  private count = 0;
+  private readonly list = new IntrusiveList<Deadline>();
   private timer: unknown = null;
   private tick = 1000;
 
@@ -44,11 +43,7 @@ export class RequestDeadlines {
 
   add(ctx: RequestContext, ms: number): void {
     const d = new Deadline(this, ctx, this.now() + ms, ms);
-    d.prev = this.tail;
-    if (this.tail === null) this.head = d;
-    else this.tail.next = d;
-    this.tail = d;
-    this.count++;
+    this.list.append(d);
     ctx.deadline = d;
     const tick = Math.min(1000, Math.max(50, ms / 10));
     if (tick < this.tick) this.tick = tick;
@@ -57,19 +52,13 @@ export class RequestDeadlines {
 
   /** Requests being watched. */
   size(): number {
-    return this.count;
+    return this.list.size;
   }
 
   remove(d: Deadline): void {
     if (!d.linked) return;
     d.linked = false;
-    if (d.prev === null) this.head = d.next;
-    else d.prev.next = d.next;
-    if (d.next === null) this.tail = d.prev;
-    else d.next.prev = d.prev;
-    d.prev = null;
-    d.next = null;
-    this.count--;
+    this.list.unlink(d);
     if (d.ctx.deadline === d) d.ctx.deadline = undefined;
   }
 
@@ -77,7 +66,7 @@ export class RequestDeadlines {
     this.timer = null;
     const t = this.now();
     // Every node is looked at: timeouts can change on reload, so the list is not in deadline order.
-    for (let d = this.head; d !== null; ) {
+    for (let d = this.list.head; d !== null; ) {
       const next = d.next;
       if (d.at <= t) {
         this.remove(d);
@@ -85,7 +74,7 @@ export class RequestDeadlines {
       }
       d = next;
     }
-    if (this.count > 0) this.timer = this.timers.setTimeout(this.sweep, this.tick);
+    if (this.list.size > 0) this.timer = this.timers.setTimeout(this.sweep, this.tick);
     else this.tick = 1000;
   };
 }
