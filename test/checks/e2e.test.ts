@@ -100,7 +100,15 @@ describe('monitoring end to end (real server and agent processes)', () => {
   it('does not store the late result of a paused agent whose job was re-run elsewhere', async () => {
     const dir = tempDir('vantage-e2e-');
     dirs.push(dir);
-    const s = await server(dir.path, { worker_port: await freePort(), lease_timeout_seconds: 3, reaper_interval_seconds: 1 });
+    // The paused agent's stream stays open: until its missed pong closes it, the re-queued job may be offered
+    // to it again. A short ping interval bounds that (with the 15 s default, a loaded machine took > 45 s).
+    const s = await server(dir.path, {
+      worker_port: await freePort(),
+      lease_timeout_seconds: 3,
+      reaper_interval_seconds: 1,
+      stream_ping_interval_seconds: 1,
+      stream_pong_timeout_seconds: 3,
+    });
     const c = agent(s, dir.path, 'agent-c');
     await waitFor(() => c.lastStats()?.stats.connected === true, 'agent C registered', 20_000);
     const created = await s.monitors.createMonitor({

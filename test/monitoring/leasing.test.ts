@@ -22,26 +22,40 @@ async function seedJobs(n: number, now: number): Promise<void> {
   })();
 }
 
-function runChild(prefix: string, workers: number): Promise<{ leased: Array<[string, string]>; completed: number; rejected: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, t.path, prefix, String(workers)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+type ChildResult = { leased: Array<[string, string]>; completed: number; rejected: number };
+
+/** Starts a lease-worker process; `ready` resolves once it has opened the database and waits for `go()`. */
+function startChild(prefix: string, workers: number): { ready: Promise<void>; go: () => void; done: Promise<ChildResult> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, t.path, prefix, String(workers)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  let markReady!: () => void;
+  const ready = new Promise<void>((r) => (markReady = r));
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    if (out.startsWith('ready\n')) markReady();
+  });
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const done = new Promise<ChildResult>((resolve, reject) => {
     child.on('error', reject);
     child.on('exit', (code) => {
       if (code !== 0) reject(new Error(`lease worker ${prefix} exited ${code}: ${err}`));
-      else resolve(JSON.parse(out.trim().split('\n').pop()!) as { leased: Array<[string, string]>; completed: number; rejected: number });
+      else resolve(JSON.parse(out.trim().split('\n').pop()!) as ChildResult);
     });
   });
+  // A child that dies before it is ready fails the test through `done`, not a hang.
+  void done.catch(() => markReady());
+  return { ready, go: () => child.stdin.end('go\n'), done };
 }
 
 describe('exactly-once leasing', () => {
   it('20 concurrent workers in 4 processes (own connections) × 10 000 jobs: every job leased exactly once', async () => {
     const now = Date.now();
     await seedJobs(10_000, now);
-    const results = await Promise.all(['p0', 'p1', 'p2', 'p3'].map((p) => runChild(p, 5)));
+    const children = ['p0', 'p1', 'p2', 'p3'].map((p) => startChild(p, 5));
+    await Promise.all(children.map((c) => c.ready));
+    for (const c of children) c.go();
+    const results = await Promise.all(children.map((c) => c.done));
     const all = results.flatMap((r) => r.leased);
     const runIds = all.map(([, id]) => id);
     expect(runIds.length).toBe(10_000);
