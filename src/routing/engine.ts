@@ -23,7 +23,7 @@ import { distanceKm, maybeGeoPoint, pruneChord2 } from './geo.js';
 import type { GeoPoint } from './geo.js';
 import { KdIndex } from './kdtree.js';
 import type { KdVisitor } from './kdtree.js';
-import { ReservationBook, stickyKey } from './reservations.js';
+import { NO_GPUS, ReservationBook, stickyKey } from './reservations.js';
 import { evaluateBackend, isStale } from './scan.js';
 import type { ScanContext } from './scan.js';
 import { cpuTermFromPrefix, gpuTerm, nonDistanceScore, totalScore } from './score.js';
@@ -126,9 +126,6 @@ function freeGpuCount(d: DerivedStats, needGb: number, p: PendingState | null, c
  * The devices a reservation takes: qualifying and not held by another reservation (`own`'s devices
  * count as free), least utilised first, then by id.
  */
-/** The devices of a reservation that holds no GPU: one shared frozen array, not one per reservation. */
-const NO_GPUS: readonly number[] = Object.freeze([]);
-
 function chooseGpus(d: DerivedStats, tier: Tier, p: PendingState, own: Credit | null = null): readonly number[] {
   if (tier.gpu <= 0) return NO_GPUS;
   const cand: number[] = [];

@@ -89,6 +89,15 @@ export function stickyKey(stickyId: string, tier: string): string {
   return `${tier}\u0000${stickyId}`;
 }
 
+/** Adds resources to a backend's PendingState. */
+function credit(p: PendingState, vcpu: number, mem: number, disk: number, gpus: readonly number[]): void {
+  p.count++;
+  p.cpu += vcpu;
+  p.mem += mem;
+  p.disk += disk;
+  holdGpus(p, gpus);
+}
+
 /** Returns resources to a backend's PendingState; exact zero once it holds no reservation. */
 function debit(p: PendingState, vcpu: number, mem: number, disk: number, gpus: readonly number[]): void {
   p.count--;
@@ -104,18 +113,29 @@ function debit(p: PendingState, vcpu: number, mem: number, disk: number, gpus: r
   p.cpu -= vcpu;
   p.mem -= mem;
   p.disk -= disk;
-  for (const d of gpus) {
+  releaseGpus(p, gpus);
+}
+
+/** Counts one more live reservation holding each of `devices`. */
+function holdGpus(p: PendingState, devices: readonly number[]): void {
+  for (const d of devices) p.gpu.set(d, (p.gpu.get(d) ?? 0) + 1);
+}
+
+/** Counts one live reservation fewer holding each of `devices`. */
+function releaseGpus(p: PendingState, devices: readonly number[]): void {
+  for (const d of devices) {
     const c = (p.gpu.get(d) ?? 0) - 1;
     if (c <= 0) p.gpu.delete(d);
     else p.gpu.set(d, c);
   }
 }
 
-const NO_DEVICES: readonly number[] = Object.freeze([]);
+/** The device list of every reservation without GPUs: one shared frozen array, not a new one each. */
+export const NO_GPUS: readonly number[] = Object.freeze([]);
 
 export class ReservationBook {
   /** Plain reservations, by seq. */
-  private readonly plain = new ReservationRing((p, vcpu, mem, disk) => debit(p, vcpu, mem, disk, NO_DEVICES));
+  private readonly plain = new ReservationRing((p, vcpu, mem, disk) => debit(p, vcpu, mem, disk, NO_GPUS));
   /** Sticky and GPU reservations, by id, and in expiry order (byExpiry). */
   private readonly objects = new Map<string, Reservation>();
   private readonly byKey = new Map<string, Reservation>();
@@ -191,10 +211,7 @@ export class ReservationBook {
   add(r: NewReservation, now: number): string {
     const p = r.pending;
     if (r.key === null && r.gpuDevices.length === 0) {
-      p.count++;
-      p.cpu += r.vcpu;
-      p.mem += r.mem;
-      p.disk += r.disk;
+      credit(p, r.vcpu, r.mem, r.disk, NO_GPUS);
       const seq = ++this.plainSeq;
       this.plain.push(seq, r.clientId, r.tier, p, r.vcpu, r.mem, r.disk, now, now + this.timeoutMs);
       return this.idOf(seq);
@@ -205,11 +222,7 @@ export class ReservationBook {
     }
     const res = new LiveReservation(`${this.idPrefix}_${(++this.objectSeq).toString(36)}`, r, now, this.timeoutMs);
     if (res.key !== null) this.byKey.set(res.key, res);
-    p.count++;
-    p.cpu += res.vcpu;
-    p.mem += res.mem;
-    p.disk += res.disk;
-    for (const d of res.gpuDevices) p.gpu.set(d, (p.gpu.get(d) ?? 0) + 1);
+    credit(p, res.vcpu, res.mem, res.disk, res.gpuDevices);
     this.objects.set(res.id, res);
     this.byExpiry.append(res);
     return res.id;
@@ -224,14 +237,9 @@ export class ReservationBook {
 
   /** Moves a live reservation to other GPU devices of the same backend. */
   retargetGpus(res: Reservation, devices: readonly number[]): void {
-    const p = res.pending;
-    for (const d of res.gpuDevices) {
-      const c = (p.gpu.get(d) ?? 0) - 1;
-      if (c <= 0) p.gpu.delete(d);
-      else p.gpu.set(d, c);
-    }
+    releaseGpus(res.pending, res.gpuDevices);
     res.gpuDevices = devices;
-    for (const d of devices) p.gpu.set(d, (p.gpu.get(d) ?? 0) + 1);
+    holdGpus(res.pending, devices);
   }
 
   /** Releases a live reservation. false when unknown, already released or expired. */
