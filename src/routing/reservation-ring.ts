@@ -110,12 +110,6 @@ export class ReservationRing {
     this.end = seq + 1;
   }
 
-  /** Whether `seq` is a live row. */
-  has(seq: number): boolean {
-    const c = this.chunkOf(seq);
-    return c !== undefined && c.live[(seq - this.start) % CHUNK] === 1;
-  }
-
   /** A snapshot of a live row, or undefined. */
   get(seq: number): PlainReservation | undefined {
     const c = this.chunkOf(seq);

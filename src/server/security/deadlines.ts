@@ -6,7 +6,6 @@ import { IntrusiveList } from '../../intrusive-list.js';
 class Deadline {
   prev: Deadline | null = null;
   next: Deadline | null = null;
-  linked = true;
 
   constructor(
     private readonly owner: RequestDeadlines,
@@ -55,11 +54,11 @@ export class RequestDeadlines {
     return this.list.size;
   }
 
+  /** Takes a request out; a request is in the list exactly while its `ctx.deadline` is this node. */
   remove(d: Deadline): void {
-    if (!d.linked) return;
-    d.linked = false;
+    if (d.ctx.deadline !== d) return;
+    d.ctx.deadline = undefined;
     this.list.unlink(d);
-    if (d.ctx.deadline === d) d.ctx.deadline = undefined;
   }
 
   private readonly sweep = (): void => {
