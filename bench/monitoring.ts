@@ -31,9 +31,9 @@ import { Registry } from 'prom-client';
 import { openSqlite, type SqliteDb } from '../src/store/sqlite/db.js';
 import { SqliteMonitoringStore } from '../src/store/sqlite/monitoring.js';
 import type { MonitorSpec, ResultInput } from '../src/store/monitoring.js';
-import { planRuns } from '../src/server/monitoring/schedule-math.js';
-import { newRunId } from '../src/server/monitoring/ids.js';
-import { startMonitoring } from '../src/server/monitoring/index.js';
+import { planRuns } from '../src/monitoring/domain/schedule-math.js';
+import { newRunId } from '../src/platform/ids.js';
+import { startMonitoring } from '../src/monitoring/control/index.js';
 import { SimWorker } from '../test/monitoring/sim-worker.js';
 
 const argv = process.argv.slice(2);

@@ -29,7 +29,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RoutingEngine } from '../src/routing/engine.js';
+import type { RoutingEngine } from '../src/lb/routing/engine.js';
 
 /** The part of autocannon's API used here (the package ships no types). */
 interface CannonResult {
@@ -105,7 +105,7 @@ async function registerBench(engine: RoutingEngine, backend: string): Promise<vo
 
 async function roleVantage(backend: string): Promise<void> {
   const { loadServerConfig } = await import('../src/config/load.js');
-  const { startServer } = await import('../src/server/server.js');
+  const { startServer } = await import('../src/app/server.js');
   const pino = (await import('pino')).default;
   const dir = mkdtempSync(join(tmpdir(), 'vantage-bench-proxy-'));
   const config = loadServerConfig({
@@ -130,9 +130,9 @@ async function roleVantage(backend: string): Promise<void> {
 }
 
 async function roleVantageHandler(backend: string): Promise<void> {
-  const { RoutingEngine } = await import('../src/routing/engine.js');
+  const { RoutingEngine } = await import('../src/lb/routing/engine.js');
   const { DEFAULT_TIERS } = await import('../src/config/tiers.js');
-  const { createProxyWithSettings } = await import('../src/server/proxy/index.js');
+  const { createProxyWithSettings } = await import('../src/lb/proxy/index.js');
   const engine = new RoutingEngine({ tiers: DEFAULT_TIERS, staleMinutes: 5, pendingTimeoutSeconds: 120, stickyAffinity: true, healthCheckEnabled: true });
   await registerBench(engine, backend);
   const proxy = createProxyWithSettings(

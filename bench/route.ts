@@ -18,9 +18,9 @@
  */
 import { DEFAULT_TIERS } from '../src/config/tiers.js';
 import type { Tier } from '../src/config/tiers.js';
-import { RoutingEngine } from '../src/routing/engine.js';
-import { gpu, loadFleet, prng, registration, stats, syntheticFleet, syntheticUserLocations } from '../src/routing/synthetic.js';
-import type { RouteRequest } from '../src/routing/types.js';
+import { RoutingEngine } from '../src/lb/routing/engine.js';
+import { gpu, loadFleet, prng, registration, stats, syntheticFleet, syntheticUserLocations } from '../test/support/synthetic.js';
+import type { RouteRequest } from '../src/lb/routing/types.js';
 
 const JSON_OUT = process.argv.includes('--json');
 const QUICK = process.argv.includes('--quick');

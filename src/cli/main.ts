@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { CLIENT_FIELDS, CLIENT_FLAG_ALIASES } from '../config/client.js';
 import { ConfigError, loadClientConfig, loadServerConfig } from '../config/load.js';
 import { SERVER_FIELDS, SERVER_FLAG_ALIASES } from '../config/server.js';
-import { createLogger } from '../log.js';
+import { createLogger } from '../platform/log.js';
 import { registerConfigCommand } from './config-command.js';
 import { addConfigOptions, flagsFromOptions, normaliseArgv } from './options.js';
 
@@ -112,11 +112,11 @@ export function buildProgram(): Command {
       process.stdin.resume();
       controller.signal.addEventListener('abort', () => process.stdin.destroy(), { once: true });
     }
-    const { runAgent } = await import('../agent/index.js');
+    const { runAgent } = await import('../app/agent.js');
     // The monitoring worker (Connect/HTTP/2 client) is loaded only when it runs, to keep the agent small.
     const extraServices =
       loaded.config.monitoring_enabled && !opts.once && !print
-        ? [(await import('../agent/checks/service.js')).monitoringWorkerService(loaded.config)]
+        ? [(await import('../agent/worker/service.js')).monitoringWorkerService(loaded.config)]
         : [];
     process.exitCode = await runAgent(loaded.config, { logger, once: Boolean(opts.once), print, signal: controller.signal, extraServices });
   });

@@ -4,11 +4,11 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { loadServerConfig } from '../config/load.js';
 import type { ServerConfig } from '../config/server.js';
-import { startDemoBackend, type DemoBackend } from '../server/demo/backend.js';
-import { spawnLocalAgent, type LocalAgent } from '../server/demo/local-agent.js';
-import { installRejectionGuard } from '../server/security/process-guards.js';
-import { ConfigReloader, onSighup, SERVER_LIVE_KEYS } from '../server/security/reload.js';
-import { startServer, type RunningServer } from '../server/server.js';
+import { startDemoBackend, type DemoBackend } from '../app/demo/backend.js';
+import { spawnLocalAgent, type LocalAgent } from '../app/demo/local-agent.js';
+import { installRejectionGuard } from '../platform/process-guards.js';
+import { ConfigReloader, onSighup, SERVER_LIVE_KEYS } from '../http/reload.js';
+import { startServer, type RunningServer } from '../app/server.js';
 
 export interface RunServerOptions {
   logger: Logger;

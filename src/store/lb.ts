@@ -8,7 +8,7 @@
  * Times are milliseconds since the Unix epoch.
  */
 
-import type { EndpointRule, GpuStats, RegisteredBackend, StickyAssignment, StickyEvent } from '../routing/types.js';
+import type { EndpointRule, GpuStats, RegisteredBackend, StickyAssignment, StickyEvent } from '../lb/routing/types.js';
 
 // The rows the engine keeps are the rows stored: one definition each, shared with the routing engine, so the
 // engine's sticky events go to the store as they are.

@@ -4,7 +4,7 @@
  * Every method is async so that a networked database fits behind it unchanged.
  * Times are Unix epoch milliseconds.
  */
-import type { RunPlan, SchedulableMonitor } from '../server/monitoring/schedule-math.js';
+import type { RunPlan, SchedulableMonitor } from '../monitoring/domain/schedule-math.js';
 
 export type CheckType = 'http' | 'tcp' | 'dns' | 'tls';
 export type JobStatus = 'ready' | 'leased' | 'done';

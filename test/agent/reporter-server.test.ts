@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_CONFIG_DEFAULTS } from '../../src/agent/config.js';
 import type { AgentConfig } from '../../src/agent/config.js';
-import { runAgent } from '../../src/agent/index.js';
+import { runAgent } from '../../src/app/agent.js';
 import type { SendOutcome } from '../../src/agent/reporter/reporter.js';
 import { captureLogger, waitFor } from './helpers.js';
 import type { CapturedLog } from './helpers.js';

@@ -7,8 +7,8 @@ import {
   formatAssertion,
   parseAssertion,
   validateAssertions,
-} from '../../src/monitoring/assertions.js';
-import type { Assertion, Observation } from '../../src/monitoring/assertions.js';
+} from '../../src/monitoring/assertions/index.js';
+import type { Assertion, Observation } from '../../src/monitoring/assertions/index.js';
 
 function parse(text: string): Assertion {
   const r = parseAssertion(text);

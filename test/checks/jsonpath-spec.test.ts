@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CheckSpecSchema, checkTarget, parseResolver } from '../../src/monitoring/check-spec.js';
-import { formatJsonPath, parseJsonPath, selectJsonPath } from '../../src/monitoring/jsonpath.js';
+import { CheckSpecSchema, checkTarget, parseResolver } from '../../src/monitoring/checks/spec.js';
+import { formatJsonPath, parseJsonPath, selectJsonPath } from '../../src/monitoring/assertions/jsonpath.js';
 
 describe('JSON path subset', () => {
   it('parses members, quoted members and indexes', () => {

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCheck } from '../../src/agent/checks/run-check.js';
-import { validateAssertions } from '../../src/monitoring/assertions.js';
-import type { Assertion } from '../../src/monitoring/assertions.js';
-import { CheckSpecSchema } from '../../src/monitoring/check-spec.js';
-import type { CheckSpecInput } from '../../src/monitoring/check-spec.js';
-import { CheckResultSchema } from '../../src/monitoring/result.js';
+import { runCheck } from '../../src/monitoring/checks/run-check.js';
+import { validateAssertions } from '../../src/monitoring/assertions/index.js';
+import type { Assertion } from '../../src/monitoring/assertions/index.js';
+import { CheckSpecSchema } from '../../src/monitoring/checks/spec.js';
+import type { CheckSpecInput } from '../../src/monitoring/checks/spec.js';
+import { CheckResultSchema } from '../../src/monitoring/domain/result.js';
 import { selfSignedCert } from './helpers/certs.js';
 import { startDnsStub } from './helpers/dns-stub.js';
 import type { DnsStub } from './helpers/dns-stub.js';

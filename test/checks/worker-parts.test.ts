@@ -1,14 +1,14 @@
 import { create } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
-import { ClockOffset, ntpSample } from '../../src/agent/checks/clock.js';
-import { JobCache, prepareJob, toResultMessage } from '../../src/agent/checks/job.js';
-import { AsyncQueue } from '../../src/agent/checks/queue.js';
-import { resolveWorkerUrl } from '../../src/agent/checks/worker.js';
-import type { MonitoringWorkerConfig } from '../../src/agent/checks/worker.js';
+import { ClockOffset, ntpSample } from '../../src/agent/worker/clock.js';
+import { JobCache, prepareJob, toResultMessage } from '../../src/agent/worker/job.js';
+import { AsyncQueue } from '../../src/platform/async-queue.js';
+import { resolveWorkerUrl } from '../../src/agent/worker/worker.js';
+import type { MonitoringWorkerConfig } from '../../src/agent/worker/worker.js';
 import { ClientConfigSchema } from '../../src/config/client.js';
 import type { ClientConfig } from '../../src/config/client.js';
 import { JobSchema } from '../../src/gen/vantage/v1/worker_pb.js';
-import type { CheckResult } from '../../src/monitoring/result.js';
+import type { CheckResult } from '../../src/monitoring/domain/result.js';
 
 describe('clock offset (NTP style)', () => {
   it('recovers a known offset from a symmetric exchange', () => {

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startMonitoringWorker } from '../../src/agent/checks/worker.js';
-import type { MonitoringWorker, MonitoringWorkerConfig, MonitoringWorkerDeps } from '../../src/agent/checks/worker.js';
+import { startMonitoringWorker } from '../../src/agent/worker/worker.js';
+import type { MonitoringWorker, MonitoringWorkerConfig, MonitoringWorkerDeps } from '../../src/agent/worker/worker.js';
 import { FakeWorkerApi, waitFor } from './helpers/fake-worker-api.js';
 import { closedPort, startHttp } from './helpers/servers.js';
 import type { Running } from './helpers/servers.js';

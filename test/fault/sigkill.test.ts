@@ -21,7 +21,7 @@ import { baseConfig, MAIN, startServerProcess, waitFor, type ServerProcess } fro
  * The hardening issue asks for all of them; see the report: closing the window needs the server to persist new
  * assignments before answering.
  */
-/** The write-behind flush interval (src/server/write-behind.ts default) plus scheduling slack on a busy box. */
+/** The write-behind flush interval (src/lb/write-behind.ts default) plus scheduling slack on a busy box. */
 const WRITE_BEHIND_MS = 1000 + 1500;
 const KEY = 'fault-key-0123456789abcdef0123456789abcdef';
 const tmp = tempDir('vantage-fault-');

@@ -6,7 +6,7 @@ import pino from 'pino';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadServerConfig } from '../../src/config/load.js';
-import { startServer, type RunningServer } from '../../src/server/server.js';
+import { startServer, type RunningServer } from '../../src/app/server.js';
 import { tempDir } from '../security/helpers.js';
 import { anyBody, jsonBodies, registerRecord, routeRecord, statsRecord, type FuzzBody } from './arbitraries.js';
 

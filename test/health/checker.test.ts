@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HealthChecker, startHealthChecker, type HealthCheckerOptions, type Timers } from '../../src/server/health/index.js';
+import { HealthChecker, startHealthChecker, type HealthCheckerOptions, type Timers } from '../../src/lb/health/index.js';
 import { addBackend, listen, makeEngine, startProxy, waitFor, type Started } from '../proxy/helpers.js';
-import type { RoutingEngine } from '../../src/routing/index.js';
+import type { RoutingEngine } from '../../src/lb/routing/index.js';
 import { loadServerConfigForTest } from './config.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyProbe, ewma, initialHealth, type HealthState } from '../../src/server/health/index.js';
+import { applyProbe, ewma, initialHealth, type HealthState } from '../../src/lb/health/index.js';
 
 const t = { healthy: 2, unhealthy: 3 };
 const run = (s: HealthState, results: boolean[]) => results.reduce((acc, ok) => applyProbe(acc, ok, t), s);

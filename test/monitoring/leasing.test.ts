@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { fileURLToPath } from 'node:url';
-import { newRunId } from '../../src/server/monitoring/ids.js';
+import { newRunId } from '../../src/platform/ids.js';
 import { result, spec, tempStore, type TempStore } from './helpers.js';
 
 let t: TempStore;

@@ -1,15 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import type { LeasedJob, MonitoringStore } from '../../src/store/monitoring.js';
-import { Dispatcher } from '../../src/server/monitoring/dispatcher.js';
-import { IngestQueue } from '../../src/server/monitoring/ingest.js';
-import { SingleNodeLeader, type LeaderElector } from '../../src/server/monitoring/leader.js';
-import { createMonitoringMetrics } from '../../src/server/monitoring/metrics.js';
-import { LeaseReaper } from '../../src/server/monitoring/reaper.js';
-import { WorkerRegistry, type WorkerLink } from '../../src/server/monitoring/registry.js';
-import { Scheduler } from '../../src/server/monitoring/scheduler.js';
-import { estimateClock, healthAction, newHealthState, recordPing, recordPong, StreamHealthMonitor } from '../../src/server/monitoring/stream-health.js';
-import { periodic, type Timers } from '../../src/server/monitoring/timers.js';
+import { Dispatcher } from '../../src/monitoring/control/job-dispatcher.js';
+import { IngestQueue } from '../../src/monitoring/control/ingest.js';
+import { SingleNodeLeader, type LeaderElector } from '../../src/store/sqlite/leader.js';
+import { createMonitoringMetrics } from '../../src/monitoring/control/metrics.js';
+import { LeaseReaper } from '../../src/monitoring/control/reaper.js';
+import { WorkerRegistry, type WorkerLink } from '../../src/monitoring/control/worker-streams.js';
+import { Scheduler } from '../../src/monitoring/control/scheduler.js';
+import { estimateClock, healthAction, newHealthState, recordPing, recordPong, StreamHealthMonitor } from '../../src/monitoring/control/stream-health.js';
+import { periodic, type Timers } from '../../src/platform/periodic.js';
 import { result, spec, tempStore, type TempStore } from './helpers.js';
 
 /** Manual timers: callbacks run only when the test advances the clock. */

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { newRunId } from '../../src/server/monitoring/ids.js';
-import { queryMetrics, RollupWorker, uptimeWindows, pickResolution } from '../../src/server/monitoring/rollups.js';
-import { LatencySketch, SKETCH_RELATIVE_ACCURACY } from '../../src/server/monitoring/sketch.js';
-import { SingleNodeLeader } from '../../src/server/monitoring/leader.js';
+import { newRunId } from '../../src/platform/ids.js';
+import { queryMetrics, RollupWorker, uptimeWindows, pickResolution } from '../../src/monitoring/control/rollups.js';
+import { LatencySketch, SKETCH_RELATIVE_ACCURACY } from '../../src/monitoring/domain/sketch.js';
+import { SingleNodeLeader } from '../../src/store/sqlite/leader.js';
 import { result, spec, tempStore, type TempStore } from './helpers.js';
 
 const T0 = Date.UTC(2025, 0, 1);

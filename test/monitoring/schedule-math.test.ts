@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { hash01, jitterFraction, jitterMs, planRuns } from '../../src/server/monitoring/schedule-math.js';
+import { hash01, jitterFraction, jitterMs, planRuns } from '../../src/monitoring/domain/schedule-math.js';
 
 describe('jitterFraction', () => {
   it('is 0 up to 10 s, 1 % up to 30 s, 10 % above', () => {

@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { create } from '@bufbuild/protobuf';
 import { WorkerMessageSchema } from '../../src/gen/vantage/v1/worker_pb.js';
-import { AsyncQueue } from '../../src/server/worker-api/channel.js';
-import { WorkerSession, type ServerMessageInit, type SessionDeps } from '../../src/server/worker-api/session.js';
-import { WorkerRegistry } from '../../src/server/monitoring/registry.js';
+import { AsyncQueue } from '../../src/platform/channel.js';
+import { WorkerSession, type ServerMessageInit, type SessionDeps } from '../../src/api/worker/session.js';
+import { WorkerRegistry } from '../../src/monitoring/control/worker-streams.js';
 import type { IngestOutcome } from '../../src/store/monitoring.js';
-import type { Dispatcher } from '../../src/server/monitoring/dispatcher.js';
-import type { IngestQueue } from '../../src/server/monitoring/ingest.js';
-import type { WorkerActivity } from '../../src/server/monitoring/inactivity.js';
+import type { Dispatcher } from '../../src/monitoring/control/job-dispatcher.js';
+import type { IngestQueue } from '../../src/monitoring/control/ingest.js';
+import type { WorkerActivity } from '../../src/monitoring/control/inactivity.js';
 import { tempStore, type TempStore } from './helpers.js';
 
 let t: TempStore;

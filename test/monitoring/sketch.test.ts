@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { LatencySketch, SKETCH_RELATIVE_ACCURACY } from '../../src/server/monitoring/sketch.js';
+import { LatencySketch, SKETCH_RELATIVE_ACCURACY } from '../../src/monitoring/domain/sketch.js';
 
 /** Nearest-rank quantile of sorted raw data: the value at rank ⌈q·n⌉ (1-based). */
 function exactQuantile(sorted: number[], q: number): number {

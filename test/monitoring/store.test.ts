@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqlite } from '../../src/store/sqlite/db.js';
 import { SqliteMonitoringStore } from '../../src/store/sqlite/monitoring.js';
-import { planRuns } from '../../src/server/monitoring/schedule-math.js';
-import { newRunId } from '../../src/server/monitoring/ids.js';
+import { planRuns } from '../../src/monitoring/domain/schedule-math.js';
+import { newRunId } from '../../src/platform/ids.js';
 import { result, spec, tempStore, type TempStore } from './helpers.js';
 
 const T0 = 1_700_000_000_000;

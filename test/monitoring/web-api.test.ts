@@ -4,11 +4,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { Code, ConnectError } from '@connectrpc/connect';
-import { startMonitoring, type MonitoringHandle } from '../../src/server/monitoring/index.js';
+import { startMonitoring, type MonitoringHandle } from '../../src/monitoring/control/index.js';
 import { monitorsClient, runMonitorAdd, runMonitorList, runMonitorRm, runMonitorShow, parseDuration, formatDuration } from '../../src/cli/monitor.js';
-import { WorkerActivity } from '../../src/server/monitoring/inactivity.js';
-import { SingleNodeLeader } from '../../src/server/monitoring/leader.js';
-import { actorFor } from '../../src/server/web-api/auth.js';
+import { WorkerActivity } from '../../src/monitoring/control/inactivity.js';
+import { SingleNodeLeader } from '../../src/store/sqlite/leader.js';
+import { actorFor } from '../../src/auth/web.js';
 import { result, tempStore, type TempStore } from './helpers.js';
 
 let t: TempStore;
@@ -215,7 +215,7 @@ describe('vantage monitor (CLI)', () => {
 
 describe('web handler with the main server key check', () => {
   it("lets through what the server's check accepts ('server', 'api', true) and refuses the rest", async () => {
-    const { createWebHandler } = await import('../../src/server/web-api/handler.js');
+    const { createWebHandler } = await import('../../src/api/web/handler.js');
     const verdicts = new Map<string, boolean | string>([
       ['s', 'server'],
       ['a', 'api'],

@@ -2,9 +2,9 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { DEFAULT_TIERS, type Tier } from '../../src/config/tiers.js';
-import { RoutingEngine } from '../../src/routing/index.js';
-import type { BackendStats, EngineOptions } from '../../src/routing/types.js';
-import { createProxyWithSettings, type Proxy, type ProxyContext, type ProxySettings } from '../../src/server/proxy/index.js';
+import { RoutingEngine } from '../../src/lb/routing/index.js';
+import type { BackendStats, EngineOptions } from '../../src/lb/routing/types.js';
+import { createProxyWithSettings, type Proxy, type ProxyContext, type ProxySettings } from '../../src/lb/proxy/index.js';
 
 export interface Started {
   server: Server;

@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, request } from 'undici';
-import type { RoutingEngine } from '../../src/routing/index.js';
+import type { RoutingEngine } from '../../src/lb/routing/index.js';
 import { addBackend, listen, makeEngine, startProxy, stats, waitFor, type ProxyServer, type Started } from './helpers.js';
 
 const client = new Agent({ keepAliveTimeout: 1_000 });

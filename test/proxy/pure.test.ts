@@ -10,8 +10,8 @@ import {
   tierFromJsonBody,
   tierFromQuery,
   upstreamRequestHeaders,
-} from '../../src/server/proxy/index.js';
-import { forwardedValue, normalizeIp } from '../../src/server/proxy/headers.js';
+} from '../../src/lb/proxy/index.js';
+import { forwardedValue, normalizeIp } from '../../src/lb/proxy/headers.js';
 
 describe('proxy prefixes', () => {
   it('matches on segment boundaries', () => {

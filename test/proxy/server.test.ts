@@ -6,7 +6,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { loadServerConfig } from '../../src/config/load.js';
 import type { ServerConfig } from '../../src/config/server.js';
-import { startServer, type RunningServer } from '../../src/server/server.js';
+import { startServer, type RunningServer } from '../../src/app/server.js';
 import { listen, waitFor, type Started } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vantage-proxy-server-'));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { compileCors, corsDecision, type CorsRequest } from '../../src/server/security/cors.js';
-import { deferHeaders } from '../../src/server/response.js';
-import { HSTS_VALUE, securityHeaders } from '../../src/server/security/headers.js';
+import { compileCors, corsDecision, type CorsRequest } from '../../src/http/stages/cors.js';
+import { deferHeaders } from '../../src/http/response.js';
+import { HSTS_VALUE, securityHeaders } from '../../src/http/security-headers.js';
 
 const req = (over: Partial<CorsRequest>): CorsRequest => ({ method: 'GET', origin: undefined, requestMethod: undefined, requestHeaders: undefined, ...over });
 

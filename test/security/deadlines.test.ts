@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { RequestContext } from '../../src/server/pipeline/types.js';
-import { RequestDeadlines } from '../../src/server/security/deadlines.js';
+import type { RequestContext } from '../../src/http/pipeline.js';
+import { RequestDeadlines } from '../../src/http/deadlines.js';
 
 /** Fake timers: scheduled callbacks are run by the test. */
 function fakeTimers() {

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/load.js';
-import { installRejectionGuard, UNHANDLED_REJECTION_EXIT_CODE } from '../../src/server/security/process-guards.js';
-import { changedKeys, ConfigReloader, onSighup, SERVER_LIVE_KEYS } from '../../src/server/security/reload.js';
-import { applyServerTimeouts, httpServerTimeouts } from '../../src/server/security/timeouts.js';
+import { installRejectionGuard, UNHANDLED_REJECTION_EXIT_CODE } from '../../src/platform/process-guards.js';
+import { changedKeys, ConfigReloader, onSighup, SERVER_LIVE_KEYS } from '../../src/http/reload.js';
+import { applyServerTimeouts, httpServerTimeouts } from '../../src/http/timeouts.js';
 
 function recordingLogger() {
   const lines: Array<{ level: string; obj: unknown; msg: string }> = [];

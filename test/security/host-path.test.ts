@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isValidHost, safeHost } from '../../src/server/security/host.js';
-import { decodeOnce, matchesPrefix, normalizeRequestPath, splitTarget } from '../../src/server/security/path.js';
+import { isValidHost, safeHost } from '../../src/http/stages/host.js';
+import { decodeOnce, matchesPrefix, normalizeRequestPath, splitTarget } from '../../src/http/path.js';
 
 describe('isValidHost', () => {
   it('accepts names, IPv4, bracketed IPv6, with or without a port', () => {

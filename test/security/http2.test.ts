@@ -11,11 +11,11 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadServerConfig } from '../../src/config/load.js';
 import type { ServerConfig } from '../../src/config/server.js';
-import { H2_LIMITS } from '../../src/server/http2.js';
-import { upstreamRequestHeaders } from '../../src/server/proxy/headers.js';
-import { compileSecurityPolicy } from '../../src/server/security/policy.js';
-import { timeoutStage } from '../../src/server/security/stages.js';
-import { startServer, type RunningServer, type StartServerOptions } from '../../src/server/server.js';
+import { H2_LIMITS } from '../../src/http/http2.js';
+import { upstreamRequestHeaders } from '../../src/lb/proxy/headers.js';
+import { compileSecurityPolicy } from '../../src/http/policy.js';
+import { timeoutStage } from '../../src/http/stages/security.js';
+import { startServer, type RunningServer, type StartServerOptions } from '../../src/app/server.js';
 import { makeCert, tempDir } from './helpers.js';
 import { waitFor } from './server-helpers.js';
 

@@ -5,11 +5,11 @@ import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadServerConfig } from '../../src/config/load.js';
 import type { ServerConfig } from '../../src/config/server.js';
-import { crashHandler } from '../../src/server/pipeline/crash.js';
-import { compose, type ManagementRoute, type RequestContext } from '../../src/server/pipeline/types.js';
-import { compileSecurityPolicy } from '../../src/server/security/policy.js';
-import { timeoutStage } from '../../src/server/security/stages.js';
-import { startServer, type RunningServer } from '../../src/server/server.js';
+import { crashHandler } from '../../src/http/stages/crash.js';
+import { compose, type ManagementRoute, type RequestContext } from '../../src/http/pipeline.js';
+import { compileSecurityPolicy } from '../../src/http/policy.js';
+import { timeoutStage } from '../../src/http/stages/security.js';
+import { startServer, type RunningServer } from '../../src/app/server.js';
 import { tempDir } from './helpers.js';
 import { call, rawRequest, waitFor } from './server-helpers.js';
 

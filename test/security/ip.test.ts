@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalIp, compileCidrs, InvalidCidrError, parseIp } from '../../src/server/security/ip.js';
-import { resolveClientIp } from '../../src/server/security/client-address.js';
+import { canonicalIp, compileCidrs, InvalidCidrError, parseIp } from '../../src/http/ip.js';
+import { resolveClientIp } from '../../src/http/client-address.js';
 
 describe('parseIp / canonicalIp', () => {
   it('parses IPv4 and IPv6, rejects non-addresses', () => {

@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { rateLimitHeaders, TokenBucketLimiter } from '../../src/server/security/rate-limit.js';
+import { rateLimitHeaders, TokenBucketLimiter } from '../../src/http/stages/rate-limit.js';
 
 function clock(start = 1_000_000) {
   let t = start;

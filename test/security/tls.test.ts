@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadTlsMaterial, reloadTls } from '../../src/server/security/tls.js';
+import { loadTlsMaterial, reloadTls } from '../../src/http/tls.js';
 import { makeCert, tempDir } from './helpers.js';
 
 const tmp = tempDir();

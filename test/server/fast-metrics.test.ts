@@ -1,6 +1,6 @@
 import { Counter, Histogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { FastCounter, FastHistogram } from '../../src/server/fast-metrics.js';
+import { FastCounter, FastHistogram } from '../../src/platform/fast-metrics.js';
 
 const BUCKETS = [1e-6, 1e-5, 1e-4, 1e-3];
 

@@ -1,11 +1,11 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ServerConfigSchema } from '../../src/config/server.js';
-import { HttpError } from '../../src/server/errors.js';
-import { createKeyChecker } from '../../src/server/pipeline/api-key.js';
-import { compose, type RequestContext, type Stage } from '../../src/server/pipeline/types.js';
-import { isAcceptedJsonType, parseJsonBody } from '../../src/server/pipeline/validate-input.js';
-import { startServer, type RunningServer } from '../../src/server/server.js';
+import { HttpError } from '../../src/http/errors.js';
+import { createKeyChecker } from '../../src/auth/api-key.js';
+import { compose, type RequestContext, type Stage } from '../../src/http/pipeline.js';
+import { isAcceptedJsonType, parseJsonBody } from '../../src/http/stages/validate-input.js';
+import { startServer, type RunningServer } from '../../src/app/server.js';
 import { api, registerBody, statsBody, tempDir } from './helpers.js';
 
 const silent = pino({ level: 'silent' });
@@ -328,7 +328,7 @@ describe('startServer (in process): pipeline slots, dispatch order, fallback hoo
 
 describe('request log levels', () => {
   it('keeps successes and rate-limit refusals at debug, other client errors and 503 at info, other 5xx at warn', async () => {
-    const { requestLogLevel } = await import('../../src/server/pipeline/request-log.js');
+    const { requestLogLevel } = await import('../../src/http/stages/request-log.js');
     expect([200, 204, 301].map(requestLogLevel)).toEqual(['debug', 'debug', 'debug']);
     expect(requestLogLevel(429)).toBe('debug');
     expect([400, 401, 403, 404, 413].map(requestLogLevel)).toEqual(['info', 'info', 'info', 'info', 'info']);

@@ -2,7 +2,7 @@ import type { ServerResponse} from 'node:http';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deferHeaders, VantageResponse } from '../../src/server/response.js';
+import { deferHeaders, VantageResponse } from '../../src/http/response.js';
 
 const SECURITY = Object.freeze(['X-Frame-Options', 'DENY', 'X-Content-Type-Options', 'nosniff']);
 const LIMITS = Object.freeze(['RateLimit-Remaining', '41']);

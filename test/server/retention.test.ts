@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { pruneStats } from '../../src/server/retention.js';
+import { pruneStats } from '../../src/lb/retention.js';
 import { openStore, type OpenedStore } from '../../src/store/index.js';
 import type { LbStats } from '../../src/store/lb.js';
 import { tempDir } from './helpers.js';

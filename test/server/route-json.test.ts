@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { RouteDecision } from '../../src/routing/types.js';
-import { answerFor } from '../../src/server/handlers/route.js';
-import { MAX_PREFIXES, RouteAnswerJson } from '../../src/server/handlers/route-json.js';
+import type { RouteDecision } from '../../src/lb/routing/types.js';
+import { answerFor } from '../../src/lb/handlers/route.js';
+import { MAX_PREFIXES, RouteAnswerJson } from '../../src/lb/handlers/route-json.js';
 
 type Picked = Extract<RouteDecision, { ok: true }>;
 

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadServerConfig } from '../../src/config/load.js';
-import { startServer, type RunningServer } from '../../src/server/server.js';
+import { startServer, type RunningServer } from '../../src/app/server.js';
 import { tempDir } from './helpers.js';
 
 const HOUR = 3_600_000;

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Timers as TimerFns } from '../../src/timers.js';
-import { WriteBehind } from '../../src/server/write-behind.js';
+import type { Timers as TimerFns } from '../../src/platform/timers.js';
+import { WriteBehind } from '../../src/lb/write-behind.js';
 import { openStore, type OpenedStore } from '../../src/store/index.js';
 import type { LbClient, LbStats, LbStore, LbWriteBatch } from '../../src/store/lb.js';
 import { tempDir } from './helpers.js';

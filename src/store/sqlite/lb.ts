@@ -8,7 +8,7 @@ import type {
   LbWriteBatch,
 } from '../lb.js';
 import { migrate, type SqliteDb } from './db.js';
-import { LB_MIGRATIONS } from './lb-migrations.js';
+import { LB_MIGRATIONS } from './migrations/lb.js';
 
 interface ClientRow {
   client_id: string;

@@ -1,10 +1,10 @@
 /** SQLite implementation of MonitoringStore (better-sqlite3: synchronous, wrapped in the async interface). */
 import type { Statement } from 'better-sqlite3';
 import { migrate, type SqliteDb } from './db.js';
-import { MONITORING_MIGRATIONS } from './monitoring-migrations.js';
-import { SqliteLeasing } from './monitoring-leasing.js';
-import { addResult, emptyAcc, mergeInto, toRecord, type RollupAcc } from '../../server/monitoring/rollup-math.js';
-import type { RunPlan, SchedulableMonitor } from '../../server/monitoring/schedule-math.js';
+import { MONITORING_MIGRATIONS } from './migrations/monitoring.js';
+import { SqliteLeasing } from './leasing.js';
+import { addResult, emptyAcc, mergeInto, toRecord, type RollupAcc } from '../../monitoring/domain/rollup-math.js';
+import type { RunPlan, SchedulableMonitor } from '../../monitoring/domain/schedule-math.js';
 import {
   RESOLUTION_MS,
   type AuditEvent,

@@ -6,10 +6,10 @@
  * `stats_every_ms` (when set) and on SIGTERM before exiting.
  */
 import pino from 'pino';
-import { monitoringWorkerService } from '../../../src/agent/checks/service.js';
-import { startMonitoringWorker } from '../../../src/agent/checks/worker.js';
-import type { MonitoringWorker } from '../../../src/agent/checks/worker.js';
-import { runAgent } from '../../../src/agent/index.js';
+import { monitoringWorkerService } from '../../../src/agent/worker/service.js';
+import { startMonitoringWorker } from '../../../src/agent/worker/worker.js';
+import type { MonitoringWorker } from '../../../src/agent/worker/worker.js';
+import { runAgent } from '../../../src/app/agent.js';
 import { ClientConfigSchema } from '../../../src/config/client.js';
 
 const raw = JSON.parse(process.env.VANTAGE_TEST_AGENT ?? '{}') as Record<string, unknown> & { stats_every_ms?: number; worker_only?: boolean };

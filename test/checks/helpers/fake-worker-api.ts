@@ -12,7 +12,7 @@ import type { MessageInitShape } from '@bufbuild/protobuf';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { JobSchema, ServerMessageSchema, WorkerService } from '../../../src/gen/vantage/v1/worker_pb.js';
 import type { Job, Pong, Register, Result, ServerMessage, WorkerMessage } from '../../../src/gen/vantage/v1/worker_pb.js';
-import { AsyncQueue } from '../../../src/agent/checks/queue.js';
+import { AsyncQueue } from '../../../src/platform/async-queue.js';
 
 export type AckDecision = { committed: true } | { committed: false; reason: string } | 'no-ack' | 'drop-stream';
 

@@ -1,0 +1,153 @@
+/**
+ * The MonitorInput contract (create/update), validated with zod: check fields through the shared
+ * CheckSpecSchema, assertions through validateAssertions (an invalid one is named in the error), plus the
+ * scheduling fields. Produces the store's MonitorSpec.
+ */
+import { z } from 'zod';
+import { validateAssertions, describeAssertionErrors } from '../../monitoring/assertions/index.js';
+import { CheckSpecSchema, DEFAULT_TIMEOUT_MS } from '../../monitoring/checks/spec.js';
+import type { MonitorSpec } from '../../store/monitoring.js';
+
+export const MIN_INTERVAL_MS = 1_000;
+export const MAX_INTERVAL_MS = 86_400_000;
+export const DEFAULT_INTERVAL_MS = 60_000;
+const REGION_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+/** MonitorInput as plain data (proto3 defaults: '' / 0 / [] mean "not set"). */
+export const MonitorInputSchema = z.object({
+  name: z.string().max(200).default(''),
+  type: z.string().default(''),
+  url: z.string().default(''),
+  method: z.string().default(''),
+  headers: z.record(z.string(), z.string()).default({}),
+  body: z.string().default(''),
+  interval_ms: z.number().int().min(0).default(0),
+  timeout_ms: z.number().int().min(0).default(0),
+  assertions: z.array(z.string()).default([]),
+  regions: z.array(z.string()).default([]),
+  enabled: z.boolean().optional(),
+  options_json: z.string().max(16_384).default(''),
+});
+export type MonitorInputData = z.input<typeof MonitorInputSchema>;
+
+export const UPDATABLE_FIELDS = [
+  'name',
+  'type',
+  'url',
+  'method',
+  'headers',
+  'body',
+  'interval_ms',
+  'timeout_ms',
+  'assertions',
+  'regions',
+  'enabled',
+  'options_json',
+] as const;
+
+export type ValidateMonitorResult = { ok: true; spec: MonitorSpec } | { ok: false; error: string };
+
+function issuesText(err: z.ZodError, prefix = ''): string {
+  return err.issues.map((i) => `${[prefix, ...i.path.map(String)].filter(Boolean).join('.') || 'monitor'}: ${i.message}`).join('; ');
+}
+
+/** Validates a full monitor definition (unset fields take their defaults). */
+export function validateMonitorInput(input: MonitorInputData): ValidateMonitorResult {
+  const base = MonitorInputSchema.safeParse(input);
+  if (!base.success) return { ok: false, error: issuesText(base.error) };
+  const m = base.data;
+  if (m.url.trim() === '') return { ok: false, error: 'url: required' };
+
+  const interval = m.interval_ms === 0 ? DEFAULT_INTERVAL_MS : m.interval_ms;
+  if (interval < MIN_INTERVAL_MS || interval > MAX_INTERVAL_MS) {
+    return { ok: false, error: `interval_ms: must be between ${MIN_INTERVAL_MS} and ${MAX_INTERVAL_MS}, got ${interval}` };
+  }
+
+  let options: unknown = {};
+  if (m.options_json.trim() !== '') {
+    try {
+      options = JSON.parse(m.options_json);
+    } catch (err) {
+      return { ok: false, error: `options_json: not valid JSON (${(err as Error).message})` };
+    }
+  }
+  const check = CheckSpecSchema.safeParse({
+    type: m.type === '' ? undefined : m.type,
+    url: m.url.trim(),
+    method: m.method === '' ? undefined : m.method,
+    headers: m.headers,
+    body: m.body,
+    timeout_ms: m.timeout_ms === 0 ? Math.min(DEFAULT_TIMEOUT_MS, interval) : m.timeout_ms,
+    options,
+  });
+  if (!check.success) return { ok: false, error: issuesText(check.error) };
+
+  const assertions = validateAssertions(m.assertions);
+  if (!assertions.ok) return { ok: false, error: describeAssertionErrors(assertions.errors) };
+
+  const regions = m.regions.length === 0 ? ['global'] : [...new Set(m.regions.map((r) => r.trim()))];
+  const badRegion = regions.find((r) => !REGION_RE.test(r));
+  if (badRegion !== undefined) return { ok: false, error: `regions: invalid region "${badRegion.slice(0, 64)}" (letters, digits, . _ -)` };
+  if (regions.length > 32) return { ok: false, error: 'regions: at most 32' };
+
+  let name = m.name.trim();
+  if (name === '') {
+    try {
+      name = new URL(check.data.url).host || check.data.url;
+    } catch {
+      name = check.data.url;
+    }
+  }
+
+  return {
+    ok: true,
+    spec: {
+      name: name.slice(0, 200),
+      type: check.data.type,
+      url: check.data.url,
+      method: check.data.method,
+      headers: check.data.headers,
+      body: check.data.body,
+      interval_ms: interval,
+      timeout_ms: check.data.timeout_ms,
+      assertions: m.assertions.map((a) => a.trim()),
+      assertions_compiled: assertions.assertions,
+      options: check.data.options as Record<string, unknown>,
+      regions,
+      enabled: m.enabled ?? true,
+    },
+  };
+}
+
+/** The MonitorInput view of a stored spec (to merge an update into). */
+export function specToInput(s: MonitorSpec): MonitorInputData {
+  return {
+    name: s.name,
+    type: s.type,
+    url: s.url,
+    method: s.method,
+    headers: s.headers,
+    body: s.body,
+    interval_ms: s.interval_ms,
+    timeout_ms: s.timeout_ms,
+    assertions: s.assertions,
+    regions: s.regions,
+    enabled: s.enabled,
+    options_json: JSON.stringify(s.options),
+  };
+}
+
+/** Applies the masked fields of `input` onto `current`; an empty mask replaces every field. */
+export function applyUpdateMask(
+  current: MonitorInputData,
+  input: MonitorInputData,
+  mask: readonly string[],
+): { ok: true; merged: MonitorInputData } | { ok: false; error: string } {
+  const fields = mask.length === 0 ? UPDATABLE_FIELDS : mask;
+  const unknown = fields.filter((f) => !(UPDATABLE_FIELDS as readonly string[]).includes(f));
+  if (unknown.length > 0) return { ok: false, error: `update_mask: unknown field(s) ${unknown.join(', ')} (known: ${UPDATABLE_FIELDS.join(', ')})` };
+  const merged: Record<string, unknown> = { ...current };
+  for (const f of fields) merged[f] = (input as Record<string, unknown>)[f];
+  if (merged.enabled === undefined) merged.enabled = current.enabled;
+  return { ok: true, merged: merged as MonitorInputData };
+}

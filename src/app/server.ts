@@ -1,0 +1,388 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import type { ServerConfig } from '../config/server.js';
+import { RoutingEngine } from '../lb/routing/engine.js';
+import { openStore, type OpenedStore } from '../store/index.js';
+import type { ApiDeps } from '../lb/handlers/deps.js';
+import { createDispatcher, type Dispatcher, type FallbackHandler } from '../http/dispatch.js';
+import { HttpError } from '../http/errors.js';
+import { openGeoIp } from '../lb/geoip.js';
+import {
+  clientsHandler,
+  healthHandler,
+  metricsHandler,
+  purgeHandler,
+  purgePendingHandler,
+} from '../lb/handlers/clients.js';
+import { registerHandler } from '../lb/handlers/register.js';
+import { releaseHandler, routeHandler } from '../lb/handlers/route.js';
+import { statsHandler } from '../lb/handlers/stats.js';
+import { createServerMetrics } from '../lb/metrics.js';
+import { VantageResponse } from '../http/response.js';
+import { startMonitoringIfEnabled, type MonitoringHandle } from './monitoring-hook.js';
+import { healthPipeline, managementPipeline, type ManagementRoute, type PipelineSlots } from '../http/pipelines.js';
+import { pruneStats } from '../lb/retention.js';
+import { restoreFleet } from '../lb/restore.js';
+import type { Reloadable } from '../http/reload.js';
+import { serverReloadables } from './reloadables.js';
+import { SecurityRuntime } from '../http/security-runtime.js';
+import { closeSilentConnections, httpServerTimeouts } from '../http/timeouts.js';
+import { loadTlsMaterial, type SecureContextTarget } from '../http/tls.js';
+import { createTlsServer, handshakeUnfinished, type ConnectionTracker } from '../http/http2.js';
+import { WriteBehind } from '../lb/write-behind.js';
+import { startHealthChecker, type HealthCheckerHandle } from '../lb/health/index.js';
+import { createProxy, pathOf, type Proxy } from '../lb/proxy/index.js';
+
+export interface StartServerOptions {
+  logger: Logger;
+  /** An opened store to use (not closed by close()); default: openStore(config), closed by close(). */
+  store?: OpenedStore;
+  /** Clock in ms (default Date.now). */
+  now?: () => number;
+  /** Hardening stages (security headers, timeout, allow-list, rate limit); default: the SecurityRuntime's. */
+  slots?: PipelineSlots;
+  /** Non-management paths (proxy). Can also be set later with `setFallback`. */
+  fallback?: FallbackHandler;
+  /** Seconds in Retry-After of 503 no-capacity answers (default 5). */
+  retryAfterSeconds?: number;
+  /** POST /route waits for this before its first decisions (see ApiDeps.routeGate); it must settle. */
+  routeGate?: Promise<void>;
+}
+
+export interface RunningServer {
+  readonly host: string;
+  readonly port: number;
+  /** http(s)://host:port, with a connectable host (127.0.0.1 for 0.0.0.0). */
+  readonly url: string;
+  readonly tls: boolean;
+  readonly engine: RoutingEngine;
+  readonly registry: Registry;
+  readonly store: OpenedStore;
+  readonly writeBehind: WriteBehind;
+  /** node:http Server; with TLS an http2 Http2SecureServer (HTTP/2 + HTTP/1.1), or an https.Server when http2 is false. */
+  readonly httpServer: Server;
+  readonly monitoring: MonitoringHandle | null;
+  readonly geoip: boolean;
+  readonly authEnabled: boolean;
+  /** Allow-list, rate limits, CORS, security headers, keys: the live hardening state. */
+  readonly security: SecurityRuntime;
+  /** Components a SIGHUP config reload applies (see http/reload.ts ConfigReloader). */
+  readonly reloadables: Reloadable<ServerConfig>[];
+  /** What was restored from the database at start. */
+  readonly restored: { clients: number; stats: number; sticky: number };
+  /** The built-in reverse proxy (src/lb/proxy); null when proxy_endpoints is empty. */
+  readonly proxy: Proxy | null;
+  /** The active health checker (src/lb/health); a no-op handle when health_check_enabled is false. */
+  readonly health: HealthCheckerHandle;
+  setFallback(fn: FallbackHandler | null): void;
+  inFlight(): number;
+  /** Runs the stats-retention job once now; returns the number of rows deleted. */
+  runCleanup(): Promise<number>;
+  /**
+   * Graceful stop: stop accepting, let in-flight requests finish (up to timeoutMs, default
+   * shutdown_timeout_seconds), then drop remaining connections, stop monitoring, flush pending writes and
+   * close the database. Idempotent.
+   */
+  close(opts?: { timeoutMs?: number }): Promise<void>;
+}
+
+const RESERVATIONS_PREFIX = '/reservations/';
+const MONITORING_PREFIX = '/vantage.v1.';
+const DAY_MS = 86_400_000;
+
+function connectableHost(host: string): string {
+  if (host === '' || host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '::1';
+  return host;
+}
+
+function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    server.listen(port, host === '' ? undefined : host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/** Starts the management API (and, when enabled, the monitoring control plane) on the configured address. */
+export async function startServer(config: ServerConfig, opts: StartServerOptions): Promise<RunningServer> {
+  const { logger } = opts;
+  const now = opts.now ?? Date.now;
+  const ownsStore = opts.store === undefined;
+  const store = opts.store ?? openStore(config);
+  const cleanupTimers: NodeJS.Timeout[] = [];
+  try {
+    const registry = new Registry();
+    const writeBehind = new WriteBehind({ store: store.lb, logger });
+    const engine = new RoutingEngine({
+      tiers: config.tiers,
+      defaultTier: config.default_tier,
+      staleMinutes: config.stale_minutes,
+      pendingTimeoutSeconds: config.pending_allocation_timeout_seconds,
+      stickyAffinity: config.sticky_affinity_enabled,
+      healthCheckEnabled: config.health_check_enabled,
+      now,
+      onStickyChange: (e) => writeBehind.stickyChange(e),
+    });
+    const restored = await restoreFleet(store.lb, engine, logger);
+    const geo = await openGeoIp(config.geoip_db_path, logger);
+    const metrics = createServerMetrics(registry, { counts: () => engine.counts(), pendingWrites: () => writeBehind.pending() });
+    const deps: ApiDeps = {
+      engine,
+      lb: store.lb,
+      writeBehind,
+      metrics,
+      registry,
+      geo,
+      logger,
+      now,
+      stickyHeader: config.sticky_header === '' ? null : config.sticky_header.toLowerCase(),
+      retryAfterSeconds: opts.retryAfterSeconds ?? 5,
+      lastHealthCheck: () => null,
+      routeGate: null,
+    };
+    if (opts.routeGate) {
+      deps.routeGate = opts.routeGate.finally(() => {
+        deps.routeGate = null;
+      });
+    }
+
+    const tls = config.tls_cert_file !== '' && config.tls_key_file !== '';
+    // Reads and checks the certificate pair now: a bad file is a startup error naming the setting.
+    const tlsMaterial = tls ? loadTlsMaterial(config.tls_cert_file, config.tls_key_file) : null;
+    const security = new SecurityRuntime({ config, https: tls, logger, registry, now });
+    const monitoring = await startMonitoringIfEnabled({
+      config,
+      logger,
+      db: store.db,
+      registry,
+      now,
+      checkApiKey: (req: IncomingMessage) => security.checkApiKey(req.headers['x-api-key']),
+    });
+
+    const route = (name: string, methods: ManagementRoute['methods'], body: ManagementRoute['body'] = 'none', auth = true): ManagementRoute => ({
+      name,
+      methods,
+      auth,
+      body,
+    });
+    const purge = purgeHandler(deps);
+    const purgePending = purgePendingHandler(deps);
+    const routes = new Map<string, ManagementRoute>([
+      ['/register', route('/register', { POST: registerHandler(deps) }, 'json')],
+      ['/stats', route('/stats', { POST: statsHandler(deps) }, 'json')],
+      ['/route', route('/route', { POST: routeHandler(deps) }, 'json')],
+      ['/health', route('/health', { GET: healthHandler(deps), HEAD: healthHandler(deps) }, 'none', false)],
+      ['/clients', route('/clients', { GET: clientsHandler(deps) })],
+      ['/clients/purge', route('/clients/purge', { POST: purge, DELETE: purge })],
+      ['/clients/purge-pending', route('/clients/purge-pending', { POST: purgePending, DELETE: purgePending })],
+      ['/metrics', route('/metrics', { GET: metricsHandler(deps) })],
+    ]);
+    const monitoringWeb = (ctx: { req: IncomingMessage; res: ServerResponse; path: string }) => {
+      if (monitoring === null || !monitoring.webHandler(ctx.req, ctx.res)) {
+        throw new HttpError(404, `not found: ${ctx.path}`);
+      }
+    };
+    const prefixes = [
+      { prefix: RESERVATIONS_PREFIX, route: route('/reservations/{id}', { DELETE: releaseHandler(deps, RESERVATIONS_PREFIX) }) },
+      { prefix: MONITORING_PREFIX, route: route('/vantage.v1.*', { POST: monitoringWeb, GET: monitoringWeb }, 'stream') },
+    ];
+
+    const slots = opts.slots ?? security.slots();
+    const dispatcher: Dispatcher = createDispatcher({
+      routes,
+      prefixes,
+      management: managementPipeline(config, logger, slots),
+      open: healthPipeline(logger, slots),
+      onFinished: (name, status) => metrics.request(name, status),
+      logger,
+    });
+    // Non-management paths (the proxy, else 404) always pass the proxied-traffic front: CORS, security
+    // headers, Host/path validation, rate limit.
+    // The built-in reverse proxy takes non-management paths under proxy_endpoints (management paths always win).
+    const proxy: Proxy | null =
+      config.proxy_endpoints.length > 0
+        ? createProxy({
+            config,
+            engine,
+            logger,
+            registry,
+            now,
+            locate: geo ? (ip: string) => geo.locate(ip) : undefined,
+            persistSticky: () => void writeBehind.commitNewSticky()?.catch((err: unknown) => logger.error({ err }, 'committing a new sticky assignment failed')),
+          })
+        : null;
+    const proxyFallback: FallbackHandler | null = proxy
+      ? (req, res) => {
+          if (!proxy.matches(pathOf(req.url ?? '/'))) return false;
+          proxy.handle(req, res);
+          return true;
+        }
+      : null;
+    dispatcher.setFallback(security.wrapFallback(opts.fallback ?? proxyFallback));
+
+    // headersTimeout/requestTimeout/keepAliveTimeout, 1 s timeout checks, Host required (http/timeouts.ts).
+    const serverOpts = httpServerTimeouts(config);
+    // With TLS and `http2` (default): HTTP/2 via ALPN and HTTP/1.1 on one server (src/http/http2.ts).
+    const h2 = tlsMaterial && config.http2 ? createTlsServer({ tls: tlsMaterial, timeouts: serverOpts, policy: () => security.policy(), handler: dispatcher.handle, registry }) : null;
+    const tracker: ConnectionTracker | null = h2 ? h2.tracker : null;
+    const httpServer: Server = h2
+      ? (h2.server as unknown as Server)
+      : tlsMaterial
+      ? (createHttpsServer({ ...serverOpts, ServerResponse: VantageResponse, cert: tlsMaterial.cert, key: tlsMaterial.key }, dispatcher.handle) as unknown as Server)
+      : createHttpServer({ ...serverOpts, ServerResponse: VantageResponse }, dispatcher.handle);
+    closeSilentConnections(httpServer, () => security.policy().readHeaderTimeoutMs);
+    httpServer.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      if (socket.writable && !socket.destroyed && !handshakeUnfinished(socket)) {
+        // Headers not complete within read_header_timeout_seconds (slowloris) → 408; oversized headers → 431.
+        const [status, reason, msg] =
+          err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? [408, 'Request Timeout', 'request not received in time (read_header_timeout_seconds / request_timeout_seconds)']
+            : err.code === 'HPE_HEADER_OVERFLOW'
+              ? [431, 'Request Header Fields Too Large', 'request headers too large']
+              : [400, 'Bad Request', `bad request: ${err.code ?? err.message}`];
+        const body = JSON.stringify({ error: msg });
+        socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      } else socket.destroy();
+    });
+    // WebSocket (and other Upgrade) requests: proxied under proxy_endpoints after the proxied-traffic front's
+    // Host/path/rate-limit checks; management paths are never upgraded.
+    if (proxy !== null) {
+      httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        socket.on('error', () => socket.destroy());
+        const path = pathOf(req.url ?? '/');
+        const management = routes.has(path) || prefixes.some((p) => path.startsWith(p.prefix));
+        if (management || !proxy.matches(path)) {
+          const body = JSON.stringify({ error: `upgrade not supported on ${path.slice(0, 200)}` });
+          socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+          return;
+        }
+        if (security.guardUpgrade(req, socket)) proxy.handleUpgrade(req, socket, head);
+      });
+    }
+    try {
+      await listen(httpServer, config.port, config.host);
+    } catch (err) {
+      await monitoring?.stop();
+      throw err;
+    }
+    const addr = httpServer.address() as AddressInfo;
+    const port = addr.port;
+    const host = config.host;
+    const health = startHealthChecker({ config, engine, logger, registry, now });
+    deps.lastHealthCheck = (id) => health.snapshot(id)?.lastCheckMs ?? null;
+
+    const retentionMs = config.stats_retention_days * DAY_MS;
+    let cleanupRunning: Promise<number> | null = null;
+    const runCleanup = (): Promise<number> => {
+      if (cleanupRunning) return cleanupRunning;
+      // Sticky assignments nobody used for sticky_idle_ttl_hours: dropped in memory, deleted by the write-behind.
+      const idle = engine.pruneSticky(config.sticky_idle_ttl_hours * 3_600_000);
+      if (idle > 0) logger.info({ pruned: idle, sticky_idle_ttl_hours: config.sticky_idle_ttl_hours }, 'forgot idle sticky assignments');
+      cleanupRunning = pruneStats({ store: store.lb, now, retentionMs })
+        .then((n) => {
+          if (n > 0) logger.info({ deleted: n, retention_days: config.stats_retention_days }, 'deleted old stats');
+          return n;
+        })
+        .finally(() => {
+          cleanupRunning = null;
+        });
+      return cleanupRunning;
+    };
+    const cleanupTimer = setInterval(() => {
+      runCleanup().catch((err: unknown) => logger.error({ err }, 'stats cleanup failed'));
+    }, config.cleanup_interval_seconds * 1000);
+    cleanupTimer.unref();
+    cleanupTimers.push(cleanupTimer);
+
+    let closing: Promise<void> | null = null;
+    const close = (closeOpts: { timeoutMs?: number } = {}): Promise<void> => {
+      if (closing) return closing;
+      closing = (async () => {
+        const timeoutMs = closeOpts.timeoutMs ?? config.shutdown_timeout_seconds * 1000;
+        const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        httpServer.closeIdleConnections();
+        tracker?.goAway(); // HTTP/2: GOAWAY; open streams finish, no new ones
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<'timeout'>((resolve) => {
+          timer = setTimeout(() => resolve('timeout'), timeoutMs);
+        });
+        // Keep-alive connections that go idle after their last response are closed as they do.
+        const idleSweep = setInterval(() => httpServer.closeIdleConnections(), 50);
+        // The proxy refuses new requests and gives in-flight ones, SSE streams and WebSocket tunnels the same deadline.
+        const proxyDrained = proxy ? proxy.drain(timeoutMs) : Promise.resolve();
+        const outcome = await Promise.race([Promise.all([dispatcher.idle(), proxyDrained]).then(() => 'idle' as const), deadline]);
+        clearInterval(idleSweep);
+        clearTimeout(timer);
+        if (outcome === 'timeout') {
+          logger.warn({ in_flight: dispatcher.inFlight(), timeout_ms: timeoutMs }, 'shutdown timeout: dropping unfinished requests');
+        }
+        await health.stop();
+        await proxy?.close(); // WebSocket tunnels are not the HTTP server's connections any more
+        if (tracker) tracker.destroyAll();
+        else httpServer.closeAllConnections();
+        await closed;
+        for (const t of cleanupTimers) clearInterval(t);
+        security.close();
+        if (cleanupRunning) await cleanupRunning.catch(() => 0);
+        try {
+          await monitoring?.stop();
+        } catch (err) {
+          logger.error({ err }, 'stopping monitoring failed');
+        }
+        try {
+          await writeBehind.close();
+        } catch (err) {
+          logger.error({ err, pending: writeBehind.pending() }, 'flushing pending writes failed');
+        }
+        if (ownsStore) store.close();
+      })();
+      return closing;
+    };
+
+    return {
+      host,
+      port,
+      url: `${tls ? 'https' : 'http'}://${hostForUrl(connectableHost(host))}:${port}`,
+      tls,
+      engine,
+      registry,
+      store,
+      writeBehind,
+      httpServer,
+      monitoring,
+      geoip: geo !== null,
+      authEnabled: security.authEnabled(),
+      security,
+      reloadables: serverReloadables({
+        security,
+        engine,
+        logger,
+        httpServer,
+        tlsServer: tlsMaterial ? (httpServer as unknown as SecureContextTarget) : null,
+      }),
+      restored,
+      proxy,
+      health,
+      setFallback: (fn) => dispatcher.setFallback(security.wrapFallback(fn)),
+      inFlight: () => dispatcher.inFlight(),
+      runCleanup,
+      close,
+    };
+  } catch (err) {
+    for (const t of cleanupTimers) clearInterval(t);
+    if (ownsStore) store.close();
+    throw err;
+  }
+}

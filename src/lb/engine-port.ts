@@ -1,0 +1,33 @@
+import type {
+  BackendRegistration,
+  BackendStats,
+  BackendView,
+  EngineCounts,
+  ExplainResult,
+  HealthStatus,
+  RouteDecision,
+  RouteRequest,
+  StickyAssignment,
+} from './routing/types.js';
+
+/**
+ * The part of the routing engine (src/lb/routing/engine.ts `RoutingEngine`) the HTTP layer uses. Handlers depend
+ * on this narrow interface so they can be read (and reasoned about) without the engine's internals.
+ */
+export interface RoutingEnginePort {
+  register(reg: BackendRegistration, lastSeenMs?: number): void;
+  reportStats(clientId: string, stats: BackendStats, lastSeenMs?: number): boolean;
+  setHealth(clientId: string, status: HealthStatus, latencyMs?: number | null): void;
+  route(req: RouteRequest): RouteDecision;
+  release(reservationId: string): boolean;
+  explain(req: RouteRequest): ExplainResult;
+  tierNames(): string[];
+  readonly defaultTier: string;
+  backend(clientId: string): BackendView | undefined;
+  backends(): BackendView[];
+  counts(): EngineCounts;
+  stickyAssignments(): StickyAssignment[];
+  restoreSticky(list: readonly StickyAssignment[]): void;
+  clearReservations(): number;
+  purgeStale(olderThanMs?: number): string[];
+}

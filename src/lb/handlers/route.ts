@@ -1,0 +1,156 @@
+import type { ExplainRow, RouteDecision, RouteRequest } from '../routing/types.js';
+import type { ApiDeps } from './deps.js';
+import { HttpError, sendJson, sendJsonText } from '../../http/errors.js';
+import type { Handler, RequestContext } from '../../http/pipeline.js';
+import { RouteBodySchema, parseBody } from '../../api/lb/wire.js';
+import { RouteAnswerJson } from './route-json.js';
+
+const MAX_STICKY_ID = 256;
+
+/** True for `explain=1|true|yes` in the query string. */
+export function wantsExplain(search: string): boolean {
+  if (search === '') return false;
+  const v = new URLSearchParams(search).get('explain');
+  return v !== null && /^(1|true|yes|)$/i.test(v);
+}
+
+function stickyFromHeader(ctx: RequestContext, header: string | null): string | null {
+  if (header === null) return null;
+  const raw = ctx.req.headers[header];
+  const v = (Array.isArray(raw) ? raw[0] : raw)?.trim();
+  if (v === undefined || v === '') return null;
+  if (v.length > MAX_STICKY_ID) throw new HttpError(400, `${header}: longer than ${MAX_STICKY_ID} characters`, { field: header });
+  return v;
+}
+
+/** Builds the engine request from the validated body, the sticky header and GeoIP. */
+export function buildRouteRequest(d: ApiDeps, ctx: RequestContext): RouteRequest {
+  const body = parseBody(RouteBodySchema, ctx.json ?? {});
+  const stickyId = stickyFromHeader(ctx, d.stickyHeader) ?? (body.sticky_id ? body.sticky_id : null);
+  let lat = body.client_lat ?? null;
+  let lon = body.client_lon ?? null;
+  if ((lat === null || lon === null) && body.client_ip && d.geo !== null) {
+    const loc = d.geo.locate(body.client_ip);
+    if (loc) ({ lat, lon } = loc);
+  }
+  return { tier: body.tier ? body.tier : null, lat, lon, stickyId, path: body.path ? body.path : null };
+}
+
+export interface DecisionAnswer {
+  status: number;
+  body: Record<string, unknown>;
+  headers?: Record<string, string | number>;
+}
+
+/** The HTTP answer for an engine decision (the seed's fields plus reservation_id, tier and sticky). */
+export function answerFor(decision: RouteDecision, retryAfterSeconds: number): DecisionAnswer {
+  if (decision.ok) {
+    const body: Record<string, unknown> = {
+      client_id: decision.clientId,
+      endpoint: decision.endpoint,
+      hostname: decision.hostname,
+      reservation_id: decision.reservationId,
+      tier: decision.tier,
+      sticky: decision.sticky,
+    };
+    if (decision.distanceKm !== null) body.distance_km = decision.distanceKm;
+    if (decision.gpuDeviceIds.length > 0) body.gpu_device_ids = decision.gpuDeviceIds;
+    return { status: 200, body };
+  }
+  if (decision.code === 'unknown_tier') {
+    return {
+      status: 400,
+      body: {
+        error: `unknown tier "${decision.tier}"; known tiers: ${decision.knownTiers.join(', ')}`,
+        field: 'tier',
+        known_tiers: decision.knownTiers,
+      },
+    };
+  }
+  return {
+    status: 503,
+    headers: { 'retry-after': retryAfterSeconds },
+    body: {
+      error: `no backend available for tier "${decision.tier}": ${decision.summary}`,
+      tier: decision.tier,
+      total_backends: decision.total,
+      reasons: decision.reasons,
+    },
+  };
+}
+
+function explainRow(r: ExplainRow): Record<string, unknown> {
+  const row: Record<string, unknown> = { client_id: r.clientId, hostname: r.hostname, eligible: r.eligible };
+  if (r.reason !== undefined) row.reason = r.reason;
+  if (r.detail !== undefined) row.detail = r.detail;
+  if (r.terms !== undefined) {
+    row.score = {
+      distance_km: r.terms.distanceKm,
+      cpu: r.terms.cpu,
+      memory: r.terms.memory,
+      gpu: r.terms.gpu,
+      latency_ms: r.terms.latencyMs,
+      total: r.terms.total,
+    };
+  }
+  return row;
+}
+
+/**
+ * POST /route: picks and reserves a backend in one step. `?explain=1` instead returns, per backend, why it
+ * was filtered out or its score terms, plus the decision that would be taken (nothing is reserved).
+ */
+export function routeHandler(d: ApiDeps): Handler {
+  const json = new RouteAnswerJson();
+  const send = (ctx: RequestContext, decision: RouteDecision): void => {
+    if (decision.ok) return sendJsonText(ctx.res, 200, json.text(decision));
+    const answer = answerFor(decision, d.retryAfterSeconds);
+    sendJson(ctx.res, answer.status, answer.body, answer.headers);
+  };
+  const handle: Handler = (ctx) => {
+    const req = buildRouteRequest(d, ctx);
+    if (wantsExplain(ctx.search)) {
+      const ex = d.engine.explain(req);
+      const answer = answerFor(ex.decision, d.retryAfterSeconds);
+      if (!ex.decision.ok && ex.decision.code === 'unknown_tier') {
+        sendJson(ctx.res, answer.status, answer.body);
+        return;
+      }
+      sendJson(ctx.res, 200, {
+        tier: ex.tier,
+        decision: { status: answer.status, ...answer.body },
+        backends: ex.rows.map(explainRow),
+      });
+      return;
+    }
+    const t0 = performance.now();
+    const decision = d.engine.route(req);
+    const seconds = (performance.now() - t0) / 1e3;
+    const tier = decision.tier;
+    const outcome = decision.ok ? (decision.sticky ? 'sticky' : 'ok') : decision.code;
+    // Unknown tier names come from callers: do not let them grow the label set.
+    d.metrics.route(decision.ok || decision.code !== 'unknown_tier' ? tier : '(unknown)', outcome, seconds);
+    // A new sticky assignment is acknowledged only once committed (one shared transaction per event-loop turn).
+    const commit = decision.ok && req.stickyId !== null ? d.writeBehind.commitNewSticky() : null;
+    if (commit === null) return send(ctx, decision);
+    return commit.then(() => send(ctx, decision));
+  };
+  return (ctx) => (d.routeGate === null ? handle(ctx) : d.routeGate.then(() => handle(ctx)));
+}
+
+/** DELETE /reservations/{id}: releases a reservation early (404 when unknown or already expired). */
+export function releaseHandler(d: ApiDeps, prefix: string): Handler {
+  return (ctx) => {
+    let id: string;
+    try {
+      id = decodeURIComponent(ctx.path.slice(prefix.length));
+    } catch {
+      throw new HttpError(400, 'reservation id: malformed percent-encoding', { field: 'reservation_id' });
+    }
+    if (id === '' || id.includes('/')) throw new HttpError(404, 'not found', { field: 'reservation_id' });
+    if (!d.engine.release(id)) {
+      throw new HttpError(404, `reservation "${id}" is unknown or already expired`, { field: 'reservation_id' });
+    }
+    sendJson(ctx.res, 200, { status: 'released', reservation_id: id });
+  };
+}

@@ -1,0 +1,148 @@
+import type { IncomingMessage } from 'node:http';
+import { Agent } from 'undici';
+import type { Logger } from '../../platform/log.js';
+import type { HealthStatus, RouteDecision, RouteRequest } from '../routing/types.js';
+import { parseTarget, type ProbeTarget } from '../health/probe.js';
+import type { Inflight } from './inflight.js';
+import type { ProxyMetrics, UpstreamErrorKind } from './metrics.js';
+import { OutlierDetector } from './outlier.js';
+
+/** The part of the routing engine the proxy uses. */
+export interface ProxyEnginePort {
+  route(req: RouteRequest): RouteDecision;
+  release(reservationId: string): boolean;
+  setHealth(clientId: string, status: HealthStatus, latencyMs?: number | null): void;
+  tierNames(): string[];
+  readonly defaultTier: string;
+}
+
+/** Resolved proxy settings (times in ms, header names in lower case). */
+export interface ProxySettings {
+  prefixes: readonly string[];
+  tierField: string;
+  /** Lower-case header name, '' = off. */
+  tierHeader: string;
+  /** Lower-case header name, '' = off. */
+  stickyHeader: string;
+  maxBodyBytes: number;
+  /** Backend response-headers timeout (→ 504) and idle timeout of non-SSE response bodies. */
+  timeoutMs: number;
+  /** -1 = write-through, 0 = no explicit flushing, >0 = flush every n ms. */
+  sseFlushIntervalMs: number;
+  backendHeader: boolean;
+  /** Consecutive failures before ejection, 0 = off. */
+  outlierThreshold: number;
+  healthEnabled: boolean;
+  tlsInsecureSkipVerify: boolean;
+  /** Retry-After seconds on 503. */
+  retryAfterSeconds: number;
+}
+
+export type Locate = (ip: string) => { lat: number; lon: number } | null;
+
+export type OkDecision = Extract<RouteDecision, { ok: true }>;
+export type NoDecision = Extract<RouteDecision, { ok: false }>;
+
+/** How a proxied request (HTTP or WebSocket) that got no backend is answered. */
+export interface Refusal {
+  status: number;
+  message: string;
+  extra: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
+
+/** Shared state of one proxy instance: engine, connection pool, outlier detector, in-flight set, metrics. */
+export class ProxyCore {
+  readonly agent: Agent;
+  readonly outlier: OutlierDetector;
+  draining = false;
+  private readonly targets = new Map<string, ProbeTarget | null>();
+
+  constructor(
+    readonly engine: ProxyEnginePort,
+    readonly settings: ProxySettings,
+    readonly inflight: Inflight,
+    readonly metrics: ProxyMetrics,
+    readonly now: () => number,
+    readonly logger?: Logger,
+    readonly locate?: Locate,
+    private readonly persistSticky?: () => void,
+  ) {
+    this.outlier = new OutlierDetector(settings.outlierThreshold);
+    this.agent = new Agent({
+      connect: { rejectUnauthorized: !settings.tlsInsecureSkipVerify },
+      keepAliveTimeout: 10_000,
+      keepAliveMaxTimeout: 60_000,
+      pipelining: 1,
+    });
+  }
+
+  /** The parsed endpoint URL (cached). */
+  target(endpoint: string): ProbeTarget | null {
+    let t = this.targets.get(endpoint);
+    if (t === undefined) {
+      t = parseTarget(endpoint);
+      if (this.targets.size > 10_000) this.targets.clear();
+      this.targets.set(endpoint, t);
+    }
+    return t;
+  }
+
+  /** The request's sticky id (from `sticky_header`), or null. */
+  stickyIdOf(req: IncomingMessage): string | null {
+    const name = this.settings.stickyHeader;
+    if (!name) return null;
+    const h = req.headers[name];
+    const v = Array.isArray(h) ? h[0] : h;
+    return v ? v : null;
+  }
+
+  /**
+   * Builds the routing request for a client request and asks the engine (pick + reserve). A request with a sticky
+   * id keeps its reservation until the engine expires it (de-duplicated per (sticky_id, tier)); one without must
+   * be released by the caller when its response ends.
+   */
+  route(req: IncomingMessage, tier: string | null, pathname: string, stickyId: string | null, exclude?: ReadonlySet<string>): RouteDecision {
+    let lat: number | null = null;
+    let lon: number | null = null;
+    if (this.locate && req.socket.remoteAddress) {
+      const loc = this.locate(req.socket.remoteAddress);
+      if (loc) ({ lat, lon } = loc);
+    }
+    const d = this.engine.route({ tier, stickyId, lat, lon, path: pathname, exclude });
+    // A new session's assignment is committed right away; the backend's answer takes longer than the commit.
+    if (d.ok && stickyId !== null && !d.sticky) this.persistSticky?.();
+    return d;
+  }
+
+  /** 400 for an unknown tier, 502 when a failed attempt left no other backend, else 503 with Retry-After. */
+  refusal(d: NoDecision, attempt: number): Refusal {
+    if (d.code === 'unknown_tier') return { status: 400, message: `unknown tier "${d.tier}"`, extra: { known_tiers: d.knownTiers } };
+    if (attempt > 0) return { status: 502, message: 'backend unreachable and no other backend available', extra: { tier: d.tier } };
+    return {
+      status: 503,
+      message: `no backend available for tier "${d.tier}": ${d.summary}`,
+      extra: { tier: d.tier, reasons: d.reasons },
+      headers: { 'retry-after': String(this.settings.retryAfterSeconds) },
+    };
+  }
+
+  /** A backend answered (non-5xx): its failure streak ends. */
+  success(clientId: string): void {
+    this.outlier.success(clientId);
+  }
+
+  /** A backend failed (connect error, reset, timeout or 5xx); ejects it after the configured streak. */
+  failure(clientId: string, kind: UpstreamErrorKind | '5xx'): void {
+    if (kind !== '5xx') this.metrics.upstreamError(kind);
+    if (!this.settings.healthEnabled) return; // nothing would ever bring an ejected backend back
+    if (this.outlier.failure(clientId)) {
+      this.engine.setHealth(clientId, 'unhealthy');
+      this.metrics.ejection();
+      this.logger?.warn(
+        { clientId, consecutiveFailures: this.settings.outlierThreshold, last: kind },
+        'backend ejected by passive outlier detection; the health checker brings it back',
+      );
+    }
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The outcome of one check, as the agent produces it and the server stores it.
+ * Timings are milliseconds measured from socket events; a phase that did not
+ * happen (no DNS lookup for an IP literal, no TLS on plain http, never reached
+ * because an earlier phase failed) is null.
+ */
+import { z } from 'zod';
+import { AssertionOutcomeSchema } from '../assertions/index.js';
+import { DnsRecordTypeSchema } from '../checks/spec.js';
+
+export const CHECK_STATUSES = ['up', 'down'] as const;
+export const CheckStatusSchema = z.enum(CHECK_STATUSES);
+export type CheckStatus = z.output<typeof CheckStatusSchema>;
+
+/**
+ * Why a check is down:
+ *  - dns: name resolution failed (ENOTFOUND, NXDOMAIN, no records, resolver unreachable)
+ *  - connect: TCP connect failed (refused, unreachable, reset before the handshake)
+ *  - tls: handshake or certificate failure (untrusted, expired, name mismatch, expected SAN missing)
+ *  - timeout: the check did not finish within timeout_ms
+ *  - http: the request failed after connecting (reset, malformed response, too many
+ *          redirects), or the status is not 2xx/3xx and no status assertion is set
+ *  - assertion: the check ran but at least one assertion failed
+ */
+export const ERROR_CLASSES = ['dns', 'connect', 'tls', 'timeout', 'http', 'assertion'] as const;
+export const ErrorClassSchema = z.enum(ERROR_CLASSES);
+export type ErrorClass = z.output<typeof ErrorClassSchema>;
+
+const Ms = z.number().nonnegative().nullable();
+
+export const TlsDetailsSchema = z.object({
+  /** whole and fractional days until notAfter (negative once expired) */
+  days_remaining: z.number(),
+  valid_from: z.string(),
+  valid_to: z.string(),
+  issuer: z.string(),
+  subject: z.string(),
+  san: z.array(z.string()),
+  /** whether the certificate covers expected_san (or the host when none is set) */
+  san_match: z.boolean(),
+  /** whether the chain verified against the trusted roots */
+  authorized: z.boolean(),
+  authorization_error: z.string().nullable(),
+  protocol: z.string().nullable(),
+});
+export type TlsDetails = z.output<typeof TlsDetailsSchema>;
+
+export const DnsDetailsSchema = z.object({
+  record_type: DnsRecordTypeSchema,
+  /** rendered records: A/AAAA addresses, CNAME targets, MX "priority exchange", TXT joined chunks */
+  records: z.array(z.string()),
+  resolver: z.string().nullable(),
+});
+export type DnsDetails = z.output<typeof DnsDetailsSchema>;
+
+export const CheckResultSchema = z.object({
+  status: CheckStatusSchema,
+  http_code: z.number().int().nullable(),
+  dns_ms: Ms,
+  connect_ms: Ms,
+  tls_ms: Ms,
+  ttfb_ms: Ms,
+  download_ms: Ms,
+  total_ms: z.number().nonnegative(),
+  size_bytes: z.number().int().nonnegative(),
+  error: z.string().nullable(),
+  error_class: ErrorClassSchema.nullable(),
+  assertions: z.array(AssertionOutcomeSchema),
+  /** epoch ms (wall clock of the agent) */
+  started_at: z.number(),
+  finished_at: z.number(),
+  tls: TlsDetailsSchema.nullable(),
+  dns: DnsDetailsSchema.nullable(),
+});
+export type CheckResult = z.output<typeof CheckResultSchema>;
