@@ -33,7 +33,7 @@ import { SqliteMonitoringStore } from '../src/store/sqlite/monitoring.js';
 import type { MonitorSpec, ResultInput } from '../src/store/monitoring.js';
 import { planRuns } from '../src/monitoring/domain/schedule-math.js';
 import { newRunId } from '../src/platform/ids.js';
-import { startMonitoring } from '../src/monitoring/control/index.js';
+import { startMonitoringPlane } from '../src/app/monitoring.js';
 import { SimWorker } from '../test/monitoring/sim-worker.js';
 
 const argv = process.argv.slice(2);
@@ -311,7 +311,7 @@ async function blastPart(): Promise<void> {
   const workers = arg('workers', 4);
   log(`== blast (${n} ready jobs, ${workers} simulated workers in a child process, worker API over HTTP/2)`);
   const t = tempDb();
-  const mon = await startMonitoring({
+  const mon = await startMonitoringPlane({
     config: { host: '127.0.0.1', worker_port: 0, scheduler_interval_ms: 3_600_000, lease_timeout_seconds: 600 },
     logger: pino({ level: 'warn' }, pino.destination(2)),
     db: t.db,
@@ -354,7 +354,7 @@ async function lagPart(): Promise<void> {
   await createMonitors(new SqliteMonitoringStore(t.db), monitors, interval, now);
   t.db.prepare('UPDATE monitors SET next_due_at = ? + (abs(random()) % ?)').run(Date.now() + 5_000, interval);
   const registry = new Registry();
-  const mon = await startMonitoring({
+  const mon = await startMonitoringPlane({
     config: { host: '127.0.0.1', worker_port: 0 },
     logger: pino({ level: 'warn' }, pino.destination(2)),
     db: t.db,

@@ -23,7 +23,7 @@ import { releaseHandler, routeHandler } from '../lb/handlers/route.js';
 import { statsHandler } from '../lb/handlers/stats.js';
 import { createServerMetrics } from '../lb/metrics.js';
 import { VantageResponse } from '../http/response.js';
-import { startMonitoringIfEnabled, type MonitoringHandle } from './monitoring-hook.js';
+import { startMonitoringIfEnabled, type MonitoringHandle } from './monitoring.js';
 import { healthPipeline, managementPipeline, type ManagementRoute, type PipelineSlots } from '../http/pipelines.js';
 import { pruneStats } from '../lb/retention.js';
 import { restoreFleet } from '../lb/restore.js';

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { ConnectError, Code } from '@connectrpc/connect';
-import { startMonitoring, type MonitoringHandle } from '../../src/monitoring/control/index.js';
+import { startMonitoringPlane, type MonitoringHandle } from '../../src/app/monitoring.js';
 import type { MonitoringConfig } from '../../src/config/monitoring.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +27,7 @@ afterEach(async () => {
 
 async function start(config: Partial<MonitoringConfig> = {}) {
   t = tempStore();
-  mon = await startMonitoring({
+  mon = await startMonitoringPlane({
     config: { host: '127.0.0.1', worker_port: 0, cluster_token: 'tok', scheduler_interval_ms: 50, ...config },
     logger,
     db: t.db,

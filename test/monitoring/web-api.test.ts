@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { Code, ConnectError } from '@connectrpc/connect';
-import { startMonitoring, type MonitoringHandle } from '../../src/monitoring/control/index.js';
+import { startMonitoringPlane, type MonitoringHandle } from '../../src/app/monitoring.js';
 import { monitorsClient, runMonitorAdd, runMonitorList, runMonitorRm, runMonitorShow, parseDuration, formatDuration } from '../../src/cli/monitor.js';
 import { WorkerActivity } from '../../src/monitoring/control/inactivity.js';
 import { SingleNodeLeader } from '../../src/store/sqlite/leader.js';
@@ -18,7 +18,7 @@ let base: string;
 
 beforeEach(async () => {
   t = tempStore();
-  mon = await startMonitoring({
+  mon = await startMonitoringPlane({
     config: { host: '127.0.0.1', worker_port: 0, server_key: 'key-1', api_keys: ['key-2'] },
     logger: pino({ level: 'silent' }),
     db: t.db,

@@ -1,23 +1,20 @@
 /**
- * The monitoring control plane inside `vantage server`: scheduler → jobs → dispatcher ⇄ worker streams →
- * ingest → rollups, with the lease reaper, stream health and worker inactivity monitors, the worker API on its
- * own port and the MonitorsService handler for the main port.
+ * The monitoring control loops inside `vantage server`: scheduler → jobs → job dispatcher ⇄ worker streams →
+ * ingest → rollups, with the lease reaper, stream health and worker inactivity monitors. The public APIs that
+ * feed them (the worker API, the web API) are started by the composition root, src/app/monitoring.ts, from
+ * what `startMonitoring` returns.
  */
-import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { SqliteDb } from '../../store/sqlite/db.js';
 import { SqliteMonitoringStore } from '../../store/sqlite/monitoring.js';
 import type { MonitoringStore } from '../../store/monitoring.js';
-import { startWorkerApi } from '../../api/worker/server.js';
-import { isWorkerAuthOpen } from '../../auth/worker-token.js';
-import { createWebHandler, type WebHandler } from '../../api/web/handler.js';
 import { monitoringConfig, type MonitoringConfig } from '../../config/monitoring.js';
 import { Dispatcher } from './job-dispatcher.js';
 import { WorkerActivity } from './inactivity.js';
 import { IngestQueue } from './ingest.js';
 import { SingleNodeLeader, type LeaderElector } from '../../store/sqlite/leader.js';
-import { createMonitoringMetrics } from './metrics.js';
+import { createMonitoringMetrics, type MonitoringMetrics } from './metrics.js';
 import { LeaseReaper } from './reaper.js';
 import { WorkerRegistry } from './worker-streams.js';
 import { RollupWorker } from './rollups.js';
@@ -34,6 +31,7 @@ export interface MonitoringTuning {
   rollupIntervalMs?: number;
   retentionIntervalMs?: number;
   inactivityCheckIntervalMs?: number;
+  /** A worker stream that has not registered within this long is closed (default: the pong timeout). */
   registerTimeoutMs?: number;
   /** Ready jobs older than this are closed as missed (default: (lease + reaper) × max attempts + 60 s). */
   missedAfterMs?: number;
@@ -49,27 +47,37 @@ export interface MonitoringContext {
   now?: () => number;
   timers?: Timers;
   leader?: LeaderElector;
-  /**
-   * The main server's API-key check (true, 'server' or 'api' = allowed; false, 'missing', 'wrong' = refused); when
-   * absent the handler checks X-API-Key against server_key/api_keys itself.
-   */
-  checkApiKey?: (req: IncomingMessage) => boolean | string;
   tuning?: MonitoringTuning;
 }
 
-export interface MonitoringHandle {
-  /** Port of the worker API (0 when monitoring is disabled). */
-  workerPort: number;
-  /** Serves /vantage.v1.MonitorsService/* on the main port; false for any other path. */
-  webHandler: WebHandler;
+/** The running control loops and the parts of them that the worker API and the web API are built on. */
+export interface MonitoringControl {
+  /** The resolved monitoring config (defaults filled in). */
+  config: MonitoringConfig;
+  tuning: MonitoringTuning;
+  logger: Logger;
+  metrics: MonitoringMetrics;
+  now: () => number;
+  timers: Timers;
   store: MonitoringStore;
   workers: WorkerRegistry;
+  dispatcher: Dispatcher;
+  ingest: IngestQueue;
+  activity: WorkerActivity;
+  /** Runs a scheduler pass now (a monitor was created, changed or removed), logging a failure. */
+  onMonitorsChanged(): void;
   /** Runs scheduler, dispatcher, reaper and rollups once, in order (tests, and the CLI's immediate feedback). */
   runOnce(): Promise<void>;
+  /**
+   * Stops the loops that hand out work (scheduler, dispatcher, reaper, stream health). The worker API is closed
+   * after this and before `stop()`, so results of streams closing still reach ingest.
+   */
+  quiesce(): Promise<void>;
+  /** `quiesce()`, then writes queued results, worker activity and a last rollup pass, and leaves leadership. */
   stop(): Promise<void>;
 }
 
-export async function startMonitoring(ctx: MonitoringContext): Promise<MonitoringHandle> {
+export async function startMonitoring(ctx: MonitoringContext): Promise<MonitoringControl> {
   const cfg = monitoringConfig(ctx.config);
   const now = ctx.now ?? Date.now;
   const timers = ctx.timers ?? backgroundTimers;
@@ -77,17 +85,6 @@ export async function startMonitoring(ctx: MonitoringContext): Promise<Monitorin
   const logger = ctx.logger.child({ component: 'monitoring' });
   const store = new SqliteMonitoringStore(ctx.db);
   const workers = new WorkerRegistry();
-
-  if (!cfg.monitoring_enabled) {
-    return {
-      workerPort: 0,
-      webHandler: () => false,
-      store,
-      workers,
-      runOnce: async () => {},
-      stop: async () => {},
-    };
-  }
 
   const metrics = createMonitoringMetrics(ctx.registry);
   const leader = ctx.leader ?? new SingleNodeLeader();
@@ -141,77 +138,53 @@ export async function startMonitoring(ctx: MonitoringContext): Promise<Monitorin
     metrics,
   });
 
-  if (isWorkerAuthOpen(cfg)) {
-    logger.warn('worker API: neither cluster_token nor server_key is set, so any client can register as a worker');
-  }
-  const workerApi = await startWorkerApi({
-    host: cfg.worker_host || cfg.host,
-    port: cfg.worker_port,
-    auth: cfg,
-    tlsCertFile: cfg.tls_cert_file,
-    tlsKeyFile: cfg.tls_key_file,
-    session: {
-      store,
-      registry: workers,
-      dispatcher,
-      ingest,
-      activity,
-      now,
-      timers,
-      leaseMs,
-      renewIntervalMs: cfg.lease_renew_interval_seconds * 1000,
-      leadMs: cfg.dispatch_lead_ms,
-      registerTimeoutMs: tuning.registerTimeoutMs ?? cfg.stream_pong_timeout_seconds * 1000,
-      logger,
-      metrics,
-    },
-  });
-
   scheduler.start(timers);
   dispatcher.start(tuning.dispatchIntervalMs ?? 100, timers);
   reaper.start(timers);
   health.start(timers);
   activity.start(tuning.inactivityCheckIntervalMs ?? Math.min(10_000, (cfg.worker_inactive_seconds * 1000) / 3), timers);
   rollups.start({ intervalMs: tuning.rollupIntervalMs ?? 2_000, retentionIntervalMs: tuning.retentionIntervalMs ?? 3_600_000, timers });
-  logger.info({ workerPort: workerApi.port, tls: workerApi.tls }, 'monitoring control plane started');
 
-  const webHandler = createWebHandler({
-    store,
-    registry: workers,
-    now,
-    auth: cfg,
-    checkApiKey: ctx.checkApiKey,
-    onMonitorsChanged: () => {
-      void scheduler.tick().catch((err: unknown) => logger.error({ err }, 'scheduler pass failed'));
-    },
-  });
-
-  let stopped = false;
+  let quiesced: Promise<void> | null = null;
+  let stopped: Promise<void> | null = null;
+  const quiesce = (): Promise<void> =>
+    (quiesced ??= (async () => {
+      await scheduler.stop();
+      await dispatcher.stop();
+      await reaper.stop();
+      await health.stop();
+    })());
   return {
-    workerPort: workerApi.port,
-    webHandler,
+    config: cfg,
+    tuning,
+    logger,
+    metrics,
+    now,
+    timers,
     store,
     workers,
+    dispatcher,
+    ingest,
+    activity,
+    onMonitorsChanged() {
+      void scheduler.tick().catch((err: unknown) => logger.error({ err }, 'scheduler pass failed'));
+    },
     async runOnce() {
       await scheduler.tick();
       await dispatcher.pass();
       await reaper.tick();
       await rollups.tick();
     },
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await scheduler.stop();
-      await dispatcher.stop();
-      await reaper.stop();
-      await health.stop();
-      await workerApi.close();
-      await ingest.close();
-      await activity.stop();
-      await rollups.tick().catch(() => 0);
-      await rollups.stop();
-      await leader.stop();
-      logger.info('monitoring control plane stopped');
-    },
+    quiesce,
+    stop: () =>
+      (stopped ??= (async () => {
+        await quiesce();
+        await ingest.close();
+        await activity.stop();
+        await rollups.tick().catch(() => 0);
+        await rollups.stop();
+        await leader.stop();
+        logger.info('monitoring control plane stopped');
+      })()),
   };
 }

@@ -1,0 +1,105 @@
+/**
+ * The monitoring composition root: starts the control loops (src/monitoring/control), then the public APIs
+ * built on them: the worker API on its own port (src/api/worker) and the web API handler for the main port
+ * (src/api/web). A new API (users, alerts, status pages) is started here beside them. Shutdown runs in the
+ * reverse order: the loops stop handing out work, the worker API closes, then the control loops drain.
+ */
+import type { IncomingMessage } from 'node:http';
+import { startMonitoring, type MonitoringContext } from '../monitoring/control/index.js';
+import type { MonitoringStore } from '../store/monitoring.js';
+import type { WorkerRegistry } from '../monitoring/control/worker-streams.js';
+import { startWorkerApi } from '../api/worker/server.js';
+import { createWebHandler, type WebHandler } from '../api/web/handler.js';
+import { isWorkerAuthOpen } from '../auth/worker-token.js';
+
+export type { MonitoringTuning } from '../monitoring/control/index.js';
+
+export interface MonitoringPlaneContext extends MonitoringContext {
+  /**
+   * The main server's API-key check (true, 'server' or 'api' = allowed; false, 'missing', 'wrong' = refused); when
+   * absent the web API checks X-API-Key against server_key/api_keys itself.
+   */
+  checkApiKey?: (req: IncomingMessage) => boolean | string;
+}
+
+export interface MonitoringHandle {
+  /** Port of the worker API. */
+  workerPort: number;
+  /** Serves /vantage.v1.MonitorsService/* on the main port; false for any other path. */
+  webHandler: WebHandler;
+  store: MonitoringStore;
+  workers: WorkerRegistry;
+  /** Runs scheduler, dispatcher, reaper and rollups once, in order (tests, and the CLI's immediate feedback). */
+  runOnce(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts the monitoring control loops, the worker API and the web API handler. */
+export async function startMonitoringPlane(ctx: MonitoringPlaneContext): Promise<MonitoringHandle> {
+  const control = await startMonitoring(ctx);
+  const { config: cfg, logger } = control;
+
+  if (isWorkerAuthOpen(cfg)) {
+    logger.warn('worker API: neither cluster_token nor server_key is set, so any client can register as a worker');
+  }
+  let workerApi;
+  try {
+    workerApi = await startWorkerApi({
+      host: cfg.worker_host || cfg.host,
+      port: cfg.worker_port,
+      auth: cfg,
+      tlsCertFile: cfg.tls_cert_file,
+      tlsKeyFile: cfg.tls_key_file,
+      session: {
+        store: control.store,
+        registry: control.workers,
+        dispatcher: control.dispatcher,
+        ingest: control.ingest,
+        activity: control.activity,
+        now: control.now,
+        timers: control.timers,
+        leaseMs: cfg.lease_timeout_seconds * 1000,
+        renewIntervalMs: cfg.lease_renew_interval_seconds * 1000,
+        leadMs: cfg.dispatch_lead_ms,
+        registerTimeoutMs: control.tuning.registerTimeoutMs ?? cfg.stream_pong_timeout_seconds * 1000,
+        logger,
+        metrics: control.metrics,
+      },
+    });
+  } catch (err) {
+    await control.stop();
+    throw err;
+  }
+  logger.info({ workerPort: workerApi.port, tls: workerApi.tls }, 'monitoring control plane started');
+
+  const webHandler = createWebHandler({
+    store: control.store,
+    registry: control.workers,
+    now: control.now,
+    auth: cfg,
+    checkApiKey: ctx.checkApiKey,
+    onMonitorsChanged: () => control.onMonitorsChanged(),
+  });
+
+  const api = workerApi;
+  let stopped: Promise<void> | null = null;
+  return {
+    workerPort: api.port,
+    webHandler,
+    store: control.store,
+    workers: control.workers,
+    runOnce: () => control.runOnce(),
+    stop: () =>
+      (stopped ??= (async () => {
+        await control.quiesce();
+        await api.close();
+        await control.stop();
+      })()),
+  };
+}
+
+/** `startMonitoringPlane` when `monitoring_enabled` (the default); null when it is off. */
+export async function startMonitoringIfEnabled(ctx: MonitoringPlaneContext): Promise<MonitoringHandle | null> {
+  if (ctx.config.monitoring_enabled === false) return null;
+  return startMonitoringPlane(ctx);
+}
