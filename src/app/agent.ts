@@ -18,8 +18,9 @@ import { Reporter } from '../agent/reporter/reporter.js';
 import type { SendOutcome } from '../agent/reporter/reporter.js';
 import { createTransport } from '../agent/reporter/transport.js';
 import { AgentTelemetry } from '../agent/telemetry.js';
-import { every, realTimers, sleep } from '../platform/sleep.js';
-import type { Timers } from '../platform/sleep.js';
+import { every } from '../platform/periodic.js';
+import { sleep } from '../platform/sleep.js';
+import { realTimers, type Timers } from '../platform/timers.js';
 
 export type { AgentConfig } from '../agent/config.js';
 export type { Identity, Location } from '../agent/reporter/payload.js';

@@ -1,5 +1,6 @@
 import { realTimers, type Timers } from './timers.js';
 
+/** Re-exported for the modules that import their timers with `sleep`. */
 export { realTimers, type Timers };
 
 /** Waits `ms`; resolves early (never rejects) when `signal` aborts. */
@@ -16,28 +17,4 @@ export function sleep(ms: number, signal: AbortSignal, timers: Timers = realTime
     }, Math.max(0, ms));
     signal.addEventListener('abort', onAbort, { once: true });
   });
-}
-
-/**
- * Runs `fn` every `intervalMs` on a fixed cadence (no drift, no overlap): the next run is
- * due one interval after the previous one was due; when a run overruns, missed runs are
- * skipped rather than bunched. The first run is immediate. Stops when `signal` aborts.
- */
-export function every(
-  intervalMs: number,
-  fn: () => Promise<void>,
-  signal: AbortSignal,
-  now: () => number,
-  timers: Timers = realTimers,
-): Promise<void> {
-  return (async () => {
-    let due = now();
-    while (!signal.aborted) {
-      await fn();
-      due += intervalMs;
-      const t = now();
-      if (due < t) due = t + intervalMs - ((t - due) % intervalMs);
-      await sleep(due - t, signal, timers);
-    }
-  })();
 }

@@ -9,7 +9,8 @@ import { LeaseReaper } from '../../src/monitoring/control/reaper.js';
 import { WorkerRegistry, type WorkerLink } from '../../src/monitoring/control/worker-streams.js';
 import { Scheduler } from '../../src/monitoring/control/scheduler.js';
 import { estimateClock, healthAction, newHealthState, recordPing, recordPong, StreamHealthMonitor } from '../../src/monitoring/control/stream-health.js';
-import { periodic, type Timers } from '../../src/platform/periodic.js';
+import { every, periodic, PeriodicTask } from '../../src/platform/periodic.js';
+import type { Timers } from '../../src/platform/timers.js';
 import { result, spec, tempStore, type TempStore } from './helpers.js';
 
 /** Manual timers: callbacks run only when the test advances the clock. */
@@ -104,6 +105,107 @@ describe('periodic', () => {
     expect(runs).toBe(3);
     expect(errors).toHaveLength(1);
     await p.stop();
+  });
+});
+
+describe('PeriodicTask', () => {
+  it('runs only while its leader gate is open, on the loop and on demand', async () => {
+    const timers = new FakeTimers();
+    let leader = false;
+    let runs = 0;
+    const task = new PeriodicTask(() => ++runs, { gate: { isLeader: () => leader } });
+    expect(await task.run()).toBeNull();
+    task.start(1_000, timers);
+    await timers.advance(3_000);
+    expect(runs).toBe(0);
+    leader = true;
+    await timers.advance(2_000);
+    expect(runs).toBe(2);
+    expect(await task.run()).toBe(3);
+    leader = false;
+    await timers.advance(2_000);
+    expect(runs).toBe(3);
+    await task.stop();
+    expect(timers.size).toBe(0);
+  });
+
+  it('stop() waits for the pass in progress and ends the loop; a predicate gate works too', async () => {
+    const timers = new FakeTimers();
+    let release: (() => void) | null = null;
+    let runs = 0;
+    const task = new PeriodicTask(
+      async () => {
+        runs++;
+        await new Promise<void>((r) => (release = r));
+      },
+      { gate: () => true, runAtStart: true },
+    );
+    task.start(1_000, timers);
+    task.start(1_000, timers); // a second start while running does nothing
+    await timers.advance(0);
+    expect(runs).toBe(1);
+    let stopped = false;
+    const stopping = task.stop().then(() => (stopped = true));
+    await timers.advance(0);
+    expect(stopped).toBe(false);
+    release!();
+    await stopping;
+    await timers.advance(10_000);
+    expect(runs).toBe(1);
+  });
+});
+
+describe('every', () => {
+  it('keeps a fixed cadence, skips the runs an overrun missed, and resolves when aborted', async () => {
+    const timers = new FakeTimers();
+    const starts: number[] = [];
+    const ac = new AbortController();
+    const loop = every(
+      1_000,
+      async () => {
+        starts.push(timers.now);
+        // the third run overruns by 1.5 intervals
+        if (starts.length === 3) await new Promise<void>((r) => timers.setTimeout(r, 2_500));
+        else await new Promise<void>((r) => timers.setTimeout(r, 100));
+      },
+      ac.signal,
+      () => timers.now,
+      timers,
+    );
+    await timers.advance(6_000);
+    expect(starts).toEqual([0, 1_000, 2_000, 5_000, 6_000]);
+    ac.abort(); // during the run that started at 6 000: the loop ends when it does
+    let ended = false;
+    void loop.then(() => (ended = true));
+    await timers.advance(50);
+    expect(ended).toBe(false);
+    await timers.advance(50);
+    await loop;
+    await timers.advance(5_000);
+    expect(starts).toHaveLength(5);
+    expect(timers.size).toBe(0);
+  });
+
+  it('rejects and stops when a run throws; never runs with an aborted signal', async () => {
+    const timers = new FakeTimers();
+    let runs = 0;
+    const loop = every(
+      1_000,
+      async () => {
+        if (++runs === 2) throw new Error('boom');
+      },
+      new AbortController().signal,
+      () => timers.now,
+      timers,
+    );
+    const settled = loop.catch((e: unknown) => e);
+    await timers.advance(5_000);
+    expect(await settled).toBeInstanceOf(Error);
+    expect(runs).toBe(2);
+    const ac = new AbortController();
+    ac.abort();
+    await every(1_000, async () => void runs++, ac.signal, () => timers.now, timers);
+    expect(runs).toBe(2);
   });
 });
 

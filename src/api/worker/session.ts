@@ -13,7 +13,7 @@ import type { MonitoringMetrics } from '../../monitoring/control/metrics.js';
 import type { WorkerLink, WorkerRegistry } from '../../monitoring/control/worker-streams.js';
 import { newHealthState, recordPing, recordPong, type StreamHealthState } from '../../monitoring/control/stream-health.js';
 import { newWorkerId, randomId } from '../../platform/ids.js';
-import type { Timers } from '../../platform/periodic.js';
+import type { Timers } from '../../platform/timers.js';
 import type { AsyncQueue } from '../../platform/channel.js';
 import { parseWireResult } from './result-schema.js';
 

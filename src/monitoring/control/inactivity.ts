@@ -5,15 +5,19 @@
 import type { Logger } from 'pino';
 import type { MonitoringStore } from '../../store/monitoring.js';
 import type { LeaderElector } from '../../store/sqlite/leader.js';
-import { periodic, type Periodic, type Timers } from '../../platform/periodic.js';
+import { PeriodicTask } from '../../platform/periodic.js';
+import type { Timers } from '../../platform/timers.js';
 
 export class WorkerActivity {
   private seenIds = new Set<string>();
-  private loop: Periodic | null = null;
+  private readonly loop: PeriodicTask<string[]>;
 
   constructor(
     private readonly d: { store: MonitoringStore; leader: LeaderElector; now: () => number; inactiveAfterMs: number; logger?: Logger },
-  ) {}
+  ) {
+    // Not gated as a whole: every node writes its own workers' last-seen times; only the leader marks inactivity.
+    this.loop = new PeriodicTask(() => this.tick(), { onError: (err) => d.logger?.error({ err }, 'worker inactivity pass failed') });
+  }
 
   /** Notes that a worker sent something (written at the next tick). */
   seen(workerId: string): void {
@@ -34,15 +38,11 @@ export class WorkerActivity {
   }
 
   start(intervalMs: number, timers?: Timers): void {
-    this.loop ??= periodic(() => this.tick().then(() => undefined), intervalMs, {
-      timers,
-      onError: (err) => this.d.logger?.error({ err }, 'worker inactivity pass failed'),
-    });
+    this.loop.start(intervalMs, timers);
   }
 
   async stop(): Promise<void> {
-    await this.loop?.stop();
-    this.loop = null;
+    await this.loop.stop();
     await this.tick().catch(() => undefined);
   }
 }

@@ -8,7 +8,8 @@ import type { Logger } from 'pino';
 import type { MonitoringStore } from '../../store/monitoring.js';
 import type { MonitoringMetrics } from './metrics.js';
 import type { WorkerLink, WorkerRegistry } from './worker-streams.js';
-import { periodic, type Periodic, type Timers } from '../../platform/periodic.js';
+import { PeriodicTask } from '../../platform/periodic.js';
+import type { Timers } from '../../platform/timers.js';
 
 export interface DispatcherDeps {
   store: MonitoringStore;
@@ -27,7 +28,7 @@ export class Dispatcher {
   private again = false;
   private pokeScheduled = false;
   private rr = 0;
-  private loop: Periodic | null = null;
+  private readonly loop = new PeriodicTask(() => this.pass());
 
   constructor(private readonly d: DispatcherDeps) {}
 
@@ -95,12 +96,11 @@ export class Dispatcher {
   }
 
   start(intervalMs: number, timers?: Timers): void {
-    this.loop ??= periodic(() => this.pass(), intervalMs, { timers });
+    this.loop.start(intervalMs, timers);
   }
 
   async stop(): Promise<void> {
-    await this.loop?.stop();
-    this.loop = null;
+    await this.loop.stop();
     if (this.running) await this.running;
   }
 }

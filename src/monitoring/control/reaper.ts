@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { MonitoringStore, ReapOutcome } from '../../store/monitoring.js';
 import type { LeaderElector } from '../../store/sqlite/leader.js';
 import type { MonitoringMetrics } from './metrics.js';
-import { periodic, type Periodic, type Timers } from '../../platform/periodic.js';
+import { PeriodicTask } from '../../platform/periodic.js';
+import type { Timers } from '../../platform/timers.js';
 
 export interface ReaperDeps {
   store: MonitoringStore;
@@ -20,11 +21,20 @@ export interface ReaperDeps {
 }
 
 export class LeaseReaper {
-  private loop: Periodic | null = null;
-  constructor(private readonly d: ReaperDeps) {}
+  private readonly loop: PeriodicTask<ReapOutcome>;
+  constructor(private readonly d: ReaperDeps) {
+    this.loop = new PeriodicTask(() => this.pass(), {
+      gate: d.leader,
+      onError: (err) => d.logger?.error({ err }, 'lease reaper pass failed'),
+    });
+  }
 
-  async tick(): Promise<ReapOutcome | null> {
-    if (!this.d.leader.isLeader()) return null;
+  /** One pass; null when this node is not the leader. */
+  tick(): Promise<ReapOutcome | null> {
+    return this.loop.run();
+  }
+
+  private async pass(): Promise<ReapOutcome> {
     const now = this.d.now();
     const r = await this.d.store.reapExpired({ now, maxAttempts: this.d.maxAttempts, missedBefore: now - this.d.missedAfterMs });
     if (r.requeued) this.d.metrics?.leasesReaped.inc({ action: 'requeued' }, r.requeued);
@@ -36,14 +46,10 @@ export class LeaseReaper {
   }
 
   start(timers?: Timers): void {
-    this.loop ??= periodic(() => this.tick().then(() => undefined), this.d.intervalMs, {
-      timers,
-      onError: (err) => this.d.logger?.error({ err }, 'lease reaper pass failed'),
-    });
+    this.loop.start(this.d.intervalMs, timers);
   }
 
-  async stop(): Promise<void> {
-    await this.loop?.stop();
-    this.loop = null;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 }

@@ -5,7 +5,8 @@ import { DAY_MS } from '../../config/monitoring.js';
 import type { LeaderElector } from '../../store/sqlite/leader.js';
 import type { MonitoringMetrics } from './metrics.js';
 import { mergeSeries, type RollupSummary } from '../domain/rollup-math.js';
-import { periodic, type Periodic, type Timers } from '../../platform/periodic.js';
+import { PeriodicTask } from '../../platform/periodic.js';
+import type { Timers } from '../../platform/timers.js';
 
 export interface RetentionDays {
   results: number;
@@ -17,8 +18,8 @@ export interface RetentionDays {
 }
 
 export class RollupWorker {
-  private loop: Periodic | null = null;
-  private retention: Periodic | null = null;
+  private readonly loop: PeriodicTask<number>;
+  private readonly retention: PeriodicTask<{ results: number; rollups: number; jobs: number }>;
 
   constructor(
     private readonly d: {
@@ -32,11 +33,23 @@ export class RollupWorker {
       logger?: Logger;
       metrics?: MonitoringMetrics;
     },
-  ) {}
+  ) {
+    const onError = (what: string) => (err: unknown) => d.logger?.error({ err }, `${what} failed`);
+    this.loop = new PeriodicTask(() => this.rollupPass(), { gate: d.leader, onError: onError('rollup pass') });
+    this.retention = new PeriodicTask(() => this.retentionPass(), { gate: d.leader, onError: onError('retention pass') });
+  }
 
-  /** Folds pending results until none are left (or the pass budget is spent); returns how many. */
+  /** Folds pending results until none are left (or the pass budget is spent); returns how many (0 when not the leader). */
   async tick(): Promise<number> {
-    if (!this.d.leader.isLeader()) return 0;
+    return (await this.loop.run()) ?? 0;
+  }
+
+  /** Deletes rows past their retention; null when this node is not the leader. */
+  retentionTick(): Promise<{ results: number; rollups: number; jobs: number } | null> {
+    return this.retention.run();
+  }
+
+  private async rollupPass(): Promise<number> {
     const batch = this.d.batchRows ?? 5_000;
     const deadline = performance.now() + (this.d.passBudgetMs ?? 250);
     let total = 0;
@@ -50,8 +63,7 @@ export class RollupWorker {
     return total;
   }
 
-  async retentionTick(): Promise<{ results: number; rollups: number; jobs: number } | null> {
-    if (!this.d.leader.isLeader()) return null;
+  private async retentionPass(): Promise<{ results: number; rollups: number; jobs: number }> {
     const now = this.d.now();
     const r = this.d.retentionDays;
     const out = await this.d.store.deleteExpired({
@@ -66,19 +78,13 @@ export class RollupWorker {
   }
 
   start(opts: { intervalMs: number; retentionIntervalMs: number; timers?: Timers }): void {
-    const onError = (what: string) => (err: unknown) => this.d.logger?.error({ err }, `${what} failed`);
-    this.loop ??= periodic(() => this.tick().then(() => undefined), opts.intervalMs, { timers: opts.timers, onError: onError('rollup pass') });
-    this.retention ??= periodic(() => this.retentionTick().then(() => undefined), opts.retentionIntervalMs, {
-      timers: opts.timers,
-      onError: onError('retention pass'),
-    });
+    this.loop.start(opts.intervalMs, opts.timers);
+    this.retention.start(opts.retentionIntervalMs, opts.timers);
   }
 
   async stop(): Promise<void> {
-    await this.loop?.stop();
-    await this.retention?.stop();
-    this.loop = null;
-    this.retention = null;
+    await this.loop.stop();
+    await this.retention.stop();
   }
 }
 

@@ -5,7 +5,8 @@ import type { LeaderElector } from '../../store/sqlite/leader.js';
 import type { MonitoringMetrics } from './metrics.js';
 import { planRuns } from '../domain/schedule-math.js';
 import { newRunId } from '../../platform/ids.js';
-import { periodic, type Periodic, type Timers } from '../../platform/periodic.js';
+import { PeriodicTask } from '../../platform/periodic.js';
+import type { Timers } from '../../platform/timers.js';
 
 export interface SchedulerDeps {
   store: MonitoringStore;
@@ -20,12 +21,21 @@ export interface SchedulerDeps {
 }
 
 export class Scheduler {
-  private loop: Periodic | null = null;
-  constructor(private readonly d: SchedulerDeps) {}
+  private readonly loop: PeriodicTask<ScheduleOutcome>;
+  constructor(private readonly d: SchedulerDeps) {
+    this.loop = new PeriodicTask(() => this.pass(), {
+      gate: d.leader,
+      runAtStart: true,
+      onError: (err) => d.logger?.error({ err }, 'scheduler pass failed'),
+    });
+  }
 
   /** One pass; null when this node is not the leader. */
-  async tick(): Promise<ScheduleOutcome | null> {
-    if (!this.d.leader.isLeader()) return null;
+  tick(): Promise<ScheduleOutcome | null> {
+    return this.loop.run();
+  }
+
+  private async pass(): Promise<ScheduleOutcome> {
     const now = this.d.now();
     const started = performance.now();
     const out = await this.d.store.scheduleDue(now, this.d.lookaheadMs, (m) => planRuns(m, now, this.d.lookaheadMs), newRunId);
@@ -39,15 +49,10 @@ export class Scheduler {
   }
 
   start(timers?: Timers): void {
-    this.loop ??= periodic(() => this.tick().then(() => undefined), this.d.intervalMs, {
-      timers,
-      runAtStart: true,
-      onError: (err) => this.d.logger?.error({ err }, 'scheduler pass failed'),
-    });
+    this.loop.start(this.d.intervalMs, timers);
   }
 
-  async stop(): Promise<void> {
-    await this.loop?.stop();
-    this.loop = null;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 }

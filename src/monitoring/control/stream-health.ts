@@ -6,7 +6,8 @@
 import type { Logger } from 'pino';
 import type { MonitoringMetrics } from './metrics.js';
 import type { WorkerRegistry } from './worker-streams.js';
-import { periodic, type Periodic, type Timers } from '../../platform/periodic.js';
+import { PeriodicTask } from '../../platform/periodic.js';
+import type { Timers } from '../../platform/timers.js';
 
 export interface ClockEstimate {
   /** worker clock − server clock, ms. */
@@ -74,7 +75,7 @@ export function recordPong(s: StreamHealthState, pong: { seq: number; pingSentAt
 }
 
 export class StreamHealthMonitor {
-  private loop: Periodic | null = null;
+  private readonly loop = new PeriodicTask(() => this.tick(), { onError: (err) => this.d.logger?.error({ err }, 'stream health pass failed') });
   constructor(
     private readonly d: {
       registry: WorkerRegistry;
@@ -109,11 +110,10 @@ export class StreamHealthMonitor {
 
   start(timers?: Timers): void {
     const every = this.d.checkIntervalMs ?? Math.max(10, Math.min(5_000, Math.min(this.d.config.pingIntervalMs, this.d.config.pongTimeoutMs) / 2));
-    this.loop ??= periodic(() => void this.tick(), every, { timers, onError: (err) => this.d.logger?.error({ err }, 'stream health pass failed') });
+    this.loop.start(every, timers);
   }
 
-  async stop(): Promise<void> {
-    await this.loop?.stop();
-    this.loop = null;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 }
