@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import { startMonitoring, type MonitoringContext } from '../monitoring/control/index.js';
 import type { MonitoringStore } from '../store/monitoring.js';
-import type { WorkerRegistry } from '../monitoring/control/worker-streams.js';
+import type { WorkerStreams } from '../monitoring/control/worker-streams.js';
 import { startWorkerApi } from '../api/worker/server.js';
 import { createWebHandler, type WebHandler } from '../api/web/handler.js';
 import { isWorkerAuthOpen } from '../auth/worker-token.js';
@@ -28,7 +28,7 @@ export interface MonitoringHandle {
   /** Serves /vantage.v1.MonitorsService/* on the main port; false for any other path. */
   webHandler: WebHandler;
   store: MonitoringStore;
-  workers: WorkerRegistry;
+  streams: WorkerStreams;
   /** Runs scheduler, dispatcher, reaper and rollups once, in order (tests, and the CLI's immediate feedback). */
   runOnce(): Promise<void>;
   stop(): Promise<void>;
@@ -52,7 +52,7 @@ export async function startMonitoringPlane(ctx: MonitoringPlaneContext): Promise
       tlsKeyFile: cfg.tls_key_file,
       session: {
         store: control.store,
-        registry: control.workers,
+        streams: control.streams,
         dispatcher: control.dispatcher,
         ingest: control.ingest,
         activity: control.activity,
@@ -74,7 +74,7 @@ export async function startMonitoringPlane(ctx: MonitoringPlaneContext): Promise
 
   const webHandler = createWebHandler({
     store: control.store,
-    registry: control.workers,
+    streams: control.streams,
     now: control.now,
     auth: cfg,
     checkApiKey: ctx.checkApiKey,
@@ -87,7 +87,7 @@ export async function startMonitoringPlane(ctx: MonitoringPlaneContext): Promise
     workerPort: api.port,
     webHandler,
     store: control.store,
-    workers: control.workers,
+    streams: control.streams,
     runOnce: () => control.runOnce(),
     stop: () =>
       (stopped ??= (async () => {

@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import type { LeasedJob, MonitoringStore } from '../../src/store/monitoring.js';
-import { Dispatcher } from '../../src/monitoring/control/job-dispatcher.js';
+import { JobDispatcher } from '../../src/monitoring/control/job-dispatcher.js';
 import { IngestQueue } from '../../src/monitoring/control/ingest.js';
 import { SingleNodeLeader, type LeaderElector } from '../../src/store/sqlite/leader.js';
 import { createMonitoringMetrics } from '../../src/monitoring/control/metrics.js';
 import { LeaseReaper } from '../../src/monitoring/control/reaper.js';
-import { WorkerRegistry, type WorkerLink } from '../../src/monitoring/control/worker-streams.js';
+import { WorkerStreams, type WorkerLink } from '../../src/monitoring/control/worker-streams.js';
 import { Scheduler } from '../../src/monitoring/control/scheduler.js';
 import { estimateClock, healthAction, newHealthState, recordPing, recordPong, StreamHealthMonitor } from '../../src/monitoring/control/stream-health.js';
 import { every, periodic, PeriodicTask } from '../../src/platform/periodic.js';
@@ -270,7 +270,7 @@ function fakeLink(workerId: string, region: string, credits: number, deliver = t
   return link;
 }
 
-describe('Dispatcher', () => {
+describe('JobDispatcher', () => {
   async function readyJobs(n: number, region = 'global') {
     for (let i = 0; i < n; i++) await t.store.createMonitor(spec({ interval_ms: 5_000, regions: [region] }), { id: `m-${region}-${i}`, actor: 't', now: T0, jitterSeed: i });
     await new Scheduler({ store: t.store, leader: new SingleNodeLeader(), now: () => T0, intervalMs: 1_000, lookaheadMs: 0 }).tick();
@@ -278,12 +278,12 @@ describe('Dispatcher', () => {
 
   it('leases exactly the credits each worker granted, and keeps unused credit for later jobs', async () => {
     await readyJobs(10);
-    const registry = new WorkerRegistry();
+    const streams = new WorkerStreams();
     const a = fakeLink('a', 'eu', 3);
     const b = fakeLink('b', 'us', 20);
-    registry.add(a);
-    registry.add(b);
-    const d = new Dispatcher({ store: t.store, registry, now: () => T0, leaseMs: 45_000, leadMs: 2_000 });
+    streams.add(a);
+    streams.add(b);
+    const d = new JobDispatcher({ store: t.store, streams, now: () => T0, leaseMs: 45_000, leadMs: 2_000 });
     await d.pass();
     // each worker got at most what it asked for; together they drained the queue
     expect(a.got.length + a.credits).toBe(3);
@@ -300,9 +300,9 @@ describe('Dispatcher', () => {
 
   it('a stream that vanished while leasing leaves its leases to the reaper', async () => {
     await readyJobs(2);
-    const registry = new WorkerRegistry();
-    registry.add(fakeLink('gone', 'eu', 5, false));
-    await new Dispatcher({ store: t.store, registry, now: () => T0, leaseMs: 45_000, leadMs: 2_000 }).pass();
+    const streams = new WorkerStreams();
+    streams.add(fakeLink('gone', 'eu', 5, false));
+    await new JobDispatcher({ store: t.store, streams, now: () => T0, leaseMs: 45_000, leadMs: 2_000 }).pass();
     expect(await t.store.countJobs()).toMatchObject({ ready: 0, leased: 2 });
     const r = await t.store.reapExpired({ now: T0 + 45_001, maxAttempts: 3, missedBefore: 0 });
     expect(r.requeued).toBe(2);
@@ -336,10 +336,10 @@ describe('stream health', () => {
 
   it('the monitor pings and then closes a silent stream on a fake clock', () => {
     let now = 0;
-    const registry = new WorkerRegistry();
+    const streams = new WorkerStreams();
     const link = fakeLink('w', 'eu', 0);
-    registry.add(link);
-    const m = new StreamHealthMonitor({ registry, now: () => now, config: cfg });
+    streams.add(link);
+    const m = new StreamHealthMonitor({ streams, now: () => now, config: cfg });
     now = 15_000;
     expect(m.tick()).toEqual({ pinged: 1, closed: 0 });
     now = 20_000;

@@ -3,9 +3,9 @@ import { create } from '@bufbuild/protobuf';
 import { WorkerMessageSchema } from '../../src/gen/vantage/v1/worker_pb.js';
 import { AsyncQueue } from '../../src/platform/channel.js';
 import { WorkerSession, type ServerMessageInit, type SessionDeps } from '../../src/api/worker/session.js';
-import { WorkerRegistry } from '../../src/monitoring/control/worker-streams.js';
+import { WorkerStreams } from '../../src/monitoring/control/worker-streams.js';
 import type { IngestOutcome } from '../../src/store/monitoring.js';
-import type { Dispatcher } from '../../src/monitoring/control/job-dispatcher.js';
+import type { JobDispatcher } from '../../src/monitoring/control/job-dispatcher.js';
 import type { IngestQueue } from '../../src/monitoring/control/ingest.js';
 import type { WorkerActivity } from '../../src/monitoring/control/inactivity.js';
 import { tempStore, type TempStore } from './helpers.js';
@@ -18,15 +18,15 @@ afterEach(() => t.close());
 
 function setup() {
   const out = new AsyncQueue<ServerMessageInit>();
-  const registry = new WorkerRegistry();
+  const streams = new WorkerStreams();
   const owed: Array<(o: IngestOutcome) => void> = [];
   let pokes = 0;
   const seen: string[] = [];
   const failures: string[] = [];
   const deps: SessionDeps = {
     store: t.store,
-    registry,
-    dispatcher: { poke: () => void pokes++ } as unknown as Dispatcher,
+    streams,
+    dispatcher: { poke: () => void pokes++ } as unknown as JobDispatcher,
     ingest: { submit: () => new Promise<IngestOutcome>((r) => owed.push(r)) } as unknown as IngestQueue,
     activity: { seen: (id: string) => void seen.push(id) } as unknown as WorkerActivity,
     now: () => 1_000,
@@ -51,7 +51,7 @@ function setup() {
     }
     return items;
   };
-  return { out, registry, owed, session, msg, take, failures, seen, pokes: () => pokes };
+  return { out, streams, owed, session, msg, take, failures, seen, pokes: () => pokes };
 }
 
 const resultMsg = { runId: 'r1', monitorId: 'm', eventAtMs: 5n, startedAtMs: 5n, finishedAtMs: 6n, status: 'up', httpCode: 200 };
@@ -60,12 +60,12 @@ describe('WorkerSession', () => {
   it('after a half-close it sends the acks it still owes, then ends the stream', async () => {
     const s = setup();
     await s.session.handle(s.msg({ msg: { case: 'register', value: { region: 'eu', workerId: 'w1' } } }));
-    expect(s.registry.get('w1')).toBe(s.session);
+    expect(s.streams.get('w1')).toBe(s.session);
     await s.session.handle(s.msg({ msg: { case: 'result', value: resultMsg } }));
     await s.take();
     s.session.endOfInput();
     expect(s.out.closed).toBe(false); // an ack is still owed
-    expect(s.registry.get('w1')).toBeUndefined(); // but no more jobs
+    expect(s.streams.get('w1')).toBeUndefined(); // but no more jobs
     await s.session.handle(s.msg({ msg: { case: 'jobRequest', value: { count: 5 } } }));
     expect(s.session.credits).toBe(0);
     s.owed[0]!('stored');

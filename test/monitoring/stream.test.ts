@@ -91,9 +91,9 @@ describe('worker stream', () => {
     expect(w.acks[2]).toMatchObject({ committed: false, reason: 'invalid' });
 
     expect((await mon.store.getWorker(reg.workerId))!.region).toBe('eu');
-    expect(mon.workers.get(reg.workerId)).toBeDefined();
+    expect(mon.streams.get(reg.workerId)).toBeDefined();
     await w.close();
-    await waitFor(() => mon.workers.size === 0, { what: 'stream removed' });
+    await waitFor(() => mon.streams.size === 0, { what: 'stream removed' });
   });
 
   it('a worker that half-closes after sending results still gets their acks, then the stream ends', async () => {
@@ -110,7 +110,7 @@ describe('worker stream', () => {
     expect(w.acks).toHaveLength(50);
     expect(w.acks.every((a) => a.committed)).toBe(true);
     expect(w.renewals).toHaveLength(1);
-    expect(mon.workers.get('w-half')).toBeUndefined();
+    expect(mon.streams.get('w-half')).toBeUndefined();
   });
 
   it('rejects a wrong or missing token, and a stream that does not register first', async () => {
@@ -148,7 +148,7 @@ describe('worker stream', () => {
     b.register();
     await waitFor(() => b.registration?.accepted, { what: 'b registered' });
     await waitFor(() => a.ended, { what: 'older stream closed' });
-    expect(mon.workers.get('w-1')).toBeDefined();
+    expect(mon.streams.get('w-1')).toBeDefined();
   });
 
   it('a worker that stops answering pings is dropped and its jobs are re-leased to another worker', async () => {

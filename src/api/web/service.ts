@@ -3,7 +3,7 @@ import { Code, ConnectError, createContextKey, type HandlerContext, type Service
 import type { MonitorsService } from '../../gen/vantage/v1/monitors_pb.js';
 import type { MonitoringStore, Resolution } from '../../store/monitoring.js';
 import { newJitterSeed, newMonitorId } from '../../platform/ids.js';
-import type { WorkerRegistry } from '../../monitoring/control/worker-streams.js';
+import type { WorkerStreams } from '../../monitoring/control/worker-streams.js';
 import { queryMetrics, uptimeWindows } from '../../monitoring/control/rollups.js';
 import { auditToProto, monitorInputFromProto, monitorToProto, pointToProto, resultToProto, workerToProto } from './convert.js';
 import { applyUpdateMask, specToInput, validateMonitorInput } from './validation.js';
@@ -13,7 +13,7 @@ export const kActor = createContextKey<string>('anonymous');
 
 export interface MonitorsServiceDeps {
   store: MonitoringStore;
-  registry?: WorkerRegistry;
+  streams?: WorkerStreams;
   now: () => number;
   /** Called after a monitor change (the scheduler can run a pass at once). */
   onMonitorsChanged?: () => void;
@@ -124,7 +124,7 @@ export function createMonitorsServiceImpl(d: MonitorsServiceDeps): ServiceImpl<t
 
     async listWorkers() {
       const workers = await d.store.listWorkers();
-      return { workers: workers.map((w) => workerToProto(w, d.registry?.get(w.id) !== undefined)) };
+      return { workers: workers.map((w) => workerToProto(w, d.streams?.get(w.id) !== undefined)) };
     },
 
     async listAuditEvents(req) {

@@ -1,16 +1,16 @@
 /**
  * One worker stream: the protocol state machine (register first, then job requests, results, lease renewals and
- * pongs) and the WorkerLink the dispatcher and the stream health monitor act on.
+ * pongs) and the WorkerLink the job dispatcher and the stream health monitor act on.
  */
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { Logger } from 'pino';
 import type { LeasedJob, MonitoringStore } from '../../store/monitoring.js';
 import type { ServerMessageSchema, WorkerMessage, Register, Pong, LeaseRenewal, Result } from '../../gen/vantage/v1/worker_pb.js';
-import type { Dispatcher } from '../../monitoring/control/job-dispatcher.js';
+import type { JobDispatcher } from '../../monitoring/control/job-dispatcher.js';
 import type { WorkerActivity } from '../../monitoring/control/inactivity.js';
 import type { IngestQueue } from '../../monitoring/control/ingest.js';
 import type { MonitoringMetrics } from '../../monitoring/control/metrics.js';
-import type { WorkerLink, WorkerRegistry } from '../../monitoring/control/worker-streams.js';
+import type { WorkerLink, WorkerStreams } from '../../monitoring/control/worker-streams.js';
 import { newHealthState, recordPing, recordPong, type StreamHealthState } from '../../monitoring/control/stream-health.js';
 import { newWorkerId, randomId } from '../../platform/ids.js';
 import type { Timers } from '../../platform/timers.js';
@@ -24,8 +24,8 @@ export type ServerMessageInit = MessageInitShape<typeof ServerMessageSchema>;
 
 export interface SessionDeps {
   store: MonitoringStore;
-  registry: WorkerRegistry;
-  dispatcher: Dispatcher;
+  streams: WorkerStreams;
+  dispatcher: JobDispatcher;
   ingest: IngestQueue;
   activity: WorkerActivity;
   now: () => number;
@@ -130,9 +130,9 @@ export class WorkerSession implements WorkerLink {
     this.region = region;
     this.registered = true;
     this.d.timers.clearTimeout(this.registerTimer);
-    const prev = this.d.registry.add(this);
+    const prev = this.d.streams.add(this);
     if (prev && prev !== this) prev.close('replaced by a newer stream of the same worker');
-    this.d.metrics?.streams.set(this.d.registry.size);
+    this.d.metrics?.streams.set(this.d.streams.size);
     this.d.logger?.info({ workerId: id, region, version: r.version, hostname: r.hostname }, 'worker registered');
     this.out.push({
       msg: {
@@ -202,8 +202,8 @@ export class WorkerSession implements WorkerLink {
     if (this.pending === 0) return this.close('worker ended the stream', false);
     this.draining = true;
     this.credits = 0;
-    this.d.registry.remove(this);
-    this.d.metrics?.streams.set(this.d.registry.size);
+    this.d.streams.remove(this);
+    this.d.metrics?.streams.set(this.d.streams.size);
   }
 
   private onPong(p: Pong): void {
@@ -261,8 +261,8 @@ export class WorkerSession implements WorkerLink {
     if (this.closed) return;
     this.closed = true;
     this.d.timers.clearTimeout(this.registerTimer);
-    this.d.registry.remove(this);
-    this.d.metrics?.streams.set(this.d.registry.size);
+    this.d.streams.remove(this);
+    this.d.metrics?.streams.set(this.d.streams.size);
     this.credits = 0;
     if (this.registered) this.d.logger?.info({ workerId: this.workerId, reason }, 'worker stream closed');
     if (withError) this.fail(reason);

@@ -10,13 +10,13 @@ import type { SqliteDb } from '../../store/sqlite/db.js';
 import { SqliteMonitoringStore } from '../../store/sqlite/monitoring.js';
 import type { MonitoringStore } from '../../store/monitoring.js';
 import { monitoringConfig, type MonitoringConfig } from '../../config/monitoring.js';
-import { Dispatcher } from './job-dispatcher.js';
+import { JobDispatcher } from './job-dispatcher.js';
 import { WorkerActivity } from './inactivity.js';
 import { IngestQueue } from './ingest.js';
 import { SingleNodeLeader, type LeaderElector } from '../../store/sqlite/leader.js';
 import { createMonitoringMetrics, type MonitoringMetrics } from './metrics.js';
 import { LeaseReaper } from './reaper.js';
-import { WorkerRegistry } from './worker-streams.js';
+import { WorkerStreams } from './worker-streams.js';
 import { RollupWorker } from './rollups.js';
 import { Scheduler } from './scheduler.js';
 import { StreamHealthMonitor } from './stream-health.js';
@@ -60,8 +60,8 @@ export interface MonitoringControl {
   now: () => number;
   timers: Timers;
   store: MonitoringStore;
-  workers: WorkerRegistry;
-  dispatcher: Dispatcher;
+  streams: WorkerStreams;
+  dispatcher: JobDispatcher;
   ingest: IngestQueue;
   activity: WorkerActivity;
   /** Runs a scheduler pass now (a monitor was created, changed or removed), logging a failure. */
@@ -84,7 +84,7 @@ export async function startMonitoring(ctx: MonitoringContext): Promise<Monitorin
   const tuning = ctx.tuning ?? {};
   const logger = ctx.logger.child({ component: 'monitoring' });
   const store = new SqliteMonitoringStore(ctx.db);
-  const workers = new WorkerRegistry();
+  const streams = new WorkerStreams();
 
   const metrics = createMonitoringMetrics(ctx.registry);
   const leader = ctx.leader ?? new SingleNodeLeader();
@@ -92,7 +92,7 @@ export async function startMonitoring(ctx: MonitoringContext): Promise<Monitorin
   const leaseMs = cfg.lease_timeout_seconds * 1000;
   const reaperMs = cfg.reaper_interval_seconds * 1000;
 
-  const dispatcher = new Dispatcher({ store, registry: workers, now, leaseMs, leadMs: cfg.dispatch_lead_ms, logger, metrics });
+  const dispatcher = new JobDispatcher({ store, streams, now, leaseMs, leadMs: cfg.dispatch_lead_ms, logger, metrics });
   const scheduler = new Scheduler({
     store,
     leader,
@@ -117,7 +117,7 @@ export async function startMonitoring(ctx: MonitoringContext): Promise<Monitorin
   const ingest = new IngestQueue({ store, now, maxBatch: tuning.ingestMaxBatch, logger, metrics });
   const activity = new WorkerActivity({ store, leader, now, inactiveAfterMs: cfg.worker_inactive_seconds * 1000, logger });
   const health = new StreamHealthMonitor({
-    registry: workers,
+    streams,
     now,
     config: { pingIntervalMs: cfg.stream_ping_interval_seconds * 1000, pongTimeoutMs: cfg.stream_pong_timeout_seconds * 1000 },
     checkIntervalMs: tuning.streamCheckIntervalMs,
@@ -162,7 +162,7 @@ export async function startMonitoring(ctx: MonitoringContext): Promise<Monitorin
     now,
     timers,
     store,
-    workers,
+    streams,
     dispatcher,
     ingest,
     activity,

@@ -1,5 +1,5 @@
 /**
- * Dispatcher: pull-based leasing. Workers grant credits (JobRequest{count}); the dispatcher leases up to that
+ * JobDispatcher: pull-based leasing. Workers grant credits (JobRequest{count}); the dispatcher leases up to that
  * many due jobs (scheduled_at ≤ now + leadMs; own region first, then global) and pushes them down the stream.
  * A pass runs when a worker asks, when the scheduler or reaper produced jobs, and every `intervalMs`, so a job
  * reaches a waiting worker about `leadMs` before it is due — the worker then starts it at scheduled_at.
@@ -7,13 +7,13 @@
 import type { Logger } from 'pino';
 import type { MonitoringStore } from '../../store/monitoring.js';
 import type { MonitoringMetrics } from './metrics.js';
-import type { WorkerLink, WorkerRegistry } from './worker-streams.js';
+import type { WorkerLink, WorkerStreams } from './worker-streams.js';
 import { PeriodicTask } from '../../platform/periodic.js';
 import type { Timers } from '../../platform/timers.js';
 
-export interface DispatcherDeps {
+export interface JobDispatcherDeps {
   store: MonitoringStore;
-  registry: WorkerRegistry;
+  streams: WorkerStreams;
   now: () => number;
   leaseMs: number;
   leadMs: number;
@@ -23,14 +23,14 @@ export interface DispatcherDeps {
   metrics?: MonitoringMetrics;
 }
 
-export class Dispatcher {
+export class JobDispatcher {
   private running: Promise<void> | null = null;
   private again = false;
   private pokeScheduled = false;
   private rr = 0;
   private readonly loop = new PeriodicTask(() => this.pass());
 
-  constructor(private readonly d: DispatcherDeps) {}
+  constructor(private readonly d: JobDispatcherDeps) {}
 
   /** Requests a pass soon (coalesced). */
   poke(): void {
@@ -62,7 +62,7 @@ export class Dispatcher {
   }
 
   private async passOnce(): Promise<void> {
-    const links = this.d.registry.all().filter((l) => l.credits > 0);
+    const links = this.d.streams.all().filter((l) => l.credits > 0);
     if (links.length === 0) return;
     this.rr = (this.rr + 1) % links.length;
     const ordered = [...links.slice(this.rr), ...links.slice(0, this.rr)];

@@ -16,7 +16,7 @@ export interface ReaperDeps {
   missedAfterMs: number;
   logger?: Logger;
   metrics?: MonitoringMetrics;
-  /** Called when jobs went back to ready (the dispatcher re-leases them). */
+  /** Called when jobs went back to ready (the job dispatcher re-leases them). */
   onRequeued?: (n: number) => void;
 }
 

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { MonitoringMetrics } from './metrics.js';
-import type { WorkerRegistry } from './worker-streams.js';
+import type { WorkerStreams } from './worker-streams.js';
 import { PeriodicTask } from '../../platform/periodic.js';
 import type { Timers } from '../../platform/timers.js';
 
@@ -78,7 +78,7 @@ export class StreamHealthMonitor {
   private readonly loop = new PeriodicTask(() => this.tick(), { onError: (err) => this.d.logger?.error({ err }, 'stream health pass failed') });
   constructor(
     private readonly d: {
-      registry: WorkerRegistry;
+      streams: WorkerStreams;
       now: () => number;
       config: StreamHealthConfig;
       /** How often streams are examined (default: half the shorter of ping interval and pong timeout, ≤ 5 s). */
@@ -93,7 +93,7 @@ export class StreamHealthMonitor {
     const now = this.d.now();
     let pinged = 0;
     let closed = 0;
-    for (const link of this.d.registry.all()) {
+    for (const link of this.d.streams.all()) {
       const action = healthAction(link.health, now, this.d.config);
       if (action === 'ping') {
         link.sendPing(recordPing(link.health, now), now);

@@ -1,4 +1,4 @@
-/** The open worker streams of this server, as the dispatcher and the stream health monitor see them. */
+/** The open worker streams of this server, as the job dispatcher and the stream health monitor see them. */
 import type { LeasedJob } from '../../store/monitoring.js';
 import type { StreamHealthState } from './stream-health.js';
 
@@ -16,7 +16,7 @@ export interface WorkerLink {
   close(reason: string): void;
 }
 
-export class WorkerRegistry {
+export class WorkerStreams {
   private readonly byWorker = new Map<string, WorkerLink>();
   private readonly listeners = new Set<() => void>();
 
