@@ -1,5 +1,5 @@
 /**
- * The monitoring keys of server.yml (the lead's `ServerConfig` has all of them, same names and defaults).
+ * The monitoring keys of server.yml (`ServerConfig`, src/config/server.ts, has all of them, same names and defaults).
  * Declared here structurally so this component depends only on the keys it reads.
  */
 export interface MonitoringConfig {

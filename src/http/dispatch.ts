@@ -6,7 +6,7 @@ import { VantageResponse } from './response.js';
 import type { ManagementRoute, RequestContext } from './pipeline.js';
 
 /**
- * Handles a request that is not for a management path (the proxy engineer plugs `proxy_endpoints` in here).
+ * Handles a request that is not for a management path (the built-in reverse proxy, src/lb/proxy, plugs in here).
  * Returns true when it took the request; false lets the dispatcher answer 404.
  */
 export type FallbackHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
