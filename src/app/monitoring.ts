@@ -42,35 +42,33 @@ export async function startMonitoringPlane(ctx: MonitoringPlaneContext): Promise
   if (isWorkerAuthOpen(cfg)) {
     logger.warn('worker API: neither cluster_token nor server_key is set, so any client can register as a worker');
   }
-  let workerApi;
-  try {
-    workerApi = await startWorkerApi({
-      host: cfg.worker_host || cfg.host,
-      port: cfg.worker_port,
-      auth: cfg,
-      tlsCertFile: cfg.tls_cert_file,
-      tlsKeyFile: cfg.tls_key_file,
-      session: {
-        store: control.store,
-        streams: control.streams,
-        dispatcher: control.dispatcher,
-        ingest: control.ingest,
-        activity: control.activity,
-        now: control.now,
-        timers: control.timers,
-        leaseMs: cfg.lease_timeout_seconds * 1000,
-        renewIntervalMs: cfg.lease_renew_interval_seconds * 1000,
-        leadMs: cfg.dispatch_lead_ms,
-        registerTimeoutMs: control.tuning.registerTimeoutMs ?? cfg.stream_pong_timeout_seconds * 1000,
-        logger,
-        metrics: control.metrics,
-      },
-    });
-  } catch (err) {
+  // A worker port that cannot be opened fails the start; the loops already running are stopped first.
+  const api = await startWorkerApi({
+    host: cfg.worker_host || cfg.host,
+    port: cfg.worker_port,
+    auth: cfg,
+    tlsCertFile: cfg.tls_cert_file,
+    tlsKeyFile: cfg.tls_key_file,
+    session: {
+      store: control.store,
+      streams: control.streams,
+      dispatcher: control.dispatcher,
+      ingest: control.ingest,
+      activity: control.activity,
+      now: control.now,
+      timers: control.timers,
+      leaseMs: cfg.lease_timeout_seconds * 1000,
+      renewIntervalMs: cfg.lease_renew_interval_seconds * 1000,
+      leadMs: cfg.dispatch_lead_ms,
+      registerTimeoutMs: control.tuning.registerTimeoutMs ?? cfg.stream_pong_timeout_seconds * 1000,
+      logger,
+      metrics: control.metrics,
+    },
+  }).catch(async (err: unknown) => {
     await control.stop();
     throw err;
-  }
-  logger.info({ workerPort: workerApi.port, tls: workerApi.tls }, 'monitoring control plane started');
+  });
+  logger.info({ workerPort: api.port, tls: api.tls }, 'monitoring control plane started');
 
   const webHandler = createWebHandler({
     store: control.store,
@@ -81,7 +79,6 @@ export async function startMonitoringPlane(ctx: MonitoringPlaneContext): Promise
     onMonitorsChanged: () => control.onMonitorsChanged(),
   });
 
-  const api = workerApi;
   let stopped: Promise<void> | null = null;
   return {
     workerPort: api.port,

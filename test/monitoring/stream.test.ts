@@ -209,4 +209,15 @@ describe('worker stream', () => {
     await waitFor(() => plain.ended, { what: 'cleartext client refused' });
     expect(plain.registration).toBeNull();
   });
+
+  it('a worker port already in use fails the start, after stopping the loops it started', async () => {
+    const { mon: first } = await start();
+    const logs: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line).msg) });
+    await expect(
+      startMonitoringPlane({ config: { host: '127.0.0.1', worker_port: first.workerPort, cluster_token: 'tok' }, logger, db: t!.db, registry: new Registry() }),
+    ).rejects.toThrow(/EADDRINUSE/);
+    expect(logs).toContain('monitoring control plane stopped');
+    expect(logs).not.toContain('monitoring control plane started');
+  });
 });
