@@ -4,13 +4,16 @@ import type { Registry } from 'prom-client';
 import type { ServerConfig } from '../config/server.js';
 import type { SqliteDb } from '../store/sqlite/db.js';
 import { startMonitoring } from '../monitoring/control/index.js';
-import type { KeyCheck } from '../auth/api-key.js';
+import type { Principal } from '../auth/principal.js';
 
 /** What `startMonitoring` (src/monitoring/control/index.ts) returns. */
 export interface MonitoringHandle {
   workerPort: number;
-  /** Serves the Connect web API on the main port; false when the path is not its. */
-  webHandler(req: IncomingMessage, res: ServerResponse): boolean;
+  /**
+   * Serves the Connect web API on the main port; false when the path is not its. `principal`: the caller as the
+   * management pipeline authenticated it (the handler then checks no key itself).
+   */
+  webHandler(req: IncomingMessage, res: ServerResponse, principal?: Principal): boolean;
   stop(): Promise<void>;
 }
 
@@ -20,7 +23,6 @@ export interface MonitoringContext {
   db: SqliteDb;
   registry: Registry;
   now?: () => number;
-  checkApiKey: (req: IncomingMessage) => boolean | KeyCheck;
 }
 
 /** Starts the monitoring control plane (scheduler, dispatcher, worker API, web API) when `monitoring_enabled`. */

@@ -228,7 +228,7 @@ describe('startServer (in process): pipeline slots, dispatch order, fallback hoo
     };
     const s = await start(
       { server_key: 'secret' },
-      { slots: { securityHeaders: mark('securityHeaders'), allowList: mark('allowList'), rateLimit: mark('rateLimit'), timeout: mark('timeout') } },
+      { stages: { securityHeaders: mark('securityHeaders'), allowList: mark('allowList'), rateLimit: mark('rateLimit'), timeout: mark('timeout') } },
     );
     const wrong = await api(s.url, '/clients', { headers: { 'X-API-Key': 'nope' } });
     expect(wrong.status).toBe(403);
@@ -241,7 +241,7 @@ describe('startServer (in process): pipeline slots, dispatch order, fallback hoo
   });
 
   it('answers 500 JSON when a stage crashes, and keeps serving', async () => {
-    const s = await start({}, { slots: { rateLimit: () => Promise.reject(new Error('bug')) } });
+    const s = await start({}, { stages: { rateLimit: () => Promise.reject(new Error('bug')) } });
     const r = await api(s.url, '/clients');
     expect(r.status).toBe(500);
     expect(r.json).toEqual({ error: 'internal server error', request_id: expect.stringMatching(/^[0-9a-f]{16}$/) });

@@ -3,7 +3,6 @@
  * ingest → rollups, with the lease reaper, stream health and worker inactivity monitors, the worker API on its
  * own port and the MonitorsService handler for the main port.
  */
-import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { SqliteDb } from '../../store/sqlite/db.js';
@@ -49,11 +48,6 @@ export interface MonitoringContext {
   now?: () => number;
   timers?: Timers;
   leader?: LeaderElector;
-  /**
-   * The main server's API-key check (true, 'server' or 'api' = allowed; false, 'missing', 'wrong' = refused); when
-   * absent the handler checks X-API-Key against server_key/api_keys itself.
-   */
-  checkApiKey?: (req: IncomingMessage) => boolean | string;
   tuning?: MonitoringTuning;
 }
 
@@ -180,7 +174,6 @@ export async function startMonitoring(ctx: MonitoringContext): Promise<Monitorin
     registry: workers,
     now,
     auth: cfg,
-    checkApiKey: ctx.checkApiKey,
     onMonitorsChanged: () => {
       void scheduler.tick().catch((err: unknown) => logger.error({ err }, 'scheduler pass failed'));
     },
