@@ -71,7 +71,7 @@ export type Stage = (ctx: RequestContext, next: Next) => void | Promise<void>;
 export type PipelineErrorHandler = (ctx: RequestContext, err: unknown) => void;
 
 /**
- * Chains stages into one function; `final` runs after the last stage. Null entries (empty slots) are skipped.
+ * Chains stages into one function; `final` runs after the last stage. Null and undefined entries are skipped.
  * Every failure goes to `onError`, so the chain needs no promise per step, nor per request: a synchronous
  * pipeline costs plain calls, and only a stage or handler that returns a (pending) promise gets a rejection
  * handler attached. After a failure the chain is over: later `next()` calls of the same request do nothing
