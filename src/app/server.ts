@@ -42,7 +42,8 @@ import { serverReloadables } from './reloadables.js';
 import { SecurityRuntime } from '../http/security-runtime.js';
 import { closeSilentConnections, httpServerTimeouts } from '../http/timeouts.js';
 import { loadTlsMaterial, type SecureContextTarget } from '../http/tls.js';
-import { createTlsServer, handshakeUnfinished, type ConnectionTracker } from '../http/http2.js';
+import { createTlsServer, type ConnectionTracker } from '../http/http2.js';
+import { answerClientErrors, connectableHost, hostForUrl, listen } from '../http/listen.js';
 import { WriteBehind } from '../lb/write-behind.js';
 import { startHealthChecker, type HealthCheckerHandle } from '../lb/health/index.js';
 import { createProxy, pathOf, type Proxy } from '../lb/proxy/index.js';
@@ -105,27 +106,6 @@ export interface RunningServer {
 const RESERVATIONS_PREFIX = '/reservations/';
 const MONITORING_PREFIX = '/vantage.v1.';
 const DAY_MS = 86_400_000;
-
-function connectableHost(host: string): string {
-  if (host === '' || host === '0.0.0.0') return '127.0.0.1';
-  if (host === '::') return '::1';
-  return host;
-}
-
-function hostForUrl(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error) => reject(err);
-    server.once('error', onError);
-    server.listen(port, host === '' ? undefined : host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-}
 
 /** Starts the management API (and, when enabled, the monitoring control plane) on the configured address. */
 export async function startServer(config: ServerConfig, opts: StartServerOptions): Promise<RunningServer> {
@@ -254,18 +234,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       ? (createHttpsServer({ ...serverOpts, ServerResponse: VantageResponse, cert: tlsMaterial.cert, key: tlsMaterial.key }, dispatcher.handle) as unknown as Server)
       : createHttpServer({ ...serverOpts, ServerResponse: VantageResponse }, dispatcher.handle);
     closeSilentConnections(httpServer, () => security.policy().readHeaderTimeoutMs);
-    httpServer.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-      if (socket.writable && !socket.destroyed && !handshakeUnfinished(socket)) {
-        // Headers not complete within read_header_timeout_seconds (slowloris) → 408; oversized headers → 431.
-        const [status, msg] =
-          err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-            ? [408, 'request not received in time (read_header_timeout_seconds / request_timeout_seconds)']
-            : err.code === 'HPE_HEADER_OVERFLOW'
-              ? [431, 'request headers too large']
-              : [400, `bad request: ${err.code ?? err.message}`];
-        socketJsonError(socket, status, msg);
-      } else socket.destroy();
-    });
+    answerClientErrors(httpServer);
     // WebSocket (and other Upgrade) requests: proxied under proxy_endpoints after the proxied-traffic front's
     // Host/path/rate-limit checks; management paths are never upgraded.
     if (proxy !== null) {
