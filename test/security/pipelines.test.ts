@@ -150,6 +150,32 @@ describe('proxied traffic: CORS → crash containment → security headers → r
   });
 });
 
+describe('WebSocket upgrades: the proxied checks, answered on the raw socket', () => {
+  it('refuses management paths, then checks Host and the rate limit like proxied requests', async () => {
+    const t = tempDir();
+    const config = ServerConfigSchema.parse({ port: 0, host: '127.0.0.1', database: `${t.dir}/v.db`, monitoring_enabled: false, health_check_enabled: false, proxy_endpoints: ['/ws'], rate_limit_burst: 1, rate_limit_per_minute: 1 });
+    const s = await startServer(config, { logger: silent });
+    const upgrade = 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
+    try {
+      const mgmt = await raw(s.port, '/clients', 'localhost', upgrade);
+      expect([mgmt.status, mgmt.json]).toEqual([400, { error: 'upgrade not supported on /clients' }]);
+      expect(mgmt.headers['content-type']).toBe('application/json; charset=utf-8');
+      const badHost = await raw(s.port, '/ws/x', 'evil@host', upgrade);
+      // The raw answer carries only the error (an HTTP answer would name the field too).
+      expect([badHost.status, badHost.json]).toEqual([400, { error: expect.stringMatching(/invalid Host header/) }]);
+      await raw(s.port, '/ws/x', 'localhost', upgrade); // takes the one token (no backend: refused by the proxy)
+      const limited = await raw(s.port, '/ws/x', 'localhost', upgrade);
+      expect(limited.status).toBe(429);
+      expect(limited.headers['retry-after']).toBeDefined();
+      expect(limited.headers['ratelimit-limit']).toBe('1');
+      expect(limited.headers.connection).toBe('close');
+    } finally {
+      await s.close({ timeoutMs: 1000 });
+      t.cleanup();
+    }
+  });
+});
+
 describe('a request is authenticated once', () => {
   it('a web API call runs the API-key check once (the management pipeline), and the web handler takes its principal', async () => {
     const t = tempDir();
