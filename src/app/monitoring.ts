@@ -4,7 +4,6 @@
  * (src/api/web). A new API (users, alerts, status pages) is started here beside them. Shutdown runs in the
  * reverse order: the loops stop handing out work, the worker API closes, then the control loops drain.
  */
-import type { IncomingMessage } from 'node:http';
 import { startMonitoring, type MonitoringContext } from '../monitoring/control/index.js';
 import type { MonitoringStore } from '../store/monitoring.js';
 import type { WorkerStreams } from '../monitoring/control/worker-streams.js';
@@ -14,18 +13,15 @@ import { isWorkerAuthOpen } from '../auth/worker-token.js';
 
 export type { MonitoringTuning } from '../monitoring/control/index.js';
 
-export interface MonitoringPlaneContext extends MonitoringContext {
-  /**
-   * The main server's API-key check (true, 'server' or 'api' = allowed; false, 'missing', 'wrong' = refused); when
-   * absent the web API checks X-API-Key against server_key/api_keys itself.
-   */
-  checkApiKey?: (req: IncomingMessage) => boolean | string;
-}
+export type MonitoringPlaneContext = MonitoringContext;
 
 export interface MonitoringHandle {
   /** Port of the worker API. */
   workerPort: number;
-  /** Serves /vantage.v1.MonitorsService/* on the main port; false for any other path. */
+  /**
+   * Serves /vantage.v1.MonitorsService/* on the main port; false for any other path. Called with the principal
+   * the management pipeline established, so the request is authenticated once.
+   */
   webHandler: WebHandler;
   store: MonitoringStore;
   streams: WorkerStreams;
@@ -75,7 +71,6 @@ export async function startMonitoringPlane(ctx: MonitoringPlaneContext): Promise
     streams: control.streams,
     now: control.now,
     auth: cfg,
-    checkApiKey: ctx.checkApiKey,
     onMonitorsChanged: () => control.onMonitorsChanged(),
   });
 

@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -8,7 +8,7 @@ import type { ServerConfig } from '../config/server.js';
 import { RoutingEngine } from '../lb/routing/engine.js';
 import { openStore, type OpenedStore } from '../store/index.js';
 import type { ApiDeps } from '../lb/handlers/deps.js';
-import { createDispatcher, type Dispatcher, type FallbackHandler } from '../http/dispatch.js';
+import { createRequestRouter, type FallbackHandler, type RequestRouter } from '../http/dispatch.js';
 import { HttpError } from '../http/errors.js';
 import { openGeoIp } from '../lb/geoip.js';
 import {
@@ -24,7 +24,17 @@ import { statsHandler } from '../lb/handlers/stats.js';
 import { createServerMetrics } from '../lb/metrics.js';
 import { VantageResponse } from '../http/response.js';
 import { startMonitoringIfEnabled, type MonitoringHandle } from './monitoring.js';
-import { healthPipeline, managementPipeline, type ManagementRoute, type PipelineSlots } from '../http/pipelines.js';
+import {
+  guardUpgrade,
+  healthPipeline,
+  managementPipeline,
+  managementStages,
+  proxiedPipeline,
+  type ManagementRoute,
+  type ManagementStages,
+  type RequestContext,
+} from '../http/pipelines.js';
+import { socketJsonError } from '../http/raw-error.js';
 import { pruneStats } from '../lb/retention.js';
 import { restoreFleet } from '../lb/restore.js';
 import type { Reloadable } from '../http/reload.js';
@@ -32,7 +42,8 @@ import { serverReloadables } from './reloadables.js';
 import { SecurityRuntime } from '../http/security-runtime.js';
 import { closeSilentConnections, httpServerTimeouts } from '../http/timeouts.js';
 import { loadTlsMaterial, type SecureContextTarget } from '../http/tls.js';
-import { createTlsServer, handshakeUnfinished, type ConnectionTracker } from '../http/http2.js';
+import { createTlsServer, type ConnectionTracker } from '../http/http2.js';
+import { answerClientErrors, connectableHost, hostForUrl, listen } from '../http/listen.js';
 import { WriteBehind } from '../lb/write-behind.js';
 import { startHealthChecker, type HealthCheckerHandle } from '../lb/health/index.js';
 import { createProxy, pathOf, type Proxy } from '../lb/proxy/index.js';
@@ -43,8 +54,10 @@ export interface StartServerOptions {
   store?: OpenedStore;
   /** Clock in ms (default Date.now). */
   now?: () => number;
-  /** Hardening stages (security headers, timeout, allow-list, rate limit); default: the SecurityRuntime's. */
-  slots?: PipelineSlots;
+  /** Replaces stages of the management pipeline by name (tests); default: all built on the SecurityRuntime. */
+  stages?: Partial<ManagementStages>;
+  /** Called each time an X-API-Key is hashed and compared (tests count authentications with it). */
+  onKeyVerify?: () => void;
   /** Non-management paths (proxy). Can also be set later with `setFallback`. */
   fallback?: FallbackHandler;
   /** Seconds in Retry-After of 503 no-capacity answers (default 5). */
@@ -94,27 +107,6 @@ const RESERVATIONS_PREFIX = '/reservations/';
 const MONITORING_PREFIX = '/vantage.v1.';
 const DAY_MS = 86_400_000;
 
-function connectableHost(host: string): string {
-  if (host === '' || host === '0.0.0.0') return '127.0.0.1';
-  if (host === '::') return '::1';
-  return host;
-}
-
-function hostForUrl(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error) => reject(err);
-    server.once('error', onError);
-    server.listen(port, host === '' ? undefined : host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-}
-
 /** Starts the management API (and, when enabled, the monitoring control plane) on the configured address. */
 export async function startServer(config: ServerConfig, opts: StartServerOptions): Promise<RunningServer> {
   const { logger } = opts;
@@ -161,14 +153,13 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
     const tls = config.tls_cert_file !== '' && config.tls_key_file !== '';
     // Reads and checks the certificate pair now: a bad file is a startup error naming the setting.
     const tlsMaterial = tls ? loadTlsMaterial(config.tls_cert_file, config.tls_key_file) : null;
-    const security = new SecurityRuntime({ config, https: tls, logger, registry, now });
+    const security = new SecurityRuntime({ config, https: tls, registry, now, onKeyVerify: opts.onKeyVerify });
     const monitoring = await startMonitoringIfEnabled({
       config,
       logger,
       db: store.db,
       registry,
       now,
-      checkApiKey: (req: IncomingMessage) => security.checkApiKey(req.headers['x-api-key']),
     });
 
     const route = (name: string, methods: ManagementRoute['methods'], body: ManagementRoute['body'] = 'none', auth = true): ManagementRoute => ({
@@ -189,8 +180,9 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       ['/clients/purge-pending', route('/clients/purge-pending', { POST: purgePending, DELETE: purgePending })],
       ['/metrics', route('/metrics', { GET: metricsHandler(deps) })],
     ]);
-    const monitoringWeb = (ctx: { req: IncomingMessage; res: ServerResponse; path: string }) => {
-      if (monitoring === null || !monitoring.webHandler(ctx.req, ctx.res)) {
+    // Web API calls are authenticated by the management pipeline; the web handler takes the principal from it.
+    const monitoringWeb = (ctx: Pick<RequestContext, 'req' | 'res' | 'path' | 'principal'>) => {
+      if (monitoring === null || !monitoring.webHandler(ctx.req, ctx.res, ctx.principal)) {
         throw new HttpError(404, `not found: ${ctx.path}`);
       }
     };
@@ -199,17 +191,16 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       { prefix: MONITORING_PREFIX, route: route('/vantage.v1.*', { POST: monitoringWeb, GET: monitoringWeb }, 'stream') },
     ];
 
-    const slots = opts.slots ?? security.slots();
-    const dispatcher: Dispatcher = createDispatcher({
+    const stages: ManagementStages = { ...managementStages(security, logger), ...opts.stages };
+    const dispatcher: RequestRouter = createRequestRouter({
       routes,
       prefixes,
-      management: managementPipeline(config, logger, slots),
-      open: healthPipeline(logger, slots),
+      management: managementPipeline(stages, logger),
+      open: healthPipeline(stages, logger),
       onFinished: (name, status) => metrics.request(name, status),
       logger,
     });
-    // Non-management paths (the proxy, else 404) always pass the proxied-traffic front: CORS, security
-    // headers, Host/path validation, rate limit.
+    // Non-management paths (the proxy, else 404) always pass the proxied-traffic pipeline (http/pipelines.ts).
     // The built-in reverse proxy takes non-management paths under proxy_endpoints (management paths always win).
     const proxy: Proxy | null =
       config.proxy_endpoints.length > 0
@@ -230,7 +221,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
           return true;
         }
       : null;
-    dispatcher.setFallback(security.wrapFallback(opts.fallback ?? proxyFallback));
+    dispatcher.setFallback(proxiedPipeline(security, logger, opts.fallback ?? proxyFallback));
 
     // headersTimeout/requestTimeout/keepAliveTimeout, 1 s timeout checks, Host required (http/timeouts.ts).
     const serverOpts = httpServerTimeouts(config);
@@ -243,19 +234,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       ? (createHttpsServer({ ...serverOpts, ServerResponse: VantageResponse, cert: tlsMaterial.cert, key: tlsMaterial.key }, dispatcher.handle) as unknown as Server)
       : createHttpServer({ ...serverOpts, ServerResponse: VantageResponse }, dispatcher.handle);
     closeSilentConnections(httpServer, () => security.policy().readHeaderTimeoutMs);
-    httpServer.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-      if (socket.writable && !socket.destroyed && !handshakeUnfinished(socket)) {
-        // Headers not complete within read_header_timeout_seconds (slowloris) → 408; oversized headers → 431.
-        const [status, reason, msg] =
-          err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-            ? [408, 'Request Timeout', 'request not received in time (read_header_timeout_seconds / request_timeout_seconds)']
-            : err.code === 'HPE_HEADER_OVERFLOW'
-              ? [431, 'Request Header Fields Too Large', 'request headers too large']
-              : [400, 'Bad Request', `bad request: ${err.code ?? err.message}`];
-        const body = JSON.stringify({ error: msg });
-        socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-      } else socket.destroy();
-    });
+    answerClientErrors(httpServer);
     // WebSocket (and other Upgrade) requests: proxied under proxy_endpoints after the proxied-traffic front's
     // Host/path/rate-limit checks; management paths are never upgraded.
     if (proxy !== null) {
@@ -264,11 +243,10 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
         const path = pathOf(req.url ?? '/');
         const management = routes.has(path) || prefixes.some((p) => path.startsWith(p.prefix));
         if (management || !proxy.matches(path)) {
-          const body = JSON.stringify({ error: `upgrade not supported on ${path.slice(0, 200)}` });
-          socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+          socketJsonError(socket, 400, `upgrade not supported on ${path.slice(0, 200)}`);
           return;
         }
-        if (security.guardUpgrade(req, socket)) proxy.handleUpgrade(req, socket, head);
+        if (guardUpgrade(security, req, socket)) proxy.handleUpgrade(req, socket, head);
       });
     }
     try {
@@ -375,7 +353,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       restored,
       proxy,
       health,
-      setFallback: (fn) => dispatcher.setFallback(security.wrapFallback(fn)),
+      setFallback: (fn) => dispatcher.setFallback(proxiedPipeline(security, logger, fn)),
       inFlight: () => dispatcher.inFlight(),
       runCleanup,
       close,

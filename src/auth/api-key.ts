@@ -1,6 +1,25 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+/**
+ * The API-key checker: `X-API-Key` against `server_key` and `api_keys`, in constant time. It serves the
+ * management pipeline (http/stages/authenticate.ts, which runs for the web API's requests too) and the web API
+ * handler when it is used on its own. With no key configured the API is open (the seed's behaviour for an empty
+ * server_key).
+ */
+import { createHash } from 'node:crypto';
 import { HttpError } from '../http/errors.js';
-import type { Stage } from '../http/pipeline.js';
+import { OPEN, type Principal } from './principal.js';
+import { secretMatcher } from './safe-equal.js';
+
+/** A request authenticated by an API key: `server_key` (an agent) or one of `api_keys`. */
+export interface ApiKeyPrincipal {
+  readonly kind: 'api-key';
+  readonly key: 'server' | 'api';
+}
+
+declare module './principal.js' {
+  interface PrincipalKinds {
+    'api-key': ApiKeyPrincipal;
+  }
+}
 
 export type KeyCheck = 'missing' | 'wrong' | 'server' | 'api';
 
@@ -12,28 +31,27 @@ export type KeyCheck = 'missing' | 'wrong' | 'server' | 'api';
  */
 export type KeyChecker = (header: string | string[] | undefined, connection?: object) => KeyCheck;
 
-const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+export interface ApiKeys {
+  server_key: string;
+  api_keys: readonly string[];
+}
 
 /**
- * Builds the X-API-Key checker for `server_key` and `api_keys`. Keys are compared as SHA-256 digests with
- * timingSafeEqual, against every configured key without an early exit, so timing reveals neither a key's
- * content nor which key matched. Returns null when no key is configured (auth off).
+ * Builds the X-API-Key checker for `server_key` and `api_keys` (compared with every configured key, see
+ * safe-equal.ts). Returns null when no key is configured (auth off). `hooks.onVerify` runs each time a value is
+ * actually hashed and compared (not for a remembered verdict).
  */
-export function createKeyChecker(cfg: { server_key: string; api_keys: readonly string[] }, hooks: { onVerify?: () => void } = {}): KeyChecker | null {
-  const keys: { d: Buffer; kind: 'server' | 'api' }[] = [];
-  if (cfg.server_key !== '') keys.push({ d: digest(cfg.server_key), kind: 'server' });
-  for (const k of cfg.api_keys) if (k !== '') keys.push({ d: digest(k), kind: 'api' });
+export function createKeyChecker(cfg: ApiKeys, hooks: { onVerify?: () => void } = {}): KeyChecker | null {
+  const keys: { secret: string; label: 'server' | 'api' }[] = [];
+  if (cfg.server_key !== '') keys.push({ secret: cfg.server_key, label: 'server' });
+  for (const k of cfg.api_keys) if (k !== '') keys.push({ secret: k, label: 'api' });
   if (keys.length === 0) return null;
+  const match = secretMatcher(keys);
   const verify = (header: string | string[] | undefined): KeyCheck => {
     const value = Array.isArray(header) ? header[0] : header;
     if (value === undefined || value === '') return 'missing';
     hooks.onVerify?.();
-    const d = digest(value);
-    let found: KeyCheck = 'wrong';
-    for (const k of keys) {
-      if (timingSafeEqual(d, k.d) && found === 'wrong') found = k.kind;
-    }
-    return found;
+    return match(value) ?? 'wrong';
   };
   // Per connection; a reload builds a new checker, so nothing remembered outlives the keys it was checked with.
   const last = new WeakMap<object, { value: string; result: KeyCheck }>();
@@ -52,16 +70,38 @@ export function createKeyChecker(cfg: { server_key: string; api_keys: readonly s
   };
 }
 
-/** API key stage: 401 when the X-API-Key header is missing, 403 when it matches no configured key. */
-export function apiKeyStage(cfg: { server_key: string; api_keys: readonly string[] }): Stage | null {
-  const check = createKeyChecker(cfg);
-  if (check === null) return null;
-  return (ctx, next) => {
-    if (!ctx.route.auth) return next();
-    const r = check(ctx.req.headers['x-api-key'], ctx.req.socket);
-    if (r === 'missing') throw new HttpError(401, 'API key required: send it in the X-API-Key header', { field: 'X-API-Key' });
-    if (r === 'wrong') throw new HttpError(403, 'invalid API key', { field: 'X-API-Key' });
-    ctx.auth = r;
-    return next();
-  };
+const SERVER_KEY: ApiKeyPrincipal = Object.freeze({ kind: 'api-key', key: 'server' });
+const API_KEY: ApiKeyPrincipal = Object.freeze({ kind: 'api-key', key: 'api' });
+
+/**
+ * Authenticates a request by its X-API-Key header: its principal, or why not. `check` null (no key configured)
+ * lets everyone in as OPEN.
+ */
+export function authenticateApiKey(check: KeyChecker | null, header: string | string[] | undefined, connection?: object): Principal | 'missing' | 'wrong' {
+  if (check === null) return OPEN;
+  const r = check(header, connection);
+  if (r === 'server') return SERVER_KEY;
+  if (r === 'api') return API_KEY;
+  return r;
+}
+
+/** The management API's answer to a refused key: 401 when the header is missing, 403 when it matches no key. */
+export function apiKeyRefusal(why: 'missing' | 'wrong'): HttpError {
+  return why === 'missing'
+    ? new HttpError(401, 'API key required: send it in the X-API-Key header', { field: 'X-API-Key' })
+    : new HttpError(403, 'invalid API key', { field: 'X-API-Key' });
+}
+
+/** A stable, non-secret name for a key in the audit log: "api-key:" + the first 12 hex chars of its SHA-256. */
+export function actorFor(key: string): string {
+  return `api-key:${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
+}
+
+/**
+ * The audit-log actor of an authenticated request: the presented key's name (also when no key is configured
+ * but the client sent one), else "anonymous".
+ */
+export function actorOf(header: string | string[] | undefined): string {
+  const presented = Array.isArray(header) ? header[0] : header;
+  return presented ? actorFor(presented) : 'anonymous';
 }

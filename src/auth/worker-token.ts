@@ -1,29 +1,30 @@
 /**
  * Worker authentication: the single place that decides who a worker stream belongs to.
  * Today: the cluster token or `server_key`, sent as `authorization: Bearer <token>`, `x-cluster-token` or
- * `x-api-key`, compared in constant time. When neither is configured the worker API is open (like the seed's
- * empty server_key), and the server logs a warning at start. mTLS (PKI issue) will replace the body of
- * `identifyWorker` with the client certificate's identity; callers do not change.
+ * `x-api-key`, compared in constant time (safe-equal.ts). When neither is configured the worker API is open
+ * (like the seed's empty server_key), and the server logs a warning at start. mTLS (PKI issue) will add a
+ * worker-identity principal from the client certificate in its own file; callers do not change.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { safeEqual } from './safe-equal.js';
 
-export type WorkerIdentity =
-  | { ok: true; via: 'cluster_token' | 'server_key' | 'open' }
-  | { ok: false; reason: 'missing' | 'wrong' };
+/** A worker stream authenticated by the shared worker token (or let in because none is configured). */
+export interface WorkerTokenPrincipal {
+  readonly kind: 'worker-token';
+  readonly via: 'cluster_token' | 'server_key' | 'open';
+}
+
+declare module './principal.js' {
+  interface PrincipalKinds {
+    'worker-token': WorkerTokenPrincipal;
+  }
+}
+
+export type WorkerIdentity = ({ ok: true } & WorkerTokenPrincipal) | { ok: false; reason: 'missing' | 'wrong' };
 
 export interface WorkerAuthConfig {
   cluster_token: string;
   server_key: string;
-}
-
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s).digest();
-}
-
-/** Constant-time string equality (compares fixed-length digests, so lengths leak nothing either). */
-export function safeEqual(a: string, b: string): boolean {
-  return timingSafeEqual(digest(a), digest(b));
 }
 
 function headerValue(h: IncomingHttpHeaders | Headers, name: string): string | undefined {
@@ -42,14 +43,16 @@ export function isWorkerAuthOpen(cfg: WorkerAuthConfig): boolean {
   return cfg.cluster_token === '' && cfg.server_key === '';
 }
 
+const identity = (via: WorkerTokenPrincipal['via']): WorkerIdentity => ({ ok: true, kind: 'worker-token', via });
+
 export function identifyWorker(h: IncomingHttpHeaders | Headers, cfg: WorkerAuthConfig): WorkerIdentity {
-  if (isWorkerAuthOpen(cfg)) return { ok: true, via: 'open' };
+  if (isWorkerAuthOpen(cfg)) return identity('open');
   const token = presentedToken(h);
   if (token === undefined || token === '') return { ok: false, reason: 'missing' };
   // Evaluate both comparisons so timing does not reveal which secret matched.
   const cluster = cfg.cluster_token !== '' && safeEqual(token, cfg.cluster_token);
   const key = cfg.server_key !== '' && safeEqual(token, cfg.server_key);
-  if (cluster) return { ok: true, via: 'cluster_token' };
-  if (key) return { ok: true, via: 'server_key' };
+  if (cluster) return identity('cluster_token');
+  if (key) return identity('server_key');
   return { ok: false, reason: 'wrong' };
 }

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { canonicalIp, type CidrSet } from './ip.js';
 
 /**
@@ -26,6 +27,11 @@ export function resolveClientIp(socketAddress: string | undefined, forwardedFor:
     if (!trusted.matches(ip)) return ip;
   }
   return current;
+}
+
+/** The client address of a request: `resolveClientIp` of its socket and (from trusted proxies) X-Forwarded-For. */
+export function requestClientIp(req: IncomingMessage, trusted: CidrSet): string {
+  return resolveClientIp(req.socket.remoteAddress, trusted.size > 0 ? req.headers['x-forwarded-for'] : undefined, trusted);
 }
 
 /** `1.2.3.4:5678` and `[2001:db8::1]:443` → the address; anything else unchanged. */

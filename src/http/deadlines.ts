@@ -24,7 +24,7 @@ class Deadline {
 
 /**
  * Deadlines of the requests in flight, swept by one timer instead of a timer (and a close listener) per
- * request. A request is added by the timeout stage and taken out by the dispatcher when its response closes
+ * request. A request is added by the timeout stage and taken out by the request router when its response closes
  * (`ctx.deadline.clear()`); in between it is a node of one list, so both are a few pointer writes. The timer
  * runs only while something is in the list, every tenth of the shortest timeout (50 ms to 1 s), so a request
  * times out at most that much after its deadline.

@@ -1,17 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { OPEN } from '../auth/principal.js';
 import { sendJson } from './errors.js';
 import { logRequest } from './stages/request-log.js';
 import { VantageResponse } from './response.js';
 import type { ManagementRoute, RequestContext } from './pipeline.js';
 
 /**
- * Handles a request that is not for a management path (the built-in reverse proxy, src/lb/proxy, plugs in here).
- * Returns true when it took the request; false lets the dispatcher answer 404.
+ * Handles a request that is not for a management path (the built-in reverse proxy, src/lb/proxy, under `proxy_endpoints`).
+ * Returns true when it took the request; false lets the router answer 404.
  */
 export type FallbackHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 
-export interface DispatcherOptions {
+export interface RequestRouterOptions {
   /** Exact management paths. */
   routes: ReadonlyMap<string, ManagementRoute>;
   /** Management path prefixes (e.g. "/reservations/", "/vantage.v1."), checked in order after exact paths. */
@@ -24,7 +25,7 @@ export interface DispatcherOptions {
   logger: Logger;
 }
 
-export interface Dispatcher {
+export interface RequestRouter {
   handle(req: IncomingMessage, res: ServerResponse): void;
   /** Installs the hook for non-management paths (proxy). */
   setFallback(fn: FallbackHandler | null): void;
@@ -35,10 +36,10 @@ export interface Dispatcher {
 }
 
 /**
- * Dispatches requests: management paths always win (exact path, then prefixes), whatever proxy prefixes are
+ * Routes requests to their pipeline: management paths always win (exact path, then prefixes), whatever proxy prefixes are
  * configured; everything else goes to the fallback hook, else 404.
  */
-export function createDispatcher(opts: DispatcherOptions): Dispatcher {
+export function createRequestRouter(opts: RequestRouterOptions): RequestRouter {
   let fallback: FallbackHandler | null = null;
   let inFlight = 0;
   let waiters: Array<() => void> = [];
@@ -113,7 +114,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
         ip: req.socket.remoteAddress ?? '',
         body: null,
         json: undefined,
-        auth: 'none',
+        principal: OPEN,
         requestLogger: undefined,
         deadline: undefined,
       };

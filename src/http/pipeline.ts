@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { Principal } from '../auth/principal.js';
 
 /** A management-API handler. It writes the response (or throws an HttpError). */
 export type Handler = (ctx: RequestContext) => void | Promise<void>;
@@ -43,11 +44,11 @@ export interface RequestContext {
   body: Buffer | null;
   /** Parsed JSON body (undefined when the body was empty). */
   json: unknown;
-  /** Which key authenticated the request, once the API-key stage has run ('none' when no keys are configured). */
-  auth: 'none' | 'server' | 'api';
-  /** Set by the request-log stage: the dispatcher logs the finished request with it. */
+  /** Who the request acts as, set once by the authenticate stage (OPEN until then, and when no key is configured). */
+  principal: Principal;
+  /** Set by the request-log stage: the request router logs the finished request with it. */
   requestLogger?: Logger;
-  /** Set by the timeout stage: the dispatcher clears it when the response closes. */
+  /** Set by the timeout stage: the request router clears it when the response closes. */
   deadline?: { clear(): void };
 }
 
@@ -62,7 +63,7 @@ export type Next = (err?: unknown) => void;
  * One pipeline step: do its check, then call `next()`; or throw (an HttpError becomes its answer), or answer
  * and not call `next`. A stage that must wait (reading the body) calls `next()` or `next(err)` later, from its
  * callback. Stages are pre-handlers: nothing waits for the handler to finish, and per-request work after the
- * response is the dispatcher's close hook's job. A stage may be async; its rejection goes to the error handler.
+ * response is the request router's close hook's job. A stage may be async; its rejection goes to the error handler.
  */
 export type Stage = (ctx: RequestContext, next: Next) => void | Promise<void>;
 
@@ -70,7 +71,7 @@ export type Stage = (ctx: RequestContext, next: Next) => void | Promise<void>;
 export type PipelineErrorHandler = (ctx: RequestContext, err: unknown) => void;
 
 /**
- * Chains stages into one function; `final` runs after the last stage. Null entries (empty slots) are skipped.
+ * Chains stages into one function; `final` runs after the last stage. Null and undefined entries are skipped.
  * Every failure goes to `onError`, so the chain needs no promise per step, nor per request: a synchronous
  * pipeline costs plain calls, and only a stage or handler that returns a (pending) promise gets a rejection
  * handler attached. After a failure the chain is over: later `next()` calls of the same request do nothing

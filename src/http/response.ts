@@ -22,7 +22,7 @@ export class VantageResponse<Req extends IncomingMessage = IncomingMessage> exte
   /** True once setHeader/appendHeader was used on this response. */
   private touched = false;
   /**
-   * Called once when the response closes, before its 'close' listeners, with `closeData`: the dispatcher's
+   * Called once when the response closes, before its 'close' listeners, with `closeData`: the request router's
    * per-request accounting without allocating a listener per request.
    */
   closeHook: ((res: this, data: unknown) => void) | null = null;

@@ -14,7 +14,7 @@ import type { ServerConfig } from '../../src/config/server.js';
 import { H2_LIMITS } from '../../src/http/http2.js';
 import { upstreamRequestHeaders } from '../../src/lb/proxy/headers.js';
 import { compileSecurityPolicy } from '../../src/http/policy.js';
-import { timeoutStage } from '../../src/http/stages/security.js';
+import { timeoutStage } from '../../src/http/stages/timeout.js';
 import { startServer, type RunningServer, type StartServerOptions } from '../../src/app/server.js';
 import { makeCert, tempDir } from './helpers.js';
 import { waitFor } from './server-helpers.js';
@@ -460,7 +460,7 @@ describe('HTTP/2: rate limit, allow-list, crash containment, timeouts', () => {
     const cfg = { request_timeout_seconds: 1 };
     const policy = compileSecurityPolicy(config(cfg), { https: true });
     const s = await start(cfg, {
-      slots: {
+      stages: {
         timeout: timeoutStage({ policy: () => policy }),
         allowList: (ctx, next) => {
           if (ctx.path === '/clients') throw new TypeError('handler exploded');

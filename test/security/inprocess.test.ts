@@ -8,7 +8,8 @@ import type { ServerConfig } from '../../src/config/server.js';
 import { crashHandler } from '../../src/http/stages/crash.js';
 import { compose, type ManagementRoute, type RequestContext } from '../../src/http/pipeline.js';
 import { compileSecurityPolicy } from '../../src/http/policy.js';
-import { timeoutStage } from '../../src/http/stages/security.js';
+import { OPEN } from '../../src/auth/principal.js';
+import { timeoutStage } from '../../src/http/stages/timeout.js';
 import { startServer, type RunningServer } from '../../src/app/server.js';
 import { tempDir } from './helpers.js';
 import { call, rawRequest, waitFor } from './server-helpers.js';
@@ -43,7 +44,7 @@ describe('crash containment (in-process server)', () => {
     const { lines, logger } = capture();
     const s = await startServer(config(), {
       logger,
-      slots: {
+      stages: {
         allowList: (ctx, next) => {
           if (ctx.path === '/clients') throw new TypeError('handler exploded');
           return next();
@@ -178,7 +179,7 @@ describe('request timeout stage (real HTTP server, fake timers)', () => {
     );
     const route: ManagementRoute = { name: '/slow', methods: {}, auth: true, body: 'none' };
     const server: Server = createServer((req, res) => {
-      run({ req, res, method: 'GET', path: '/slow', search: '', startMs: 0, route, handler: undefined, ip: '', body: null, json: undefined, auth: 'none' });
+      run({ req, res, method: 'GET', path: '/slow', search: '', startMs: 0, route, handler: undefined, ip: '', body: null, json: undefined, principal: OPEN });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {

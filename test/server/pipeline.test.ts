@@ -2,7 +2,11 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ServerConfigSchema } from '../../src/config/server.js';
 import { HttpError } from '../../src/http/errors.js';
-import { createKeyChecker } from '../../src/auth/api-key.js';
+import { actorFor, actorOf, apiKeyRefusal, authenticateApiKey, createKeyChecker } from '../../src/auth/api-key.js';
+import { OPEN } from '../../src/auth/principal.js';
+import { safeEqual, secretMatcher } from '../../src/auth/safe-equal.js';
+import { identifyWorker } from '../../src/auth/worker-token.js';
+import { authenticateStage } from '../../src/http/stages/authenticate.js';
 import { compose, type RequestContext, type Stage } from '../../src/http/pipeline.js';
 import { isAcceptedJsonType, parseJsonBody } from '../../src/http/stages/validate-input.js';
 import { startServer, type RunningServer } from '../../src/app/server.js';
@@ -17,7 +21,7 @@ describe('compose', () => {
   };
   const idOf = (ctx: RequestContext) => (ctx as unknown as { id: string }).id;
 
-  it('runs stages in order, skips empty slots, and lets a stage stop the chain', () => {
+  it('runs stages in order, skips null entries, and lets a stage stop the chain', () => {
     const seen: string[] = [];
     const stage = (name: string, stop = false): Stage => (_ctx, next) => {
       seen.push(`${name}>`);
@@ -145,6 +149,78 @@ describe('compose', () => {
 });
 
 describe('API key checker', () => {
+  it('authenticates: OPEN without keys, the server or api principal, or why not (missing, wrong, first of an array header)', () => {
+    const check = createKeyChecker({ server_key: 'srv-key', api_keys: ['k1'] });
+    expect(authenticateApiKey(null, undefined)).toBe(OPEN);
+    expect(authenticateApiKey(null, 'anything')).toBe(OPEN);
+    expect(authenticateApiKey(check, undefined)).toBe('missing');
+    expect(authenticateApiKey(check, '')).toBe('missing');
+    expect(authenticateApiKey(check, [])).toBe('missing');
+    expect(authenticateApiKey(check, 'k2')).toBe('wrong');
+    expect(authenticateApiKey(check, 'srv-key')).toEqual({ kind: 'api-key', key: 'server' });
+    expect(authenticateApiKey(check, 'k1')).toEqual({ kind: 'api-key', key: 'api' });
+    expect(authenticateApiKey(check, ['k1', 'srv-key'])).toEqual({ kind: 'api-key', key: 'api' });
+    expect(authenticateApiKey(check, ['nope', 'k1'])).toBe('wrong');
+    // The same key as server_key and in api_keys: the server key wins.
+    expect(authenticateApiKey(createKeyChecker({ server_key: 'x', api_keys: ['x'] }), 'x')).toEqual({ kind: 'api-key', key: 'server' });
+  });
+
+  it('refuses a missing key with 401 and a wrong one with 403, naming the header', () => {
+    expect(apiKeyRefusal('missing')).toMatchObject({ status: 401, message: /X-API-Key header/, opts: { field: 'X-API-Key' } });
+    expect(apiKeyRefusal('wrong')).toMatchObject({ status: 403, message: 'invalid API key', opts: { field: 'X-API-Key' } });
+  });
+
+  it('the authenticate stage sets ctx.principal, leaves OPEN on open routes and without keys, and throws the refusal', () => {
+    let keys = createKeyChecker({ server_key: 'srv-key', api_keys: [] });
+    const stage = authenticateStage({ keys: () => keys });
+    const ctx = (key: string | undefined, auth = true) =>
+      ({ req: { headers: key === undefined ? {} : { 'x-api-key': key }, socket: {} }, route: { auth }, principal: OPEN }) as unknown as RequestContext;
+    const run = (c: RequestContext) => {
+      let passed = false;
+      void stage(c, () => void (passed = true));
+      return passed;
+    };
+    const agent = ctx('srv-key');
+    expect(run(agent)).toBe(true);
+    expect(agent.principal).toEqual({ kind: 'api-key', key: 'server' });
+    const open = ctx(undefined, false);
+    expect(run(open)).toBe(true);
+    expect(open.principal).toBe(OPEN);
+    expect(() => run(ctx(undefined))).toThrow(expect.objectContaining({ status: 401 }));
+    expect(() => run(ctx('k'))).toThrow(expect.objectContaining({ status: 403 }));
+    keys = null; // keys reloaded away: auth off from the next request on
+    const any = ctx(undefined);
+    expect(run(any)).toBe(true);
+    expect(any.principal).toBe(OPEN);
+  });
+
+  it('names the audit actor by the presented key, else anonymous', () => {
+    expect(actorOf('k1')).toBe(actorFor('k1'));
+    expect(actorOf(['k1', 'k2'])).toBe(actorFor('k1'));
+    expect(actorOf(undefined)).toBe('anonymous');
+    expect(actorFor('k1')).toMatch(/^api-key:[0-9a-f]{12}$/);
+  });
+
+  it('safe-equal compares whole strings; the matcher returns the first matching label', () => {
+    expect(safeEqual('abc', 'abc')).toBe(true);
+    expect(safeEqual('abc', 'abcd')).toBe(false);
+    const match = secretMatcher([
+      { secret: 'a', label: 1 },
+      { secret: 'b', label: 2 },
+      { secret: 'a', label: 3 },
+    ]);
+    expect([match('a'), match('b'), match('c')]).toEqual([1, 2, null]);
+  });
+
+  it('the worker token check yields a worker-token principal', () => {
+    const cfg = { cluster_token: 'ct', server_key: 'sk' };
+    expect(identifyWorker({ authorization: 'Bearer ct' }, cfg)).toEqual({ ok: true, kind: 'worker-token', via: 'cluster_token' });
+    expect(identifyWorker({ 'x-api-key': 'sk' }, cfg)).toEqual({ ok: true, kind: 'worker-token', via: 'server_key' });
+    expect(identifyWorker({}, { cluster_token: '', server_key: '' })).toEqual({ ok: true, kind: 'worker-token', via: 'open' });
+    expect(identifyWorker({}, cfg)).toEqual({ ok: false, reason: 'missing' });
+    expect(identifyWorker({ 'x-cluster-token': 'nope' }, cfg)).toEqual({ ok: false, reason: 'wrong' });
+  });
+
   it('is off without keys', () => {
     expect(createKeyChecker({ server_key: '', api_keys: ['', ''] })).toBeNull();
   });
@@ -203,7 +279,7 @@ describe('Content-Type rules for JSON bodies', () => {
   });
 });
 
-describe('startServer (in process): pipeline slots, dispatch order, fallback hook', () => {
+describe('startServer (in process): replaced stages, routing order, fallback hook', () => {
   const started: Array<{ s: RunningServer; cleanup: () => void }> = [];
   afterEach(async () => {
     for (const { s, cleanup } of started.splice(0)) {
@@ -219,7 +295,7 @@ describe('startServer (in process): pipeline slots, dispatch order, fallback hoo
     return s;
   };
 
-  it('runs allow-list and rate-limit slots before the API key, and security headers even for /health', async () => {
+  it('runs allow-list and rate-limit stages before the API key, and security headers even for /health', async () => {
     const order: string[] = [];
     const mark = (name: string): Stage => async (ctx, next) => {
       order.push(`${name} ${ctx.path}`);
@@ -228,7 +304,7 @@ describe('startServer (in process): pipeline slots, dispatch order, fallback hoo
     };
     const s = await start(
       { server_key: 'secret' },
-      { slots: { securityHeaders: mark('securityHeaders'), allowList: mark('allowList'), rateLimit: mark('rateLimit'), timeout: mark('timeout') } },
+      { stages: { securityHeaders: mark('securityHeaders'), allowList: mark('allowList'), rateLimit: mark('rateLimit'), timeout: mark('timeout') } },
     );
     const wrong = await api(s.url, '/clients', { headers: { 'X-API-Key': 'nope' } });
     expect(wrong.status).toBe(403);
@@ -241,7 +317,7 @@ describe('startServer (in process): pipeline slots, dispatch order, fallback hoo
   });
 
   it('answers 500 JSON when a stage crashes, and keeps serving', async () => {
-    const s = await start({}, { slots: { rateLimit: () => Promise.reject(new Error('bug')) } });
+    const s = await start({}, { stages: { rateLimit: () => Promise.reject(new Error('bug')) } });
     const r = await api(s.url, '/clients');
     expect(r.status).toBe(500);
     expect(r.json).toEqual({ error: 'internal server error', request_id: expect.stringMatching(/^[0-9a-f]{16}$/) });

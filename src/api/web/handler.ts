@@ -7,46 +7,40 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createContextValues } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { MonitorsService } from '../../gen/vantage/v1/monitors_pb.js';
-import { actorFor, checkApiKey, type ApiKeyCheck } from '../../auth/web.js';
+import { actorOf, authenticateApiKey, createKeyChecker } from '../../auth/api-key.js';
+import type { Principal } from '../../auth/principal.js';
 import { createMonitorsServiceImpl, kActor, type MonitorsServiceDeps } from './service.js';
 
 export const MONITORS_SERVICE_PREFIX = `/${MonitorsService.typeName}/`;
 
-export type WebHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
+/**
+ * `principal`: the caller as already authenticated by the main server's management pipeline; without it the
+ * handler checks X-API-Key against `auth` itself (the same checker, auth/api-key.ts), so a request is
+ * authenticated once either way.
+ */
+export type WebHandler = (req: IncomingMessage, res: ServerResponse, principal?: Principal) => boolean;
 
 export function createWebHandler(
   deps: MonitorsServiceDeps & {
     auth: { server_key: string; api_keys: readonly string[] };
-    /**
-     * Optional override of the key check (the main server's own): true (or 'server' / 'api', the kind of key
-     * that matched) lets the request through; false, 'missing' or 'wrong' refuse it.
-     */
-    checkApiKey?: (req: IncomingMessage) => boolean | string;
   },
 ): WebHandler {
-  const check = (req: IncomingMessage): ApiKeyCheck => {
-    if (!deps.checkApiKey) return checkApiKey(req.headers, deps.auth);
-    const r = deps.checkApiKey(req);
-    if (r !== true && r !== 'server' && r !== 'api') return { ok: false, reason: r === 'missing' ? 'missing' : 'wrong' };
-    const key = req.headers['x-api-key'];
-    const presented = Array.isArray(key) ? key[0] : key;
-    return { ok: true, actor: presented ? actorFor(presented) : 'anonymous' };
-  };
+  const keys = createKeyChecker(deps.auth);
   const actors = new WeakMap<IncomingMessage, string>();
   const adapter = connectNodeAdapter({
     routes: (router) => router.service(MonitorsService, createMonitorsServiceImpl(deps)),
     contextValues: (req) => createContextValues().set(kActor, actors.get(req as IncomingMessage) ?? 'anonymous'),
   });
-  return (req, res) => {
+  return (req, res, principal) => {
     const path = (req.url ?? '').split('?')[0] ?? '';
     if (!path.startsWith(MONITORS_SERVICE_PREFIX)) return false;
-    const auth = check(req);
-    if (!auth.ok) {
+    const who = principal ?? authenticateApiKey(keys, req.headers['x-api-key']);
+    if (who === 'missing' || who === 'wrong') {
       res.writeHead(401, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ code: 'unauthenticated', message: auth.reason === 'missing' ? 'X-API-Key header missing' : 'X-API-Key wrong' }));
+      res.end(JSON.stringify({ code: 'unauthenticated', message: who === 'missing' ? 'X-API-Key header missing' : 'X-API-Key wrong' }));
       return true;
     }
-    actors.set(req, auth.actor);
+    actors.set(req, actorOf(req.headers['x-api-key']));
     void adapter(req, res);
     return true;
   };

@@ -1,3 +1,8 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendJson } from '../errors.js';
+import type { SecurityPolicy } from '../policy.js';
+import { deferHeaders } from '../response.js';
+
 /**
  * CORS decisions (`enable_cors`, `cors_allowed_origins`), pure: given the request's method and headers, what to
  * answer. The HTTP stage applies the result.
@@ -102,4 +107,31 @@ export function corsDecision(policy: CorsPolicy, req: CorsRequest): CorsDecision
 /** Printable ASCII only, at most 200 characters: what may be quoted back in an error. */
 function safeText(s: string): string {
   return s.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
+}
+
+/**
+ * The CORS step of proxied traffic (`enable_cors`): a preflight is answered here (204, or 403 naming
+ * `cors_allowed_origins`), with the security headers; an allowed actual request gets its CORS headers set and
+ * goes on. Returns true when the request was answered.
+ */
+export function answerCors(p: Pick<SecurityPolicy, 'cors' | 'headers'>, req: IncomingMessage, res: ServerResponse): boolean {
+  const h = req.headers;
+  const d = corsDecision(p.cors, {
+    method: req.method ?? 'GET',
+    origin: h.origin,
+    requestMethod: h['access-control-request-method'] as string | undefined,
+    requestHeaders: h['access-control-request-headers'] as string | undefined,
+  });
+  if (d.kind === 'preflight' || d.kind === 'reject') {
+    deferHeaders(res, p.headers);
+    for (const k in d.headers) res.setHeader(k, d.headers[k]!);
+    if (d.kind === 'reject') sendJson(res, 403, { error: d.error });
+    else {
+      res.writeHead(204, { 'content-length': '0' });
+      res.end();
+    }
+    return true;
+  }
+  if (d.kind === 'actual') for (const k in d.headers) res.setHeader(k, d.headers[k]!);
+  return false;
 }

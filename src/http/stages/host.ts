@@ -1,4 +1,9 @@
+import type { IncomingMessage } from 'node:http';
 import { isIPv4, isIPv6 } from 'node:net';
+import { HttpError } from '../errors.js';
+import { requestAuthority } from '../http2.js';
+import type { LiveSecurity } from '../live-security.js';
+import type { Stage } from '../pipeline.js';
 
 /**
  * Host header validation (host-header injection). A valid Host is a DNS name (letters, digits, '-', '.',
@@ -61,4 +66,24 @@ function isPort(p: string): boolean {
 /** The Host to use in a response or a forwarded header: the request's when valid, else `fallback`. */
 export function safeHost(value: string | undefined, fallback: string): string {
   return isValidHost(value) ? (value as string) : fallback;
+}
+
+/**
+ * Host header injection: a Host (or HTTP/2 `:authority`) that is not a host name or address with an optional
+ * port is refused with 400. Returns the refusal, or null when the Host is acceptable (or absent).
+ */
+export function hostRefusal(req: IncomingMessage, live: Pick<LiveSecurity, 'onDenied'>): HttpError | null {
+  const host = requestAuthority(req);
+  if (host === undefined || isValidHost(host)) return null;
+  live.onDenied('host');
+  return new HttpError(400, 'invalid Host header: expected a host name or IP address with an optional port', { field: 'host' });
+}
+
+/** The management pipeline's Host check (see hostRefusal). */
+export function hostStage(live: Pick<LiveSecurity, 'onDenied'>): Stage {
+  return (ctx, next) => {
+    const refused = hostRefusal(ctx.req, live);
+    if (refused !== null) throw refused;
+    return next();
+  };
 }

@@ -1,3 +1,10 @@
+import type { IncomingMessage } from 'node:http';
+import { HttpError } from '../errors.js';
+import { connectionClose } from '../http2.js';
+import type { LiveSecurity } from '../live-security.js';
+import type { Stage } from '../pipeline.js';
+import { deferHeaders } from '../response.js';
+
 /**
  * Token-bucket rate limiting per client key (`rate_limit_per_minute` refill, `rate_limit_burst` size), with
  * bounded memory.
@@ -203,4 +210,42 @@ export function rateLimitHeaderList(d: RateDecision, settings: RateLimitSettings
   ];
   if (!d.allowed) list.push('Retry-After', String(d.retryAfterSeconds));
   return list;
+}
+
+function rateLimited(ip: string, d: RateDecision, settings: RateLimitSettings, headers: Record<string, string>): HttpError {
+  return new HttpError(429, `rate limit exceeded for ${ip}: retry in ${d.retryAfterSeconds} s (rate_limit_per_minute: ${settings.perMinute}, rate_limit_burst: ${settings.burst})`, {
+    headers,
+  });
+}
+
+/**
+ * The management pipeline's per-IP token bucket (`rate_limit_per_minute`, `rate_limit_burst`): 429 with
+ * Retry-After and RateLimit-* headers, and the RateLimit-* headers on allowed requests too. Requests carrying
+ * `server_key` skip it when `rate_limit_exempt_agents` (agents behind one NAT). Runs before the API-key stage,
+ * so a flood of wrong keys is limited too.
+ */
+export function rateLimitStage(live: Pick<LiveSecurity, 'policy' | 'limiter' | 'isAgent' | 'onRateLimited'>): Stage {
+  return (ctx, next) => {
+    const p = live.policy();
+    if (p.exemptAgents && live.isAgent(ctx.req)) return next();
+    const d = live.limiter().take(ctx.ip);
+    if (!d.allowed) {
+      live.onRateLimited('management');
+      throw rateLimited(ctx.ip, d, p.rateLimit, rateLimitHeaders(d, p.rateLimit));
+    }
+    deferHeaders(ctx.res, rateLimitHeaderList(d, p.rateLimit));
+    return next();
+  };
+}
+
+/**
+ * The rate limit of proxied traffic (and WebSocket upgrades): its own buckets, no agent exemption, no headers on
+ * allowed requests; the 429 closes an HTTP/1 connection. Returns the refusal, or null when allowed.
+ */
+export function proxiedRateLimit(live: Pick<LiveSecurity, 'policy' | 'proxyRateLimiter' | 'onRateLimited'>, req: IncomingMessage, ip: string): HttpError | null {
+  const d = live.proxyRateLimiter().take(ip);
+  if (d.allowed) return null;
+  live.onRateLimited('proxy');
+  const settings = live.policy().rateLimit;
+  return rateLimited(ip, d, settings, { ...rateLimitHeaders(d, settings), ...connectionClose(req) });
 }

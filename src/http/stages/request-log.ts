@@ -1,4 +1,6 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { splitTarget } from '../path.js';
 import type { RequestContext, Stage } from '../pipeline.js';
 
 /**
@@ -24,11 +26,26 @@ export function logRequest(logger: Logger, ctx: RequestContext, status: number |
 /**
  * Request log: one line per finished request with method, path, status, duration and peer, at the level
  * `requestLogLevel` gives (successes at debug, so the hot path stays cheap at the default info level). The
- * stage only marks the request; the dispatcher's close hook writes the line (nothing allocated per request).
+ * stage only marks the request; the request router's close hook writes the line (nothing allocated per request).
  */
 export function requestLog(logger: Logger): Stage {
   return (ctx, next) => {
     ctx.requestLogger = logger;
     return next();
   };
+}
+
+/**
+ * The request log of proxied traffic: the same line, marked `proxied: true`, written when the response finishes
+ * (proxied requests have no RequestContext, so a 'finish' listener does it).
+ */
+export function logProxiedRequest(logger: Logger, req: IncomingMessage, res: ServerResponse, ip: string): void {
+  const started = performance.now();
+  res.once('finish', () => {
+    const status = res.statusCode;
+    const level = requestLogLevel(status);
+    if (!logger.isLevelEnabled(level)) return;
+    const ms = performance.now() - started;
+    logger[level]({ method: req.method, path: splitTarget(req.url ?? '/').path.slice(0, 200), status, ms: Math.round(ms * 1000) / 1000, ip, proxied: true }, 'request');
+  });
 }

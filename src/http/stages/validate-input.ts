@@ -1,4 +1,7 @@
+import type { IncomingMessage } from 'node:http';
+import { TIER_NAME_RE } from '../../config/tiers.js';
 import { HttpError } from '../errors.js';
+import { normalizeRequestPath, splitTarget } from '../path.js';
 import type { Stage } from '../pipeline.js';
 
 /**
@@ -57,4 +60,44 @@ export function validateInput(): Stage {
     }
     return next();
   };
+}
+
+/**
+ * Input validation of proxied requests and upgrades: tier names from the tier header (`tier_header`) and
+ * `?tier=`, then the request path (an absolute-form target is checked by its path, as the proxy reduces it to
+ * that). Returns the 400 refusal, or null when the request may pass.
+ */
+export function proxiedInputRefusal(req: IncomingMessage, tierHeader: string): HttpError | null {
+  const { path, query } = splitTarget(req.url ?? '/');
+  const tierProblem = checkTierInputs(req, query, tierHeader);
+  if (tierProblem !== null) return new HttpError(400, tierProblem, { field: 'tier' });
+  const target = path.startsWith('/') ? path : pathOfAbsolute(path);
+  const v = normalizeRequestPath(target);
+  if (!v.ok) return new HttpError(400, v.message, { field: 'path' });
+  return null;
+}
+
+/**
+ * Tier names from the tier header and `?tier=` must look like tier names (letters, digits, ".", "_", "-";
+ * 1–64 characters), so nothing else travels into logs, metrics labels or error messages. An empty value means
+ * "the default tier" and passes.
+ */
+function checkTierInputs(req: IncomingMessage, query: string, tierHeader: string): string | null {
+  if (tierHeader !== '') {
+    const h = req.headers[tierHeader];
+    const v = Array.isArray(h) ? h[0] : h;
+    if (v !== undefined && v !== '' && !TIER_NAME_RE.test(v)) return `invalid tier name in the ${tierHeader} header (tier_header): expected 1–64 letters, digits, ".", "_" or "-"`;
+  }
+  if (query.includes('tier=')) {
+    const v = new URLSearchParams(query.slice(1)).get('tier');
+    if (v !== null && v !== '' && !TIER_NAME_RE.test(v)) return 'invalid tier name in ?tier=: expected 1–64 letters, digits, ".", "_" or "-"';
+  }
+  return null;
+}
+
+function pathOfAbsolute(target: string): string {
+  const scheme = target.indexOf('://');
+  if (scheme <= 0) return target;
+  const slash = target.indexOf('/', scheme + 3);
+  return slash === -1 ? '/' : target.slice(slash);
 }

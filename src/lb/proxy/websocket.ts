@@ -7,7 +7,7 @@ import type { OkDecision, ProxyCore } from './core.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import type { Tracked } from './inflight.js';
 import { originForm } from './prefixes.js';
-import { socketJsonError } from './respond.js';
+import { socketJsonError } from '../../http/raw-error.js';
 import { classifyUpstreamError } from './upstream-errors.js';
 
 function timeoutError(): Error {
