@@ -4,7 +4,8 @@ import type { LbClient } from '../../store/lb.js';
 import type { ApiDeps } from './deps.js';
 import { sendJson } from '../../http/errors.js';
 import type { Handler } from '../../http/pipeline.js';
-import { RegisterBodySchema, parseBody, type RegisterBody } from '../../api/lb/wire.js';
+import { parseBody } from '../../api/lb/parse-body.js';
+import { RegisterBodySchema, type RegisterBody } from '../../api/lb/wire.js';
 
 /** Default backend port when the agent gives no endpoint_url (Opsen: http://{local_ip}:11000). */
 export const DEFAULT_BACKEND_PORT = 11000;
