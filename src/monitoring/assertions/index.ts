@@ -5,18 +5,10 @@
  *
  * Pure: no I/O. Shared by the server (validation) and the agent (evaluation).
  */
-export {
-  MAX_ASSERTIONS,
-  StatusAssertionSchema,
-  ResponseTimeAssertionSchema,
-  HeaderAssertionSchema,
-  BodyAssertionSchema,
-  JsonAssertionSchema,
-  CertExpiryAssertionSchema,
-  AssertionSchema,
-  AssertionActualSchema,
-  AssertionOutcomeSchema,
-} from './schema.js';
+// The zod model: one schema per kind, their union, and the outcome shape.
+export { MAX_ASSERTIONS, AssertionSchema, AssertionActualSchema, AssertionOutcomeSchema } from './schema.js';
+export { StatusAssertionSchema, ResponseTimeAssertionSchema, HeaderAssertionSchema } from './schema.js';
+export { BodyAssertionSchema, JsonAssertionSchema, CertExpiryAssertionSchema } from './schema.js';
 export type { Assertion, AssertionInput, AssertionActual, AssertionOutcome } from './schema.js';
 export { parseAssertion, formatAssertion } from './parse.js';
 export type { ParseResult } from './parse.js';
