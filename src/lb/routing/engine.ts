@@ -13,7 +13,6 @@
  * once the distance alone exceeds the best full score. Reservations change only the filter, never
  * the order. The `scan` strategy keeps the straightforward per-request evaluation as a baseline.
  */
-import { randomBytes } from 'node:crypto';
 import { BackendState } from './backend-state.js';
 import { noCapacityDecision, pickedDecision, unknownTierDecision } from './decision.js';
 import type { NoCapacity } from './decision.js';
@@ -60,6 +59,13 @@ interface FailCacheEntry {
 const NONE = 0;
 const FRESH = 1;
 const STICKY = 2;
+
+/** A random per-engine prefix for reservation ids: 12 hex digits and '-' (Web Crypto, no Node module). */
+function reservationIdPrefix(): string {
+  let hex = '';
+  for (const x of crypto.getRandomValues(new Uint8Array(6))) hex += x.toString(16).padStart(2, '0');
+  return `${hex}-`;
+}
 
 function validateTiers(tiers: readonly Tier[], defaultTier: string | undefined): string {
   if (tiers.length === 0) throw new Error('routing: at least one tier is required');
@@ -109,7 +115,7 @@ export class RoutingEngine {
     this.scan = opts.strategy === 'scan';
     const emit = opts.onStickyChange;
     this.sticky = new StickyTable(emit === undefined ? () => {} : (e: StickyEvent) => emit(e));
-    this.book = new ReservationBook(opts.pendingTimeoutSeconds * 1000, `${randomBytes(6).toString('hex')}-`);
+    this.book = new ReservationBook(opts.pendingTimeoutSeconds * 1000, reservationIdPrefix());
     this.located = new LocatedSearch((b) => this.fitsIndexed(b));
     this.defaultName = validateTiers(opts.tiers, opts.defaultTier);
     this.index = new FleetIndex(this.healthCheckEnabled, opts.tiers);
