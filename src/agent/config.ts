@@ -1,4 +1,5 @@
-import type { ClientConfig } from '../config/client.js';
+import { CLIENT_FIELDS, type ClientConfig } from '../config/client.js';
+import { defaultsOf } from '../config/fields.js';
 
 /** The client.yml keys the agent reads (src/config/client.ts owns the schema, defaults and loading). */
 export const AGENT_CONFIG_KEYS = [
@@ -32,28 +33,5 @@ export const AGENT_CONFIG_KEYS = [
  */
 export type AgentConfig = Pick<ClientConfig, (typeof AGENT_CONFIG_KEYS)[number]>;
 
-/** client.yml defaults of those keys (a test checks they equal src/config/client.ts's); for tests and benches. */
-export const AGENT_CONFIG_DEFAULTS: AgentConfig = Object.freeze({
-  server_url: 'http://localhost:8080',
-  server_key: '',
-  endpoint_url: '',
-  window_minutes: 15,
-  report_interval_seconds: 60,
-  disk_path: '/',
-  client_id: '',
-  hostname: '',
-  skip_geolocation: false,
-  geoip_db_path: '',
-  insecure_tls: false,
-  latitude: null,
-  longitude: null,
-  public_ip: '',
-  local_ip: '',
-  state_dir: '',
-  sample_interval_seconds: 1,
-  metrics_port: 0,
-  metrics_host: '127.0.0.1',
-  gpu_retry_seconds: 300,
-  geolocation_timeout_ms: 3000,
-  request_timeout_seconds: 10,
-});
+/** client.yml defaults of those keys, taken from CLIENT_FIELDS (src/config/client.ts); for tests and benches. */
+export const AGENT_CONFIG_DEFAULTS: AgentConfig = Object.freeze(defaultsOf(CLIENT_FIELDS, AGENT_CONFIG_KEYS));

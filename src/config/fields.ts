@@ -89,6 +89,11 @@ export function json<T>(schema: z.ZodType<T>, def: T, doc: string): Field<T> {
 export type FieldTable = Record<string, Field<unknown>>;
 export type ConfigOf<F extends FieldTable> = { [K in keyof F]: F[K] extends Field<infer T> ? T : never };
 
+/** The defaults of `keys` from a field table (the table is the one place keys are defaulted). */
+export function defaultsOf<F extends FieldTable, K extends keyof F & string>(table: F, keys: readonly K[]): Pick<ConfigOf<F>, K> {
+  return Object.fromEntries(keys.map((k) => [k, table[k]!.default])) as Pick<ConfigOf<F>, K>;
+}
+
 /** Turns a config key into its CLI flag (`rate_limit_per_minute` → `--rate-limit-per-minute`). */
 export const flagName = (key: string): string => `--${key.replace(/_/g, '-')}`;
 /** Turns a config key into its environment variable (`port` → `VANTAGE_PORT`). */

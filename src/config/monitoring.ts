@@ -1,58 +1,41 @@
-/**
- * The monitoring keys of server.yml (`ServerConfig`, src/config/server.ts, has all of them, same names and defaults).
- * Declared here structurally so this component depends only on the keys it reads.
- */
-export interface MonitoringConfig {
-  monitoring_enabled: boolean;
-  worker_port: number;
-  worker_host: string;
-  host: string;
-  cluster_token: string;
-  server_key: string;
-  api_keys: string[];
-  tls_cert_file: string;
-  tls_key_file: string;
-  lease_timeout_seconds: number;
-  lease_renew_interval_seconds: number;
-  dispatch_lead_ms: number;
-  scheduler_interval_ms: number;
-  scheduler_lookahead_ms: number;
-  reaper_interval_seconds: number;
-  job_max_attempts: number;
-  stream_ping_interval_seconds: number;
-  stream_pong_timeout_seconds: number;
-  worker_inactive_seconds: number;
-  results_retention_days: number;
-  rollup_1m_retention_days: number;
-  rollup_1h_retention_days: number;
-  rollup_1d_retention_days: number;
-}
+import { defaultsOf } from './fields.js';
+import { SERVER_FIELDS, type ServerConfig } from './server.js';
 
-export const MONITORING_DEFAULTS: MonitoringConfig = {
-  monitoring_enabled: true,
-  worker_port: 8081,
-  worker_host: '',
-  host: '0.0.0.0',
-  cluster_token: '',
-  server_key: '',
-  api_keys: [],
-  tls_cert_file: '',
-  tls_key_file: '',
-  lease_timeout_seconds: 45,
-  lease_renew_interval_seconds: 10,
-  dispatch_lead_ms: 2000,
-  scheduler_interval_ms: 1000,
-  scheduler_lookahead_ms: 5000,
-  reaper_interval_seconds: 5,
-  job_max_attempts: 3,
-  stream_ping_interval_seconds: 15,
-  stream_pong_timeout_seconds: 10,
-  worker_inactive_seconds: 90,
-  results_retention_days: 30,
-  rollup_1m_retention_days: 7,
-  rollup_1h_retention_days: 90,
-  rollup_1d_retention_days: 730,
-};
+/**
+ * The server.yml keys the monitoring control plane reads. Named, documented and defaulted once, in
+ * SERVER_FIELDS (src/config/server.ts); this file only picks them, so the component depends on the
+ * keys it reads and tests can pass partial configs.
+ */
+export const MONITORING_CONFIG_KEYS = [
+  'monitoring_enabled',
+  'worker_port',
+  'worker_host',
+  'host',
+  'cluster_token',
+  'server_key',
+  'api_keys',
+  'tls_cert_file',
+  'tls_key_file',
+  'lease_timeout_seconds',
+  'lease_renew_interval_seconds',
+  'dispatch_lead_ms',
+  'scheduler_interval_ms',
+  'scheduler_lookahead_ms',
+  'reaper_interval_seconds',
+  'job_max_attempts',
+  'stream_ping_interval_seconds',
+  'stream_pong_timeout_seconds',
+  'worker_inactive_seconds',
+  'results_retention_days',
+  'rollup_1m_retention_days',
+  'rollup_1h_retention_days',
+  'rollup_1d_retention_days',
+] as const satisfies ReadonlyArray<keyof ServerConfig>;
+
+export type MonitoringConfig = Pick<ServerConfig, (typeof MONITORING_CONFIG_KEYS)[number]>;
+
+/** server.yml defaults of those keys, taken from SERVER_FIELDS. */
+export const MONITORING_DEFAULTS: MonitoringConfig = defaultsOf(SERVER_FIELDS, MONITORING_CONFIG_KEYS);
 
 /** Fills missing keys with their defaults (tests and benches pass partial configs). */
 export function monitoringConfig(partial: Partial<MonitoringConfig> = {}): MonitoringConfig {

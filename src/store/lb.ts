@@ -8,7 +8,7 @@
  * Times are milliseconds since the Unix epoch.
  */
 
-import type { EndpointRule, GpuStats, RegisteredBackend, StickyAssignment, StickyEvent } from '../lb/routing/types.js';
+import type { BackendStats, EndpointRule, GpuStats, RegisteredBackend, StickyAssignment, StickyEvent } from '../lb/routing/types.js';
 
 // The rows the engine keeps are the rows stored: one definition each, shared with the routing engine, so the
 // engine's sticky events go to the store as they are.
@@ -22,19 +22,11 @@ export interface LbClient extends RegisteredBackend {
 
 export type LbGpuStats = GpuStats;
 
-/** One stats report (a window average) as stored. */
-export interface LbStats {
+/** One stats report (a window average) as stored: the engine's report without the location update. */
+export interface LbStats extends Omit<BackendStats, 'lat' | 'lon'> {
   clientId: string;
   /** The report's own timestamp (ms). Retention ages rows by it. */
   timestamp: number;
-  cpuUsage: number[];
-  memoryTotalGb: number;
-  memoryUsedGb: number;
-  memoryAvailGb: number;
-  diskTotalGb: number;
-  diskUsedGb: number;
-  diskAvailGb: number;
-  gpus: LbGpuStats[];
 }
 
 export type LbSticky = StickyAssignment;

@@ -8,7 +8,7 @@ import { AGENT_CONFIG_DEFAULTS } from '../../src/agent/config.js';
 import type { AgentConfig } from '../../src/agent/config.js';
 import { runAgent } from '../../src/app/agent.js';
 import type { AgentServiceContext } from '../../src/app/agent.js';
-import { RegisterRequestSchema, StatsRequestSchema } from '../../src/agent/reporter/wire.js';
+import { RegisterRequestSchema, StatsRequestSchema } from '../../src/api/lb/wire.js';
 import { captureLogger, FIXTURES, waitFor } from './helpers.js';
 import { fakeVantage, json, scriptedServer } from './http-helpers.js';
 

@@ -4,8 +4,7 @@ import type { LatestTotals } from '../../src/agent/metrics/sampler.js';
 import { SlidingWindow } from '../../src/agent/metrics/window.js';
 import { buildRegister, buildStats, NotReadyError } from '../../src/agent/reporter/payload.js';
 import type { Identity, Location } from '../../src/agent/reporter/payload.js';
-import { RegisterRequestSchema, StatsRequestSchema } from '../../src/agent/reporter/wire.js';
-import { RegisterBodySchema, StatsBodySchema } from '../../src/api/lb/wire.js';
+import { RegisterBodySchema, RegisterRequestSchema, StatsBodySchema, StatsRequestSchema } from '../../src/api/lb/wire.js';
 
 const GIB = 1024 ** 3;
 const id: Identity = { clientId: 'c-9', hostname: 'gpu-host', localIp: '10.0.0.5', publicIp: '', endpointUrl: 'http://10.0.0.5:11000' };

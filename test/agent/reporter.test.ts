@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Reporter } from '../../src/agent/reporter/reporter.js';
 import { createTransport } from '../../src/agent/reporter/transport.js';
-import type { RegisterRequest, StatsRequest } from '../../src/agent/reporter/wire.js';
+import type { RegisterRequest, StatsRequest } from '../../src/api/lb/wire.js';
 import { AgentTelemetry } from '../../src/agent/telemetry.js';
 import { captureLogger } from './helpers.js';
 import { fakeVantage, json, scriptedServer } from './http-helpers.js';

@@ -3,8 +3,9 @@
  * realistic spreads of load, memory, disk, GPUs and locations (clustered around data-centre
  * cities), with a chosen share of backends that fail the filter for a reason of each kind.
  */
-import type { RoutingEngine } from '../../src/lb/routing/engine.js';
-import type { BackendRegistration, BackendStats, GpuStats } from '../../src/lb/routing/types.js';
+import { DEFAULT_TIERS } from '../../src/config/tiers.js';
+import { RoutingEngine } from '../../src/lb/routing/engine.js';
+import type { BackendRegistration, BackendStats, EngineOptions, GpuStats } from '../../src/lb/routing/types.js';
 
 /** mulberry32: a small deterministic PRNG returning floats in [0, 1). */
 export function prng(seed: number): () => number {
@@ -209,4 +210,22 @@ export function manualClock(start = 1_700_000_000_000): ManualClock {
       t += ms;
     },
   };
+}
+
+/**
+ * An engine on a manual clock with the tests' usual options (the default tiers, stale after 5
+ * minutes, reservations for 120 s, sticky affinity and health checks on); `opts` overrides any.
+ */
+export function testEngine(opts: Partial<EngineOptions> = {}): { clock: ManualClock; engine: RoutingEngine } {
+  const clock = manualClock();
+  const engine = new RoutingEngine({
+    tiers: DEFAULT_TIERS,
+    staleMinutes: 5,
+    pendingTimeoutSeconds: 120,
+    stickyAffinity: true,
+    healthCheckEnabled: true,
+    now: clock.now,
+    ...opts,
+  });
+  return { clock, engine };
 }

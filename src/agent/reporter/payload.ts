@@ -1,7 +1,7 @@
 import type { LatestTotals } from '../metrics/sampler.js';
 import { key } from '../metrics/sampler.js';
 import type { SlidingWindow } from '../metrics/window.js';
-import type { GpuStats, RegisterRequest, StatsRequest } from './wire.js';
+import type { GpuStats, RegisterRequest, StatsRequest } from '../../api/lb/wire.js';
 
 /** Who this agent is and where it is. */
 export interface Identity {

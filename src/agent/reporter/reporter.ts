@@ -6,8 +6,8 @@ import { CircuitBreaker } from './breaker.js';
 import type { BreakerState } from './breaker.js';
 import { TransportError } from './transport.js';
 import type { Transport } from './transport.js';
-import { ErrorResponseSchema } from './wire.js';
-import type { RegisterRequest, StatsRequest } from './wire.js';
+import { ErrorResponseSchema } from '../../api/lb/wire.js';
+import type { RegisterRequest, StatsRequest } from '../../api/lb/wire.js';
 
 /** How one send ended. */
 export type SendOutcome =

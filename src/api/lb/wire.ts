@@ -1,11 +1,17 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { HttpError } from '../../http/errors.js';
 
 /**
- * zod schemas of the load-balancer API bodies (DESIGN.md "Wire format of the load-balancer API"; field names
- * as Opsen agents and integrations send them). Unknown fields are ignored. Empty strings for optional text
- * fields mean "unknown" (Opsen agents send "" rather than omitting them).
+ * The load-balancer wire contract (DESIGN.md "Wire format of the load-balancer API"; field names as
+ * Opsen agents and integrations send them), in one place for both sides:
+ * - what the server accepts (`RegisterBodySchema`, `StatsBodySchema`, `RouteBodySchema`): unknown
+ *   fields are ignored; empty strings for optional text fields mean "unknown" (Opsen agents send ""
+ *   rather than omitting them);
+ * - what the Vantage agent sends (`RegisterRequestSchema`, `StatsRequestSchema`): the exact bodies,
+ *   a strict subset of what the server accepts (test/agent/payload.test.ts checks both). Sizes are in
+ *   GiB (bytes / 2^30), labelled `_gb` as in Opsen. Unknown location is `null`, never 0;
+ * - the error answer the agent reads (`ErrorResponseSchema`).
+ * Schemas only (no HTTP code), so the agent can import this file without server code.
  */
 
 // eslint-disable-next-line no-control-regex -- rejecting control characters is the point
@@ -155,27 +161,62 @@ export const RouteBodySchema = z
   .superRefine((v, ctx) => bothOrNeither({ latitude: v.client_lat, longitude: v.client_lon }, ctx, 'client_lat', 'client_lon'));
 export type RouteBody = z.output<typeof RouteBodySchema>;
 
-function present(input: unknown, path: readonly PropertyKey[]): boolean {
-  let cur: unknown = input;
-  for (const key of path) {
-    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, key)) return false;
-    cur = (cur as Record<PropertyKey, unknown>)[key];
-  }
-  return cur !== undefined;
-}
+// ---------------------------------------------------------------- what the agent sends
 
-/** Validates a parsed body, turning the first zod issue into 400 `{"error", "field"}`. */
-export function parseBody<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const r = schema.safeParse(input);
-  if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  const path = issue?.path.map(String).join('.') ?? '';
-  const field = path === '' ? 'body' : path;
-  let message = issue?.message ?? 'invalid body';
-  if (path === '' && (input === undefined || input === null || typeof input !== 'object' || Array.isArray(input))) {
-    message = 'request body must be a JSON object';
-  } else if (issue?.code === 'invalid_type' && !present(input, issue.path)) {
-    message = 'is required';
-  }
-  throw new HttpError(400, `${field}: ${message}`, { field });
-}
+const sentGb = z.number().finite().nonnegative();
+const sentLatitude = z.number().min(-90).max(90);
+const sentLongitude = z.number().min(-180).max(180);
+
+export const RegisterRequestSchema = z.object({
+  client_id: z.string().min(1),
+  hostname: z.string().min(1),
+  public_ip: z.string(),
+  local_ip: z.string(),
+  latitude: sentLatitude.nullable(),
+  longitude: sentLongitude.nullable(),
+  country: z.string(),
+  city: z.string(),
+  total_cpu: z.number().int().positive(),
+  total_memory_gb: sentGb.positive(),
+  total_storage_gb: sentGb,
+  total_gpus: z.number().int().nonnegative().optional(),
+  gpu_models: z.array(z.string()).optional(),
+  endpoint_url: z.string().url().optional(),
+});
+export type RegisterRequest = z.output<typeof RegisterRequestSchema>;
+
+export const GpuStatsSchema = z.object({
+  device_id: z.number().int().nonnegative(),
+  name: z.string(),
+  /** Window average; `null` when the driver reports it as unknown (`[N/A]`). */
+  utilization_pct: z.number().min(0).max(100).nullable(),
+  memory_used_gb: sentGb.nullable(),
+  memory_total_gb: sentGb.nullable(),
+  temperature_c: z.number().finite().nullable(),
+  power_draw_w: z.number().finite().nonnegative().optional(),
+});
+export type GpuStats = z.output<typeof GpuStatsSchema>;
+
+export const StatsRequestSchema = z.object({
+  client_id: z.string().min(1),
+  hostname: z.string().min(1),
+  timestamp: z.string().datetime({ offset: true }),
+  cpu_cores: z.number().int().nonnegative(),
+  cpu_usage_avg: z.array(z.number().min(0).max(100)),
+  memory_total_gb: sentGb.positive(),
+  memory_used_gb: sentGb,
+  memory_avail_gb: sentGb,
+  disk_total_gb: sentGb,
+  disk_used_gb: sentGb,
+  disk_avail_gb: sentGb,
+  gpus: z.array(GpuStatsSchema).optional(),
+  public_ip: z.string().optional(),
+  latitude: sentLatitude.nullable().optional(),
+  longitude: sentLongitude.nullable().optional(),
+  country: z.string().optional(),
+  city: z.string().optional(),
+});
+export type StatsRequest = z.output<typeof StatsRequestSchema>;
+
+/** Server answers the agent reads. Extra fields are ignored. */
+export const ErrorResponseSchema = z.object({ error: z.string(), field: z.string().optional() }).loose();

@@ -1,10 +1,12 @@
 import { isIP } from 'node:net';
+import { registeredBackend } from '../routing/backend-state.js';
 import type { BackendRegistration } from '../routing/types.js';
 import type { LbClient } from '../../store/lb.js';
 import type { ApiDeps } from './deps.js';
 import { sendJson } from '../../http/errors.js';
 import type { Handler } from '../../http/pipeline.js';
-import { RegisterBodySchema, parseBody, type RegisterBody } from '../../api/lb/wire.js';
+import { parseBody } from '../../api/lb/parse-body.js';
+import { RegisterBodySchema, type RegisterBody } from '../../api/lb/wire.js';
 
 /** Default backend port when the agent gives no endpoint_url (Opsen: http://{local_ip}:11000). */
 export const DEFAULT_BACKEND_PORT = 11000;
@@ -45,25 +47,7 @@ export function registerHandler(d: ApiDeps): Handler {
     const body = parseBody(RegisterBodySchema, ctx.json);
     const reg = toRegistration(body);
     const now = d.now();
-    const row: LbClient = {
-      clientId: reg.clientId,
-      hostname: reg.hostname,
-      endpoint: reg.endpoint,
-      publicIp: reg.publicIp ?? null,
-      localIp: reg.localIp ?? null,
-      lat: reg.lat,
-      lon: reg.lon,
-      country: reg.country ?? null,
-      city: reg.city ?? null,
-      totalCpu: reg.totalCpu,
-      totalMemoryGb: reg.totalMemoryGb,
-      totalStorageGb: reg.totalStorageGb,
-      totalGpus: reg.totalGpus,
-      gpuModels: reg.gpuModels,
-      endpoints: reg.endpoints ?? [],
-      createdAt: now,
-      lastSeen: now,
-    };
+    const row: LbClient = { ...registeredBackend(reg), createdAt: now, lastSeen: now };
     await d.lb.upsertClient(row);
     d.engine.register(reg, now);
     sendJson(ctx.res, 200, { status: 'registered', client_id: reg.clientId, endpoint: reg.endpoint });

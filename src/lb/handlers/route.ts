@@ -2,7 +2,8 @@ import type { ExplainRow, RouteDecision, RouteRequest } from '../routing/types.j
 import type { ApiDeps } from './deps.js';
 import { HttpError, sendJson, sendJsonText } from '../../http/errors.js';
 import type { Handler, RequestContext } from '../../http/pipeline.js';
-import { RouteBodySchema, parseBody } from '../../api/lb/wire.js';
+import { parseBody } from '../../api/lb/parse-body.js';
+import { RouteBodySchema } from '../../api/lb/wire.js';
 import { RouteAnswerJson } from './route-json.js';
 
 const MAX_STICKY_ID = 256;

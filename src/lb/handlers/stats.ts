@@ -2,7 +2,8 @@ import type { BackendStats } from '../routing/types.js';
 import type { ApiDeps } from './deps.js';
 import { HttpError, sendJson } from '../../http/errors.js';
 import type { Handler } from '../../http/pipeline.js';
-import { StatsBodySchema, parseBody, type StatsBody } from '../../api/lb/wire.js';
+import { parseBody } from '../../api/lb/parse-body.js';
+import { StatsBodySchema, type StatsBody } from '../../api/lb/wire.js';
 
 export function toStats(b: StatsBody, receivedAt: number): BackendStats {
   const hasLoc = b.latitude !== undefined && b.latitude !== null && b.longitude !== undefined && b.longitude !== null;

@@ -8,7 +8,28 @@ import type { GeoPoint } from './geo.js';
 import type { KdItem, KdNode } from './kdtree.js';
 import type { ScanBackend } from './scan.js';
 import type { Scored } from './sorted.js';
-import type { BackendRegistration, BackendStats, BackendView, HealthStatus } from './types.js';
+import type { BackendRegistration, BackendStats, BackendView, HealthStatus, RegisteredBackend } from './types.js';
+
+/** A registration with every optional field filled in (unknown = null, no rules = []), as stored and shown. */
+export function registeredBackend(r: BackendRegistration): RegisteredBackend {
+  return {
+    clientId: r.clientId,
+    hostname: r.hostname,
+    endpoint: r.endpoint,
+    endpoints: r.endpoints ?? [],
+    publicIp: r.publicIp ?? null,
+    localIp: r.localIp ?? null,
+    lat: r.lat,
+    lon: r.lon,
+    country: r.country ?? null,
+    city: r.city ?? null,
+    totalCpu: r.totalCpu,
+    totalMemoryGb: r.totalMemoryGb,
+    totalStorageGb: r.totalStorageGb,
+    totalGpus: r.totalGpus,
+    gpuModels: r.gpuModels,
+  };
+}
 
 export class BackendState implements KdItem, Scored, ScanBackend {
   readonly id: string;
@@ -55,20 +76,10 @@ export class BackendState implements KdItem, Scored, ScanBackend {
     const r = this.reg;
     const p = this.pending;
     return {
-      clientId: this.id,
-      hostname: r.hostname,
-      endpoint: r.endpoint,
+      ...registeredBackend(r),
       endpoints: (r.endpoints ?? []).map((e) => ({ url: e.url, paths: [...e.paths] })),
-      publicIp: r.publicIp ?? null,
-      localIp: r.localIp ?? null,
       lat: this.geo?.lat ?? null,
       lon: this.geo?.lon ?? null,
-      country: r.country ?? null,
-      city: r.city ?? null,
-      totalCpu: r.totalCpu,
-      totalMemoryGb: r.totalMemoryGb,
-      totalStorageGb: r.totalStorageGb,
-      totalGpus: r.totalGpus,
       gpuModels: [...r.gpuModels],
       stats: this.stats,
       health: this.health,

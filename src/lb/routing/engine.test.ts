@@ -1,21 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TIERS } from '../../config/tiers.js';
 import { RoutingEngine } from './engine.js';
-import { manualClock, registration, stats } from '../../../test/support/synthetic.js';
+import { registration, stats, testEngine } from '../../../test/support/synthetic.js';
 import type { StatsOptions } from '../../../test/support/synthetic.js';
 import type { EngineOptions } from './types.js';
 
 function setup(opts: Partial<EngineOptions> = {}) {
-  const clock = manualClock();
-  const engine = new RoutingEngine({
-    tiers: DEFAULT_TIERS,
-    staleMinutes: 5,
-    pendingTimeoutSeconds: 120,
-    stickyAffinity: true,
-    healthCheckEnabled: true,
-    now: clock.now,
-    ...opts,
-  });
+  const { clock, engine } = testEngine(opts);
   const add = (id: string, s: StatsOptions | null = {}, lat: number | null = null, lon: number | null = null): void => {
     engine.register(registration(id, { lat, lon }));
     if (s !== null) engine.reportStats(id, stats(s));

@@ -1,35 +1,35 @@
 /**
- * The routing engine: fleet state, filter, score, reservations and sticky sessions, in memory.
+ * The routing engine: route and explain over the fleet index (fleet-index.ts), with reservations
+ * and sticky sessions, in memory.
  * Pure: no I/O, the clock is injected. `route()` picks and reserves in one synchronous call, so a
  * decision and its reservation are atomic (JS runs one call at a time).
  *
  * Speed (DESIGN.md "Speed"): every score term but distance depends only on (backend, tier), so it
- * is computed when stats arrive. Per tier the engine keeps the statically eligible backends (those
- * that pass the filter with no reservations, are not unhealthy and have not been found stale)
- * ordered by that score. A request without a location takes the first one that passes the full
- * filter (reservations, staleness, exclusions). A request with a location first takes the best
+ * is computed when stats arrive. Per tier the fleet index keeps the statically eligible backends
+ * (those that pass the filter with no reservations, are not unhealthy and have not been found
+ * stale) ordered by that score. A request without a location takes the first one that passes the
+ * full filter (reservations, staleness, exclusions). A request with a location first takes the best
  * backend of unknown location the same way, then searches a spatial index nearest-first and stops
  * once the distance alone exceeds the best full score. Reservations change only the filter, never
  * the order. The `scan` strategy keeps the straightforward per-request evaluation as a baseline.
  */
-import { randomBytes } from 'node:crypto';
 import { BackendState } from './backend-state.js';
+import { noCapacityDecision, pickedDecision, unknownTierDecision } from './decision.js';
+import type { NoCapacity } from './decision.js';
 import { deriveStats } from './derived.js';
-import type { DerivedStats } from './derived.js';
-import { selectCompiled } from './endpoints.js';
-import { enough, gpuQualifies, gpuReserved } from './filter.js';
-import type { Credit, PendingState } from './filter.js';
+import { enough } from './filter.js';
+import type { Credit } from './filter.js';
+import { FleetIndex } from './fleet-index.js';
+import type { FleetIndexView, TierIndex } from './fleet-index.js';
 import { distanceKm, maybeGeoPoint, pruneChord2 } from './geo.js';
 import type { GeoPoint } from './geo.js';
-import { KdIndex } from './kdtree.js';
-import type { KdVisitor } from './kdtree.js';
-import { NO_GPUS, ReservationBook, stickyKey } from './reservations.js';
+import { chooseGpus, copyGpus, freeGpuCount, keptGpus } from './gpus.js';
+import { LocatedSearch } from './located-search.js';
+import { ReservationBook, stickyKey } from './reservations.js';
 import { evaluateBackend, isStale } from './scan.js';
 import type { ScanContext } from './scan.js';
-import { cpuTermFromPrefix, gpuTerm, nonDistanceScore, totalScore } from './score.js';
-import { ScoreOrder } from './sorted.js';
+import { totalScore } from './score.js';
 import { StickyTable } from './sticky.js';
-import { REASON_ORDER, summarize } from './summary.js';
 import type {
   BackendRegistration,
   BackendStats,
@@ -38,7 +38,6 @@ import type {
   EngineOptions,
   ExplainResult,
   ExplainRow,
-  FilterReason,
   HealthStatus,
   ReservationView,
   RouteDecision,
@@ -51,18 +50,6 @@ import type {
 /** EWMA smoothing factor for latency samples. */
 export const LATENCY_EWMA_ALPHA = 0.3;
 
-interface TierRt {
-  readonly tier: Tier;
-  readonly slot: number;
-  /** Every indexed member, by (score, id). */
-  readonly all: ScoreOrder<BackendState>;
-  /** Indexed members with unknown location, by (score, id). */
-  readonly unlocated: ScoreOrder<BackendState>;
-}
-
-type NoCapacity = Extract<RouteDecision, { code: 'no_capacity' }>;
-type Picked = Extract<RouteDecision, { ok: true }>;
-
 interface FailCacheEntry {
   version: number;
   validUntil: number;
@@ -73,87 +60,11 @@ const NONE = 0;
 const FRESH = 1;
 const STICKY = 2;
 
-/** The best located candidate during a spatial search (reused across requests). */
-class LocatedSearch implements KdVisitor<BackendState> {
-  thr2 = Infinity;
-  slot = 0;
-  q: GeoPoint | null = null;
-  best: BackendState | null = null;
-  bestScore = Infinity;
-  bestD: number | null = null;
-
-  constructor(private readonly fits: (b: BackendState) => boolean) {}
-
-  visit(b: BackendState): void {
-    if (b.member[this.slot] !== 1) return;
-    const q = this.q!;
-    // Cheap chord test first: distance alone is a lower bound on the score.
-    const dx = b.ux - q.x;
-    const dy = b.uy - q.y;
-    const dz = b.uz - q.z;
-    if (dx * dx + dy * dy + dz * dz > this.thr2) return;
-    const d = distanceKm(q, b.geo!);
-    const s = totalScore(d, b.score[this.slot]!);
-    if (s > this.bestScore) return;
-    if (s === this.bestScore && this.best !== null && b.id >= this.best.id) return;
-    if (!this.fits(b)) return;
-    this.best = b;
-    this.bestScore = s;
-    this.bestD = d;
-    this.thr2 = pruneChord2(s);
-  }
-}
-
-function staticOk(d: DerivedStats, tier: Tier): boolean {
-  return (
-    enough(d.coresFree, 0, tier.vcpu) &&
-    enough(d.memAvail, 0, tier.memory_gb) &&
-    enough(d.diskAvail, 0, tier.storage_gb) &&
-    (tier.gpu <= 0 || freeGpuCount(d, tier.gpu_memory_gb, null, null) >= tier.gpu)
-  );
-}
-
-function freeGpuCount(d: DerivedStats, needGb: number, p: PendingState | null, c: Credit | null): number {
-  let n = 0;
-  const ids = d.gpuIds;
-  for (let i = 0; i < ids.length; i++) {
-    if (gpuQualifies(d.gpuFree[i]!, needGb) && (p === null || !gpuReserved(p, ids[i]!, c))) n++;
-  }
-  return n;
-}
-
-/**
- * The devices a reservation takes: qualifying and not held by another reservation (`own`'s devices
- * count as free), least utilised first, then by id.
- */
-function chooseGpus(d: DerivedStats, tier: Tier, p: PendingState, own: Credit | null = null): readonly number[] {
-  if (tier.gpu <= 0) return NO_GPUS;
-  const cand: number[] = [];
-  for (let i = 0; i < d.gpuIds.length; i++) {
-    if (gpuQualifies(d.gpuFree[i]!, tier.gpu_memory_gb) && !gpuReserved(p, d.gpuIds[i]!, own)) cand.push(i);
-  }
-  const util = (i: number): number => {
-    const u = d.gpuUtil[i]!;
-    return Number.isNaN(u) ? Infinity : u;
-  };
-  cand.sort((a, b) => util(a) - util(b) || d.gpuIds[a]! - d.gpuIds[b]! || a - b);
-  return cand.slice(0, tier.gpu).map((i) => d.gpuIds[i]!);
-}
-
-/** A decision's own copy of a reservation's devices (the reservation's list changes on retarget). */
-function copyGpus(ids: readonly number[]): readonly number[] {
-  return ids.length === 0 ? NO_GPUS : ids.slice();
-}
-
-/** The GPU devices a session keeps on refresh: its own while they all still qualify, else a new pick. */
-function keptGpus(d: DerivedStats, tier: Tier, p: PendingState, own: Credit): readonly number[] {
-  if (tier.gpu <= 0) return own.gpuDevices;
-  let still = own.gpuDevices.length === tier.gpu;
-  for (const id of own.gpuDevices) {
-    const i = d.gpuIds.indexOf(id);
-    if (i < 0 || !gpuQualifies(d.gpuFree[i]!, tier.gpu_memory_gb)) still = false;
-  }
-  return still ? own.gpuDevices : chooseGpus(d, tier, p, own);
+/** A random per-engine prefix for reservation ids: 12 hex digits and '-' (Web Crypto, no Node module). */
+function reservationIdPrefix(): string {
+  let hex = '';
+  for (const x of crypto.getRandomValues(new Uint8Array(6))) hex += x.toString(16).padStart(2, '0');
+  return `${hex}-`;
 }
 
 function validateTiers(tiers: readonly Tier[], defaultTier: string | undefined): string {
@@ -174,11 +85,10 @@ export class RoutingEngine {
   private readonly healthCheckEnabled: boolean;
   private readonly stickyAffinity: boolean;
   private readonly scan: boolean;
-  private tiers: TierRt[] = [];
-  private tierByName = new Map<string, TierRt>();
   private defaultName: string;
-  private readonly fleet = new Map<string, BackendState>();
-  private kd: KdIndex<BackendState>;
+  private readonly index: FleetIndex;
+  /** The index's map of every backend by id (the same object). */
+  private readonly fleet: Map<string, BackendState>;
   private readonly book: ReservationBook;
   private readonly sticky: StickyTable;
   /** Bumped on every change that can affect the filter. */
@@ -188,7 +98,7 @@ export class RoutingEngine {
   private staleFound: BackendState[] = [];
 
   // Per-request scratch for the indexed filter (route() is synchronous and not re-entered mid-pick).
-  private curRt: TierRt | null = null;
+  private curRt: TierIndex | null = null;
   private curNow = 0;
   private curEx: ReadonlySet<string> | null = null;
   private curCredit: Credit | null = null;
@@ -205,49 +115,32 @@ export class RoutingEngine {
     this.scan = opts.strategy === 'scan';
     const emit = opts.onStickyChange;
     this.sticky = new StickyTable(emit === undefined ? () => {} : (e: StickyEvent) => emit(e));
-    this.book = new ReservationBook(opts.pendingTimeoutSeconds * 1000, `${randomBytes(6).toString('hex')}-`);
+    this.book = new ReservationBook(opts.pendingTimeoutSeconds * 1000, reservationIdPrefix());
     this.located = new LocatedSearch((b) => this.fitsIndexed(b));
     this.defaultName = validateTiers(opts.tiers, opts.defaultTier);
-    this.kd = new KdIndex(opts.tiers.length);
-    this.installTiers(opts.tiers);
+    this.index = new FleetIndex(this.healthCheckEnabled, opts.tiers);
+    this.fleet = this.index.fleet;
   }
 
   // ---------------------------------------------------------------- tiers
 
   setTiers(tiers: readonly Tier[], defaultTier?: string): void {
     this.defaultName = validateTiers(tiers, defaultTier);
-    this.installTiers(tiers);
+    this.index.install(tiers);
+    this.version++;
+    this.failCache.clear();
   }
 
   tierNames(): string[] {
-    return this.tiers.map((t) => t.tier.name);
+    return this.index.tiers.map((t) => t.tier.name);
   }
 
   get defaultTier(): string {
     return this.defaultName;
   }
 
-  private installTiers(tiers: readonly Tier[]): void {
-    this.tiers = tiers.map((tier, slot) => ({
-      tier: { ...tier },
-      slot,
-      all: new ScoreOrder<BackendState>(slot),
-      unlocated: new ScoreOrder<BackendState>(slot),
-    }));
-    this.tierByName = new Map(this.tiers.map((t) => [t.tier.name, t]));
-    this.kd = new KdIndex(tiers.length);
-    for (const b of this.fleet.values()) {
-      b.resetSlots(tiers.length);
-      b.kdLeaf = null;
-      if (b.geo !== null) this.kd.add(b);
-      this.reindex(b);
-    }
-    this.version++;
-    this.failCache.clear();
-  }
-
-  private resolveTier(name: string | null | undefined): TierRt | undefined {
-    return this.tierByName.get(name === null || name === undefined || name === '' ? this.defaultName : name);
+  private resolveTier(name: string | null | undefined): TierIndex | undefined {
+    return this.index.tier(name === null || name === undefined || name === '' ? this.defaultName : name);
   }
 
   // ---------------------------------------------------------------- fleet updates
@@ -257,15 +150,15 @@ export class RoutingEngine {
     const seen = lastSeenMs ?? this.nowFn();
     let b = this.fleet.get(reg.clientId);
     if (b === undefined) {
-      b = new BackendState(reg, this.tiers.length, seen);
+      b = new BackendState(reg, this.index.tiers.length, seen);
       this.fleet.set(b.id, b);
     } else {
       b.setRegistration(reg);
       b.lastSeen = seen;
     }
     b.staleOut = false;
-    this.setLocation(b, maybeGeoPoint(reg.lat, reg.lon));
-    this.reindex(b);
+    this.index.setLocation(b, maybeGeoPoint(reg.lat, reg.lon));
+    this.index.reindex(b);
     this.version++;
   }
 
@@ -278,8 +171,8 @@ export class RoutingEngine {
     b.lastSeen = lastSeenMs ?? this.nowFn();
     b.staleOut = false;
     const g = maybeGeoPoint(stats.lat, stats.lon);
-    if (g !== null) this.setLocation(b, g);
-    this.reindex(b);
+    if (g !== null) this.index.setLocation(b, g);
+    this.index.reindex(b);
     this.version++;
     return true;
   }
@@ -294,7 +187,7 @@ export class RoutingEngine {
     b.health = status;
     if (latencyMs !== undefined) b.latencyMs = typeof latencyMs === 'number' && Number.isFinite(latencyMs) && latencyMs >= 0 ? latencyMs : null;
     if (status === 'unhealthy') this.sticky.deleteClient(clientId);
-    this.reindex(b);
+    this.index.reindex(b);
     this.version++;
     return true;
   }
@@ -304,7 +197,7 @@ export class RoutingEngine {
     const b = this.fleet.get(clientId);
     if (b === undefined || !Number.isFinite(sampleMs) || sampleMs < 0) return false;
     b.latencyMs = b.latencyMs === null ? sampleMs : LATENCY_EWMA_ALPHA * sampleMs + (1 - LATENCY_EWMA_ALPHA) * b.latencyMs;
-    this.reindex(b);
+    this.index.reindex(b);
     return true;
   }
 
@@ -315,9 +208,7 @@ export class RoutingEngine {
     const pending = b.pending;
     this.book.clear(pending);
     this.sticky.deleteClient(clientId);
-    this.unindex(b);
-    if (b.geo !== null) this.kd.remove(b);
-    this.fleet.delete(clientId);
+    this.index.remove(b);
     this.version++;
     return true;
   }
@@ -330,69 +221,6 @@ export class RoutingEngine {
     ids.sort();
     for (const id of ids) this.remove(id);
     return ids;
-  }
-
-  private setLocation(b: BackendState, g: GeoPoint | null): void {
-    const old = b.geo;
-    if (old === null && g === null) return;
-    if (old !== null && g !== null && old.lat === g.lat && old.lon === g.lon) return;
-    this.unindex(b);
-    if (old !== null) this.kd.remove(b);
-    b.geo = g;
-    if (g !== null) {
-      b.ux = g.x;
-      b.uy = g.y;
-      b.uz = g.z;
-      this.kd.add(b);
-    }
-  }
-
-  /** Takes b out of every per-tier structure. */
-  private unindex(b: BackendState): void {
-    for (const rt of this.tiers) {
-      const t = rt.slot;
-      if (b.member[t] !== 1) continue;
-      rt.all.remove(b);
-      b.member[t] = 0;
-      if (b.geo === null) rt.unlocated.remove(b);
-      else this.kd.memberChanged(b, t, -1);
-    }
-  }
-
-  /** Recomputes b's membership and precomputed score for every tier. */
-  private reindex(b: BackendState): void {
-    const d = b.d;
-    const base = d !== null && !b.staleOut && d.memValid && (!this.healthCheckEnabled || b.health !== 'unhealthy');
-    const latency = this.healthCheckEnabled ? (b.latencyMs ?? 0) : 0;
-    const located = b.geo !== null;
-    for (const rt of this.tiers) {
-      const t = rt.slot;
-      const tier = rt.tier;
-      const had = b.member[t] === 1;
-      if (!base || !staticOk(d, tier)) {
-        if (had) {
-          rt.all.remove(b);
-          b.member[t] = 0;
-          if (located) this.kd.memberChanged(b, t, -1);
-          else rt.unlocated.remove(b);
-        }
-        continue;
-      }
-      const s = nonDistanceScore(cpuTermFromPrefix(d.cpuPrefix, tier.vcpu), d.memUsedPct, gpuTerm(tier.gpu, d.gpuMeanUtil), latency);
-      if (had) {
-        if (s !== b.score[t]) {
-          rt.all.move(b, s);
-          if (!located) rt.unlocated.move(b, s);
-          b.score[t] = s;
-        }
-      } else {
-        b.score[t] = s;
-        b.member[t] = 1;
-        rt.all.insert(b);
-        if (located) this.kd.memberChanged(b, t, 1);
-        else rt.unlocated.insert(b);
-      }
-    }
   }
 
   // ---------------------------------------------------------------- reservations
@@ -435,7 +263,7 @@ export class RoutingEngine {
     const now = this.nowFn();
     this.sweepAt(now);
     const rt = this.resolveTier(req.tier);
-    if (rt === undefined) return this.unknownTier(req.tier);
+    if (rt === undefined) return unknownTierDecision(req.tier, this.tierNames());
     const name = rt.tier.name;
     const stickyId = req.stickyId !== null && req.stickyId !== undefined && req.stickyId !== '' ? req.stickyId : null;
     const key = stickyId === null ? null : stickyKey(stickyId, name);
@@ -490,7 +318,7 @@ export class RoutingEngine {
       if (a !== undefined && a.clientId === b.id) this.sticky.touch(a, now);
       else this.sticky.assign(stickyId, name, b.id, now);
     }
-    return this.picked(b, req, rt, id, distance, score, kind === STICKY, copyGpus(gpus));
+    return pickedDecision(b, req.path, name, id, distance, score, kind === STICKY, copyGpus(gpus));
   }
 
   /** For each backend, why it is filtered out or its score terms; plus the decision. Reserves nothing. */
@@ -498,7 +326,7 @@ export class RoutingEngine {
     const now = this.nowFn();
     this.sweepAt(now);
     const rt = this.resolveTier(req.tier);
-    if (rt === undefined) return { tier: req.tier ?? '', rows: [], decision: this.unknownTier(req.tier) };
+    if (rt === undefined) return { tier: req.tier ?? '', rows: [], decision: unknownTierDecision(req.tier, this.tierNames()) };
     const name = rt.tier.name;
     const stickyId = req.stickyId !== null && req.stickyId !== undefined && req.stickyId !== '' ? req.stickyId : null;
     const credit = stickyId === null ? null : (this.book.byStickyKey(stickyKey(stickyId, name)) ?? null);
@@ -522,7 +350,7 @@ export class RoutingEngine {
       const b = this.pickB!;
       this.pickB = null;
       const gpus = copyGpus(credit !== null && credit.clientId === b.id ? keptGpus(b.d!, rt.tier, b.pending, credit) : chooseGpus(b.d!, rt.tier, b.pending));
-      decision = this.picked(b, req, rt, '', this.pickD, this.pickScore, kind === STICKY, gpus);
+      decision = pickedDecision(b, req.path, name, '', this.pickD, this.pickScore, kind === STICKY, gpus);
     }
     return { tier: name, rows: [...eligible, ...filtered], decision };
   }
@@ -532,7 +360,7 @@ export class RoutingEngine {
    * FRESH or STICKY. Mutates nothing but index housekeeping (stale backends found on the way).
    */
   private choose(
-    rt: TierRt,
+    rt: TierIndex,
     q: GeoPoint | null,
     now: number,
     ex: ReadonlySet<string> | null,
@@ -559,7 +387,7 @@ export class RoutingEngine {
   /** Whether one given backend passes the filter; on success sets pickB/pickD/pickScore. */
   private fitsOne(
     clientId: string,
-    rt: TierRt,
+    rt: TierIndex,
     q: GeoPoint | null,
     now: number,
     ex: ReadonlySet<string> | null,
@@ -585,7 +413,7 @@ export class RoutingEngine {
     return true;
   }
 
-  private setCurrent(rt: TierRt, now: number, ex: ReadonlySet<string> | null, credit: Credit | null): void {
+  private setCurrent(rt: TierIndex, now: number, ex: ReadonlySet<string> | null, credit: Credit | null): void {
     this.curRt = rt;
     this.curNow = now;
     this.curEx = ex;
@@ -614,7 +442,7 @@ export class RoutingEngine {
     return true;
   }
 
-  private pickIndexed(rt: TierRt, q: GeoPoint | null, now: number, ex: ReadonlySet<string> | null, credit: Credit | null): BackendState | null {
+  private pickIndexed(rt: TierIndex, q: GeoPoint | null, now: number, ex: ReadonlySet<string> | null, credit: Credit | null): BackendState | null {
     this.setCurrent(rt, now, ex, credit);
     const slot = rt.slot;
     const list = q === null ? rt.all.items : rt.unlocated.items;
@@ -640,7 +468,7 @@ export class RoutingEngine {
     v.bestScore = first === null ? Infinity : first.score[slot]!;
     v.bestD = null;
     v.thr2 = pruneChord2(v.bestScore);
-    this.kd.search(slot, q.x, q.y, q.z, v);
+    this.index.kd.search(slot, q.x, q.y, q.z, v);
     const best = v.best;
     v.best = null;
     v.q = null;
@@ -651,7 +479,7 @@ export class RoutingEngine {
     return best;
   }
 
-  private pickScan(rt: TierRt, q: GeoPoint | null, ctx: ScanContext): BackendState | null {
+  private pickScan(rt: TierIndex, q: GeoPoint | null, ctx: ScanContext): BackendState | null {
     let best: BackendState | null = null;
     let bestD: number | null = null;
     let bestScore = Infinity;
@@ -680,7 +508,7 @@ export class RoutingEngine {
     for (const b of found) {
       if (b.staleOut || !isStale(b.lastSeen, now, this.staleMs) || this.fleet.get(b.id) !== b) continue;
       b.staleOut = true;
-      this.reindex(b);
+      this.index.reindex(b);
     }
   }
 
@@ -688,57 +516,9 @@ export class RoutingEngine {
     return { now, staleMs: this.staleMs, healthCheckEnabled: this.healthCheckEnabled, exclude: ex, credit, detail };
   }
 
-  private picked(
-    b: BackendState,
-    req: RouteRequest,
-    rt: TierRt,
-    reservationId: string,
-    distanceKm: number | null,
-    score: number,
-    sticky: boolean,
-    gpuDeviceIds: readonly number[],
-  ): Picked {
-    return {
-      ok: true,
-      clientId: b.id,
-      hostname: b.reg.hostname,
-      endpoint: selectCompiled(b.rules, b.reg.endpoint, req.path),
-      reservationId,
-      tier: rt.tier.name,
-      distanceKm,
-      score,
-      sticky,
-      gpuDeviceIds,
-    };
-  }
-
-  private unknownTier(tier: string | null | undefined): RouteDecision {
-    return { ok: false, code: 'unknown_tier', tier: tier ?? '', knownTiers: this.tierNames() };
-  }
-
   /** Why nothing fits: every backend's reason, counted. Cached while nothing relevant changes. */
-  private noCapacity(rt: TierRt, now: number, ex: ReadonlySet<string> | null, credit: Credit | null, cache: boolean): NoCapacity {
-    const ctx = this.scanContext(now, ex, credit, false);
-    const counts: Partial<Record<FilterReason, number>> = {};
-    let validUntil = Infinity;
-    for (const b of this.fleet.values()) {
-      const e = evaluateBackend(b, rt.tier, null, ctx);
-      // Only reached when nothing fits; an ok here would mean the engine's paths disagree.
-      const reason: FilterReason = e.ok ? 'excluded' : e.reason;
-      counts[reason] = (counts[reason] ?? 0) + 1;
-      if (!isStale(b.lastSeen, now, this.staleMs)) validUntil = Math.min(validUntil, b.lastSeen + this.staleMs);
-    }
-    const reasons: Partial<Record<FilterReason, number>> = {};
-    for (const r of REASON_ORDER) if (counts[r] !== undefined) reasons[r] = counts[r];
-    const total = this.fleet.size;
-    const decision: NoCapacity = Object.freeze({
-      ok: false as const,
-      code: 'no_capacity' as const,
-      tier: rt.tier.name,
-      total,
-      reasons: Object.freeze(reasons),
-      summary: summarize(total, reasons),
-    });
+  private noCapacity(rt: TierIndex, now: number, ex: ReadonlySet<string> | null, credit: Credit | null, cache: boolean): NoCapacity {
+    const { decision, validUntil } = noCapacityDecision(this.fleet, rt.tier, this.scanContext(now, ex, credit, false));
     if (cache && ex === null && credit === null) this.failCache.set(rt.tier.name, { version: this.version, validUntil, decision });
     return decision;
   }
@@ -761,44 +541,9 @@ export class RoutingEngine {
 
   // ---------------------------------------------------------------- views
 
-  /** Test hook: checks the index against a recomputation from scratch. Returns the problems found. */
-  verifyIndex(): string[] {
-    const problems: string[] = [...this.kd.verify()];
-    for (const rt of this.tiers) {
-      const t = rt.slot;
-      for (const [list, located] of [
-        [rt.all.items, null],
-        [rt.unlocated.items, false],
-      ] as const) {
-        for (let i = 0; i < list.length; i++) {
-          const b = list[i]!;
-          if (this.fleet.get(b.id) !== b) problems.push(`${rt.tier.name}: ${b.id} indexed but not in the fleet`);
-          if (b.member[t] !== 1) problems.push(`${rt.tier.name}: ${b.id} listed without membership`);
-          if (located === false && b.geo !== null) problems.push(`${rt.tier.name}: located ${b.id} in the unlocated list`);
-          const prev = list[i - 1];
-          if (prev !== undefined && !(prev.score[t]! < b.score[t]! || (prev.score[t] === b.score[t] && prev.id < b.id))) {
-            problems.push(`${rt.tier.name}: ${prev.id} before ${b.id} out of order`);
-          }
-        }
-      }
-      let members = 0;
-      let unlocated = 0;
-      for (const b of this.fleet.values()) {
-        const d = b.d;
-        const want = d !== null && !b.staleOut && d.memValid && (!this.healthCheckEnabled || b.health !== 'unhealthy') && staticOk(d, rt.tier);
-        if ((b.member[t] === 1) !== want) problems.push(`${rt.tier.name}: ${b.id} membership ${b.member[t]} but should be ${want ? 1 : 0}`);
-        if (b.member[t] === 1) {
-          members++;
-          if (b.geo === null) unlocated++;
-          const latency = this.healthCheckEnabled ? (b.latencyMs ?? 0) : 0;
-          const s = nonDistanceScore(cpuTermFromPrefix(d!.cpuPrefix, rt.tier.vcpu), d!.memUsedPct, gpuTerm(rt.tier.gpu, d!.gpuMeanUtil), latency);
-          if (s !== b.score[t]) problems.push(`${rt.tier.name}: ${b.id} score ${b.score[t]} but should be ${s}`);
-        }
-      }
-      if (members !== rt.all.length) problems.push(`${rt.tier.name}: ${rt.all.length} listed, ${members} members`);
-      if (unlocated !== rt.unlocated.length) problems.push(`${rt.tier.name}: ${rt.unlocated.length} unlocated listed, ${unlocated} members`);
-    }
-    return problems;
+  /** A read-only view of the fleet index, for consistency checks (test/support/verify-index.ts). */
+  indexView(): FleetIndexView {
+    return this.index.view();
   }
 
   backend(clientId: string): BackendView | undefined {

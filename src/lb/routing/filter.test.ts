@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TIERS } from '../../config/tiers.js';
 import type { Tier } from '../../config/tiers.js';
-import { RoutingEngine } from './engine.js';
-import { gpu, manualClock, registration, stats } from '../../../test/support/synthetic.js';
+import { gpu, registration, stats, testEngine } from '../../../test/support/synthetic.js';
 import type { StatsOptions } from '../../../test/support/synthetic.js';
 import type { EngineOptions, FilterReason, RouteRequest } from './types.js';
 
@@ -16,17 +14,7 @@ const T = (name: string, vcpu: number, memory_gb: number, storage_gb: number, g 
 });
 
 function setup(strategy: 'indexed' | 'scan', opts: Partial<EngineOptions> = {}) {
-  const clock = manualClock();
-  const engine = new RoutingEngine({
-    tiers: DEFAULT_TIERS,
-    staleMinutes: 5,
-    pendingTimeoutSeconds: 120,
-    stickyAffinity: true,
-    healthCheckEnabled: true,
-    now: clock.now,
-    strategy,
-    ...opts,
-  });
+  const { clock, engine } = testEngine({ strategy, ...opts });
   const add = (id: string, s: StatsOptions | null = {}): void => {
     engine.register(registration(id));
     if (s !== null) engine.reportStats(id, stats(s));

@@ -2,6 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EARTH_RADIUS_KM, distanceKm, geoPoint, haversineKm, maybeGeoPoint, pruneChord2 } from './geo.js';
 
+const lat = fc.double({ min: -90, max: 90, noNaN: true });
+const lon = fc.double({ min: -180, max: 180, noNaN: true });
+
 describe('haversineKm', () => {
   it('matches known city distances', () => {
     expect(haversineKm(51.5074, -0.1278, 48.8566, 2.3522)).toBeCloseTo(343.5, 0); // London–Paris
@@ -26,10 +29,10 @@ describe('haversineKm', () => {
   it('is symmetric and equals distanceKm on prepared points', () => {
     fc.assert(
       fc.property(
-        fc.double({ min: -90, max: 90, noNaN: true }),
-        fc.double({ min: -180, max: 180, noNaN: true }),
-        fc.double({ min: -90, max: 90, noNaN: true }),
-        fc.double({ min: -180, max: 180, noNaN: true }),
+        lat,
+        lon,
+        lat,
+        lon,
         (a, b, c, d) => {
           const x = haversineKm(a, b, c, d);
           expect(x).toBeGreaterThanOrEqual(0);
@@ -55,10 +58,10 @@ describe('pruneChord2', () => {
   it('never prunes a point whose distance is within the bound', () => {
     fc.assert(
       fc.property(
-        fc.double({ min: -90, max: 90, noNaN: true }),
-        fc.double({ min: -180, max: 180, noNaN: true }),
-        fc.double({ min: -90, max: 90, noNaN: true }),
-        fc.double({ min: -180, max: 180, noNaN: true }),
+        lat,
+        lon,
+        lat,
+        lon,
         (a, b, c, d) => {
           const p = geoPoint(a, b);
           const q = geoPoint(c, d);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Tier } from '../../config/tiers.js';
 import { RoutingEngine } from './engine.js';
 import { gpu, manualClock, registration } from '../../../test/support/synthetic.js';
+import { verifyIndex } from '../../../test/support/verify-index.js';
 import type { BackendStats, BackendView, GpuStats, HealthStatus, RouteDecision, RouteRequest } from './types.js';
 
 const TIERS: Tier[] = [
@@ -204,7 +205,7 @@ describe('routing properties', () => {
             }
           }
           expect(indexed.counts()).toEqual(scan.counts());
-          expect(indexed.verifyIndex()).toEqual([]);
+          expect(verifyIndex(indexed)).toEqual([]);
         }
         expect(indexed.stickyAssignments()).toEqual(scan.stickyAssignments());
       }),

@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TIERS } from '../../config/tiers.js';
-import { RoutingEngine } from './engine.js';
 import { emptyPending } from './filter.js';
 import { ReservationBook, stickyKey } from './reservations.js';
-import { manualClock, registration, stats } from '../../../test/support/synthetic.js';
+import { registration, stats, testEngine } from '../../../test/support/synthetic.js';
 import type { StatsOptions } from '../../../test/support/synthetic.js';
 import type { EngineOptions } from './types.js';
 
@@ -121,17 +119,7 @@ describe('ReservationBook', () => {
 });
 
 function setup(strategy: 'indexed' | 'scan', opts: Partial<EngineOptions> = {}) {
-  const clock = manualClock();
-  const engine = new RoutingEngine({
-    tiers: DEFAULT_TIERS,
-    staleMinutes: 60,
-    pendingTimeoutSeconds: 120,
-    stickyAffinity: false,
-    healthCheckEnabled: true,
-    now: clock.now,
-    strategy,
-    ...opts,
-  });
+  const { clock, engine } = testEngine({ staleMinutes: 60, stickyAffinity: false, strategy, ...opts });
   const add = (id: string, s: StatsOptions = {}): void => {
     engine.register(registration(id));
     engine.reportStats(id, stats(s));

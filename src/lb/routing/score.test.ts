@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Tier } from '../../config/tiers.js';
-import { RoutingEngine } from './engine.js';
 import { haversineKm } from './geo.js';
 import { cpuTermFromPrefix, gpuTerm, meanGpuUtilisation, meanOfLeastLoaded } from './score.js';
-import { gpu, manualClock, registration, stats } from '../../../test/support/synthetic.js';
+import { gpu, registration, stats, testEngine } from '../../../test/support/synthetic.js';
 import type { RegOptions, StatsOptions } from '../../../test/support/synthetic.js';
 import type { EngineOptions, RouteRequest, ScoreTerms } from './types.js';
 
@@ -11,17 +10,7 @@ const T = (name: string, vcpu: number, g = 0): Tier => ({ name, vcpu, memory_gb:
 const TIERS = [T('one', 1), T('two', 2), T('four', 4), T('zero', 0), T('gpu', 1, 1)];
 
 function setup(strategy: 'indexed' | 'scan', opts: Partial<EngineOptions> = {}) {
-  const clock = manualClock();
-  const engine = new RoutingEngine({
-    tiers: TIERS,
-    staleMinutes: 5,
-    pendingTimeoutSeconds: 120,
-    stickyAffinity: false,
-    healthCheckEnabled: true,
-    now: clock.now,
-    strategy,
-    ...opts,
-  });
+  const { clock, engine } = testEngine({ tiers: TIERS, stickyAffinity: false, strategy, ...opts });
   const add = (id: string, s: StatsOptions = {}, r: RegOptions = {}): void => {
     engine.register(registration(id, r));
     engine.reportStats(id, stats(s));

@@ -1,24 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TIERS } from '../../config/tiers.js';
-import { RoutingEngine } from './engine.js';
-import { manualClock, registration, stats } from '../../../test/support/synthetic.js';
+import { registration, stats, testEngine } from '../../../test/support/synthetic.js';
 import type { StatsOptions } from '../../../test/support/synthetic.js';
 import type { EngineOptions, StickyEvent } from './types.js';
 
 function setup(strategy: 'indexed' | 'scan', opts: Partial<EngineOptions> = {}) {
-  const clock = manualClock();
   const events: StickyEvent[] = [];
-  const engine = new RoutingEngine({
-    tiers: DEFAULT_TIERS,
-    staleMinutes: 5,
-    pendingTimeoutSeconds: 120,
-    stickyAffinity: true,
-    healthCheckEnabled: true,
-    now: clock.now,
-    onStickyChange: (e) => events.push(e),
-    strategy,
-    ...opts,
-  });
+  const { clock, engine } = testEngine({ onStickyChange: (e) => events.push(e), strategy, ...opts });
   const add = (id: string, cpu: number, s: StatsOptions = {}): void => {
     engine.register(registration(id));
     engine.reportStats(id, stats({ cpu: [cpu, cpu, cpu, cpu, 90, 90, 90, 90], ...s }));

@@ -1,0 +1,70 @@
+/** The answers `route` and `explain` give: a pick, an unknown tier, or why nothing fits. */
+import type { BackendState } from './backend-state.js';
+import { selectCompiled } from './endpoints.js';
+import { evaluateBackend, isStale } from './scan.js';
+import type { ScanContext } from './scan.js';
+import { REASON_ORDER, summarize } from './summary.js';
+import type { FilterReason, RouteDecision, Tier } from './types.js';
+
+export type NoCapacity = Extract<RouteDecision, { code: 'no_capacity' }>;
+export type Picked = Extract<RouteDecision, { ok: true }>;
+
+export function pickedDecision(
+  b: BackendState,
+  path: string | null | undefined,
+  tier: string,
+  reservationId: string,
+  distanceKm: number | null,
+  score: number,
+  sticky: boolean,
+  gpuDeviceIds: readonly number[],
+): Picked {
+  return {
+    ok: true,
+    clientId: b.id,
+    hostname: b.reg.hostname,
+    endpoint: selectCompiled(b.rules, b.reg.endpoint, path),
+    reservationId,
+    tier,
+    distanceKm,
+    score,
+    sticky,
+    gpuDeviceIds,
+  };
+}
+
+export function unknownTierDecision(tier: string | null | undefined, knownTiers: string[]): RouteDecision {
+  return { ok: false, code: 'unknown_tier', tier: tier ?? '', knownTiers };
+}
+
+/**
+ * Why nothing fits: every backend's reason, counted; plus until when that answer holds by time
+ * alone (the first moment a backend that is fresh now turns stale).
+ */
+export function noCapacityDecision(
+  fleet: ReadonlyMap<string, BackendState>,
+  tier: Tier,
+  ctx: ScanContext,
+): { decision: NoCapacity; validUntil: number } {
+  const counts: Partial<Record<FilterReason, number>> = {};
+  let validUntil = Infinity;
+  for (const b of fleet.values()) {
+    const e = evaluateBackend(b, tier, null, ctx);
+    // Only reached when nothing fits; an ok here would mean the engine's paths disagree.
+    const reason: FilterReason = e.ok ? 'excluded' : e.reason;
+    counts[reason] = (counts[reason] ?? 0) + 1;
+    if (!isStale(b.lastSeen, ctx.now, ctx.staleMs)) validUntil = Math.min(validUntil, b.lastSeen + ctx.staleMs);
+  }
+  const reasons: Partial<Record<FilterReason, number>> = {};
+  for (const r of REASON_ORDER) if (counts[r] !== undefined) reasons[r] = counts[r];
+  const total = fleet.size;
+  const decision: NoCapacity = Object.freeze({
+    ok: false as const,
+    code: 'no_capacity' as const,
+    tier: tier.name,
+    total,
+    reasons: Object.freeze(reasons),
+    summary: summarize(total, reasons),
+  });
+  return { decision, validUntil };
+}
