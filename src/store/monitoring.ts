@@ -6,7 +6,8 @@
  */
 import type { RunPlan, SchedulableMonitor } from '../monitoring/domain/schedule-math.js';
 
-export type CheckType = 'http' | 'tcp' | 'dns' | 'tls';
+/** A check type's name; the types are listed by src/monitoring/checks/registry.ts, not by the store. */
+export type CheckType = string;
 export type JobStatus = 'ready' | 'leased' | 'done';
 /** Why a job is done: a stored result, lease expired max attempts, never leased in time, or its monitor went away. */
 export type JobOutcome = 'result' | 'expired' | 'missed' | 'cancelled';

@@ -8,7 +8,7 @@ import type { Job, Result } from '../../gen/vantage/v1/worker_pb.js';
 import { ResultSchema } from '../../gen/vantage/v1/worker_pb.js';
 import { describeAssertionErrors, validateAssertions } from '../../monitoring/assertions/index.js';
 import type { Assertion } from '../../monitoring/assertions/index.js';
-import { CheckSpecSchema } from '../../monitoring/checks/spec.js';
+import { checkSpecSchema } from '../../monitoring/checks/registry.js';
 import type { CheckSpec } from '../../monitoring/checks/spec.js';
 import type { CheckResult } from '../../monitoring/domain/result.js';
 
@@ -28,7 +28,7 @@ export function prepareJob(job: Job): PreparedJob {
   } catch (e) {
     return { ok: false, error: `invalid job JSON: ${(e as Error).message}` };
   }
-  const spec = CheckSpecSchema.safeParse({
+  const spec = checkSpecSchema().safeParse({
     type: job.type === '' ? 'http' : job.type,
     url: job.url,
     method: job.method === '' ? 'GET' : job.method,

@@ -34,10 +34,10 @@ import { ClockOffset, ntpSample } from './clock.js';
 import { i64, invalidJobResult, JobCache, toResultMessage } from './job.js';
 import type { PreparedJob } from './job.js';
 import { AsyncQueue } from '../../platform/async-queue.js';
+import { checkTypeNames } from '../../monitoring/checks/registry.js';
 import { runCheck as defaultRunCheck } from '../../monitoring/checks/run-check.js';
 
 export const WORKER_VERSION = '0.1.0';
-export const CAPABILITIES = ['http', 'tcp', 'dns', 'tls'] as const;
 
 /** The client.yml keys the worker reads (ClientConfig is assignable to it). */
 export interface MonitoringWorkerConfig {
@@ -260,7 +260,7 @@ class Worker implements MonitoringWorker {
           value: {
             version: WORKER_VERSION,
             region: this.config.region,
-            capabilities: [...CAPABILITIES],
+            capabilities: checkTypeNames(),
             hostname: this.hostname,
             workerId: this.workerId,
             maxConcurrent: this.maxRunning,

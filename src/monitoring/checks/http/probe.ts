@@ -16,7 +16,8 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { TLSSocket } from 'node:tls';
 import type { CheckSpec } from '../spec.js';
-import { MAX_REDIRECTS } from '../spec.js';
+import { MAX_REDIRECTS } from './spec.js';
+import type { HttpOptions } from './spec.js';
 import { tlsDetails } from '../tls/cert.js';
 import { CheckTimeoutError, classifyError, errorMessage } from '../errors.js';
 import type { Phase } from '../errors.js';
@@ -33,7 +34,7 @@ function hostOf(u: URL): string {
   return h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h;
 }
 
-export function probeHttp(spec: CheckSpec, url: URL, opts: ProbeOptions): Promise<ProbeOutcome> {
+export function probeHttp(spec: CheckSpec<HttpOptions>, url: URL, opts: ProbeOptions): Promise<ProbeOutcome> {
   return new Promise<ProbeOutcome>((resolve) => {
     const out = emptyOutcome();
     const t0 = performance.now();
