@@ -196,8 +196,11 @@ export interface MonitoringStore {
   scheduleDue(now: number, lookaheadMs: number, plan: (m: SchedulableMonitor) => RunPlan, newRunId: () => string): Promise<ScheduleOutcome>;
 
   // Dispatcher (all leasing SQL lives in one module per implementation).
-  /** Leases up to `count` ready jobs with scheduled_at ≤ now + leadMs: the worker's region first, then `global`. */
-  leaseJobs(opts: { workerId: string; region: string; count: number; now: number; leadMs: number; leaseMs: number }): Promise<LeasedJob[]>;
+  /**
+   * Leases up to `count` ready jobs with scheduled_at ≤ now + leadMs: the worker's region first, then `global`;
+   * with `types` (the worker's capabilities), only jobs of those check types; absent or empty: any type.
+   */
+  leaseJobs(opts: { workerId: string; region: string; count: number; now: number; leadMs: number; leaseMs: number; types?: readonly string[] }): Promise<LeasedJob[]>;
   /** Extends leases this worker holds; `lost` are the ones it no longer holds. */
   renewLeases(opts: { workerId: string; runIds: string[]; now: number; leaseMs: number }): Promise<{ renewed: string[]; lost: string[] }>;
   /** Expired leases back to ready (attempts + 1), or closed with an expiry result after `maxAttempts`. */

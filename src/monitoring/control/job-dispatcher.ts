@@ -81,6 +81,7 @@ export class Dispatcher {
         now: this.d.now(),
         leadMs: this.d.leadMs,
         leaseMs: this.d.leaseMs,
+        types: link.capabilities,
       });
     } finally {
       link.credits += n;
