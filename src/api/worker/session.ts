@@ -14,7 +14,7 @@ import type { WorkerLink, WorkerRegistry } from '../../monitoring/control/worker
 import { newHealthState, recordPing, recordPong, type StreamHealthState } from '../../monitoring/control/stream-health.js';
 import { newWorkerId, randomId } from '../../platform/ids.js';
 import type { Timers } from '../../platform/periodic.js';
-import type { AsyncQueue } from '../../platform/channel.js';
+import type { AsyncQueue } from '../../platform/async-queue.js';
 import { parseWireResult } from './result-schema.js';
 
 /** int64 fields are bigint in @bufbuild/protobuf v2. */
