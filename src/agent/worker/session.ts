@@ -4,7 +4,7 @@
  */
 import { create } from '@bufbuild/protobuf';
 import { WorkerMessageSchema } from '../../gen/vantage/v1/worker_pb.js';
-import type { Ping, WorkerMessage } from '../../gen/vantage/v1/worker_pb.js';
+import type { Ping, Register, WorkerMessage } from '../../gen/vantage/v1/worker_pb.js';
 import { AsyncQueue } from '../../platform/async-queue.js';
 import { i64 } from './job.js';
 
@@ -27,16 +27,8 @@ export function writable(s: Session | null): s is Session {
   return s !== null && s.registered && !s.draining;
 }
 
-export interface RegisterFields {
-  version: string;
-  region: string;
-  /** the check types this worker can run */
-  capabilities: string[];
-  hostname: string;
-  /** '' on the first registration; the server's id afterwards, kept across reconnects */
-  workerId: string;
-  maxConcurrent: number;
-}
+/** The register message's fields: workerId is '' on the first registration, then kept across reconnects. */
+export type RegisterFields = Pick<Register, 'version' | 'region' | 'capabilities' | 'hostname' | 'workerId' | 'maxConcurrent'>;
 
 export function registerMessage(f: RegisterFields): WorkerMessage {
   return create(WorkerMessageSchema, { msg: { case: 'register', value: f } });
