@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { AssertionOutcomeSchema } from '../assertions/index.js';
-import { DnsRecordTypeSchema } from '../checks/dns/spec.js';
+import { DnsRecordTypeSchema } from '../checks/dns/record-types.js';
 
 export const CHECK_STATUSES = ['up', 'down'] as const;
 export const CheckStatusSchema = z.enum(CHECK_STATUSES);

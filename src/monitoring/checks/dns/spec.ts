@@ -5,9 +5,10 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 
-export const DNS_RECORD_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'TXT'] as const;
-export const DnsRecordTypeSchema = z.enum(DNS_RECORD_TYPES);
-export type DnsRecordType = z.output<typeof DnsRecordTypeSchema>;
+import { DnsRecordTypeSchema } from './record-types.js';
+
+export { DNS_RECORD_TYPES, DnsRecordTypeSchema } from './record-types.js';
+export type { DnsRecordType } from './record-types.js';
 
 /** `ip`, `ip:port`, `[ipv6]:port` → { host, port }; null if malformed. */
 export function parseResolver(s: string): { host: string; port: number } | null {
