@@ -4,11 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-
 import { DnsRecordTypeSchema } from './record-types.js';
-
-export { DNS_RECORD_TYPES, DnsRecordTypeSchema } from './record-types.js';
-export type { DnsRecordType } from './record-types.js';
 
 /** `ip`, `ip:port`, `[ipv6]:port` → { host, port }; null if malformed. */
 export function parseResolver(s: string): { host: string; port: number } | null {
