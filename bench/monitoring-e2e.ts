@@ -134,8 +134,8 @@ async function startServer(dir: string, keys: Record<string, unknown>): Promise<
 /** An agent process: resource reporting plus the monitoring worker, from dist/. Commands on stdin: "stats", "reset". */
 const AGENT_CODE = `
 import pino from 'pino';
-const { runAgent } = await import(process.env.B_DIST + '/agent/index.js');
-const { startMonitoringWorker } = await import(process.env.B_DIST + '/agent/checks/worker.js');
+const { runAgent } = await import(process.env.B_DIST + '/app/agent.js');
+const { startMonitoringWorker } = await import(process.env.B_DIST + '/agent/worker/worker.js');
 const { ClientConfigSchema } = await import(process.env.B_DIST + '/config/client.js');
 import { createInterface } from 'node:readline';
 const config = ClientConfigSchema.parse(JSON.parse(process.env.B_CONFIG));
@@ -250,7 +250,7 @@ async function main(): Promise<void> {
       log('tsc reported errors (emitting anyway); continuing with what was built');
     }
   }
-  for (const f of ['cli/main.js', 'agent/index.js', 'agent/checks/worker.js', 'config/client.js']) {
+  for (const f of ['cli/main.js', 'app/agent.js', 'agent/worker/worker.js', 'config/client.js']) {
     if (!existsSync(join(DIST, f))) throw new Error(`dist/${f} is missing: run npm run build`);
   }
   const dir = mkdtempSync(join(tmpdir(), 'vantage-bench-mon-'));

@@ -6,6 +6,7 @@ import { Code, ConnectError, createClient, type Client, type Interceptor } from 
 import { createConnectTransport } from '@connectrpc/connect-node';
 import type { Command } from 'commander';
 import { MonitorsService, type CheckResult, type MetricPoint, type Monitor } from '../gen/vantage/v1/monitors_pb.js';
+import { checkTypeNames } from '../monitoring/checks/registry.js';
 
 export interface MonitorCliIo {
   out(text: string): void;
@@ -256,7 +257,7 @@ export function registerMonitorCommand(program: Command): void {
       .description('Create a monitor.')
       .requiredOption('--url <url>', 'target: http(s)://…, tcp://host:port, dns://name, tls://host:port')
       .option('--name <name>', 'display name (default: the URL host)')
-      .option('--type <type>', 'http | tcp | dns | tls', 'http')
+      .option('--type <type>', checkTypeNames().join(' | '), 'http')
       .option('--method <method>', 'HTTP method', 'GET')
       .option('--interval <duration>', 'how often (e.g. 30s, 5m)', '60s')
       .option('--timeout-check <duration>', 'check timeout (default: min(10s, interval))')

@@ -6,7 +6,8 @@
  */
 import type { RunPlan, SchedulableMonitor } from '../monitoring/domain/schedule-math.js';
 
-export type CheckType = 'http' | 'tcp' | 'dns' | 'tls';
+/** A check type's name; the types are listed by src/monitoring/checks/registry.ts, not by the store. */
+export type CheckType = string;
 export type JobStatus = 'ready' | 'leased' | 'done';
 /** Why a job is done: a stored result, lease expired max attempts, never leased in time, or its monitor went away. */
 export type JobOutcome = 'result' | 'expired' | 'missed' | 'cancelled';
@@ -195,8 +196,11 @@ export interface MonitoringStore {
   scheduleDue(now: number, lookaheadMs: number, plan: (m: SchedulableMonitor) => RunPlan, newRunId: () => string): Promise<ScheduleOutcome>;
 
   // Dispatcher (all leasing SQL lives in one module per implementation).
-  /** Leases up to `count` ready jobs with scheduled_at ≤ now + leadMs: the worker's region first, then `global`. */
-  leaseJobs(opts: { workerId: string; region: string; count: number; now: number; leadMs: number; leaseMs: number }): Promise<LeasedJob[]>;
+  /**
+   * Leases up to `count` ready jobs with scheduled_at ≤ now + leadMs: the worker's region first, then `global`;
+   * with `types` (the worker's capabilities), only jobs of those check types; absent or empty: any type.
+   */
+  leaseJobs(opts: { workerId: string; region: string; count: number; now: number; leadMs: number; leaseMs: number; types?: readonly string[] }): Promise<LeasedJob[]>;
   /** Extends leases this worker holds; `lost` are the ones it no longer holds. */
   renewLeases(opts: { workerId: string; runIds: string[]; now: number; leaseMs: number }): Promise<{ renewed: string[]; lost: string[] }>;
   /** Expired leases back to ready (attempts + 1), or closed with an expiry result after `maxAttempts`. */

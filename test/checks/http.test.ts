@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/monitoring/checks/run-check.js';
 import { validateAssertions } from '../../src/monitoring/assertions/index.js';
 import type { Assertion } from '../../src/monitoring/assertions/index.js';
-import { CheckSpecSchema } from '../../src/monitoring/checks/spec.js';
+import { checkSpecSchema } from '../../src/monitoring/checks/registry.js';
 import type { CheckSpecInput } from '../../src/monitoring/checks/spec.js';
 import { CheckResultSchema } from '../../src/monitoring/domain/result.js';
 import { selfSignedCert } from './helpers/certs.js';
@@ -17,7 +17,7 @@ function asserts(...texts: string[]): Assertion[] {
 }
 
 async function check(input: CheckSpecInput, assertions: Assertion[] = []) {
-  const result = await runCheck(CheckSpecSchema.parse(input), assertions);
+  const result = await runCheck(checkSpecSchema().parse(input), assertions);
   // every result the agent produces must satisfy the wire schema
   expect(CheckResultSchema.safeParse(result).success).toBe(true);
   return result;
@@ -304,7 +304,7 @@ describe('https check with a self-signed certificate', () => {
 describe('check cancellation', () => {
   it('ends a running check as a timeout when aborted', async () => {
     const ac = new AbortController();
-    const p = runCheck(CheckSpecSchema.parse({ url: `${base}/slow`, timeout_ms: 10_000 }), [], { signal: ac.signal });
+    const p = runCheck(checkSpecSchema().parse({ url: `${base}/slow`, timeout_ms: 10_000 }), [], { signal: ac.signal });
     ac.abort();
     const r = await p;
     expect(r.status).toBe('down');

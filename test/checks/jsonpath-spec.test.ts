@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CheckSpecSchema, checkTarget, parseResolver } from '../../src/monitoring/checks/spec.js';
+import { parseResolver } from '../../src/monitoring/checks/dns/spec.js';
+import { checkSpecSchema, checkTarget } from '../../src/monitoring/checks/registry.js';
 import { formatJsonPath, parseJsonPath, selectJsonPath } from '../../src/monitoring/assertions/jsonpath.js';
 
 describe('JSON path subset', () => {
@@ -39,9 +40,9 @@ describe('JSON path subset', () => {
   });
 });
 
-describe('CheckSpecSchema', () => {
+describe('checkSpecSchema', () => {
   it('fills defaults', () => {
-    expect(CheckSpecSchema.parse({ url: 'http://example.com/' })).toEqual({
+    expect(checkSpecSchema().parse({ url: 'http://example.com/' })).toEqual({
       type: 'http',
       url: 'http://example.com/',
       method: 'GET',
@@ -50,7 +51,7 @@ describe('CheckSpecSchema', () => {
       timeout_ms: 10_000,
       options: { follow_redirects: false, tls_verify: true, record_type: 'A' },
     });
-    expect(CheckSpecSchema.parse({ url: 'http://x/', method: 'post', options: { tls_verify: false } })).toMatchObject({
+    expect(checkSpecSchema().parse({ url: 'http://x/', method: 'post', options: { tls_verify: false } })).toMatchObject({
       method: 'POST',
       options: { follow_redirects: false, tls_verify: false, record_type: 'A' },
     });
@@ -75,7 +76,7 @@ describe('CheckSpecSchema', () => {
     [{ type: 'dns', url: 'dns://x', options: { record_type: 'SRV' } }, 'options'],
     [{ url: 'http://x/', unknown: 1 }, ''],
   ])('rejects %j at %s', (input, field) => {
-    const r = CheckSpecSchema.safeParse(input);
+    const r = checkSpecSchema().safeParse(input);
     expect(r.success).toBe(false);
     if (!r.success) expect(String(r.error.issues[0]?.path[0] ?? '')).toBe(field);
   });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/monitoring/checks/run-check.js';
 import { validateAssertions } from '../../src/monitoring/assertions/index.js';
 import type { Assertion } from '../../src/monitoring/assertions/index.js';
-import { CheckSpecSchema } from '../../src/monitoring/checks/spec.js';
+import { checkSpecSchema } from '../../src/monitoring/checks/registry.js';
 import type { CheckSpecInput } from '../../src/monitoring/checks/spec.js';
 import { CheckResultSchema } from '../../src/monitoring/domain/result.js';
 import { selfSignedCert } from './helpers/certs.js';
@@ -18,7 +18,7 @@ function asserts(...texts: string[]): Assertion[] {
 }
 
 async function check(input: CheckSpecInput, assertions: Assertion[] = []) {
-  const result = await runCheck(CheckSpecSchema.parse(input), assertions);
+  const result = await runCheck(checkSpecSchema().parse(input), assertions);
   expect(CheckResultSchema.safeParse(result).success).toBe(true);
   return result;
 }

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { create } from '@bufbuild/protobuf';
 import { WorkerMessageSchema } from '../../src/gen/vantage/v1/worker_pb.js';
-import { AsyncQueue } from '../../src/platform/channel.js';
+import { AsyncQueue } from '../../src/platform/async-queue.js';
 import { WorkerSession, type ServerMessageInit, type SessionDeps } from '../../src/api/worker/session.js';
 import { WorkerStreams } from '../../src/monitoring/control/worker-streams.js';
 import type { IngestOutcome } from '../../src/store/monitoring.js';

@@ -16,7 +16,7 @@ import {
   type ResultSchema,
   type ServerMessage,
 } from '../../src/gen/vantage/v1/worker_pb.js';
-import { AsyncQueue } from '../../src/platform/channel.js';
+import { AsyncQueue } from '../../src/platform/async-queue.js';
 
 type WorkerMessageInit = MessageInitShape<typeof WorkerMessageSchema>;
 export type ResultInit = Omit<MessageInitShape<typeof ResultSchema>, '$typeName' | '$unknown'>;

@@ -8,8 +8,9 @@ import type { Job, Result } from '../../gen/vantage/v1/worker_pb.js';
 import { ResultSchema } from '../../gen/vantage/v1/worker_pb.js';
 import { describeAssertionErrors, validateAssertions } from '../../monitoring/assertions/index.js';
 import type { Assertion } from '../../monitoring/assertions/index.js';
-import { CheckSpecSchema } from '../../monitoring/checks/spec.js';
+import { checkSpecSchema } from '../../monitoring/checks/registry.js';
 import type { CheckSpec } from '../../monitoring/checks/spec.js';
+import { nullMeasurement } from '../../monitoring/domain/result.js';
 import type { CheckResult } from '../../monitoring/domain/result.js';
 
 export type PreparedJob = { ok: true; spec: CheckSpec; assertions: Assertion[] } | { ok: false; error: string };
@@ -28,7 +29,7 @@ export function prepareJob(job: Job): PreparedJob {
   } catch (e) {
     return { ok: false, error: `invalid job JSON: ${(e as Error).message}` };
   }
-  const spec = CheckSpecSchema.safeParse({
+  const spec = checkSpecSchema().safeParse({
     type: job.type === '' ? 'http' : job.type,
     url: job.url,
     method: job.method === '' ? 'GET' : job.method,
@@ -115,22 +116,5 @@ export function toResultMessage(job: Job, r: CheckResult, offsetMs: number): Res
 
 /** A `down` result for a job that cannot run (invalid fields); sent so the run is closed, not retried. */
 export function invalidJobResult(error: string, nowMs: number): CheckResult {
-  return {
-    status: 'down',
-    http_code: null,
-    dns_ms: null,
-    connect_ms: null,
-    tls_ms: null,
-    ttfb_ms: null,
-    download_ms: null,
-    total_ms: 0,
-    size_bytes: 0,
-    error,
-    error_class: null,
-    assertions: [],
-    started_at: nowMs,
-    finished_at: nowMs,
-    tls: null,
-    dns: null,
-  };
+  return { status: 'down', ...nullMeasurement(), error, assertions: [], started_at: nowMs, finished_at: nowMs };
 }

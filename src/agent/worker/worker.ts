@@ -17,27 +17,38 @@
  *    in later pings).
  * Resource reporting never waits on any of this: startMonitoringWorker returns at once and the
  * loop runs in the background.
+ *
+ * This file is the composition and the stream loop; the parts live beside it: transport.ts (client),
+ * credentials.ts, session.ts (one stream), credits.ts, held-jobs.ts, renewals.ts, outbox.ts, clock.ts, lags.ts.
  */
 import { hostname as osHostname } from 'node:os';
+import type { Transport } from '@connectrpc/connect';
 import { create } from '@bufbuild/protobuf';
-import { createClient } from '@connectrpc/connect';
-import type { Client, Transport } from '@connectrpc/connect';
-import { createGrpcTransport } from '@connectrpc/connect-node';
 import type { Logger } from 'pino';
-import { WorkerMessageSchema, WorkerService } from '../../gen/vantage/v1/worker_pb.js';
-import type { Job, LeaseRenewed, Ping, RegisterResponse, ResultAck, ServerMessage, WorkerMessage } from '../../gen/vantage/v1/worker_pb.js';
-import { backoffDelay } from '../reporter/backoff.js';
-import type { BackoffOptions } from '../reporter/backoff.js';
+import { WorkerMessageSchema } from '../../gen/vantage/v1/worker_pb.js';
+import type { Job, Ping, RegisterResponse, ServerMessage, WorkerMessage } from '../../gen/vantage/v1/worker_pb.js';
+import { checkTypeNames } from '../../monitoring/checks/registry.js';
+import { runCheck as defaultRunCheck } from '../../monitoring/checks/run-check.js';
 import { realTimers, sleep } from '../../platform/sleep.js';
 import type { Timers } from '../../platform/sleep.js';
+import { backoffDelay } from '../reporter/backoff.js';
+import type { BackoffOptions } from '../reporter/backoff.js';
 import { ClockOffset, ntpSample } from './clock.js';
-import { i64, invalidJobResult, JobCache, toResultMessage } from './job.js';
-import type { PreparedJob } from './job.js';
-import { AsyncQueue } from '../../platform/async-queue.js';
-import { runCheck as defaultRunCheck } from '../../monitoring/checks/run-check.js';
+import { authHeaders } from './credentials.js';
+import { Credits } from './credits.js';
+import { HeldJobs } from './held-jobs.js';
+import { toResultMessage } from './job.js';
+import { LagWindow } from './lags.js';
+import { Outbox } from './outbox.js';
+import { LeaseRenewals } from './renewals.js';
+import { newSession, pongMessage, registerMessage, writable } from './session.js';
+import type { Session } from './session.js';
+import { workerClient } from './transport.js';
+import type { WorkerClient } from './transport.js';
+
+export { resolveWorkerUrl } from './transport.js';
 
 export const WORKER_VERSION = '0.1.0';
-export const CAPABILITIES = ['http', 'tcp', 'dns', 'tls'] as const;
 
 /** The client.yml keys the worker reads (ClientConfig is assignable to it). */
 export interface MonitoringWorkerConfig {
@@ -110,81 +121,28 @@ export interface MonitoringWorker {
   resetLag(): void;
 }
 
-/** `worker_url`, or `server_url`'s scheme and host on port 8081. */
-export function resolveWorkerUrl(cfg: Pick<MonitoringWorkerConfig, 'worker_url' | 'server_url'>): string {
-  if (cfg.worker_url !== '') return cfg.worker_url.replace(/\/+$/, '');
-  const u = new URL(cfg.server_url);
-  u.port = '8081';
-  return `${u.protocol}//${u.host}`;
-}
-
-interface Held {
-  job: Job;
-  prepared: PreparedJob;
-  scheduledAt: number;
-  state: 'waiting' | 'ready' | 'running';
-  timer: unknown;
-  abort: AbortController | null;
-  lost: boolean;
-}
-
-interface Pending {
-  runId: string;
-  msg: WorkerMessage;
-  attempts: number;
-  /** worker clock when last written to a live stream; null while waiting to be (re)sent */
-  sentAt: number | null;
-  timer: unknown;
-}
-
-interface Session {
-  out: AsyncQueue<WorkerMessage>;
-  abort: AbortController;
-  registered: boolean;
-  /** half-closed by stop(): nothing more is written to it */
-  draining: boolean;
-  registerSentAt: number;
-}
-
 class Worker implements MonitoringWorker {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly timers: Timers;
   private readonly random: () => number;
-  private readonly client: Client<typeof WorkerService>;
+  private readonly client: WorkerClient;
   private readonly headers: Record<string, string>;
   private readonly maxRunning: number;
-  private readonly prefetch: number;
-  private readonly maxUnacked: number;
-  private readonly ackTimeoutMs: number;
-  private readonly runCheck: typeof defaultRunCheck;
   private readonly reconnectBackoff: BackoffOptions;
-  private readonly resendBackoff: BackoffOptions;
-  private readonly cache = new JobCache();
   private readonly clock = new ClockOffset(16);
   private readonly stopCtl = new AbortController();
   private readonly hostname: string;
   private readonly clientId: string;
-
-  private readonly jobs = new Map<string, Held>();
-  private readonly ready: Held[] = [];
-  private readonly unacked = new Map<string, Pending>();
-  private readonly inflight = new Set<Promise<void>>();
-  private running = 0;
-  private outstanding = 0;
+  private readonly lags: LagWindow;
+  private readonly held: HeldJobs;
+  private readonly outbox: Outbox;
+  private readonly credits: Credits;
+  private readonly renewals: LeaseRenewals;
   private session: Session | null = null;
   private workerId = '';
-  private leaseRenewMs: number;
-  /** lease length from the register response; LeaseRenewed.lease_expires_at − this = server time of the renewal */
-  private leaseTimeoutMs = 0;
-  /** worker clock when the last LeaseRenewal was sent (one in flight at a time is enough for a clock sample) */
-  private renewalSentAt: number | null = null;
-  private renewTimer: unknown = null;
-  private topUpQueued = false;
   private stopping = false;
   private readonly loopDone: Promise<void>;
-  private readonly lags: Float64Array;
-  private lagCount = 0;
   private readonly counters = {
     registrations: 0,
     reconnects: 0,
@@ -207,27 +165,57 @@ class Worker implements MonitoringWorker {
     this.timers = deps.timers ?? realTimers;
     this.random = deps.random ?? Math.random;
     this.maxRunning = Math.max(1, config.max_concurrent_checks);
-    this.prefetch = deps.prefetch ?? 32 * this.maxRunning;
-    this.maxUnacked = deps.maxUnacked ?? 64 * this.maxRunning;
-    this.ackTimeoutMs = deps.ackTimeoutMs ?? 30_000;
-    this.leaseRenewMs = deps.leaseRenewMs ?? 10_000;
-    this.runCheck = deps.runCheck ?? defaultRunCheck;
-    this.lags = new Float64Array(Math.max(1, deps.lagWindow ?? 10_000));
+    this.lags = new LagWindow(deps.lagWindow ?? 10_000);
     this.reconnectBackoff = deps.reconnectBackoff ?? { baseMs: 250, capMs: 10_000, jitter: 0.2 };
-    this.resendBackoff = deps.resendBackoff ?? { baseMs: 500, capMs: 30_000, jitter: 0.2 };
-    const token = config.cluster_token !== '' ? config.cluster_token : config.server_key;
-    this.headers = token === '' ? {} : { authorization: `Bearer ${token}` };
-    const transport =
-      deps.transport ??
-      createGrpcTransport({
-        baseUrl: resolveWorkerUrl(config),
-        nodeOptions: { rejectUnauthorized: !config.insecure_tls },
-        pingIntervalMs: 15_000,
-        pingTimeoutMs: 10_000,
-      });
-    this.client = createClient(WorkerService, transport);
+    this.headers = authHeaders(config);
+    this.client = workerClient(config, deps.transport);
     this.hostname = deps.hostname ?? config.hostname ?? osHostname();
     this.clientId = deps.clientId ?? '';
+    const push = (msg: WorkerMessage): boolean => this.push(msg);
+    this.held = new HeldJobs({
+      log: this.log,
+      now: this.now,
+      timers: this.timers,
+      clock: this.clock,
+      maxRunning: this.maxRunning,
+      runCheck: deps.runCheck ?? defaultRunCheck,
+      lags: this.lags,
+      counters: this.counters,
+      onResult: (job, result) =>
+        this.outbox.add(job.runId, create(WorkerMessageSchema, { msg: { case: 'result', value: toResultMessage(job, result, this.clock.offsetMs) } })),
+      onFreed: () => this.credits.topUp(),
+    });
+    this.outbox = new Outbox({
+      log: this.log,
+      now: this.now,
+      timers: this.timers,
+      random: this.random,
+      resendBackoff: deps.resendBackoff ?? { baseMs: 500, capMs: 30_000, jitter: 0.2 },
+      ackTimeoutMs: deps.ackTimeoutMs ?? 30_000,
+      counters: this.counters,
+      push,
+      onSettled: () => this.credits.topUp(),
+    });
+    this.credits = new Credits({
+      capacity: this.maxRunning + (deps.prefetch ?? 32 * this.maxRunning),
+      maxUnacked: deps.maxUnacked ?? 64 * this.maxRunning,
+      held: () => this.held.size,
+      unacked: () => this.outbox.size,
+      canAsk: () => !this.stopping && this.session !== null && this.session.registered,
+      push,
+    });
+    this.renewals = new LeaseRenewals(
+      {
+        now: this.now,
+        timers: this.timers,
+        clock: this.clock,
+        heldRunIds: () => this.held.runIds(),
+        push,
+        live: () => this.session !== null && this.session.registered,
+        onTick: () => this.outbox.sweep(),
+      },
+      deps.leaseRenewMs ?? 10_000,
+    );
     this.loopDone = this.loop();
   }
 
@@ -248,24 +236,18 @@ class Worker implements MonitoringWorker {
   }
 
   private async runSession(): Promise<boolean> {
-    const s: Session = { out: new AsyncQueue<WorkerMessage>(), abort: new AbortController(), registered: false, draining: false, registerSentAt: 0 };
+    const s = newSession(this.now());
     const onStop = (): void => s.abort.abort();
     this.stopCtl.signal.addEventListener('abort', onStop, { once: true });
     this.session = s;
-    s.registerSentAt = this.now();
     s.out.push(
-      create(WorkerMessageSchema, {
-        msg: {
-          case: 'register',
-          value: {
-            version: WORKER_VERSION,
-            region: this.config.region,
-            capabilities: [...CAPABILITIES],
-            hostname: this.hostname,
-            workerId: this.workerId,
-            maxConcurrent: this.maxRunning,
-          },
-        },
+      registerMessage({
+        version: WORKER_VERSION,
+        region: this.config.region,
+        capabilities: checkTypeNames(),
+        hostname: this.hostname,
+        workerId: this.workerId,
+        maxConcurrent: this.maxRunning,
       }),
     );
     try {
@@ -279,21 +261,16 @@ class Worker implements MonitoringWorker {
       this.stopCtl.signal.removeEventListener('abort', onStop);
       s.out.end();
       if (this.session === s) this.session = null;
-      this.outstanding = 0;
-      this.timers.clearTimeout(this.renewTimer);
-      this.renewTimer = null;
-      for (const p of this.unacked.values()) {
-        this.timers.clearTimeout(p.timer);
-        p.timer = null;
-        p.sentAt = null;
-      }
+      this.credits.reset();
+      this.renewals.stop();
+      this.outbox.detach();
     }
     return s.registered;
   }
 
   private push(msg: WorkerMessage): boolean {
     const s = this.session;
-    if (s === null || !s.registered || s.draining) return false;
+    if (!writable(s)) return false;
     return s.out.push(msg);
   }
 
@@ -306,13 +283,16 @@ class Worker implements MonitoringWorker {
         this.onJob(m.msg.value);
         break;
       case 'resultAck':
-        this.onAck(m.msg.value);
+        this.outbox.onAck(m.msg.value);
         break;
       case 'ping':
         this.onPing(s, m.msg.value);
         break;
       case 'leaseRenewed':
-        this.onLeaseRenewed(m.msg.value);
+        // the clock sample first, then the lost leases are stopped
+        this.renewals.renewed(m.msg.value);
+        this.held.lost(m.msg.value.lostRunIds);
+        this.credits.topUp();
         break;
       default:
         break;
@@ -328,253 +308,56 @@ class Worker implements MonitoringWorker {
     const t3 = this.now();
     const serverTime = Number(r.serverTimeMs);
     if (serverTime > 0) this.clock.add(ntpSample(s.registerSentAt, serverTime, serverTime, t3));
-    if (Number(r.leaseRenewIntervalMs) > 0) this.leaseRenewMs = Number(r.leaseRenewIntervalMs);
-    this.leaseTimeoutMs = Number(r.leaseTimeoutMs);
-    this.renewalSentAt = null;
+    this.renewals.registered(r);
     const reconnect = this.workerId !== '';
     this.workerId = r.workerId;
     s.registered = true;
     this.counters.registrations++;
     this.log.info(
-      { worker_id: r.workerId, region: this.config.region, client_id: this.clientId || undefined, clock_offset_ms: this.clock.offsetMs, unacked: this.unacked.size },
+      { worker_id: r.workerId, region: this.config.region, client_id: this.clientId || undefined, clock_offset_ms: this.clock.offsetMs, unacked: this.outbox.size },
       reconnect ? 'monitoring worker re-registered' : 'monitoring worker registered',
     );
     // Results that were waiting go out first, then leases of held jobs are refreshed.
-    for (const p of this.unacked.values()) {
-      this.timers.clearTimeout(p.timer);
-      p.timer = null;
-      if (p.attempts > 0 || p.sentAt !== null || reconnect) this.counters.resultsResent++;
-      this.send(p);
-    }
-    if (this.jobs.size > 0) this.renewLeases();
-    this.scheduleRenew();
-    this.topUp();
-  }
-
-  private scheduleRenew(): void {
-    this.timers.clearTimeout(this.renewTimer);
-    this.renewTimer = this.timers.setTimeout(() => {
-      this.renewTimer = null;
-      if (this.session === null || !this.session.registered) return;
-      this.renewLeases();
-      this.sweepAcks();
-      this.scheduleRenew();
-    }, this.leaseRenewMs);
-  }
-
-  private renewLeases(): void {
-    if (this.jobs.size === 0) return;
-    this.renewalSentAt ??= this.now();
-    this.push(create(WorkerMessageSchema, { msg: { case: 'leaseRenewal', value: { runIds: [...this.jobs.keys()] } } }));
-  }
-
-  /** Resend results whose ack is overdue on a live stream. */
-  private sweepAcks(): void {
-    const t = this.now();
-    for (const p of this.unacked.values()) {
-      if (p.sentAt !== null && t - p.sentAt >= this.ackTimeoutMs) {
-        this.counters.resultsResent++;
-        this.send(p);
-      }
-    }
+    this.outbox.sendAll(reconnect);
+    this.renewals.renew();
+    this.renewals.schedule();
+    this.credits.topUp();
   }
 
   private onPing(s: Session, ping: Ping): void {
     const received = this.now();
-    s.out.push(
-      create(WorkerMessageSchema, {
-        msg: { case: 'pong', value: { pingSentAtMs: ping.sentAtMs, seq: ping.seq, receivedAtMs: i64(received), sentAtMs: i64(this.now()) } },
-      }),
-    );
+    s.out.push(pongMessage(ping, received, this.now()));
     if (ping.clockOffsetMs !== undefined) {
       this.clock.add({ offsetMs: ping.clockOffsetMs, rttMs: ping.rttMs ?? Number.MAX_SAFE_INTEGER });
     }
   }
 
-  // ---------------------------------------------------------------- jobs
-
   private onJob(job: Job): void {
-    if (this.outstanding > 0) this.outstanding--;
+    this.credits.used();
     this.counters.jobsReceived++;
-    if (this.jobs.has(job.runId) || this.unacked.has(job.runId)) return; // duplicate delivery
-    const held: Held = {
-      job,
-      prepared: this.cache.prepare(job),
-      scheduledAt: Number(job.scheduledAtMs),
-      state: 'waiting',
-      timer: null,
-      abort: null,
-      lost: false,
-    };
-    this.jobs.set(job.runId, held);
-    this.arm(held);
-  }
-
-  /** Start the job once the server clock has certainly reached scheduled_at; re-check after each timer. */
-  private arm(held: Held): void {
-    held.timer = null;
-    if (held.lost || held.state !== 'waiting') return;
-    const delay = this.clock.notBefore(held.scheduledAt) - this.now();
-    if (delay > 0) {
-      held.timer = this.timers.setTimeout(() => this.arm(held), Math.max(1, Math.ceil(delay)));
-      return;
-    }
-    if (this.running >= this.maxRunning) {
-      held.state = 'ready';
-      this.ready.push(held);
-      return;
-    }
-    this.start(held);
-  }
-
-  private start(held: Held): void {
-    held.state = 'running';
-    held.abort = new AbortController();
-    this.running++;
-    this.counters.checksStarted++;
-    const startedServer = this.clock.toServer(this.now());
-    this.lags[this.lagCount % this.lags.length] = startedServer - held.scheduledAt;
-    this.lagCount++;
-    const p = held.prepared.ok
-      ? this.runCheck(held.prepared.spec, held.prepared.assertions, { now: this.now, signal: held.abort.signal })
-      : Promise.resolve(invalidJobResult(held.prepared.error, this.now()));
-    const done = p
-      .then(
-        (result) => this.finished(held, result),
-        (err: unknown) => {
-          this.log.error({ err, run_id: held.job.runId }, 'check runner failed');
-          this.finished(held, invalidJobResult(`check runner failed: ${String(err)}`, this.now()));
-        },
-      )
-      .finally(() => this.inflight.delete(done));
-    this.inflight.add(done);
-  }
-
-  private finished(held: Held, result: Parameters<typeof toResultMessage>[1]): void {
-    this.running--;
-    this.jobs.delete(held.job.runId);
-    this.counters.checksCompleted++;
-    if (held.lost) {
-      this.counters.resultsDropped++;
-    } else {
-      const p: Pending = {
-        runId: held.job.runId,
-        msg: create(WorkerMessageSchema, { msg: { case: 'result', value: toResultMessage(held.job, result, this.clock.offsetMs) } }),
-        attempts: 0,
-        sentAt: null,
-        timer: null,
-      };
-      this.unacked.set(p.runId, p);
-      this.send(p);
-    }
-    const next = this.ready.shift();
-    if (next !== undefined) this.start(next);
-    this.topUp();
-  }
-
-  private onLeaseRenewed(r: LeaseRenewed): void {
-    // The server stamps lease_expires_at = its now + lease length: one more NTP-style clock sample.
-    if (this.renewalSentAt !== null && this.leaseTimeoutMs > 0 && Number(r.leaseExpiresAtMs) > 0) {
-      const serverNow = Number(r.leaseExpiresAtMs) - this.leaseTimeoutMs;
-      this.clock.add(ntpSample(this.renewalSentAt, serverNow, serverNow, this.now()));
-    }
-    this.renewalSentAt = null;
-    for (const id of r.lostRunIds) {
-      const held = this.jobs.get(id);
-      if (held === undefined) continue;
-      held.lost = true;
-      this.counters.leasesLost++;
-      this.log.warn({ run_id: id }, 'lease lost; stopping the check');
-      if (held.state === 'running') {
-        held.abort?.abort();
-      } else {
-        this.timers.clearTimeout(held.timer);
-        if (held.state === 'ready') this.ready.splice(this.ready.indexOf(held), 1);
-        this.jobs.delete(id);
-      }
-    }
-    this.topUp();
-  }
-
-  /** Ask for as many jobs as there are free slots (coalesced to one JobRequest per tick). */
-  private topUp(): void {
-    if (this.topUpQueued) return;
-    this.topUpQueued = true;
-    queueMicrotask(() => {
-      this.topUpQueued = false;
-      if (this.stopping || this.session === null || !this.session.registered) return;
-      if (this.unacked.size >= this.maxUnacked) return;
-      const want = this.maxRunning + this.prefetch - this.jobs.size - this.outstanding;
-      if (want <= 0) return;
-      if (this.push(create(WorkerMessageSchema, { msg: { case: 'jobRequest', value: { count: want } } }))) this.outstanding += want;
-    });
-  }
-
-  // ---------------------------------------------------------------- results
-
-  private send(p: Pending): void {
-    if (this.push(p.msg)) {
-      p.sentAt = this.now();
-      this.counters.resultsSent++;
-    } else {
-      p.sentAt = null; // goes out when the stream is back
-    }
-  }
-
-  private onAck(ack: ResultAck): void {
-    const p = this.unacked.get(ack.runId);
-    if (p === undefined) return;
-    if (ack.committed) {
-      this.timers.clearTimeout(p.timer);
-      this.unacked.delete(ack.runId);
-      this.counters.resultsAcked++;
-      this.topUp();
-      return;
-    }
-    if (ack.reason === 'lease_lost' || ack.reason === 'invalid') {
-      this.timers.clearTimeout(p.timer);
-      this.unacked.delete(ack.runId);
-      this.counters.resultsDropped++;
-      this.log.warn({ run_id: ack.runId, reason: ack.reason }, 'result not stored by the server; dropped');
-      this.topUp();
-      return;
-    }
-    const delay = backoffDelay(p.attempts, this.resendBackoff, this.random);
-    p.attempts++;
-    p.sentAt = null;
-    this.timers.clearTimeout(p.timer);
-    p.timer = this.timers.setTimeout(() => {
-      p.timer = null;
-      if (!this.unacked.has(p.runId)) return;
-      this.counters.resultsResent++;
-      this.send(p);
-    }, delay);
+    if (this.held.has(job.runId) || this.outbox.has(job.runId)) return; // duplicate delivery
+    this.held.add(job);
   }
 
   // ---------------------------------------------------------------- control
 
   stats(): WorkerStats {
-    const n = Math.min(this.lagCount, this.lags.length);
-    const lags = Array.from(this.lags.subarray(0, n)).sort((a, b) => a - b);
-    const q = (f: number): number => (n === 0 ? 0 : (lags[Math.min(n - 1, Math.floor(f * n))] ?? 0));
-    let waiting = 0;
-    for (const h of this.jobs.values()) if (h.state !== 'running') waiting++;
     return {
       connected: this.session?.registered ?? false,
       workerId: this.workerId,
       ...this.counters,
-      outstandingCredits: this.outstanding,
-      waiting,
-      running: this.running,
-      unacked: this.unacked.size,
+      outstandingCredits: this.credits.outstanding,
+      waiting: this.held.waiting,
+      running: this.held.running,
+      unacked: this.outbox.size,
       clockOffsetMs: this.clock.offsetMs,
       clockUncertaintyMs: this.clock.uncertaintyMs,
-      lagMs: { count: this.lagCount, p50: q(0.5), p99: q(0.99), max: n === 0 ? 0 : (lags[n - 1] ?? 0) },
+      lagMs: this.lags.summary(),
     };
   }
 
   resetLag(): void {
-    this.lagCount = 0;
+    this.lags.reset();
   }
 
   /**
@@ -602,17 +385,10 @@ class Worker implements MonitoringWorker {
     const waitUntil = async (cond: () => boolean): Promise<void> => {
       while (!cond() && this.now() < deadline) await sleep(Math.min(20, deadline - this.now()), this.stopCtl.signal, this.timers);
     };
-    await waitUntil(() => this.jobs.size === 0 && this.unacked.size === 0);
-    for (const held of this.jobs.values()) {
-      held.lost = true;
-      this.timers.clearTimeout(held.timer);
-      held.abort?.abort();
-      if (held.state !== 'running') this.jobs.delete(held.job.runId);
-    }
-    this.ready.length = 0;
-    await Promise.allSettled([...this.inflight]);
-    if (this.unacked.size > 0) this.log.warn({ unacked: this.unacked.size }, 'monitoring worker stopped with unacknowledged results');
-    for (const p of this.unacked.values()) this.timers.clearTimeout(p.timer);
+    await waitUntil(() => this.held.size === 0 && this.outbox.size === 0);
+    await this.held.abandonAll();
+    if (this.outbox.size > 0) this.log.warn({ unacked: this.outbox.size }, 'monitoring worker stopped with unacknowledged results');
+    this.outbox.clearTimers();
     this.stopCtl.abort();
     await this.loopDone;
   }

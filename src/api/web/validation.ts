@@ -1,11 +1,12 @@
 /**
  * The MonitorInput contract (create/update), validated with zod: check fields through the shared
- * CheckSpecSchema, assertions through validateAssertions (an invalid one is named in the error), plus the
+ * registry's checkSpecSchema(), assertions through validateAssertions (an invalid one is named in the error), plus the
  * scheduling fields. Produces the store's MonitorSpec.
  */
 import { z } from 'zod';
 import { validateAssertions, describeAssertionErrors } from '../../monitoring/assertions/index.js';
-import { CheckSpecSchema, DEFAULT_TIMEOUT_MS } from '../../monitoring/checks/spec.js';
+import { checkSpecSchema } from '../../monitoring/checks/registry.js';
+import { DEFAULT_TIMEOUT_MS } from '../../monitoring/checks/spec.js';
 import type { MonitorSpec } from '../../store/monitoring.js';
 
 export const MIN_INTERVAL_MS = 1_000;
@@ -71,7 +72,7 @@ export function validateMonitorInput(input: MonitorInputData): ValidateMonitorRe
       return { ok: false, error: `options_json: not valid JSON (${(err as Error).message})` };
     }
   }
-  const check = CheckSpecSchema.safeParse({
+  const check = checkSpecSchema().safeParse({
     type: m.type === '' ? undefined : m.type,
     url: m.url.trim(),
     method: m.method === '' ? undefined : m.method,

@@ -2,7 +2,7 @@
 import { Code, ConnectError, createContextKey, type HandlerContext, type ServiceImpl } from '@connectrpc/connect';
 import type { WorkerMessage } from '../../gen/vantage/v1/worker_pb.js';
 import type { WorkerService } from '../../gen/vantage/v1/worker_pb.js';
-import { AsyncQueue } from '../../platform/channel.js';
+import { AsyncQueue } from '../../platform/async-queue.js';
 import type { WorkerIdentity } from '../../auth/worker-token.js';
 import { WorkerSession, type ServerMessageInit, type SessionDeps } from './session.js';
 

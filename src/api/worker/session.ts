@@ -14,7 +14,7 @@ import type { WorkerLink, WorkerStreams } from '../../monitoring/control/worker-
 import { newHealthState, recordPing, recordPong, type StreamHealthState } from '../../monitoring/control/stream-health.js';
 import { newWorkerId, randomId } from '../../platform/ids.js';
 import type { Timers } from '../../platform/timers.js';
-import type { AsyncQueue } from '../../platform/channel.js';
+import type { AsyncQueue } from '../../platform/async-queue.js';
 import { parseWireResult } from './result-schema.js';
 
 /** int64 fields are bigint in @bufbuild/protobuf v2. */
@@ -48,6 +48,8 @@ export class WorkerSession implements WorkerLink {
   readonly streamId = randomId('s_', 10);
   workerId = '';
   region = '';
+  /** The check types the worker declared in its register message; jobs leased for it are limited to them. */
+  capabilities: readonly string[] = [];
   credits = 0;
   readonly health: StreamHealthState;
   private registered = false;
@@ -113,6 +115,7 @@ export class WorkerSession implements WorkerLink {
     if (!REGION_RE.test(region)) return reject(`invalid region "${region.slice(0, 64)}"`);
     if (r.workerId !== '' && !WORKER_ID_RE.test(r.workerId)) return reject('invalid worker_id');
     const id = r.workerId || newWorkerId();
+    const capabilities = r.capabilities.slice(0, 16).map((c) => c.slice(0, 32));
     const existing = await this.d.store.getWorker(id);
     if (existing?.revoked_at != null) return reject(`worker ${id} is revoked: ${existing.revoked_reason ?? ''}`.trim());
     await this.d.store.upsertWorker(
@@ -121,13 +124,14 @@ export class WorkerSession implements WorkerLink {
         hostname: r.hostname.slice(0, 255),
         region,
         version: r.version.slice(0, 64),
-        capabilities: r.capabilities.slice(0, 16).map((c) => c.slice(0, 32)),
+        capabilities,
       },
       this.d.now(),
     );
     if (this.closed) return;
     this.workerId = id;
     this.region = region;
+    this.capabilities = capabilities;
     this.registered = true;
     this.d.timers.clearTimeout(this.registerTimer);
     const prev = this.d.streams.add(this);

@@ -1,23 +1,20 @@
 /**
- * Run one check: pick the probe for the check type, evaluate the assertions,
+ * Run one check: pick the probe of the check type from the registry, evaluate the assertions,
  * decide the status. Never throws; every failure becomes a `down` result.
  *
  * Status rules:
  *  - the probe failed (dns/connect/tls/timeout/http error) → down, that class;
- *  - http without a status assertion: a status outside 200–399 → down, 'http';
+ *  - http (a type whose definition has statusDecides) without a status assertion: a status outside 200–399 → down, 'http';
  *  - any assertion failed → down, 'assertion';
  *  - otherwise up.
  */
 import { evaluateAssertions, needsBody, needsCert } from '../assertions/index.js';
 import type { Assertion, AssertionOutcome } from '../assertions/index.js';
-import { checkTarget } from './spec.js';
-import type { CheckSpec } from './spec.js';
 import type { CheckResult } from '../domain/result.js';
-import { probeDns } from './dns/probe.js';
 import { errorMessage } from './errors.js';
-import { probeHttp } from './http/probe.js';
-import { probeTcp } from './tcp/probe.js';
-import { probeTls } from './tls/probe.js';
+import { checkType } from './registry.js';
+import type { CheckSpec } from './spec.js';
+import { targetOf } from './spec.js';
 import { emptyOutcome } from './types.js';
 import type { ProbeOutcome } from './types.js';
 
@@ -29,29 +26,17 @@ export interface RunCheckOptions {
 }
 
 async function probe(spec: CheckSpec, assertions: readonly Assertion[], now: () => number, signal: AbortSignal | undefined): Promise<ProbeOutcome> {
+  const def = checkType(spec.type);
   let target;
   try {
-    target = checkTarget(spec.type, spec.url);
+    target = targetOf(def, spec.type, spec.url);
   } catch (e) {
     const out = emptyOutcome();
     out.error = errorMessage(e);
-    out.error_class = spec.type === 'dns' ? 'dns' : 'connect';
+    out.error_class = def?.targetErrorClass ?? 'connect';
     return out;
   }
-  const opts = { needBody: needsBody(assertions), needCert: needsCert(assertions), now, signal };
-  switch (target.type) {
-    case 'http':
-      return probeHttp(spec, target.url, opts);
-    case 'tcp':
-      return probeTcp(target.host, target.port, spec.timeout_ms, opts);
-    case 'dns':
-      return probeDns(target.name, spec.options.record_type, spec.options.resolver, spec.timeout_ms, opts);
-    case 'tls':
-      return probeTls(
-        { host: target.host, port: target.port, timeoutMs: spec.timeout_ms, verify: spec.options.tls_verify, expectedSan: spec.options.expected_san },
-        opts,
-      );
-  }
+  return (def as NonNullable<typeof def>).probe(spec, target, { needBody: needsBody(assertions), needCert: needsCert(assertions), now, signal });
 }
 
 function firstFailure(outcomes: readonly AssertionOutcome[]): AssertionOutcome | undefined {
@@ -59,6 +44,7 @@ function firstFailure(outcomes: readonly AssertionOutcome[]): AssertionOutcome |
   return undefined;
 }
 
+/** Probe, evaluate the assertions, decide the status. */
 export async function runCheck(spec: CheckSpec, assertions: readonly Assertion[], options: RunCheckOptions = {}): Promise<CheckResult> {
   const now = options.now ?? Date.now;
   const startedAt = now();
@@ -79,7 +65,7 @@ export async function runCheck(spec: CheckSpec, assertions: readonly Assertion[]
     status = 'down';
     errorClass ??= 'http';
     error ??= 'check failed';
-  } else if (spec.type === 'http' && !assertions.some((a) => a.type === 'status') && (p.http_code === null || p.http_code < 200 || p.http_code > 399)) {
+  } else if (checkType(spec.type)?.statusDecides === true && !assertions.some((a) => a.type === 'status') && (p.http_code === null || p.http_code < 200 || p.http_code > 399)) {
     status = 'down';
     errorClass = 'http';
     error = `HTTP ${p.http_code ?? 'no status'}`;

@@ -1,22 +1,11 @@
 import type { Observation } from '../assertions/index.js';
-import type { DnsDetails, ErrorClass, TlsDetails } from '../domain/result.js';
+import { nullMeasurement } from '../domain/result.js';
+import type { CheckMeasurement } from '../domain/result.js';
 
-/** What an executor measured, before assertions decide the status. */
-export interface ProbeOutcome {
+/** What a probe measured, before assertions decide the status. */
+export interface ProbeOutcome extends CheckMeasurement {
   /** the probe itself succeeded (request answered, port open, records found, handshake accepted) */
   ok: boolean;
-  http_code: number | null;
-  dns_ms: number | null;
-  connect_ms: number | null;
-  tls_ms: number | null;
-  ttfb_ms: number | null;
-  download_ms: number | null;
-  total_ms: number;
-  size_bytes: number;
-  error: string | null;
-  error_class: ErrorClass | null;
-  tls: TlsDetails | null;
-  dns: DnsDetails | null;
   observation: Observation;
 }
 
@@ -38,20 +27,5 @@ export function ms(from: number, to: number): number {
 }
 
 export function emptyOutcome(): ProbeOutcome {
-  return {
-    ok: false,
-    http_code: null,
-    dns_ms: null,
-    connect_ms: null,
-    tls_ms: null,
-    ttfb_ms: null,
-    download_ms: null,
-    total_ms: 0,
-    size_bytes: 0,
-    error: null,
-    error_class: null,
-    tls: null,
-    dns: null,
-    observation: {},
-  };
+  return { ok: false, ...nullMeasurement(), observation: {} };
 }

@@ -82,6 +82,7 @@ export class JobDispatcher {
         now: this.d.now(),
         leadMs: this.d.leadMs,
         leaseMs: this.d.leaseMs,
+        types: link.capabilities,
       });
     } finally {
       link.credits += n;

@@ -7,6 +7,8 @@ export interface WorkerLink {
   readonly streamId: string;
   readonly workerId: string;
   readonly region: string;
+  /** Check types the worker can run (leases are limited to them); absent or empty: any type. */
+  readonly capabilities?: readonly string[];
   /** Jobs the worker asked for and has not received yet. */
   credits: number;
   readonly health: StreamHealthState;

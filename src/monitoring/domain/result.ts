@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { AssertionOutcomeSchema } from '../assertions/index.js';
-import { DnsRecordTypeSchema } from '../checks/spec.js';
+import { DnsRecordTypeSchema } from '../checks/dns/record-types.js';
 
 export const CHECK_STATUSES = ['up', 'down'] as const;
 export const CheckStatusSchema = z.enum(CHECK_STATUSES);
@@ -73,3 +73,24 @@ export const CheckResultSchema = z.object({
   dns: DnsDetailsSchema.nullable(),
 });
 export type CheckResult = z.output<typeof CheckResultSchema>;
+
+/** What a check measured, without the verdict (status, assertions) and the run's start and end times. */
+export type CheckMeasurement = Omit<CheckResult, 'status' | 'assertions' | 'started_at' | 'finished_at'>;
+
+/** A measurement of nothing: no phase happened, no response, no error recorded yet. */
+export function nullMeasurement(): CheckMeasurement {
+  return {
+    http_code: null,
+    dns_ms: null,
+    connect_ms: null,
+    tls_ms: null,
+    ttfb_ms: null,
+    download_ms: null,
+    total_ms: 0,
+    size_bytes: 0,
+    error: null,
+    error_class: null,
+    tls: null,
+    dns: null,
+  };
+}

@@ -42,7 +42,7 @@ export interface ExpiredJob {
 }
 
 export class SqliteLeasing {
-  private readonly selectReady: Statement<[string, number, number], CandidateRow>;
+  private readonly selectReady: Statement<[string, number, string | null, string | null, number], CandidateRow>;
   private readonly markLeased: Statement<[string, number, string]>;
   private readonly renew: Statement<[number, string, string]>;
   private readonly requeueExpired: Statement<[number, number], { run_id: string }>;
@@ -56,6 +56,7 @@ export class SqliteLeasing {
              m.name, m.type, m.url, m.method, m.headers, m.body, m.timeout_ms, m.options, m.assertions_compiled
         FROM jobs j JOIN monitors m ON m.id = j.monitor_id
        WHERE j.status = 'ready' AND j.region = ? AND j.scheduled_at <= ? AND j.deleted_at IS NULL
+         AND (? IS NULL OR m.type IN (SELECT value FROM json_each(?)))
        ORDER BY j.scheduled_at
        LIMIT ?`);
     this.markLeased = db.prepare(
@@ -81,16 +82,20 @@ export class SqliteLeasing {
       RETURNING monitor_id, region`);
   }
 
-  /** Leases up to `count` due jobs (scheduled_at ≤ now + leadMs): the worker's region first, then `global`. */
-  lease(opts: { workerId: string; region: string; count: number; now: number; leadMs: number; leaseMs: number }): LeasedJob[] {
+  /**
+   * Leases up to `count` due jobs (scheduled_at ≤ now + leadMs): the worker's region first, then `global`;
+   * with `types`, only jobs of monitors of those check types.
+   */
+  lease(opts: { workerId: string; region: string; count: number; now: number; leadMs: number; leaseMs: number; types?: readonly string[] }): LeasedJob[] {
     const count = Math.max(0, Math.trunc(opts.count));
     if (count === 0) return [];
     const dueBy = opts.now + opts.leadMs;
     const expires = opts.now + opts.leaseMs;
+    const types = opts.types === undefined || opts.types.length === 0 ? null : JSON.stringify(opts.types);
     const run = this.db.transaction((): LeasedJob[] => {
-      const rows = this.selectReady.all(opts.region, dueBy, count);
+      const rows = this.selectReady.all(opts.region, dueBy, types, types, count);
       if (rows.length < count && opts.region !== 'global') {
-        rows.push(...this.selectReady.all('global', dueBy, count - rows.length));
+        rows.push(...this.selectReady.all('global', dueBy, types, types, count - rows.length));
       }
       const out: LeasedJob[] = [];
       for (const r of rows) {

@@ -329,7 +329,7 @@ export class SqliteMonitoringStore implements MonitoringStore {
 
   // ---- dispatcher -----------------------------------------------------------------------------------------
 
-  async leaseJobs(opts: { workerId: string; region: string; count: number; now: number; leadMs: number; leaseMs: number }): Promise<LeasedJob[]> {
+  async leaseJobs(opts: { workerId: string; region: string; count: number; now: number; leadMs: number; leaseMs: number; types?: readonly string[] }): Promise<LeasedJob[]> {
     return this.leasing.lease(opts);
   }
 

@@ -6,8 +6,8 @@
  */
 import { Resolver } from 'node:dns/promises';
 import { performance } from 'node:perf_hooks';
-import type { DnsRecordType } from '../spec.js';
-import { parseResolver } from '../spec.js';
+import type { DnsRecordType } from './record-types.js';
+import { parseResolver } from './spec.js';
 import { classifyError, errorMessage } from '../errors.js';
 import { emptyOutcome, ms } from '../types.js';
 import type { ProbeOptions, ProbeOutcome } from '../types.js';

@@ -16,11 +16,12 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { TLSSocket } from 'node:tls';
 import type { CheckSpec } from '../spec.js';
-import { MAX_REDIRECTS } from '../spec.js';
+import { MAX_REDIRECTS } from './spec.js';
+import type { HttpOptions } from './spec.js';
+import { urlHost } from '../definition.js';
+import { probeScaffold } from '../probe-scaffold.js';
 import { tlsDetails } from '../tls/cert.js';
-import { CheckTimeoutError, classifyError, errorMessage } from '../errors.js';
-import type { Phase } from '../errors.js';
-import { emptyOutcome, ms } from '../types.js';
+import { ms } from '../types.js';
 import type { ProbeOptions, ProbeOutcome } from '../types.js';
 
 /** Bodies are kept for assertions up to this size; size_bytes counts everything. */
@@ -28,44 +29,23 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
-function hostOf(u: URL): string {
-  const h = u.hostname;
-  return h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h;
-}
-
-export function probeHttp(spec: CheckSpec, url: URL, opts: ProbeOptions): Promise<ProbeOutcome> {
+export function probeHttp(spec: CheckSpec<HttpOptions>, url: URL, opts: ProbeOptions): Promise<ProbeOutcome> {
   return new Promise<ProbeOutcome>((resolve) => {
-    const out = emptyOutcome();
-    const t0 = performance.now();
-    let done = false;
     let req: http.ClientRequest | null = null;
-    let phase: Phase = 'connect';
-
-    const finish = (): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      if (out.total_ms === 0) out.total_ms = ms(t0, performance.now());
-      out.observation.response_time_ms = out.total_ms;
-      resolve(out);
-    };
-    const fail = (err: unknown, cls = classifyError(err, phase)): void => {
-      if (done) return;
-      out.ok = false;
-      out.error = errorMessage(err);
-      out.error_class = cls;
-      out.total_ms = ms(t0, performance.now());
-      req?.destroy();
-      finish();
-    };
-    const timer = setTimeout(() => fail(new CheckTimeoutError(spec.timeout_ms), 'timeout'), spec.timeout_ms);
-    const onAbort = (): void => fail(new Error('check aborted'), 'timeout');
-    if (opts.signal?.aborted) {
-      onAbort();
-      return;
-    }
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const run = probeScaffold(
+      {
+        timeoutMs: spec.timeout_ms,
+        signal: opts.signal,
+        phase: 'connect',
+        cleanup: (o) => {
+          if (o.total_ms === 0) o.total_ms = ms(run.t0, performance.now());
+        },
+        onFail: () => req?.destroy(),
+      },
+      resolve,
+    );
+    const { out, t0 } = run;
+    if (run.start()) return;
 
     let method = spec.method;
     let body: string | undefined = spec.body === '' ? undefined : spec.body;
@@ -73,13 +53,13 @@ export function probeHttp(spec: CheckSpec, url: URL, opts: ProbeOptions): Promis
     const hop = (u: URL, redirectsLeft: number): void => {
       const secure = u.protocol === 'https:';
       const mod = secure ? https : http;
-      const host = hostOf(u);
+      const host = urlHost(u);
       let tStart = performance.now();
       let tLookup = NaN;
       let tConnect = NaN;
       let tSecure = NaN;
       let tFirst = NaN;
-      phase = isIP(host) === 0 ? 'dns' : 'connect';
+      run.phase = isIP(host) === 0 ? 'dns' : 'connect';
       const headers: Record<string, string> = { 'user-agent': 'vantage-agent', ...spec.headers };
       if (body !== undefined && headers['content-length'] === undefined) headers['content-length'] = String(Buffer.byteLength(body));
       const options: https.RequestOptions = {
@@ -99,7 +79,7 @@ export function probeHttp(spec: CheckSpec, url: URL, opts: ProbeOptions): Promis
       try {
         r = mod.request(options);
       } catch (e) {
-        fail(e, 'http');
+        run.fail(e, 'http');
         return;
       }
       req = r;
@@ -107,16 +87,16 @@ export function probeHttp(spec: CheckSpec, url: URL, opts: ProbeOptions): Promis
         tStart = performance.now();
         sock.once('lookup', (err: Error | null) => {
           tLookup = performance.now();
-          if (!err) phase = 'connect';
+          if (!err) run.phase = 'connect';
         });
         sock.once('connect', () => {
           tConnect = performance.now();
-          phase = secure ? 'tls' : 'http';
+          run.phase = secure ? 'tls' : 'http';
         });
         if (secure) {
           sock.once('secureConnect', () => {
             tSecure = performance.now();
-            phase = 'http';
+            run.phase = 'http';
             if (opts.needCert) out.tls = tlsDetails(sock as TLSSocket, host, opts.now());
           });
         }
@@ -125,29 +105,29 @@ export function probeHttp(spec: CheckSpec, url: URL, opts: ProbeOptions): Promis
         });
       });
       r.on('error', (err) => {
-        if (req === r) fail(err);
+        if (req === r) run.fail(err);
       });
       r.on('response', (res) => {
         res.on('error', (err) => {
-          if (req === r) fail(err, 'http');
+          if (req === r) run.fail(err, 'http');
         });
         if (Number.isNaN(tFirst)) tFirst = performance.now();
         const code = res.statusCode ?? 0;
         const location = res.headers.location;
         if (spec.options.follow_redirects && REDIRECTS.has(code) && location !== undefined) {
           if (redirectsLeft <= 0) {
-            fail(new Error(`more than ${MAX_REDIRECTS} redirects`), 'http');
+            run.fail(new Error(`more than ${MAX_REDIRECTS} redirects`), 'http');
             return;
           }
           let next: URL;
           try {
             next = new URL(location, u);
           } catch {
-            fail(new Error(`invalid redirect location: ${location}`), 'http');
+            run.fail(new Error(`invalid redirect location: ${location}`), 'http');
             return;
           }
           if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-            fail(new Error(`redirect to unsupported protocol ${next.protocol}`), 'http');
+            run.fail(new Error(`redirect to unsupported protocol ${next.protocol}`), 'http');
             return;
           }
           if (code === 303 || ((code === 301 || code === 302) && method === 'POST')) {
@@ -156,7 +136,7 @@ export function probeHttp(spec: CheckSpec, url: URL, opts: ProbeOptions): Promis
           }
           // drain the redirect response, then follow it on a fresh connection
           res.on('end', () => {
-            if (req !== r || done) return;
+            if (req !== r || run.done) return;
             r.destroy();
             hop(next, redirectsLeft - 1);
           });
@@ -175,10 +155,10 @@ export function probeHttp(spec: CheckSpec, url: URL, opts: ProbeOptions): Promis
           }
         });
         res.on('aborted', () => {
-          if (req === r) fail(new Error('response aborted'), 'http');
+          if (req === r) run.fail(new Error('response aborted'), 'http');
         });
         res.on('end', () => {
-          if (done) return;
+          if (run.done) return;
           const tEnd = performance.now();
           const ready = secure ? tSecure : tConnect;
           out.ok = true;
@@ -195,7 +175,7 @@ export function probeHttp(spec: CheckSpec, url: URL, opts: ProbeOptions): Promis
           if (chunks !== null) out.observation.body = Buffer.concat(chunks, kept).toString('utf8');
           if (out.tls) out.observation.cert_days_remaining = out.tls.days_remaining;
           r.destroy();
-          finish();
+          run.finish();
         });
       });
       r.end(body);

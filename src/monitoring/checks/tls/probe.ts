@@ -8,9 +8,8 @@ import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { connect } from 'node:tls';
 import { tlsDetails } from './cert.js';
-import { CheckTimeoutError, classifyError, errorMessage } from '../errors.js';
-import type { Phase } from '../errors.js';
-import { emptyOutcome, ms } from '../types.js';
+import { probeScaffold } from '../probe-scaffold.js';
+import { ms } from '../types.js';
 import type { ProbeOptions, ProbeOutcome } from '../types.js';
 
 export interface TlsProbeSpec {
@@ -23,12 +22,25 @@ export interface TlsProbeSpec {
 
 export function probeTls(spec: TlsProbeSpec, opts: Pick<ProbeOptions, 'signal' | 'now'>): Promise<ProbeOutcome> {
   return new Promise<ProbeOutcome>((resolve) => {
-    const out = emptyOutcome();
-    const t0 = performance.now();
     let tLookup = NaN;
     let tConnect = NaN;
-    let phase: Phase = isIP(spec.host) === 0 ? 'dns' : 'connect';
-    let done = false;
+    const run = probeScaffold(
+      {
+        timeoutMs: spec.timeoutMs,
+        signal: opts.signal,
+        phase: isIP(spec.host) === 0 ? 'dns' : 'connect',
+        cleanup: (out) => {
+          sock.destroy();
+          if (out.tls) out.observation.cert_days_remaining = out.tls.days_remaining;
+        },
+        onFail: (out) => {
+          if (!Number.isNaN(tLookup)) out.dns_ms = ms(run.t0, tLookup);
+          if (!Number.isNaN(tConnect)) out.connect_ms = ms(Number.isNaN(tLookup) ? run.t0 : tLookup, tConnect);
+        },
+      },
+      resolve,
+    );
+    const { out, t0 } = run;
     // Verification is decided here (not by rejecting the handshake) so an
     // untrusted or expired certificate is still reported in detail.
     const sock = connect({
@@ -37,37 +49,16 @@ export function probeTls(spec: TlsProbeSpec, opts: Pick<ProbeOptions, 'signal' |
       servername: isIP(spec.host) === 0 ? spec.host : undefined,
       rejectUnauthorized: false,
     });
-    const finish = (): void => {
-      done = true;
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      sock.destroy();
-      out.observation.response_time_ms = out.total_ms;
-      if (out.tls) out.observation.cert_days_remaining = out.tls.days_remaining;
-      resolve(out);
-    };
-    const fail = (err: unknown, cls = classifyError(err, phase)): void => {
-      if (done) return;
-      out.error = errorMessage(err);
-      out.error_class = cls;
-      out.total_ms = ms(t0, performance.now());
-      if (!Number.isNaN(tLookup)) out.dns_ms = ms(t0, tLookup);
-      if (!Number.isNaN(tConnect)) out.connect_ms = ms(Number.isNaN(tLookup) ? t0 : tLookup, tConnect);
-      finish();
-    };
-    const timer = setTimeout(() => fail(new CheckTimeoutError(spec.timeoutMs), 'timeout'), spec.timeoutMs);
-    const onAbort = (): void => fail(new Error('check aborted'), 'timeout');
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
     sock.once('lookup', (err: Error | null) => {
       tLookup = performance.now();
-      if (!err) phase = 'connect';
+      if (!err) run.phase = 'connect';
     });
     sock.once('connect', () => {
       tConnect = performance.now();
-      phase = 'tls';
+      run.phase = 'tls';
     });
     sock.once('secureConnect', () => {
-      if (done) return;
+      if (run.done) return;
       const t = performance.now();
       out.dns_ms = Number.isNaN(tLookup) ? null : ms(t0, tLookup);
       out.connect_ms = Number.isNaN(tConnect) ? null : ms(Number.isNaN(tLookup) ? t0 : tLookup, tConnect);
@@ -87,9 +78,9 @@ export function probeTls(spec: TlsProbeSpec, opts: Pick<ProbeOptions, 'signal' |
       } else {
         out.ok = true;
       }
-      finish();
+      run.finish();
     });
-    sock.on('error', (err) => fail(err));
-    if (opts.signal?.aborted) onAbort();
+    sock.on('error', (err) => run.fail(err));
+    run.start();
   });
 }

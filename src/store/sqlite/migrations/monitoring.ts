@@ -30,7 +30,7 @@ CREATE TABLE monitors (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL,
   owner TEXT NOT NULL DEFAULT '',
-  type TEXT NOT NULL DEFAULT 'http' CHECK (type IN ('http', 'tcp', 'dns', 'tls')),
+  type TEXT NOT NULL DEFAULT 'http',
   url TEXT NOT NULL,
   method TEXT NOT NULL DEFAULT 'GET',
   headers TEXT NOT NULL DEFAULT '{}',
