@@ -306,7 +306,7 @@ export type Job = Message<"vantage.v1.Job"> & {
   optionsJson: string;
 
   /**
-   * JSON array of assertions, each an object of AssertionSchema (src/monitoring/assertions.ts),
+   * JSON array of assertions, each an object of AssertionSchema (src/monitoring/assertions/schema.ts),
    * already validated when the monitor was saved.
    *
    * @generated from field: string assertions_json = 14;
