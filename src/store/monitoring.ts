@@ -5,6 +5,12 @@
  * Times are Unix epoch milliseconds.
  */
 import type { RunPlan, SchedulableMonitor } from '../monitoring/domain/schedule-math.js';
+import type { Resolution, RollupRecord } from '../monitoring/domain/rollup-math.js';
+import type { ResultInput } from '../monitoring/domain/result.js';
+
+// The rollup shapes are domain types (the bucketing is pure); re-exported for the store's callers.
+export { RESOLUTION_MS, type Resolution, type RollupRecord } from '../monitoring/domain/rollup-math.js';
+export type { ResultInput } from '../monitoring/domain/result.js';
 
 export type CheckType = 'http' | 'tcp' | 'dns' | 'tls';
 export type JobStatus = 'ready' | 'leased' | 'done';
@@ -12,8 +18,6 @@ export type JobStatus = 'ready' | 'leased' | 'done';
 export type JobOutcome = 'result' | 'expired' | 'missed' | 'cancelled';
 export type ResultStatus = 'up' | 'down' | 'expired';
 export type WorkerStatus = 'active' | 'inactive' | 'revoked';
-export type Resolution = '1m' | '1h' | '1d';
-export const RESOLUTION_MS: Record<Resolution, number> = { '1m': 60_000, '1h': 3_600_000, '1d': 86_400_000 };
 
 /** What a user configures on a monitor. */
 export interface MonitorSpec {
@@ -72,29 +76,6 @@ export interface JobRecord {
   deleted_at: number | null;
 }
 
-/** A check result as a worker reports it (validated at the worker API boundary). */
-export interface ResultInput {
-  run_id: string;
-  event_at: number;
-  status: 'up' | 'down';
-  http_code: number | null;
-  dns_ms: number | null;
-  connect_ms: number | null;
-  tls_ms: number | null;
-  ttfb_ms: number | null;
-  download_ms: number | null;
-  total_ms: number | null;
-  size_bytes: number | null;
-  error: string | null;
-  error_class: string | null;
-  /** JSON text of the assertion outcomes. */
-  assertions: string | null;
-  /** JSON text of type-specific details. */
-  details: string | null;
-  started_at: number | null;
-  finished_at: number | null;
-}
-
 export interface ResultRecord extends Omit<ResultInput, 'status'> {
   status: ResultStatus;
   monitor_id: string;
@@ -121,23 +102,6 @@ export interface WorkerRecord {
   certificate_expires_at: number | null;
   revoked_at: number | null;
   revoked_reason: string | null;
-}
-
-export interface RollupRecord {
-  monitor_id: string;
-  region: string;
-  bucket_start: number;
-  /** up + down results (expired runs are not counted). */
-  count: number;
-  up_count: number;
-  error_count: number;
-  /** Latency statistics over successful checks' total_ms. */
-  lat_count: number;
-  lat_sum: number;
-  lat_min: number | null;
-  lat_max: number | null;
-  /** Encoded LatencySketch of the latencies (mergeable). */
-  sketch: Buffer;
 }
 
 export interface AuditEvent {
