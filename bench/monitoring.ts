@@ -30,6 +30,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { openSqlite, type SqliteDb } from '../src/store/sqlite/db.js';
 import { SqliteMonitoringStore } from '../src/store/sqlite/monitoring.js';
+import { SingleNodeLeader } from '../src/store/sqlite/leader.js';
 import type { MonitorSpec, ResultInput } from '../src/store/monitoring.js';
 import { planRuns } from '../src/monitoring/domain/schedule-math.js';
 import { newRunId } from '../src/platform/ids.js';
@@ -314,7 +315,8 @@ async function blastPart(): Promise<void> {
   const mon = await startMonitoring({
     config: { host: '127.0.0.1', worker_port: 0, scheduler_interval_ms: 3_600_000, lease_timeout_seconds: 600 },
     logger: pino({ level: 'warn' }, pino.destination(2)),
-    db: t.db,
+    store: new SqliteMonitoringStore(t.db),
+    leader: new SingleNodeLeader(),
     registry: new Registry(),
     tuning: { dispatchIntervalMs: 50, rollupIntervalMs: 3_600_000 },
   });
@@ -357,7 +359,8 @@ async function lagPart(): Promise<void> {
   const mon = await startMonitoring({
     config: { host: '127.0.0.1', worker_port: 0 },
     logger: pino({ level: 'warn' }, pino.destination(2)),
-    db: t.db,
+    store: new SqliteMonitoringStore(t.db),
+    leader: new SingleNodeLeader(),
     registry,
   });
   const child = runChild(`http://127.0.0.1:${mon.workerPort}`, workers, Math.ceil((monitors / workers) * 0.2) + 50, 'lag', duration);

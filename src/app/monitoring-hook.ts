@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ServerConfig } from '../config/server.js';
-import type { SqliteDb } from '../store/sqlite/db.js';
+import type { MonitoringStore } from '../store/monitoring.js';
+import type { LeaderElector } from '../store/leader.js';
 import { startMonitoring } from '../monitoring/control/index.js';
 import type { KeyCheck } from '../auth/api-key.js';
 
@@ -17,7 +18,8 @@ export interface MonitoringHandle {
 export interface MonitoringContext {
   config: ServerConfig;
   logger: Logger;
-  db: SqliteDb;
+  store: MonitoringStore;
+  leader: LeaderElector;
   registry: Registry;
   now?: () => number;
   checkApiKey: (req: IncomingMessage) => boolean | KeyCheck;

@@ -165,7 +165,8 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
     const monitoring = await startMonitoringIfEnabled({
       config,
       logger,
-      db: store.db,
+      store: store.monitoring,
+      leader: store.leader,
       registry,
       now,
       checkApiKey: (req: IncomingMessage) => security.checkApiKey(req.headers['x-api-key']),

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqlite, type SqliteDb } from '../../src/store/sqlite/db.js';
 import { SqliteMonitoringStore } from '../../src/store/sqlite/monitoring.js';
+import { SingleNodeLeader } from '../../src/store/sqlite/leader.js';
+import type { LeaderElector } from '../../src/store/leader.js';
 import type { MonitorSpec, ResultInput } from '../../src/store/monitoring.js';
 
 export interface TempStore {
@@ -10,6 +12,7 @@ export interface TempStore {
   path: string;
   db: SqliteDb;
   store: SqliteMonitoringStore;
+  leader: LeaderElector;
   close(): void;
 }
 
@@ -24,6 +27,7 @@ export function tempStore(): TempStore {
     path,
     db,
     store,
+    leader: new SingleNodeLeader(),
     close() {
       db.close();
       rmSync(dir, { recursive: true, force: true });

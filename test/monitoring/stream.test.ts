@@ -30,7 +30,8 @@ async function start(config: Partial<MonitoringConfig> = {}) {
   mon = await startMonitoring({
     config: { host: '127.0.0.1', worker_port: 0, cluster_token: 'tok', scheduler_interval_ms: 50, ...config },
     logger,
-    db: t.db,
+    store: t.store,
+    leader: t.leader,
     registry: new Registry(),
     tuning: { dispatchIntervalMs: 20, streamCheckIntervalMs: 50 },
   });

@@ -321,7 +321,7 @@ describe('startServer (in process): pipeline slots, dispatch order, fallback hoo
     expect((await slow).text).toBe('late');
     await closing;
     expect(s.writeBehind.pending()).toBe(0);
-    expect(s.store.db.open).toBe(false);
+    await expect(s.store.lb.countStats()).rejects.toThrow(/not open/);
     started.pop()!.cleanup();
   });
 });

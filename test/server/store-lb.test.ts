@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LbClient, LbStats } from '../../src/store/lb.js';
 import { openStore, type OpenedStore } from '../../src/store/index.js';
+import { readSqliteFile } from '../store/sqlite-file.js';
 
 const DAY = 86_400_000;
 
@@ -61,10 +62,10 @@ describe('SqliteLbStore', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('creates the seed tables and indexes', () => {
-    const names = (store.db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table','index')").all() as {
+  it('creates the seed tables and indexes (checks the SQLite file itself)', () => {
+    const names = readSqliteFile(file, (db) => (db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table','index')").all() as {
       name: string;
-    }[]).map((r) => r.name);
+    }[]).map((r) => r.name));
     for (const n of [
       'clients',
       'stats',
@@ -77,7 +78,7 @@ describe('SqliteLbStore', () => {
     ]) {
       expect(names).toContain(n);
     }
-    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(readSqliteFile(file, (db) => db.pragma('journal_mode', { simple: true }))).toBe('wal');
   });
 
   it('round-trips clients, keeps created_at on update and keeps 0 coordinates as real values', async () => {
@@ -95,9 +96,9 @@ describe('SqliteLbStore', () => {
     store.close();
     store = openStore({ database: file });
     expect((await store.lb.listClients()).map((c) => c.clientId)).toEqual(['a']);
-    const versions = store.db.prepare("SELECT COUNT(*) AS n FROM schema_migrations WHERE component = 'lb'").get() as {
+    const versions = readSqliteFile(file, (db) => db.prepare("SELECT COUNT(*) AS n FROM schema_migrations WHERE component = 'lb'").get() as {
       n: number;
-    };
+    });
     expect(versions.n).toBe(1);
   });
 

@@ -6,9 +6,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { SqliteDb } from '../../store/sqlite/db.js';
-import { SqliteMonitoringStore } from '../../store/sqlite/monitoring.js';
 import type { MonitoringStore } from '../../store/monitoring.js';
+import type { LeaderElector } from '../../store/leader.js';
 import { startWorkerApi } from '../../api/worker/server.js';
 import { isWorkerAuthOpen } from '../../auth/worker-token.js';
 import { createWebHandler, type WebHandler } from '../../api/web/handler.js';
@@ -16,7 +15,6 @@ import { monitoringConfig, type MonitoringConfig } from '../../config/monitoring
 import { Dispatcher } from './job-dispatcher.js';
 import { WorkerActivity } from './inactivity.js';
 import { IngestQueue } from './ingest.js';
-import { SingleNodeLeader, type LeaderElector } from '../../store/sqlite/leader.js';
 import { createMonitoringMetrics } from './metrics.js';
 import { LeaseReaper } from './reaper.js';
 import { WorkerRegistry } from './worker-streams.js';
@@ -44,11 +42,12 @@ export interface MonitoringContext {
   /** The server config (ServerConfig has every key); missing keys take their defaults. */
   config: Partial<MonitoringConfig>;
   logger: Logger;
-  db: SqliteDb;
+  /** The monitoring store and the leader elector of the opened database (see openStore). */
+  store: MonitoringStore;
+  leader: LeaderElector;
   registry: Registry;
   now?: () => number;
   timers?: Timers;
-  leader?: LeaderElector;
   /**
    * The main server's API-key check (true, 'server' or 'api' = allowed; false, 'missing', 'wrong' = refused); when
    * absent the handler checks X-API-Key against server_key/api_keys itself.
@@ -75,7 +74,7 @@ export async function startMonitoring(ctx: MonitoringContext): Promise<Monitorin
   const timers = ctx.timers ?? backgroundTimers;
   const tuning = ctx.tuning ?? {};
   const logger = ctx.logger.child({ component: 'monitoring' });
-  const store = new SqliteMonitoringStore(ctx.db);
+  const store = ctx.store;
   const workers = new WorkerRegistry();
 
   if (!cfg.monitoring_enabled) {
@@ -90,7 +89,7 @@ export async function startMonitoring(ctx: MonitoringContext): Promise<Monitorin
   }
 
   const metrics = createMonitoringMetrics(ctx.registry);
-  const leader = ctx.leader ?? new SingleNodeLeader();
+  const leader = ctx.leader;
   await leader.start();
   const leaseMs = cfg.lease_timeout_seconds * 1000;
   const reaperMs = cfg.reaper_interval_seconds * 1000;
