@@ -12,7 +12,6 @@ import type { ResultInput } from '../monitoring/domain/result.js';
 export { RESOLUTION_MS, type Resolution, type RollupRecord } from '../monitoring/domain/rollup-math.js';
 export type { ResultInput } from '../monitoring/domain/result.js';
 
-export type CheckType = 'http' | 'tcp' | 'dns' | 'tls';
 export type JobStatus = 'ready' | 'leased' | 'done';
 /** Why a job is done: a stored result, lease expired max attempts, never leased in time, or its monitor went away. */
 export type JobOutcome = 'result' | 'expired' | 'missed' | 'cancelled';
@@ -22,7 +21,11 @@ export type WorkerStatus = 'active' | 'inactive' | 'revoked';
 /** What a user configures on a monitor. */
 export interface MonitorSpec {
   name: string;
-  type: CheckType;
+  /**
+   * The check type's name. The store keeps it as given: the registry of check types
+   * (src/monitoring/checks/) validates it where a monitor enters the system.
+   */
+  type: string;
   url: string;
   method: string;
   headers: Record<string, string>;
@@ -59,6 +62,17 @@ export interface LeasedJob {
   /** 1-based attempt number of this lease. */
   attempt: number;
   monitor: Pick<MonitorRecord, 'name' | 'type' | 'url' | 'method' | 'headers' | 'body' | 'timeout_ms' | 'options' | 'assertions_compiled'>;
+}
+
+export interface LeaseOptions {
+  workerId: string;
+  region: string;
+  count: number;
+  now: number;
+  leadMs: number;
+  leaseMs: number;
+  /** Check types the worker can run; absent = any type. An empty list leases nothing. */
+  types?: readonly string[];
 }
 
 export interface JobRecord {
@@ -159,8 +173,11 @@ export interface MonitoringStore {
   scheduleDue(now: number, lookaheadMs: number, plan: (m: SchedulableMonitor) => RunPlan, newRunId: () => string): Promise<ScheduleOutcome>;
 
   // Dispatcher (all leasing SQL lives in one module per implementation).
-  /** Leases up to `count` ready jobs with scheduled_at ≤ now + leadMs: the worker's region first, then `global`. */
-  leaseJobs(opts: { workerId: string; region: string; count: number; now: number; leadMs: number; leaseMs: number }): Promise<LeasedJob[]>;
+  /**
+   * Leases up to `count` ready jobs with scheduled_at ≤ now + leadMs: the worker's region first, then `global`.
+   * With `types`, only jobs whose monitor type is in the list (the check types the worker can run).
+   */
+  leaseJobs(opts: LeaseOptions): Promise<LeasedJob[]>;
   /** Extends leases this worker holds; `lost` are the ones it no longer holds. */
   renewLeases(opts: { workerId: string; runIds: string[]; now: number; leaseMs: number }): Promise<{ renewed: string[]; lost: string[] }>;
   /** Expired leases back to ready (attempts + 1), or closed with an expiry result after `maxAttempts`. */

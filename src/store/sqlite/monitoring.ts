@@ -13,6 +13,7 @@ import {
   type JobRecord,
   type JobStatus,
   type LeasedJob,
+  type LeaseOptions,
   type MonitorRecord,
   type MonitorSpec,
   type MonitoringStore,
@@ -59,7 +60,7 @@ function monitorFromRow(r: MonitorRow): MonitorRecord {
     id: r.id,
     name: r.name,
     owner: r.owner,
-    type: r.type as MonitorRecord['type'],
+    type: r.type,
     url: r.url,
     method: r.method,
     headers: JSON.parse(r.headers) as Record<string, string>,
@@ -322,7 +323,7 @@ export class SqliteMonitoringStore implements MonitoringStore {
 
   // ---- dispatcher -----------------------------------------------------------------------------------------
 
-  async leaseJobs(opts: { workerId: string; region: string; count: number; now: number; leadMs: number; leaseMs: number }): Promise<LeasedJob[]> {
+  async leaseJobs(opts: LeaseOptions): Promise<LeasedJob[]> {
     return this.leasing.lease(opts);
   }
 
