@@ -55,6 +55,12 @@ interface WorkerRow extends Omit<WorkerRecord, 'capabilities'> {
   capabilities: string;
 }
 
+/** The columns of a ResultRecord (results_raw also has `seq`, the rollup cursor, which stays inside the store). */
+const RESULT_COLUMNS = [
+  'run_id', 'event_at', 'monitor_id', 'region', 'worker_id', 'status', 'http_code', 'dns_ms', 'connect_ms', 'tls_ms', 'ttfb_ms',
+  'download_ms', 'total_ms', 'size_bytes', 'error', 'error_class', 'assertions', 'details', 'started_at', 'finished_at', 'ingested_at',
+] as const;
+
 function monitorFromRow(r: MonitorRow): MonitorRecord {
   return {
     id: r.id,
@@ -161,14 +167,10 @@ export class SqliteMonitoringStore implements MonitoringStore {
       ),
       advanceMonitor: db.prepare('UPDATE monitors SET next_due_at = ?, last_scheduled_at = COALESCE(?, last_scheduled_at) WHERE id = ?'),
       getJob: db.prepare('SELECT * FROM jobs WHERE run_id = ?'),
-      insertResult: db.prepare(`
-        INSERT INTO results_raw (run_id, event_at, monitor_id, region, worker_id, status, http_code, dns_ms, connect_ms, tls_ms,
-                                 ttfb_ms, download_ms, total_ms, size_bytes, error, error_class, assertions, details,
-                                 started_at, finished_at, ingested_at)
-        VALUES (@run_id, @event_at, @monitor_id, @region, @worker_id, @status, @http_code, @dns_ms, @connect_ms, @tls_ms,
-                @ttfb_ms, @download_ms, @total_ms, @size_bytes, @error, @error_class, @assertions, @details,
-                @started_at, @finished_at, @ingested_at)
-        ON CONFLICT (run_id, event_at) DO NOTHING`),
+      insertResult: db.prepare(
+        `INSERT INTO results_raw (${RESULT_COLUMNS.join(', ')}) VALUES (${RESULT_COLUMNS.map((c) => `@${c}`).join(', ')})
+         ON CONFLICT (run_id, event_at) DO NOTHING`,
+      ),
       resultWorker: db.prepare('SELECT worker_id FROM results_raw WHERE run_id = ? AND event_at = ?'),
       getWorker: db.prepare('SELECT * FROM workers WHERE id = ?'),
       upsertWorker: db.prepare(`
@@ -387,7 +389,7 @@ export class SqliteMonitoringStore implements MonitoringStore {
     if (opts.to) where.push('event_at < @to');
     if (opts.region) where.push('region = @region');
     return this.db
-      .prepare(`SELECT * FROM results_raw WHERE ${where.join(' AND ')} ORDER BY event_at DESC LIMIT @limit`)
+      .prepare(`SELECT ${RESULT_COLUMNS.join(', ')} FROM results_raw WHERE ${where.join(' AND ')} ORDER BY event_at DESC LIMIT @limit`)
       .all({ monitorId: opts.monitorId, from: opts.from ?? 0, to: opts.to ?? 0, region: opts.region ?? '', limit: opts.limit }) as ResultRecord[];
   }
 
