@@ -1,34 +1,34 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSqlite, type SqliteDb } from '../../src/store/sqlite/db.js';
-import { SqliteMonitoringStore } from '../../src/store/sqlite/monitoring.js';
-import { SingleNodeLeader } from '../../src/store/sqlite/leader.js';
+import { openStore } from '../../src/store/index.js';
+import type { LbStore } from '../../src/store/lb.js';
 import type { LeaderElector } from '../../src/store/leader.js';
+import type { MonitoringStore } from '../../src/store/monitoring.js';
 
 export interface TempStore {
   dir: string;
+  /** The database file (for tests that reopen it). */
   path: string;
-  db: SqliteDb;
-  store: SqliteMonitoringStore;
+  store: MonitoringStore;
+  lb: LbStore;
   leader: LeaderElector;
   close(): void;
 }
 
-/** A fresh SQLite file in a temp dir with the monitoring schema. */
+/** A fresh database file in a temp dir, opened through openStore (the stores the server gets). */
 export function tempStore(): TempStore {
   const dir = mkdtempSync(join(tmpdir(), 'vantage-mon-'));
   const path = join(dir, 'vantage.db');
-  const db = openSqlite(path);
-  const store = new SqliteMonitoringStore(db);
+  const opened = openStore({ database: path });
   return {
     dir,
     path,
-    db,
-    store,
-    leader: new SingleNodeLeader(),
+    store: opened.monitoring,
+    lb: opened.lb,
+    leader: opened.leader,
     close() {
-      db.close();
+      opened.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

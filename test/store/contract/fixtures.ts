@@ -90,17 +90,25 @@ export function stats(id: string, timestamp: number, over: Partial<LbStats> = {}
 const NEVER_AGAIN = 100 * 365 * 86_400_000;
 
 /**
- * Creates monitor `monitorId` and, through scheduleDue, one ready job per (run time, region): run ids are
- * `${monitorId}-r0`, `-r1`, … in that order. The monitor's next slot is moved out of reach, so later seeding
- * (which schedules every due monitor) never adds runs to it.
+ * Creates monitor `monitorId` (or re-arms it when it exists: disabled and enabled again with `spec`, which makes
+ * it due now and cancels only its ready jobs) and, through scheduleDue, one ready job per (run time, region).
+ * Returns the run ids in creation order: `${monitorId}-r<n>`, n counting up within this process.
+ * The monitor's next slot is moved out of reach, so later seeding, which schedules every due monitor, never adds
+ * runs to it.
  */
 export async function seedJobs(
   store: MonitoringStore,
   opts: { monitorId: string; runs: readonly number[]; now: number; spec?: Partial<MonitorSpec> },
 ): Promise<string[]> {
-  await store.createMonitor(spec(opts.spec), { id: opts.monitorId, actor: 'seed', now: opts.now, jitterSeed: 1 });
+  const meta = { actor: 'seed', now: opts.now };
+  if (await store.getMonitor(opts.monitorId)) {
+    await store.updateMonitor(opts.monitorId, { enabled: false }, meta);
+    await store.updateMonitor(opts.monitorId, { ...opts.spec, enabled: true }, meta);
+  } else {
+    await store.createMonitor(spec(opts.spec), { id: opts.monitorId, ...meta, jitterSeed: 1 });
+  }
   const ids: string[] = [];
-  let n = 0;
+  let n = seededRuns.get(opts.monitorId) ?? 0;
   await store.scheduleDue(
     opts.now,
     0,
@@ -111,5 +119,24 @@ export async function seedJobs(
       return id;
     },
   );
+  seededRuns.set(opts.monitorId, n);
+  return ids;
+}
+const seededRuns = new Map<string, number>();
+
+/**
+ * Seeds one job per run time in `region` and leases them all to `workerId` (for tests about what happens after
+ * leasing: ingest, rollups). Returns the run ids in the order of `runs`; the times must be distinct.
+ */
+export async function seedLeasedJobs(
+  store: MonitoringStore,
+  opts: { monitorId: string; region?: string; runs: readonly number[]; now: number; workerId: string; spec?: Partial<MonitorSpec> },
+): Promise<string[]> {
+  const region = opts.region ?? 'global';
+  const ids = await seedJobs(store, { monitorId: opts.monitorId, runs: opts.runs, now: opts.now, spec: { ...opts.spec, regions: [region] } });
+  const latest = Math.max(...opts.runs);
+  const leased = await store.leaseJobs({ workerId: opts.workerId, region, count: ids.length, now: latest, leadMs: 0, leaseMs: NEVER_AGAIN });
+  const mine = new Set(ids);
+  if (leased.filter((j) => mine.has(j.run_id)).length !== ids.length) throw new Error(`seedLeasedJobs: leased ${leased.length} of ${ids.length} jobs`);
   return ids;
 }
