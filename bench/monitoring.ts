@@ -30,6 +30,8 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { openSqlite, type SqliteDb } from '../src/store/sqlite/db.js';
 import { SqliteMonitoringStore } from '../src/store/sqlite/monitoring.js';
+import { SingleNodeLeader } from '../src/store/sqlite/leader.js';
+import { spec as monitorSpec } from '../test/store/contract/fixtures.js';
 import type { MonitorSpec, ResultInput } from '../src/store/monitoring.js';
 import { planRuns } from '../src/monitoring/domain/schedule-math.js';
 import { newRunId } from '../src/platform/ids.js';
@@ -50,22 +52,7 @@ function log(msg: string): void {
 }
 
 function spec(over: Partial<MonitorSpec> = {}): MonitorSpec {
-  return {
-    name: 'bench',
-    type: 'http',
-    url: 'http://127.0.0.1:9/health',
-    method: 'GET',
-    headers: {},
-    body: '',
-    interval_ms: 30_000,
-    timeout_ms: 10_000,
-    assertions: ['status == 200'],
-    assertions_compiled: [{ type: 'status', op: '==', value: 200 }],
-    options: {},
-    regions: ['global'],
-    enabled: true,
-    ...over,
-  };
+  return monitorSpec({ name: 'bench', assertions: ['status == 200'], assertions_compiled: [{ type: 'status', op: '==', value: 200 }], ...over });
 }
 
 function result(runId: string, at: number, i: number): ResultInput {
@@ -314,7 +301,8 @@ async function blastPart(): Promise<void> {
   const mon = await startMonitoringPlane({
     config: { host: '127.0.0.1', worker_port: 0, scheduler_interval_ms: 3_600_000, lease_timeout_seconds: 600 },
     logger: pino({ level: 'warn' }, pino.destination(2)),
-    db: t.db,
+    store: new SqliteMonitoringStore(t.db),
+    leader: new SingleNodeLeader(),
     registry: new Registry(),
     tuning: { dispatchIntervalMs: 50, rollupIntervalMs: 3_600_000 },
   });
@@ -357,7 +345,8 @@ async function lagPart(): Promise<void> {
   const mon = await startMonitoringPlane({
     config: { host: '127.0.0.1', worker_port: 0 },
     logger: pino({ level: 'warn' }, pino.destination(2)),
-    db: t.db,
+    store: new SqliteMonitoringStore(t.db),
+    leader: new SingleNodeLeader(),
     registry,
   });
   const child = runChild(`http://127.0.0.1:${mon.workerPort}`, workers, Math.ceil((monitors / workers) * 0.2) + 50, 'lag', duration);

@@ -157,7 +157,8 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
     const monitoring = await startMonitoringIfEnabled({
       config,
       logger,
-      db: store.db,
+      store: store.monitoring,
+      leader: store.leader,
       registry,
       now,
     });

@@ -1,20 +1,31 @@
+/**
+ * Opens the configured database and every store on it: the load balancer's, the monitoring control plane's and
+ * the leader elector. Callers see only the interfaces (./lb.ts, ./monitoring.ts, ./leader.ts); each database
+ * folder (./sqlite/ now, ./postgres/ later) implements all three.
+ */
 import type { LbStore } from './lb.js';
-import { openSqlite, type SqliteDb } from './sqlite/db.js';
+import type { LeaderElector } from './leader.js';
+import type { MonitoringStore } from './monitoring.js';
+import { openSqlite } from './sqlite/db.js';
 import { SqliteLbStore } from './sqlite/lb.js';
+import { SingleNodeLeader } from './sqlite/leader.js';
+import { SqliteMonitoringStore } from './sqlite/monitoring.js';
 
 export type { LbStore } from './lb.js';
+export type { LeaderElector } from './leader.js';
+export type { MonitoringStore } from './monitoring.js';
 
 export interface OpenedStore {
-  /** The shared SQLite handle (the monitoring store opens its own tables on it). */
-  db: SqliteDb;
   lb: LbStore;
+  monitoring: MonitoringStore;
+  leader: LeaderElector;
   /** Closes the database. Idempotent. */
   close(): void;
 }
 
 /**
- * Opens the configured database and the load-balancer store on it. Only SQLite is implemented; a
- * `postgres://` URL is refused with a clear message until the PostgreSQL store lands.
+ * Only SQLite is implemented; a `postgres://` URL is refused with a clear message until the PostgreSQL store
+ * lands.
  */
 export function openStore(config: { database: string }): OpenedStore {
   const target = config.database;
@@ -23,16 +34,19 @@ export function openStore(config: { database: string }): OpenedStore {
   }
   const db = openSqlite(target);
   let lb: LbStore;
+  let monitoring: MonitoringStore;
   try {
     lb = new SqliteLbStore(db);
+    monitoring = new SqliteMonitoringStore(db);
   } catch (err) {
     db.close();
     throw err;
   }
   let closed = false;
   return {
-    db,
     lb,
+    monitoring,
+    leader: new SingleNodeLeader(),
     close() {
       if (closed) return;
       closed = true;

@@ -5,21 +5,27 @@
  * Times are Unix epoch milliseconds.
  */
 import type { RunPlan, SchedulableMonitor } from '../monitoring/domain/schedule-math.js';
+import type { Resolution, RollupRecord } from '../monitoring/domain/rollup-math.js';
+import type { ResultInput } from '../monitoring/domain/result.js';
 
-/** A check type's name; the types are listed by src/monitoring/checks/registry.ts, not by the store. */
-export type CheckType = string;
+// The rollup shapes are domain types (the bucketing is pure); re-exported for the store's callers.
+export { RESOLUTION_MS, type Resolution, type RollupRecord } from '../monitoring/domain/rollup-math.js';
+export type { ResultInput } from '../monitoring/domain/result.js';
+
 export type JobStatus = 'ready' | 'leased' | 'done';
 /** Why a job is done: a stored result, lease expired max attempts, never leased in time, or its monitor went away. */
 export type JobOutcome = 'result' | 'expired' | 'missed' | 'cancelled';
 export type ResultStatus = 'up' | 'down' | 'expired';
 export type WorkerStatus = 'active' | 'inactive' | 'revoked';
-export type Resolution = '1m' | '1h' | '1d';
-export const RESOLUTION_MS: Record<Resolution, number> = { '1m': 60_000, '1h': 3_600_000, '1d': 86_400_000 };
 
 /** What a user configures on a monitor. */
 export interface MonitorSpec {
   name: string;
-  type: CheckType;
+  /**
+   * The check type's name. The store keeps it as given: the registry of check types
+   * (src/monitoring/checks/) validates it where a monitor enters the system.
+   */
+  type: string;
   url: string;
   method: string;
   headers: Record<string, string>;
@@ -58,6 +64,17 @@ export interface LeasedJob {
   monitor: Pick<MonitorRecord, 'name' | 'type' | 'url' | 'method' | 'headers' | 'body' | 'timeout_ms' | 'options' | 'assertions_compiled'>;
 }
 
+export interface LeaseOptions {
+  workerId: string;
+  region: string;
+  count: number;
+  now: number;
+  leadMs: number;
+  leaseMs: number;
+  /** Check types the worker can run; absent = any type. An empty list leases nothing. */
+  types?: readonly string[];
+}
+
 export interface JobRecord {
   run_id: string;
   monitor_id: string;
@@ -71,29 +88,6 @@ export interface JobRecord {
   created_at: number;
   finished_at: number | null;
   deleted_at: number | null;
-}
-
-/** A check result as a worker reports it (validated at the worker API boundary). */
-export interface ResultInput {
-  run_id: string;
-  event_at: number;
-  status: 'up' | 'down';
-  http_code: number | null;
-  dns_ms: number | null;
-  connect_ms: number | null;
-  tls_ms: number | null;
-  ttfb_ms: number | null;
-  download_ms: number | null;
-  total_ms: number | null;
-  size_bytes: number | null;
-  error: string | null;
-  error_class: string | null;
-  /** JSON text of the assertion outcomes. */
-  assertions: string | null;
-  /** JSON text of type-specific details. */
-  details: string | null;
-  started_at: number | null;
-  finished_at: number | null;
 }
 
 export interface ResultRecord extends Omit<ResultInput, 'status'> {
@@ -122,23 +116,6 @@ export interface WorkerRecord {
   certificate_expires_at: number | null;
   revoked_at: number | null;
   revoked_reason: string | null;
-}
-
-export interface RollupRecord {
-  monitor_id: string;
-  region: string;
-  bucket_start: number;
-  /** up + down results (expired runs are not counted). */
-  count: number;
-  up_count: number;
-  error_count: number;
-  /** Latency statistics over successful checks' total_ms. */
-  lat_count: number;
-  lat_sum: number;
-  lat_min: number | null;
-  lat_max: number | null;
-  /** Encoded LatencySketch of the latencies (mergeable). */
-  sketch: Buffer;
 }
 
 export interface AuditEvent {
@@ -197,10 +174,10 @@ export interface MonitoringStore {
 
   // Dispatcher (all leasing SQL lives in one module per implementation).
   /**
-   * Leases up to `count` ready jobs with scheduled_at ≤ now + leadMs: the worker's region first, then `global`;
-   * with `types` (the worker's capabilities), only jobs of those check types; absent or empty: any type.
+   * Leases up to `count` ready jobs with scheduled_at ≤ now + leadMs: the worker's region first, then `global`.
+   * With `types`, only jobs whose monitor type is in the list (the check types the worker can run).
    */
-  leaseJobs(opts: { workerId: string; region: string; count: number; now: number; leadMs: number; leaseMs: number; types?: readonly string[] }): Promise<LeasedJob[]>;
+  leaseJobs(opts: LeaseOptions): Promise<LeasedJob[]>;
   /** Extends leases this worker holds; `lost` are the ones it no longer holds. */
   renewLeases(opts: { workerId: string; runIds: string[]; now: number; leaseMs: number }): Promise<{ renewed: string[]; lost: string[] }>;
   /** Expired leases back to ready (attempts + 1), or closed with an expiry result after `maxAttempts`. */

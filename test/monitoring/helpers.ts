@@ -1,77 +1,40 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSqlite, type SqliteDb } from '../../src/store/sqlite/db.js';
-import { SqliteMonitoringStore } from '../../src/store/sqlite/monitoring.js';
-import type { MonitorSpec, ResultInput } from '../../src/store/monitoring.js';
+import { openStore } from '../../src/store/index.js';
+import type { LbStore } from '../../src/store/lb.js';
+import type { LeaderElector } from '../../src/store/leader.js';
+import type { MonitoringStore } from '../../src/store/monitoring.js';
 
 export interface TempStore {
   dir: string;
+  /** The database file (for tests that reopen it). */
   path: string;
-  db: SqliteDb;
-  store: SqliteMonitoringStore;
+  store: MonitoringStore;
+  lb: LbStore;
+  leader: LeaderElector;
   close(): void;
 }
 
-/** A fresh SQLite file in a temp dir with the monitoring schema. */
+/** A fresh database file in a temp dir, opened through openStore (the stores the server gets). */
 export function tempStore(): TempStore {
   const dir = mkdtempSync(join(tmpdir(), 'vantage-mon-'));
   const path = join(dir, 'vantage.db');
-  const db = openSqlite(path);
-  const store = new SqliteMonitoringStore(db);
+  const opened = openStore({ database: path });
   return {
     dir,
     path,
-    db,
-    store,
+    store: opened.monitoring,
+    lb: opened.lb,
+    leader: opened.leader,
     close() {
-      db.close();
+      opened.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
-export function spec(over: Partial<MonitorSpec> = {}): MonitorSpec {
-  return {
-    name: 'example',
-    type: 'http',
-    url: 'http://127.0.0.1:9/health',
-    method: 'GET',
-    headers: {},
-    body: '',
-    interval_ms: 30_000,
-    timeout_ms: 10_000,
-    assertions: [],
-    assertions_compiled: [],
-    options: {},
-    regions: ['global'],
-    enabled: true,
-    ...over,
-  };
-}
-
-export function result(runId: string, eventAt: number, over: Partial<ResultInput> = {}): ResultInput {
-  return {
-    run_id: runId,
-    event_at: eventAt,
-    status: 'up',
-    http_code: 200,
-    dns_ms: 1,
-    connect_ms: 1,
-    tls_ms: null,
-    ttfb_ms: 5,
-    download_ms: 1,
-    total_ms: 8,
-    size_bytes: 100,
-    error: null,
-    error_class: null,
-    assertions: null,
-    details: null,
-    started_at: eventAt,
-    finished_at: eventAt + 8,
-    ...over,
-  };
-}
+export { result, spec } from '../store/contract/fixtures.js';
 
 /** Polls `cond` until it is truthy or the deadline passes (never a bare sleep). */
 export async function waitFor<T>(cond: () => T | Promise<T>, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<NonNullable<T>> {

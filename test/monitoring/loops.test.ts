@@ -3,7 +3,8 @@ import { Registry } from 'prom-client';
 import type { LeasedJob, MonitoringStore } from '../../src/store/monitoring.js';
 import { JobDispatcher } from '../../src/monitoring/control/job-dispatcher.js';
 import { IngestQueue } from '../../src/monitoring/control/ingest.js';
-import { SingleNodeLeader, type LeaderElector } from '../../src/store/sqlite/leader.js';
+import { SingleNodeLeader } from '../../src/store/sqlite/leader.js';
+import type { LeaderElector } from '../../src/store/leader.js';
 import { createMonitoringMetrics } from '../../src/monitoring/control/metrics.js';
 import { LeaseReaper } from '../../src/monitoring/control/reaper.js';
 import { WorkerStreams, type WorkerLink } from '../../src/monitoring/control/worker-streams.js';
@@ -12,6 +13,7 @@ import { estimateClock, healthAction, newHealthState, recordPing, recordPong, St
 import { every, periodic, PeriodicTask } from '../../src/platform/periodic.js';
 import type { Timers } from '../../src/platform/timers.js';
 import { result, spec, tempStore, type TempStore } from './helpers.js';
+import { seedLeasedJobs } from '../store/contract/fixtures.js';
 
 /** Manual timers: callbacks run only when the test advances the clock. */
 class FakeTimers implements Timers {
@@ -352,9 +354,7 @@ describe('stream health', () => {
 
 describe('IngestQueue', () => {
   it('batches concurrent results into few transactions and acknowledges each after commit', async () => {
-    await t.store.createMonitor(spec({ interval_ms: 5_000 }), { id: 'm', actor: 't', now: T0, jitterSeed: 1 });
-    const ins = t.db.prepare(`INSERT INTO jobs (run_id, monitor_id, region, status, scheduled_at, created_at, worker_id, lease_expires_at) VALUES (?, 'm', 'global', 'leased', ?, ?, 'w', ?)`);
-    for (let i = 0; i < 2_500; i++) ins.run(`r${i}`, T0 + i, T0, T0 + 60_000);
+    const ids = await seedLeasedJobs(t.store, { monitorId: 'm', runs: Array.from({ length: 2_500 }, (_, i) => T0 + i), now: T0, workerId: 'w' });
     const batches: number[] = [];
     const store = new Proxy(t.store, {
       get(target, prop, recv) {
@@ -368,12 +368,12 @@ describe('IngestQueue', () => {
       },
     });
     const q = new IngestQueue({ store, now: () => T0, maxBatch: 1_000 });
-    const outcomes = await Promise.all(Array.from({ length: 2_500 }, (_, i) => q.submit('w', result(`r${i}`, T0 + i))));
+    const outcomes = await Promise.all(ids.map((id, i) => q.submit('w', result(id, T0 + i))));
     expect(outcomes.every((o) => o === 'stored')).toBe(true);
     expect(batches).toEqual([1_000, 1_000, 500]);
-    expect(t.db.prepare('SELECT COUNT(*) AS n FROM results_raw').get()).toEqual({ n: 2_500 });
+    expect(await t.store.listResults({ monitorId: 'm', limit: 10_000 })).toHaveLength(2_500);
     await q.close();
-    await expect(q.submit('w', result('r0', T0))).rejects.toThrow(/shut down/);
+    await expect(q.submit('w', result(ids[0]!, T0))).rejects.toThrow(/shut down/);
   });
 
   it('a failed transaction rejects every result of its batch (nothing is acknowledged)', async () => {

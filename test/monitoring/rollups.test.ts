@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { newRunId } from '../../src/platform/ids.js';
 import { queryMetrics, RollupWorker, uptimeWindows, pickResolution } from '../../src/monitoring/control/rollups.js';
 import { LatencySketch, SKETCH_RELATIVE_ACCURACY } from '../../src/monitoring/domain/sketch.js';
 import { SingleNodeLeader } from '../../src/store/sqlite/leader.js';
-import { result, spec, tempStore, type TempStore } from './helpers.js';
+import { result, tempStore, type TempStore } from './helpers.js';
+import { seedJobs, seedLeasedJobs } from '../store/contract/fixtures.js';
 
 const T0 = Date.UTC(2025, 0, 1);
 const H = 3_600_000;
@@ -22,14 +22,16 @@ interface Raw {
 }
 
 /** Stores raw results for monitor m through the real path: job → lease → ingest. */
+let slot = 0;
 async function store(raws: Raw[]): Promise<void> {
-  if (!(await t.store.getMonitor('m'))) await t.store.createMonitor(spec({ regions: ['eu', 'us'] }), { id: 'm', actor: 't', now: T0, jitterSeed: 1 });
-  const ins = t.db.prepare(`INSERT INTO jobs (run_id, monitor_id, region, status, scheduled_at, created_at, worker_id, lease_expires_at) VALUES (?, 'm', ?, 'leased', ?, ?, 'w', ?)`);
-  const items = raws.map((r, i) => {
-    const id = newRunId();
-    ins.run(id, r.region, r.at + i * 1e-3, T0, r.at + H);
-    return { workerId: 'w', result: result(id, r.at, { status: r.up ? 'up' : 'down', total_ms: r.ms }) };
-  });
+  const items: Array<{ workerId: string; result: ReturnType<typeof result> }> = [];
+  for (const region of ['eu', 'us']) {
+    const mine = raws.filter((r) => r.region === region);
+    if (mine.length === 0) continue;
+    // distinct slots: when a job is scheduled does not matter here, only the result's event_at does
+    const ids = await seedLeasedJobs(t.store, { monitorId: 'm', region, runs: mine.map(() => T0 - 1_000_000 + slot++), now: T0, workerId: 'w' });
+    mine.forEach((r, i) => items.push({ workerId: 'w', result: result(ids[i]!, r.at, { status: r.up ? 'up' : 'down', total_ms: r.ms }) }));
+  }
   expect(new Set(await t.store.ingestResults(items, T0))).toEqual(new Set(['stored']));
 }
 
@@ -49,7 +51,9 @@ describe('rollups', () => {
   it('percentiles of any merged range equal the raw data within the sketch error; counts and uptime are exact', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(rawArb, { minLength: 1, maxLength: 300 }), fc.integer({ min: 0, max: 3 * 24 * H }), fc.integer({ min: 60_000, max: 3 * 24 * H }), async (raws, offset, span) => {
-        t.db.exec(`DELETE FROM results_raw; DELETE FROM jobs; DELETE FROM results_agg_1m; DELETE FROM results_agg_1h; DELETE FROM results_agg_1d; UPDATE monitoring_state SET value = 0`);
+        // a fresh database per run
+        t.close();
+        t = tempStore();
         await store(raws);
         while ((await t.store.rollupPending(97)) > 0) {
           /* small batches on purpose: buckets get merged across passes */
@@ -122,7 +126,10 @@ describe('rollups', () => {
 
   it('expired runs are not counted; uptime windows read 1h and 1d buckets', async () => {
     await store([{ at: T0 + 1_000, up: true, ms: 10, region: 'eu' }]);
-    t.db.prepare(`INSERT INTO results_raw (run_id, event_at, monitor_id, region, status, ingested_at) VALUES ('x', ?, 'm', 'eu', 'expired', ?)`).run(T0 + 2_000, T0);
+    // a run whose only lease expired (max attempts 1): the reaper stores an expiry result for it
+    await seedJobs(t.store, { monitorId: 'm', runs: [T0 + 2_000], now: T0, spec: { regions: ['eu'] } });
+    expect(await t.store.leaseJobs({ workerId: 'w', region: 'eu', count: 1, now: T0 + 2_000, leadMs: 0, leaseMs: 1 })).toHaveLength(1);
+    expect((await t.store.reapExpired({ now: T0 + 2_002, maxAttempts: 1, missedBefore: 0 })).expired).toBe(1);
     const worker = new RollupWorker({ store: t.store, leader: new SingleNodeLeader(), now: () => T0, retentionDays: { results: 30, rollup1m: 7, rollup1h: 90, rollup1d: 730 } });
     expect(await worker.tick()).toBe(2);
     const u = await uptimeWindows(t.store, 'm', T0 + 5 * H);
@@ -142,8 +149,8 @@ describe('rollups', () => {
     await worker.tick();
     const r = await worker.retentionTick();
     expect(r).toEqual({ results: 1, rollups: 1, jobs: 0 });
-    expect(t.db.prepare('SELECT COUNT(*) AS n FROM results_raw').get()).toEqual({ n: 1 });
-    expect(t.db.prepare('SELECT COUNT(*) AS n FROM results_agg_1h').get()).toEqual({ n: 2 });
+    expect(await t.store.listResults({ monitorId: 'm', limit: 10 })).toHaveLength(1);
+    expect(await t.store.queryRollups({ monitorId: 'm', resolution: '1h', from: 0, to: T0 + 30 * 24 * H })).toHaveLength(2);
   });
 
   it('picks a resolution from the range', () => {

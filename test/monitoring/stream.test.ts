@@ -30,7 +30,8 @@ async function start(config: Partial<MonitoringConfig> = {}) {
   mon = await startMonitoringPlane({
     config: { host: '127.0.0.1', worker_port: 0, cluster_token: 'tok', scheduler_interval_ms: 50, ...config },
     logger,
-    db: t.db,
+    store: t.store,
+    leader: t.leader,
     registry: new Registry(),
     tuning: { dispatchIntervalMs: 20, streamCheckIntervalMs: 50 },
   });
@@ -45,7 +46,7 @@ function worker(o: ConstructorParameters<typeof SimWorker>[0]): SimWorker {
 
 describe('worker stream', () => {
   it('register, lease, result, ack (idempotent), lease renewal and ping/pong with a clock estimate', async () => {
-    const { mon, t, baseUrl } = await start();
+    const { mon, baseUrl } = await start();
     const w = worker({ baseUrl, token: 'tok', region: 'eu' });
     w.register();
     const reg = await waitFor(() => w.registration, { what: 'register response' });
@@ -82,7 +83,7 @@ describe('worker stream', () => {
     w.send({ msg: { case: 'result', value: r } });
     await waitFor(() => w.acks.length === 2, { what: 'second ack' });
     expect(w.acks[1]).toMatchObject({ runId: job.runId, committed: true });
-    expect(t.db.prepare('SELECT COUNT(*) AS n FROM results_raw').get()).toEqual({ n: 1 });
+    expect(await mon.store.listResults({ monitorId: 'mon_1', limit: 10 })).toHaveLength(1);
     expect((await mon.store.getJob(job.runId))!.status).toBe('done');
 
     // an invalid result is refused, not stored
@@ -152,7 +153,7 @@ describe('worker stream', () => {
   });
 
   it('a worker that stops answering pings is dropped and its jobs are re-leased to another worker', async () => {
-    const { mon, t, baseUrl } = await start({
+    const { mon, baseUrl } = await start({
       stream_ping_interval_seconds: 1,
       stream_pong_timeout_seconds: 1,
       lease_timeout_seconds: 1,
@@ -185,8 +186,8 @@ describe('worker stream', () => {
     back.sendResult(job);
     await waitFor(() => back.acks[0], { what: 'ack for the late result' });
     expect(back.acks[0]).toMatchObject({ committed: false, reason: 'lease_lost' });
-    const rows = t.db.prepare('SELECT worker_id FROM results_raw').all();
-    expect(rows).toEqual([{ worker_id: 'healthy' }]);
+    const rows = await mon.store.listResults({ monitorId: 'mon_1', limit: 10 });
+    expect(rows.map((r) => r.worker_id)).toEqual(['healthy']);
   });
 
   it('serves TLS (h2) when tls_cert_file and tls_key_file are set', async () => {
@@ -215,7 +216,7 @@ describe('worker stream', () => {
     const logs: string[] = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line).msg) });
     await expect(
-      startMonitoringPlane({ config: { host: '127.0.0.1', worker_port: first.workerPort, cluster_token: 'tok' }, logger, db: t!.db, registry: new Registry() }),
+      startMonitoringPlane({ config: { host: '127.0.0.1', worker_port: first.workerPort, cluster_token: 'tok' }, logger, store: t!.store, leader: t!.leader, registry: new Registry() }),
     ).rejects.toThrow(/EADDRINUSE/);
     expect(logs).toContain('monitoring control plane stopped');
     expect(logs).not.toContain('monitoring control plane started');

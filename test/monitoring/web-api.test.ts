@@ -21,7 +21,8 @@ beforeEach(async () => {
   mon = await startMonitoringPlane({
     config: { host: '127.0.0.1', worker_port: 0, server_key: 'key-1', api_keys: ['key-2'] },
     logger: pino({ level: 'silent' }),
-    db: t.db,
+    store: t.store,
+    leader: t.leader,
     registry: new Registry(),
   });
   server = http.createServer((req, res) => {

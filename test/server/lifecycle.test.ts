@@ -1,20 +1,10 @@
-import Database from 'better-sqlite3';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readSqliteFile as readDb } from '../store/sqlite-file.js';
 import { addBackend, api, registerBody, spawnServer, statsBody, tempDir, waitFor, type ServerProcess } from './helpers.js';
 
 const DAY = 86_400_000;
-
-/** Opens the server's SQLite file read-only (WAL lets us read while it runs). */
-function readDb<T>(file: string, fn: (db: Database.Database) => T): T {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
-}
 
 /** Starts a POST whose body is only half sent, and resolves with the raw answer once it is completed. */
 function halfSentRequest(port: number, path: string, body: string) {

@@ -397,7 +397,7 @@ describe('startServer (in process): replaced stages, routing order, fallback hoo
     expect((await slow).text).toBe('late');
     await closing;
     expect(s.writeBehind.pending()).toBe(0);
-    expect(s.store.db.open).toBe(false);
+    await expect(s.store.lb.countStats()).rejects.toThrow(/not open/);
     started.pop()!.cleanup();
   });
 });

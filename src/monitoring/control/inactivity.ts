@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { MonitoringStore } from '../../store/monitoring.js';
-import type { LeaderElector } from '../../store/sqlite/leader.js';
+import type { LeaderElector } from '../../store/leader.js';
 import { PeriodicTask } from '../../platform/periodic.js';
 import type { Timers } from '../../platform/timers.js';
 

@@ -6,14 +6,12 @@
  */
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { SqliteDb } from '../../store/sqlite/db.js';
-import { SqliteMonitoringStore } from '../../store/sqlite/monitoring.js';
 import type { MonitoringStore } from '../../store/monitoring.js';
+import type { LeaderElector } from '../../store/leader.js';
 import { monitoringConfig, type MonitoringConfig } from '../../config/monitoring.js';
 import { JobDispatcher } from './job-dispatcher.js';
 import { WorkerActivity } from './inactivity.js';
 import { IngestQueue } from './ingest.js';
-import { SingleNodeLeader, type LeaderElector } from '../../store/sqlite/leader.js';
 import { createMonitoringMetrics, type MonitoringMetrics } from './metrics.js';
 import { LeaseReaper } from './reaper.js';
 import { WorkerStreams } from './worker-streams.js';
@@ -42,11 +40,12 @@ export interface MonitoringContext {
   /** The server config (ServerConfig has every key); missing keys take their defaults. */
   config: Partial<MonitoringConfig>;
   logger: Logger;
-  db: SqliteDb;
+  /** The monitoring store and the leader elector of the opened database (see openStore). */
+  store: MonitoringStore;
+  leader: LeaderElector;
   registry: Registry;
   now?: () => number;
   timers?: Timers;
-  leader?: LeaderElector;
   tuning?: MonitoringTuning;
 }
 
@@ -83,11 +82,11 @@ export async function startMonitoring(ctx: MonitoringContext): Promise<Monitorin
   const timers = ctx.timers ?? backgroundTimers;
   const tuning = ctx.tuning ?? {};
   const logger = ctx.logger.child({ component: 'monitoring' });
-  const store = new SqliteMonitoringStore(ctx.db);
+  const store = ctx.store;
   const streams = new WorkerStreams();
 
   const metrics = createMonitoringMetrics(ctx.registry);
-  const leader = ctx.leader ?? new SingleNodeLeader();
+  const leader = ctx.leader;
   await leader.start();
   const leaseMs = cfg.lease_timeout_seconds * 1000;
   const reaperMs = cfg.reaper_interval_seconds * 1000;

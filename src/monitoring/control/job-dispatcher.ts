@@ -82,7 +82,8 @@ export class JobDispatcher {
         now: this.d.now(),
         leadMs: this.d.leadMs,
         leaseMs: this.d.leaseMs,
-        types: link.capabilities,
+        // A worker that declares no capabilities (an older agent) may run any type.
+        types: link.capabilities?.length ? link.capabilities : undefined,
       });
     } finally {
       link.credits += n;

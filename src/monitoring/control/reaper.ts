@@ -1,7 +1,7 @@
 /** The lease reaper: every few seconds, expired leases go back to ready (or are closed after max attempts). */
 import type { Logger } from 'pino';
 import type { MonitoringStore, ReapOutcome } from '../../store/monitoring.js';
-import type { LeaderElector } from '../../store/sqlite/leader.js';
+import type { LeaderElector } from '../../store/leader.js';
 import type { MonitoringMetrics } from './metrics.js';
 import { PeriodicTask } from '../../platform/periodic.js';
 import type { Timers } from '../../platform/timers.js';

@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import { RESOLUTION_MS, type MonitoringStore, type Resolution } from '../../store/monitoring.js';
 import { DAY_MS } from '../../config/monitoring.js';
-import type { LeaderElector } from '../../store/sqlite/leader.js';
+import type { LeaderElector } from '../../store/leader.js';
 import type { MonitoringMetrics } from './metrics.js';
 import { mergeSeries, type RollupSummary } from '../domain/rollup-math.js';
 import { PeriodicTask } from '../../platform/periodic.js';

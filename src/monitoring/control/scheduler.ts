@@ -1,7 +1,7 @@
 /** The scheduler loop: every `intervalMs`, turn due monitors into jobs (maths in schedule-math.ts). */
 import type { Logger } from 'pino';
 import type { MonitoringStore, ScheduleOutcome } from '../../store/monitoring.js';
-import type { LeaderElector } from '../../store/sqlite/leader.js';
+import type { LeaderElector } from '../../store/leader.js';
 import type { MonitoringMetrics } from './metrics.js';
 import { planRuns } from '../domain/schedule-math.js';
 import { newRunId } from '../../platform/ids.js';

@@ -80,17 +80,58 @@ export type CheckMeasurement = Omit<CheckResult, 'status' | 'assertions' | 'star
 /** A measurement of nothing: no phase happened, no response, no error recorded yet. */
 export function nullMeasurement(): CheckMeasurement {
   return {
-    http_code: null,
-    dns_ms: null,
-    connect_ms: null,
-    tls_ms: null,
-    ttfb_ms: null,
-    download_ms: null,
+    ...noMeasurements(),
     total_ms: 0,
     size_bytes: 0,
     error: null,
     error_class: null,
     tls: null,
     dns: null,
+  };
+}
+
+/** A check result as a worker reports it to the server and the store keeps it (validated at the worker API). */
+export interface ResultInput {
+  run_id: string;
+  event_at: number;
+  status: 'up' | 'down';
+  http_code: number | null;
+  dns_ms: number | null;
+  connect_ms: number | null;
+  tls_ms: number | null;
+  ttfb_ms: number | null;
+  download_ms: number | null;
+  total_ms: number | null;
+  size_bytes: number | null;
+  error: string | null;
+  error_class: string | null;
+  /** JSON text of the assertion outcomes. */
+  assertions: string | null;
+  /** JSON text of type-specific details. */
+  details: string | null;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+/** The measurements of a check that measured nothing: no HTTP code and every phase timing null. */
+export function noMeasurements(): Pick<ResultInput, 'http_code' | 'dns_ms' | 'connect_ms' | 'tls_ms' | 'ttfb_ms' | 'download_ms'> {
+  return { http_code: null, dns_ms: null, connect_ms: null, tls_ms: null, ttfb_ms: null, download_ms: null };
+}
+
+/** A `down` result of run `runId` at `eventAt` with nothing measured (callers set the error they record). */
+export function nullResult(runId: string, eventAt: number): ResultInput {
+  return {
+    run_id: runId,
+    event_at: eventAt,
+    status: 'down',
+    ...noMeasurements(),
+    total_ms: null,
+    size_bytes: null,
+    error: null,
+    error_class: null,
+    assertions: null,
+    details: null,
+    started_at: null,
+    finished_at: null,
   };
 }

@@ -3,8 +3,30 @@
  * A bucket keeps counts, latency sum/min/max and a mergeable LatencySketch, so any range is the merge of its
  * buckets and percentiles always come from a merged sketch — never from averaging percentiles.
  */
-import type { RollupRecord } from '../../store/monitoring.js';
 import { LatencySketch } from './sketch.js';
+
+/** The bucket sizes results are rolled up into. */
+export type Resolution = '1m' | '1h' | '1d';
+export const RESOLUTION_MS: Record<Resolution, number> = { '1m': 60_000, '1h': 3_600_000, '1d': 86_400_000 };
+export const RESOLUTIONS: readonly Resolution[] = ['1m', '1h', '1d'];
+
+/** One stored bucket of one monitor in one region (what every store keeps per resolution). */
+export interface RollupRecord {
+  monitor_id: string;
+  region: string;
+  bucket_start: number;
+  /** up + down results (expired runs are not counted). */
+  count: number;
+  up_count: number;
+  error_count: number;
+  /** Latency statistics over successful checks' total_ms. */
+  lat_count: number;
+  lat_sum: number;
+  lat_min: number | null;
+  lat_max: number | null;
+  /** Encoded LatencySketch of the latencies (mergeable). */
+  sketch: Buffer;
+}
 
 /** A bucket being built in memory: a stored rollup record with its sketch decoded. */
 export type RollupAcc = Omit<RollupRecord, 'sketch'> & { sketch: LatencySketch };

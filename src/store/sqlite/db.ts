@@ -9,6 +9,12 @@ export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /**
+   * The migration rebuilds a table other tables reference (SQLite's create-copy-drop-rename). It runs with
+   * foreign keys off, since SQLite cannot switch them inside a transaction and dropping a referenced table
+   * would fail or cascade; `PRAGMA foreign_key_check` must come back empty before it commits.
+   */
+  rebuildsTables?: boolean;
 }
 
 /**
@@ -44,10 +50,20 @@ export function migrate(db: SqliteDb, component: string, migrations: readonly Mi
   const pending = [...migrations].filter((m) => m.version > row.v).sort((a, b) => a.version - b.version);
   const record = db.prepare('INSERT INTO schema_migrations (component, version, name) VALUES (?, ?, ?)');
   for (const m of pending) {
-    db.transaction(() => {
-      db.exec(m.sql);
-      record.run(component, m.version, m.name);
-    })();
+    const switchKeys = m.rebuildsTables === true && db.pragma('foreign_keys', { simple: true }) === 1;
+    if (switchKeys) db.pragma('foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        db.exec(m.sql);
+        if (m.rebuildsTables) {
+          const broken = db.pragma('foreign_key_check') as unknown[];
+          if (broken.length > 0) throw new Error(`migration ${component} ${m.version}: ${broken.length} row(s) fail the foreign key check`);
+        }
+        record.run(component, m.version, m.name);
+      })();
+    } finally {
+      if (switchKeys) db.pragma('foreign_keys = ON');
+    }
   }
   return pending.length;
 }

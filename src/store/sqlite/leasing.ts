@@ -14,7 +14,7 @@
  */
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDb } from './db.js';
-import type { LeasedJob } from '../monitoring.js';
+import type { LeasedJob, LeaseOptions } from '../monitoring.js';
 
 interface CandidateRow {
   run_id: string;
@@ -42,7 +42,8 @@ export interface ExpiredJob {
 }
 
 export class SqliteLeasing {
-  private readonly selectReady: Statement<[string, number, string | null, string | null, number], CandidateRow>;
+  private readonly selectReady: Statement<[string, number, number], CandidateRow>;
+  private readonly selectReadyOfTypes: Statement<[string, number, string, number], CandidateRow>;
   private readonly markLeased: Statement<[string, number, string]>;
   private readonly renew: Statement<[number, string, string]>;
   private readonly requeueExpired: Statement<[number, number], { run_id: string }>;
@@ -51,14 +52,15 @@ export class SqliteLeasing {
   private readonly complete: Statement<[number, string, string], { monitor_id: string; region: string }>;
 
   constructor(private readonly db: SqliteDb) {
-    this.selectReady = db.prepare(`
+    const candidates = `
       SELECT j.run_id, j.monitor_id, j.region, j.scheduled_at, j.attempts,
              m.name, m.type, m.url, m.method, m.headers, m.body, m.timeout_ms, m.options, m.assertions_compiled
         FROM jobs j JOIN monitors m ON m.id = j.monitor_id
-       WHERE j.status = 'ready' AND j.region = ? AND j.scheduled_at <= ? AND j.deleted_at IS NULL
-         AND (? IS NULL OR m.type IN (SELECT value FROM json_each(?)))
-       ORDER BY j.scheduled_at
-       LIMIT ?`);
+       WHERE j.status = 'ready' AND j.region = ? AND j.scheduled_at <= ? AND j.deleted_at IS NULL`;
+    this.selectReady = db.prepare(`${candidates} ORDER BY j.scheduled_at LIMIT ?`);
+    this.selectReadyOfTypes = db.prepare(
+      `${candidates} AND m.type IN (SELECT value FROM json_each(?)) ORDER BY j.scheduled_at LIMIT ?`,
+    );
     this.markLeased = db.prepare(
       `UPDATE jobs SET status = 'leased', worker_id = ?, lease_expires_at = ? WHERE run_id = ? AND status = 'ready'`,
     );
@@ -83,19 +85,21 @@ export class SqliteLeasing {
   }
 
   /**
-   * Leases up to `count` due jobs (scheduled_at ≤ now + leadMs): the worker's region first, then `global`;
-   * with `types`, only jobs of monitors of those check types.
+   * Leases up to `count` due jobs (scheduled_at ≤ now + leadMs): the worker's region first, then `global`; with
+   * `types`, only jobs of those check types.
    */
-  lease(opts: { workerId: string; region: string; count: number; now: number; leadMs: number; leaseMs: number; types?: readonly string[] }): LeasedJob[] {
+  lease(opts: LeaseOptions): LeasedJob[] {
     const count = Math.max(0, Math.trunc(opts.count));
-    if (count === 0) return [];
+    if (count === 0 || opts.types?.length === 0) return [];
     const dueBy = opts.now + opts.leadMs;
     const expires = opts.now + opts.leaseMs;
-    const types = opts.types === undefined || opts.types.length === 0 ? null : JSON.stringify(opts.types);
+    const types = opts.types ? JSON.stringify(opts.types) : null;
+    const select = (region: string, n: number): CandidateRow[] =>
+      types === null ? this.selectReady.all(region, dueBy, n) : this.selectReadyOfTypes.all(region, dueBy, types, n);
     const run = this.db.transaction((): LeasedJob[] => {
-      const rows = this.selectReady.all(opts.region, dueBy, types, types, count);
+      const rows = select(opts.region, count);
       if (rows.length < count && opts.region !== 'global') {
-        rows.push(...this.selectReady.all('global', dueBy, types, types, count - rows.length));
+        rows.push(...select('global', count - rows.length));
       }
       const out: LeasedJob[] = [];
       for (const r of rows) {
@@ -110,7 +114,7 @@ export class SqliteLeasing {
           attempt: r.attempts + 1,
           monitor: {
             name: r.name,
-            type: r.type as LeasedJob['monitor']['type'],
+            type: r.type,
             url: r.url,
             method: r.method,
             headers: JSON.parse(r.headers) as Record<string, string>,

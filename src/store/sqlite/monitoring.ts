@@ -3,15 +3,17 @@ import type { Statement } from 'better-sqlite3';
 import { migrate, type SqliteDb } from './db.js';
 import { MONITORING_MIGRATIONS } from './migrations/monitoring.js';
 import { SqliteLeasing } from './leasing.js';
-import { addResult, emptyAcc, mergeInto, toRecord, type RollupAcc } from '../../monitoring/domain/rollup-math.js';
+import { RESOLUTIONS } from '../../monitoring/domain/rollup-math.js';
+import { foldBucket, groupIntoBuckets, type StoredBucket } from '../../monitoring/domain/rollup-buckets.js';
+import { nullResult } from '../../monitoring/domain/result.js';
 import type { RunPlan, SchedulableMonitor } from '../../monitoring/domain/schedule-math.js';
 import {
-  RESOLUTION_MS,
   type AuditEvent,
   type IngestOutcome,
   type JobRecord,
   type JobStatus,
   type LeasedJob,
+  type LeaseOptions,
   type MonitorRecord,
   type MonitorSpec,
   type MonitoringStore,
@@ -53,18 +55,18 @@ interface WorkerRow extends Omit<WorkerRecord, 'capabilities'> {
   capabilities: string;
 }
 
-interface RollupRow extends RollupRecord {
-  p50_ms: number | null;
-  p95_ms: number | null;
-  p99_ms: number | null;
-}
+/** The columns of a ResultRecord (results_raw also has `seq`, the rollup cursor, which stays inside the store). */
+const RESULT_COLUMNS = [
+  'run_id', 'event_at', 'monitor_id', 'region', 'worker_id', 'status', 'http_code', 'dns_ms', 'connect_ms', 'tls_ms', 'ttfb_ms',
+  'download_ms', 'total_ms', 'size_bytes', 'error', 'error_class', 'assertions', 'details', 'started_at', 'finished_at', 'ingested_at',
+] as const;
 
 function monitorFromRow(r: MonitorRow): MonitorRecord {
   return {
     id: r.id,
     name: r.name,
     owner: r.owner,
-    type: r.type as MonitorRecord['type'],
+    type: r.type,
     url: r.url,
     method: r.method,
     headers: JSON.parse(r.headers) as Record<string, string>,
@@ -101,8 +103,6 @@ function workerFromRow(r: WorkerRow): WorkerRecord {
   return { ...r, capabilities: JSON.parse(r.capabilities) as string[] };
 }
 
-const RESOLUTIONS: readonly Resolution[] = ['1m', '1h', '1d'];
-
 export class SqliteMonitoringStore implements MonitoringStore {
   readonly leasing: SqliteLeasing;
   private readonly s: {
@@ -125,7 +125,7 @@ export class SqliteMonitoringStore implements MonitoringStore {
     rollupSeq: Statement<[], { value: number }>;
     setRollupSeq: Statement<[number]>;
     pendingResults: Statement<[number, number], { seq: number; monitor_id: string; region: string; event_at: number; status: string; total_ms: number | null }>;
-    getRollup: Record<Resolution, Statement<[string, string, number], RollupRow>>;
+    getRollup: Record<Resolution, Statement<[string, string, number], StoredBucket>>;
     putRollup: Record<Resolution, Statement<[Record<string, unknown>]>>;
   };
 
@@ -167,14 +167,10 @@ export class SqliteMonitoringStore implements MonitoringStore {
       ),
       advanceMonitor: db.prepare('UPDATE monitors SET next_due_at = ?, last_scheduled_at = COALESCE(?, last_scheduled_at) WHERE id = ?'),
       getJob: db.prepare('SELECT * FROM jobs WHERE run_id = ?'),
-      insertResult: db.prepare(`
-        INSERT INTO results_raw (run_id, event_at, monitor_id, region, worker_id, status, http_code, dns_ms, connect_ms, tls_ms,
-                                 ttfb_ms, download_ms, total_ms, size_bytes, error, error_class, assertions, details,
-                                 started_at, finished_at, ingested_at)
-        VALUES (@run_id, @event_at, @monitor_id, @region, @worker_id, @status, @http_code, @dns_ms, @connect_ms, @tls_ms,
-                @ttfb_ms, @download_ms, @total_ms, @size_bytes, @error, @error_class, @assertions, @details,
-                @started_at, @finished_at, @ingested_at)
-        ON CONFLICT (run_id, event_at) DO NOTHING`),
+      insertResult: db.prepare(
+        `INSERT INTO results_raw (${RESULT_COLUMNS.join(', ')}) VALUES (${RESULT_COLUMNS.map((c) => `@${c}`).join(', ')})
+         ON CONFLICT (run_id, event_at) DO NOTHING`,
+      ),
       resultWorker: db.prepare('SELECT worker_id FROM results_raw WHERE run_id = ? AND event_at = ?'),
       getWorker: db.prepare('SELECT * FROM workers WHERE id = ?'),
       upsertWorker: db.prepare(`
@@ -194,7 +190,7 @@ export class SqliteMonitoringStore implements MonitoringStore {
       ),
       getRollup: Object.fromEntries(
         RESOLUTIONS.map((r) => [r, db.prepare(`SELECT * FROM results_agg_${r} WHERE monitor_id = ? AND region = ? AND bucket_start = ?`)]),
-      ) as Record<Resolution, Statement<[string, string, number], RollupRow>>,
+      ) as Record<Resolution, Statement<[string, string, number], StoredBucket>>,
       putRollup: Object.fromEntries(
         RESOLUTIONS.map((r) => [
           r,
@@ -329,7 +325,7 @@ export class SqliteMonitoringStore implements MonitoringStore {
 
   // ---- dispatcher -----------------------------------------------------------------------------------------
 
-  async leaseJobs(opts: { workerId: string; region: string; count: number; now: number; leadMs: number; leaseMs: number; types?: readonly string[] }): Promise<LeasedJob[]> {
+  async leaseJobs(opts: LeaseOptions): Promise<LeasedJob[]> {
     return this.leasing.lease(opts);
   }
 
@@ -343,7 +339,7 @@ export class SqliteMonitoringStore implements MonitoringStore {
         const r = this.leasing.reap(opts);
         for (const j of r.expired) {
           this.s.insertResult.run({
-            ...emptyResult(j.run_id, opts.now),
+            ...nullResult(j.run_id, opts.now),
             monitor_id: j.monitor_id,
             region: j.region,
             worker_id: j.worker_id,
@@ -393,7 +389,7 @@ export class SqliteMonitoringStore implements MonitoringStore {
     if (opts.to) where.push('event_at < @to');
     if (opts.region) where.push('region = @region');
     return this.db
-      .prepare(`SELECT * FROM results_raw WHERE ${where.join(' AND ')} ORDER BY event_at DESC LIMIT @limit`)
+      .prepare(`SELECT ${RESULT_COLUMNS.join(', ')} FROM results_raw WHERE ${where.join(' AND ')} ORDER BY event_at DESC LIMIT @limit`)
       .all({ monitorId: opts.monitorId, from: opts.from ?? 0, to: opts.to ?? 0, region: opts.region ?? '', limit: opts.limit }) as ResultRecord[];
   }
 
@@ -406,28 +402,8 @@ export class SqliteMonitoringStore implements MonitoringStore {
         const rows = this.s.pendingResults.all(from, maxRows);
         if (rows.length === 0) return 0;
         for (const res of RESOLUTIONS) {
-          const size = RESOLUTION_MS[res];
-          const groups = new Map<string, RollupAcc>();
-          for (const r of rows) {
-            if (r.status !== 'up' && r.status !== 'down') continue;
-            const bucket = Math.floor(r.event_at / size) * size;
-            const key = `${r.monitor_id}\u0000${r.region}\u0000${bucket}`;
-            let g = groups.get(key);
-            if (!g) {
-              g = emptyAcc(r.monitor_id, r.region, bucket);
-              groups.set(key, g);
-            }
-            addResult(g, r.status, r.total_ms);
-          }
-          for (const g of groups.values()) {
-            const existing = this.s.getRollup[res].get(g.monitor_id, g.region, g.bucket_start);
-            if (existing) mergeInto(g, existing);
-            this.s.putRollup[res].run({
-              ...toRecord(g),
-              p50_ms: g.sketch.quantile(0.5),
-              p95_ms: g.sketch.quantile(0.95),
-              p99_ms: g.sketch.quantile(0.99),
-            });
+          for (const g of groupIntoBuckets(rows, res)) {
+            this.s.putRollup[res].run({ ...foldBucket(g, this.s.getRollup[res].get(g.monitor_id, g.region, g.bucket_start)) });
           }
         }
         this.s.setRollupSeq.run(rows[rows.length - 1]!.seq);
@@ -505,26 +481,4 @@ export class SqliteMonitoringStore implements MonitoringStore {
         .run(now, reason, id).changes === 1
     );
   }
-}
-
-function emptyResult(runId: string, eventAt: number): ResultInput {
-  return {
-    run_id: runId,
-    event_at: eventAt,
-    status: 'down',
-    http_code: null,
-    dns_ms: null,
-    connect_ms: null,
-    tls_ms: null,
-    ttfb_ms: null,
-    download_ms: null,
-    total_ms: null,
-    size_bytes: null,
-    error: null,
-    error_class: null,
-    assertions: null,
-    details: null,
-    started_at: null,
-    finished_at: null,
-  };
 }

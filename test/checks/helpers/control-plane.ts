@@ -23,7 +23,8 @@ export async function startControlPlane(config: Partial<MonitoringConfig> = {}):
   const mon = await startMonitoringPlane({
     config: { host: '127.0.0.1', worker_port: 0, cluster_token: token, scheduler_interval_ms: 50, ...config },
     logger: pino({ level: 'silent' }),
-    db: t.db,
+    store: t.store,
+    leader: t.leader,
     registry: new Registry(),
     tuning: { dispatchIntervalMs: 20, streamCheckIntervalMs: 50 },
   });

@@ -20,17 +20,17 @@ function rollupTable(res: string): string {
 ) WITHOUT ROWID;`;
 }
 
-/** Schema of the monitoring control plane (component "monitoring"). Times are Unix epoch ms. */
-export const MONITORING_MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    name: 'monitors, jobs, workers, results_raw, rollups, audit',
-    sql: `
-CREATE TABLE monitors (
+/**
+ * The monitors table. Version 1 limited `type` to the four built-in check types; since version 2 the type is a
+ * plain name, validated by the check registry (src/monitoring/checks/) where a monitor enters the system.
+ */
+function monitorsTable(name: string, opts: { typeCheck: boolean }): string {
+  const typeCheck = opts.typeCheck ? " CHECK (type IN ('http', 'tcp', 'dns', 'tls'))" : '';
+  return `CREATE TABLE ${name} (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL,
   owner TEXT NOT NULL DEFAULT '',
-  type TEXT NOT NULL DEFAULT 'http',
+  type TEXT NOT NULL DEFAULT 'http'${typeCheck},
   url TEXT NOT NULL,
   method TEXT NOT NULL DEFAULT 'GET',
   headers TEXT NOT NULL DEFAULT '{}',
@@ -48,8 +48,21 @@ CREATE TABLE monitors (
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL,
   deleted_at INTEGER
-);
-CREATE INDEX monitors_due ON monitors (next_due_at) WHERE enabled = 1 AND deleted_at IS NULL;
+);`;
+}
+
+const MONITOR_COLUMNS =
+  'id, name, owner, type, url, method, headers, body, interval_ms, timeout_ms, assertions, assertions_compiled, options, regions, enabled, jitter_seed, last_scheduled_at, next_due_at, created_at, updated_at, deleted_at';
+const MONITORS_DUE_INDEX = 'CREATE INDEX monitors_due ON monitors (next_due_at) WHERE enabled = 1 AND deleted_at IS NULL;';
+
+/** Schema of the monitoring control plane (component "monitoring"). Times are Unix epoch ms. */
+export const MONITORING_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'monitors, jobs, workers, results_raw, rollups, audit',
+    sql: `
+${monitorsTable('monitors', { typeCheck: true })}
+${MONITORS_DUE_INDEX}
 
 CREATE TABLE jobs (
   run_id TEXT PRIMARY KEY,
@@ -129,6 +142,18 @@ CREATE TABLE audit_log (
   after TEXT
 );
 CREATE INDEX audit_log_entity ON audit_log (entity_id, id);
+`,
+  },
+  {
+    version: 2,
+    name: 'monitors: type is any check type name (no CHECK list)',
+    rebuildsTables: true,
+    sql: `
+${monitorsTable('monitors_v2', { typeCheck: false })}
+INSERT INTO monitors_v2 (${MONITOR_COLUMNS}) SELECT ${MONITOR_COLUMNS} FROM monitors;
+DROP TABLE monitors;
+ALTER TABLE monitors_v2 RENAME TO monitors;
+${MONITORS_DUE_INDEX}
 `,
   },
 ];
