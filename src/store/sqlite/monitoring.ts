@@ -27,29 +27,9 @@ import {
   type WorkerRecord,
 } from '../monitoring.js';
 
-interface MonitorRow {
-  id: string;
-  name: string;
-  owner: string;
-  type: string;
-  url: string;
-  method: string;
-  headers: string;
-  body: string;
-  interval_ms: number;
-  timeout_ms: number;
-  assertions: string;
-  assertions_compiled: string;
-  options: string;
-  regions: string;
-  enabled: number;
-  jitter_seed: number;
-  last_scheduled_at: number | null;
-  next_due_at: number | null;
-  created_at: number;
-  updated_at: number;
-  deleted_at: number | null;
-}
+/** A monitors row: the record with its JSON columns as text and `enabled` as 0/1. */
+type MonitorRow = Omit<MonitorRecord, 'headers' | 'assertions' | 'assertions_compiled' | 'options' | 'regions' | 'enabled'> &
+  Record<'headers' | 'assertions' | 'assertions_compiled' | 'options' | 'regions', string> & { enabled: number };
 
 interface WorkerRow extends Omit<WorkerRecord, 'capabilities'> {
   capabilities: string;
