@@ -181,8 +181,9 @@ export async function runMonitorAdd(o: AddOptions, io: MonitorCliIo = stdio): Pr
         method: o.method ?? '',
         headers: Object.fromEntries((o.header ?? []).map(parseHeader)),
         body: o.body ?? '',
-        intervalMs: o.interval ? BigInt(parseDuration(o.interval)) : 0n,
-        timeoutMs: o.timeoutCheck ? BigInt(parseDuration(o.timeoutCheck)) : 0n,
+        // Unset stays unset (the server's default); an explicit 0s is sent as 0 and refused with the range.
+        intervalMs: o.interval !== undefined ? BigInt(parseDuration(o.interval)) : undefined,
+        timeoutMs: o.timeoutCheck !== undefined ? BigInt(parseDuration(o.timeoutCheck)) : undefined,
         assertions: o.assert ?? [],
         regions: o.region ?? [],
         enabled: !o.disabled,

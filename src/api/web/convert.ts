@@ -40,9 +40,13 @@ export function monitorToProto(m: MonitorRecord): MessageInitShape<typeof Monito
   };
 }
 
-/** Monitor message input → plain data for validation. Values beyond 2^53 are clamped so validation rejects them. */
+/**
+ * Monitor message input → plain data for validation. Values beyond 2^53 are clamped so validation rejects
+ * them; an unset interval/timeout stays undefined (takes the default), an explicit 0 stays 0 (refused).
+ */
 export function monitorInputFromProto(m: MonitorInput | undefined): MonitorInputData {
-  const num = (b: bigint): number => (b > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : b < 0n ? -1 : Number(b));
+  const num = (b: bigint | undefined): number | undefined =>
+    b === undefined ? undefined : b > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : b < 0n ? -1 : Number(b);
   if (!m) return {};
   return {
     name: m.name,

@@ -6,15 +6,16 @@
 import { z } from 'zod';
 import { validateAssertions, describeAssertionErrors } from '../../monitoring/assertions/index.js';
 import { checkSpecSchema } from '../../monitoring/checks/registry.js';
-import { DEFAULT_TIMEOUT_MS } from '../../monitoring/checks/spec.js';
+import { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS } from '../../monitoring/checks/spec.js';
 import type { MonitorSpec } from '../../store/monitoring.js';
 
 export const MIN_INTERVAL_MS = 1_000;
 export const MAX_INTERVAL_MS = 86_400_000;
 export const DEFAULT_INTERVAL_MS = 60_000;
+export const MIN_TIMEOUT_MS = 1;
 const REGION_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
-/** MonitorInput as plain data (proto3 defaults: '' / 0 / [] mean "not set"). */
+/** MonitorInput as plain data ('' / [] mean "not set"; interval_ms and timeout_ms are unset when undefined, and 0 is out of range). */
 export const MonitorInputSchema = z.object({
   name: z.string().max(200).default(''),
   type: z.string().default(''),
@@ -22,8 +23,8 @@ export const MonitorInputSchema = z.object({
   method: z.string().default(''),
   headers: z.record(z.string(), z.string()).default({}),
   body: z.string().default(''),
-  interval_ms: z.number().int().min(0).default(0),
-  timeout_ms: z.number().int().min(0).default(0),
+  interval_ms: z.number().int().optional(),
+  timeout_ms: z.number().int().optional(),
   assertions: z.array(z.string()).default([]),
   regions: z.array(z.string()).default([]),
   enabled: z.boolean().optional(),
@@ -59,9 +60,12 @@ export function validateMonitorInput(input: MonitorInputData): ValidateMonitorRe
   const m = base.data;
   if (m.url.trim() === '') return { ok: false, error: 'url: required' };
 
-  const interval = m.interval_ms === 0 ? DEFAULT_INTERVAL_MS : m.interval_ms;
+  const interval = m.interval_ms ?? DEFAULT_INTERVAL_MS;
   if (interval < MIN_INTERVAL_MS || interval > MAX_INTERVAL_MS) {
-    return { ok: false, error: `interval_ms: must be between ${MIN_INTERVAL_MS} and ${MAX_INTERVAL_MS}, got ${interval}` };
+    return { ok: false, error: `interval_ms: must be between ${MIN_INTERVAL_MS} and ${MAX_INTERVAL_MS} (1s to 1d), got ${interval}` };
+  }
+  if (m.timeout_ms !== undefined && (m.timeout_ms < MIN_TIMEOUT_MS || m.timeout_ms > MAX_TIMEOUT_MS)) {
+    return { ok: false, error: `timeout_ms: must be between ${MIN_TIMEOUT_MS} and ${MAX_TIMEOUT_MS} (1ms to 2m), got ${m.timeout_ms}` };
   }
 
   let options: unknown = {};
@@ -78,7 +82,7 @@ export function validateMonitorInput(input: MonitorInputData): ValidateMonitorRe
     method: m.method === '' ? undefined : m.method,
     headers: m.headers,
     body: m.body,
-    timeout_ms: m.timeout_ms === 0 ? Math.min(DEFAULT_TIMEOUT_MS, interval) : m.timeout_ms,
+    timeout_ms: m.timeout_ms ?? Math.min(DEFAULT_TIMEOUT_MS, interval),
     options,
   });
   if (!check.success) return { ok: false, error: issuesText(check.error) };

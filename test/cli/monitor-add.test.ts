@@ -1,0 +1,46 @@
+/** `vantage monitor add` input checks against a real MonitorsService on loopback (issue 16, items 5 and 6). */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMonitorAdd } from '../../src/cli/monitor.js';
+import { API_KEY, captureIo, rawCall, startWebApi, type WebApi } from './monitor-helpers.js';
+
+let api: WebApi;
+beforeAll(async () => {
+  api = await startWebApi();
+});
+afterAll(() => api.close());
+
+const opts = () => ({ server: api.base, apiKey: API_KEY, url: 'http://127.0.0.1:9/health' });
+
+describe('interval and timeout of 0 are refused with the allowed range (item 5)', () => {
+  it.each(['0s', '0', '0ms'])('--interval %s', async (interval) => {
+    const c = captureIo();
+    expect(await runMonitorAdd({ ...opts(), interval }, c.io)).toBe(2);
+    expect(c.err[0]).toBe('error: interval_ms: must be between 1000 and 86400000 (1s to 1d), got 0');
+  });
+
+  it('--timeout-check 0s', async () => {
+    const c = captureIo();
+    expect(await runMonitorAdd({ ...opts(), interval: '30s', timeoutCheck: '0s' }, c.io)).toBe(2);
+    expect(c.err[0]).toBe('error: timeout_ms: must be between 1 and 120000 (1ms to 2m), got 0');
+  });
+
+  it('"intervalMs":"0" and "timeoutMs":"0" through the API; unset still takes the defaults', async () => {
+    const zero = await rawCall(api.base, 'CreateMonitor', { monitor: { url: 'http://127.0.0.1:9/', intervalMs: '0' } });
+    expect(zero.status).toBe(400);
+    expect(zero.json).toMatchObject({ code: 'invalid_argument', message: expect.stringContaining('interval_ms: must be between 1000 and 86400000') });
+    const zeroTimeout = await rawCall(api.base, 'CreateMonitor', { monitor: { url: 'http://127.0.0.1:9/', timeoutMs: 0 } });
+    expect(zeroTimeout.status).toBe(400);
+    expect(zeroTimeout.json.message).toMatch(/^timeout_ms: must be between 1 and 120000/);
+    const unset = await rawCall(api.base, 'CreateMonitor', { monitor: { url: 'http://127.0.0.1:9/' } });
+    expect(unset.status).toBe(200);
+    expect(unset.json.monitor).toMatchObject({ intervalMs: '60000', timeoutMs: '10000' });
+  });
+
+  it('an update whose mask names interval_ms refuses 0 too', async () => {
+    const created = await rawCall(api.base, 'CreateMonitor', { monitor: { url: 'http://127.0.0.1:9/', intervalMs: '30000' } });
+    const id = (created.json.monitor as { id: string }).id;
+    const upd = await rawCall(api.base, 'UpdateMonitor', { id, monitor: { intervalMs: '0' }, updateMask: ['interval_ms'] });
+    expect(upd.status).toBe(400);
+    expect(upd.json.message).toMatch(/interval_ms: must be between/);
+  });
+});
