@@ -258,7 +258,7 @@ export function registerMonitorCommand(program: Command): void {
       .description('Create a monitor.')
       .requiredOption('--url <url>', 'target: http(s)://…, tcp://host:port, dns://name, tls://host:port')
       .option('--name <name>', 'display name (default: the URL host)')
-      .option('--type <type>', checkTypeNames().join(' | '), 'http')
+      .option('--type <type>', `${checkTypeNames().join(' | ')} (default: from the URL scheme)`)
       .option('--method <method>', 'HTTP method', 'GET')
       .option('--interval <duration>', 'how often (e.g. 30s, 5m)', '60s')
       .option('--timeout-check <duration>', 'check timeout (default: min(10s, interval))')

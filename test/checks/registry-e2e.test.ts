@@ -10,7 +10,8 @@ import { startMonitoringWorker } from '../../src/agent/worker/worker.js';
 import type { MonitoringWorker } from '../../src/agent/worker/worker.js';
 import { validateMonitorInput } from '../../src/api/web/validation.js';
 import { defineCheckType } from '../../src/monitoring/checks/definition.js';
-import { checkSpecSchema, checkTypeNames, registerCheckType } from '../../src/monitoring/checks/registry.js';
+import { checkSpecSchema, checkTypeForUrl, checkTypeNames, registerCheckType } from '../../src/monitoring/checks/registry.js';
+import { validateMonitorInput } from '../../src/api/web/validation.js';
 import { emptyOutcome } from '../../src/monitoring/checks/types.js';
 import { waitFor } from '../monitoring/helpers.js';
 import { startControlPlane, type ControlPlane } from './helpers/control-plane.js';
@@ -20,6 +21,8 @@ const probed: string[] = [];
 /** fake://name: up unless options.fake_answer is 'down'; "measures" 7 ms. */
 const fakeCheck = defineCheckType({
   name: 'fake',
+  schemes: ['fake'],
+  assertionSubjects: ['response_time'],
   options: { fake_answer: z.enum(['up', 'down']).default('up') },
   targetErrorClass: 'connect',
   target(u: URL) {
@@ -58,6 +61,22 @@ describe('a check type added the registry way', () => {
     undo();
     expect(checkTypeNames()).toEqual(['http', 'tcp', 'dns', 'tls']);
     expect(checkSpecSchema().safeParse(input).success).toBe(false);
+  });
+
+  it('a registered type\'s schemes and assertion subjects drive monitor validation', () => {
+    const undo = registerCheckType(fakeCheck);
+    try {
+      expect(checkTypeForUrl('fake://svc')).toBe('fake');
+      const ok = validateMonitorInput({ url: 'fake://svc', assertions: ['response_time < 100'] });
+      expect(ok.ok && ok.spec.type).toBe('fake');
+      expect(validateMonitorInput({ url: 'fake://svc', assertions: ['body contains "x"'] })).toEqual({
+        ok: false,
+        error: 'assertions[0] "body contains \\"x\\"": a fake check cannot produce body; fake supports response_time',
+      });
+    } finally {
+      undo();
+    }
+    expect(checkTypeForUrl('fake://svc')).toBeUndefined();
   });
 
   it('runs end to end: web API validation → store → lease to a real worker → fake probe → ingest → rollup', async () => {

@@ -44,3 +44,38 @@ describe('interval and timeout of 0 are refused with the allowed range (item 5)'
     expect(upd.json.message).toMatch(/interval_ms: must be between/);
   });
 });
+
+describe('assertions are checked against the check type, and the type follows the URL scheme (item 6)', () => {
+  it('refuses status == 200 on a tcp monitor, naming what tcp supports', async () => {
+    const c = captureIo();
+    const code = await runMonitorAdd({ ...opts(), type: 'tcp', url: 'tcp://127.0.0.1:11000', assert: ['response_time < 500', 'status == 200'] }, c.io);
+    expect(code).toBe(2);
+    expect(c.err[0]).toBe('error: assertions[1] "status == 200": a tcp check cannot produce status; tcp supports response_time');
+  });
+
+  it.each([
+    ['tcp://127.0.0.1:11000', 'tcp'],
+    ['dns://example.com', 'dns'],
+    ['tls://127.0.0.1:443', 'tls'],
+    ['https://127.0.0.1/health', 'http'],
+    ['http://127.0.0.1/health', 'http'],
+  ])('--url %s without --type creates a %s monitor', async (url, type) => {
+    const c = captureIo();
+    expect(await runMonitorAdd({ ...opts(), url, json: true }, c.io)).toBe(0);
+    expect(JSON.parse(c.out[0]!)).toMatchObject({ type, url });
+  });
+
+  it('a scheme-inferred type gets the same assertion check (dns has no status, tls has cert_expires_in)', async () => {
+    const dns = captureIo();
+    expect(await runMonitorAdd({ ...opts(), url: 'dns://example.com', assert: ['status == 200'] }, dns.io)).toBe(2);
+    expect(dns.err[0]).toMatch(/a dns check cannot produce status; dns supports response_time, body, json$/);
+    const tls = captureIo();
+    expect(await runMonitorAdd({ ...opts(), url: 'tls://127.0.0.1:443', assert: ['cert_expires_in > 7d'] }, tls.io)).toBe(0);
+  });
+
+  it('an unknown scheme without --type still says what the http type expects', async () => {
+    const c = captureIo();
+    expect(await runMonitorAdd({ ...opts(), url: 'ftp://127.0.0.1/' }, c.io)).toBe(2);
+    expect(c.err[0]).toMatch(/url: http checks need an http:\/\/ or https:\/\/ URL/);
+  });
+});

@@ -4,8 +4,8 @@
  * scheduling fields. Produces the store's MonitorSpec.
  */
 import { z } from 'zod';
-import { validateAssertions, describeAssertionErrors } from '../../monitoring/assertions/index.js';
-import { checkSpecSchema } from '../../monitoring/checks/registry.js';
+import { validateAssertions, describeAssertionErrors, type Assertion } from '../../monitoring/assertions/index.js';
+import { checkSpecSchema, checkType, checkTypeForUrl } from '../../monitoring/checks/registry.js';
 import { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS } from '../../monitoring/checks/spec.js';
 import type { MonitorSpec } from '../../store/monitoring.js';
 
@@ -76,8 +76,9 @@ export function validateMonitorInput(input: MonitorInputData): ValidateMonitorRe
       return { ok: false, error: `options_json: not valid JSON (${(err as Error).message})` };
     }
   }
+  // No type: the registry's type for the URL's scheme (tcp://, dns://, tls://, http(s)://); else the schema default.
   const check = checkSpecSchema().safeParse({
-    type: m.type === '' ? undefined : m.type,
+    type: m.type === '' ? checkTypeForUrl(m.url.trim()) : m.type,
     url: m.url.trim(),
     method: m.method === '' ? undefined : m.method,
     headers: m.headers,
@@ -89,6 +90,8 @@ export function validateMonitorInput(input: MonitorInputData): ValidateMonitorRe
 
   const assertions = validateAssertions(m.assertions);
   if (!assertions.ok) return { ok: false, error: describeAssertionErrors(assertions.errors) };
+  const unsupported = unsupportedAssertions(check.data.type, m.assertions, assertions.assertions);
+  if (unsupported !== null) return { ok: false, error: unsupported };
 
   const regions = m.regions.length === 0 ? ['global'] : [...new Set(m.regions.map((r) => r.trim()))];
   const badRegion = regions.find((r) => !REGION_RE.test(r));
@@ -122,6 +125,21 @@ export function validateMonitorInput(input: MonitorInputData): ValidateMonitorRe
       enabled: m.enabled ?? true,
     },
   };
+}
+
+/**
+ * Assertions on a subject the check type's probe never produces (`status == 200` on tcp) would keep the
+ * monitor down forever: each is named with what the type supports, or null when all are supported.
+ */
+function unsupportedAssertions(type: string, texts: readonly string[], compiled: readonly Assertion[]): string | null {
+  const subjects = checkType(type)?.assertionSubjects;
+  if (subjects === undefined) return null;
+  const errors = compiled.flatMap((a, index) =>
+    subjects.includes(a.type)
+      ? []
+      : [{ index, text: texts[index] ?? a.type, message: `a ${type} check cannot produce ${a.type}; ${type} supports ${subjects.join(', ')}` }],
+  );
+  return errors.length === 0 ? null : describeAssertionErrors(errors);
 }
 
 /** The MonitorInput view of a stored spec (to merge an update into). */

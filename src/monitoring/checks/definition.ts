@@ -1,16 +1,24 @@
 /**
- * What one check type is: its name, the option fields it adds to a monitor's `options` (zod, with defaults),
- * how its URL becomes the target its probe connects to, and the probe. Each type's folder exports one
- * definition; registry.ts lists them.
+ * What one check type is: its name, the URL schemes it takes, the assertion subjects its probe can produce,
+ * the option fields it adds to a monitor's `options` (zod, with defaults), how its URL becomes the target its
+ * probe connects to, and the probe. Each type's folder exports one definition; registry.ts lists them.
  */
 import type { z } from 'zod';
+import type { Assertion } from '../assertions/index.js';
 import type { ErrorClass } from '../domain/result.js';
 import type { CheckSpec } from './spec.js';
 import type { ProbeOptions, ProbeOutcome } from './types.js';
 
+/** What an assertion reads (`status`, `response_time`, `header`, `body`, `json`, `cert_expires_in`). */
+export type AssertionSubject = Assertion['type'];
+
 /** The definition as the registry and the runner see it: option and target types erased. */
 export interface CheckTypeDefinition {
   readonly name: string;
+  /** URL schemes (without the colon) this type takes; a monitor without a type gets the type of its URL's scheme. */
+  readonly schemes: readonly string[];
+  /** The assertion subjects this type's observation carries; an assertion on any other is refused at creation. */
+  readonly assertionSubjects: readonly AssertionSubject[];
   /** The `options` fields this type reads, with their defaults (merged with every other type's into one schema). */
   readonly options: z.ZodRawShape;
   /** Error class of a result whose URL does not resolve to a target (the probe never ran). */
@@ -26,6 +34,8 @@ export interface CheckTypeDefinition {
 /** A definition with its own option and target types, as a type's folder writes it. */
 export interface TypedCheckTypeDefinition<S extends z.ZodRawShape, T extends { type: string }> {
   readonly name: string;
+  readonly schemes: readonly string[];
+  readonly assertionSubjects: readonly AssertionSubject[];
   readonly options: S;
   readonly targetErrorClass: ErrorClass;
   readonly statusDecides?: boolean;
@@ -41,6 +51,8 @@ export interface TypedCheckTypeDefinition<S extends z.ZodRawShape, T extends { t
 export function defineCheckType<S extends z.ZodRawShape, T extends { type: string }>(def: TypedCheckTypeDefinition<S, T>): CheckTypeDefinition {
   return {
     name: def.name,
+    schemes: def.schemes,
+    assertionSubjects: def.assertionSubjects,
     options: def.options,
     targetErrorClass: def.targetErrorClass,
     statusDecides: def.statusDecides ?? false,

@@ -27,6 +27,21 @@ export function checkType(name: string): CheckTypeDefinition | undefined {
   return types.get(name);
 }
 
+/**
+ * The type whose schemes include the URL's scheme (`tcp://…` → tcp), or undefined for an unparsable URL or
+ * a scheme no type takes. Used when a monitor is created without a type.
+ */
+export function checkTypeForUrl(url: string): string | undefined {
+  let scheme: string;
+  try {
+    scheme = new URL(url).protocol.replace(/:$/, '');
+  } catch {
+    return undefined;
+  }
+  for (const def of types.values()) if (def.schemes.includes(scheme)) return def.name;
+  return undefined;
+}
+
 /** Every registered type name, in registration order (what a worker declares it can run). */
 export function checkTypeNames(): string[] {
   return [...types.keys()];

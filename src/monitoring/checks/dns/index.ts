@@ -5,6 +5,8 @@ import { dnsOptions, dnsTarget } from './spec.js';
 
 export const dnsCheck = defineCheckType({
   name: 'dns',
+  schemes: ['dns'],
+  assertionSubjects: ['response_time', 'body', 'json'],
   options: dnsOptions,
   targetErrorClass: 'dns',
   target: dnsTarget,

@@ -5,6 +5,8 @@ import { httpOptions, httpTarget } from './spec.js';
 
 export const httpCheck = defineCheckType({
   name: 'http',
+  schemes: ['http', 'https'],
+  assertionSubjects: ['status', 'response_time', 'header', 'body', 'json', 'cert_expires_in'],
   options: httpOptions,
   targetErrorClass: 'connect',
   statusDecides: true,

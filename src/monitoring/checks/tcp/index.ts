@@ -5,6 +5,8 @@ import { tcpOptions, tcpTarget } from './spec.js';
 
 export const tcpCheck = defineCheckType({
   name: 'tcp',
+  schemes: ['tcp'],
+  assertionSubjects: ['response_time'],
   options: tcpOptions,
   targetErrorClass: 'connect',
   target: tcpTarget,

@@ -5,6 +5,8 @@ import { tlsOptions, tlsTarget } from './spec.js';
 
 export const tlsCheck = defineCheckType({
   name: 'tls',
+  schemes: ['tls'],
+  assertionSubjects: ['response_time', 'cert_expires_in'],
   options: tlsOptions,
   targetErrorClass: 'connect',
   target: tlsTarget,
