@@ -11,7 +11,6 @@ import type { MonitoringWorker } from '../../src/agent/worker/worker.js';
 import { validateMonitorInput } from '../../src/api/web/validation.js';
 import { defineCheckType } from '../../src/monitoring/checks/definition.js';
 import { checkSpecSchema, checkTypeForUrl, checkTypeNames, registerCheckType } from '../../src/monitoring/checks/registry.js';
-import { validateMonitorInput } from '../../src/api/web/validation.js';
 import { emptyOutcome } from '../../src/monitoring/checks/types.js';
 import { waitFor } from '../monitoring/helpers.js';
 import { startControlPlane, type ControlPlane } from './helpers/control-plane.js';
