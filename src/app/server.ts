@@ -44,6 +44,7 @@ import { closeSilentConnections, httpServerTimeouts } from '../http/timeouts.js'
 import { loadTlsMaterial, type SecureContextTarget } from '../http/tls.js';
 import { createTlsServer, type ConnectionTracker } from '../http/http2.js';
 import { answerClientErrors, connectableHost, hostForUrl, listen } from '../http/listen.js';
+import { checkPortsFree, type PortClaim } from '../http/port-check.js';
 import { WriteBehind } from '../lb/write-behind.js';
 import { startHealthChecker, type HealthCheckerHandle } from '../lb/health/index.js';
 import { createProxy, pathOf, type Proxy } from '../lb/proxy/index.js';
@@ -64,6 +65,17 @@ export interface StartServerOptions {
   retryAfterSeconds?: number;
   /** POST /route waits for this before its first decisions (see ApiDeps.routeGate); it must settle. */
   routeGate?: Promise<void>;
+  /** More ports the caller will listen on after the server (the --with-agent demo backend), checked with ours. */
+  extraPorts?: readonly PortClaim[];
+}
+
+/** Every port this server will listen on, with the setting that names it (port 0 is never taken). */
+export function serverPortClaims(config: ServerConfig): PortClaim[] {
+  const claims: PortClaim[] = [{ key: 'port', host: config.host, port: config.port }];
+  if (config.monitoring_enabled !== false) {
+    claims.push({ key: 'worker_port', host: config.worker_host || config.host, port: config.worker_port, alternative: 'or monitoring_enabled: false' });
+  }
+  return claims;
 }
 
 export interface RunningServer {
@@ -111,6 +123,8 @@ const DAY_MS = 86_400_000;
 export async function startServer(config: ServerConfig, opts: StartServerOptions): Promise<RunningServer> {
   const { logger } = opts;
   const now = opts.now ?? Date.now;
+  // Before anything is opened or created (the SQLite file included): every port free, or all taken ones named.
+  await checkPortsFree([...serverPortClaims(config), ...(opts.extraPorts ?? [])]);
   const ownsStore = opts.store === undefined;
   const store = opts.store ?? openStore(config);
   const cleanupTimers: NodeJS.Timeout[] = [];

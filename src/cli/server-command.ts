@@ -8,7 +8,8 @@ import { startDemoBackend, type DemoBackend } from '../app/demo/backend.js';
 import { spawnLocalAgent, type LocalAgent } from '../app/demo/local-agent.js';
 import { installRejectionGuard } from '../platform/process-guards.js';
 import { ConfigReloader, onSighup, SERVER_LIVE_KEYS } from '../http/reload.js';
-import { startServer, type RunningServer } from '../app/server.js';
+import { serverPortClaims, startServer, type RunningServer } from '../app/server.js';
+import { describePortError, PortsUnavailableError } from '../http/port-check.js';
 
 export interface RunServerOptions {
   logger: Logger;
@@ -28,6 +29,19 @@ export interface RunServerOptions {
    * VANTAGE_* environment, without CLI flags (pass a loader that re-applies them to keep flag overrides).
    */
   loadConfig?: () => ServerConfig;
+}
+
+/**
+ * The configuration problem behind a failed start, one line naming the settings; null for anything else.
+ * Ports are checked before anything starts (every taken one named); a port taken between that check and the
+ * listen still names its setting.
+ */
+function startFailure(config: ServerConfig, err: unknown): string | null {
+  if (err instanceof PortsUnavailableError) return err.problems.join('; ');
+  const e = err as NodeJS.ErrnoException & { port?: number; address?: string };
+  if (e.port === undefined) return null;
+  const claim = serverPortClaims(config).find((c) => c.port === e.port) ?? { key: 'port', host: e.address ?? config.host, port: e.port };
+  return describePortError(claim, e);
 }
 
 function writePortFile(path: string, server: RunningServer): void {
@@ -59,7 +73,8 @@ async function waitForLocalBackend(server: RunningServer, endpoint: string, time
  * `vantage server`: starts the server, prints the startup summary, and runs until SIGTERM/SIGINT (or
  * `opts.signal`), then shuts down gracefully — stop accepting, finish in-flight requests up to
  * shutdown_timeout_seconds, flush pending writes, close the database. A second signal exits at once.
- * Resolves with the exit code (0 after a clean shutdown, 1 when startup or shutdown failed).
+ * Resolves with the exit code (0 after a clean shutdown, 2 when a port cannot be listened on, 1 when startup
+ * or shutdown failed otherwise).
  */
 export async function runServer(config: ServerConfig, opts: RunServerOptions): Promise<number> {
   const { logger } = opts;
@@ -77,24 +92,23 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions): P
   let openRouteGate: () => void = () => {};
   const routeGate = opts.withAgent ? new Promise<void>((resolve) => (openRouteGate = resolve)) : undefined;
   let server: RunningServer;
+  const demoPort = opts.demoPort ?? 11000;
   try {
-    server = await startServer(config, { logger, routeGate });
+    server = await startServer(config, {
+      logger,
+      routeGate,
+      extraPorts: opts.withAgent ? [{ key: '--demo-port', host: '127.0.0.1', port: demoPort, alternative: 'or --demo-port 0 for any free port' }] : [],
+    });
   } catch (err) {
-    const e = err as NodeJS.ErrnoException & { port?: number; address?: string };
-    // Name the setting that owns the port: the worker API listens on its own port (worker_port).
-    const isWorker = e.port !== undefined && e.port !== config.port && e.port === config.worker_port;
-    const key = isWorker ? 'worker_port' : 'port';
-    const port = e.port ?? config.port;
-    const host = e.address ?? config.host;
-    const why =
-      e.code === 'EADDRINUSE'
-        ? `${key} ${port} on ${host} is already in use (set ${key} to a free port${isWorker ? ', or monitoring_enabled: false' : ''})`
-        : e.code === 'EACCES'
-          ? `not allowed to listen on ${host}:${port} (${key})`
-          : e.message;
-    logger.error({ err }, `server failed to start: ${why}`);
     removeRejectionGuard();
-    return 1;
+    const why = startFailure(config, err);
+    if (why === null) {
+      logger.error({ err }, 'server failed to start');
+      return 1;
+    }
+    // A port problem is a configuration problem: one line naming every setting, no stack trace, exit 2.
+    logger.error(`server failed to start: ${why}; nothing was started`);
+    return 2;
   }
   countRejection = () => server.security.unhandledRejections?.inc();
 
@@ -125,7 +139,7 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions): P
   let agent: LocalAgent | null = null;
   if (opts.withAgent) {
     try {
-      demo = await startDemoBackend({ host: '127.0.0.1', port: opts.demoPort ?? 11000 });
+      demo = await startDemoBackend({ host: '127.0.0.1', port: demoPort });
       logger.info({ url: demo.url }, 'demo backend listening (built-in, answers /health and echoes JSON)');
       agent = spawnLocalAgent({
         mainScript: fileURLToPath(new URL('./main.js', import.meta.url)),

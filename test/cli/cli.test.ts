@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -56,23 +56,40 @@ describe('vantage CLI', () => {
     }
   });
 
-  it('names worker_port when the worker API port is taken, and exits 1', async () => {
-    const blocker = createServer();
-    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
-    const taken = (blocker.address() as { port: number }).port;
+  it('checks every port before touching anything: all taken ones in one message, exit 2, no stack, no database file', async () => {
+    const blockers = [createServer(), createServer()];
+    for (const b of blockers) await new Promise<void>((r) => b.listen(0, '127.0.0.1', () => r()));
+    const [main, worker] = blockers.map((b) => (b.address() as { port: number }).port) as [number, number];
     const dir = mkdtempSync(join(tmpdir(), 'vantage-cli-'));
+    const db = join(dir, 'sub', 'v.db');
     try {
-      const child = spawn(process.execPath, [MAIN, 'server', '--host', '127.0.0.1', '--port', '0', '--worker-port', String(taken), '--database', join(dir, 'v.db')], {
+      const child = spawn(process.execPath, [MAIN, 'server', '--host', '127.0.0.1', '--port', String(main), '--worker-port', String(worker), '--database', db], {
         env: { ...process.env, VANTAGE_PORT: undefined, VANTAGE_WORKER_PORT: undefined },
       });
       let out = '';
       child.stdout.on('data', (c: Buffer) => (out += c.toString()));
       child.stderr.on('data', (c: Buffer) => (out += c.toString()));
       const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-      expect(code).toBe(1);
-      expect(out).toContain(`worker_port ${taken} on 127.0.0.1 is already in use (set worker_port to a free port, or monitoring_enabled: false)`);
+      expect(code).toBe(2);
+      const lines = out.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(
+        `server failed to start: port ${main} on 127.0.0.1 is already in use (set port to a free port); ` +
+          `worker_port ${worker} on 127.0.0.1 is already in use (set worker_port to a free port, or monitoring_enabled: false); nothing was started`,
+      );
+      expect(out).not.toMatch(/\n\s+at |"stack"/);
+      expect(existsSync(db)).toBe(false);
+      expect(existsSync(join(dir, 'sub'))).toBe(false);
     } finally {
-      blocker.close();
+      for (const b of blockers) b.close();
     }
+  });
+
+  it('refuses port and worker_port set to the same number, naming both', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vantage-cli-'));
+    const r = run('server', '--host', '127.0.0.1', '--port', '18099', '--worker-port', '18099', '--database', join(dir, 'v.db'));
+    expect(r.status).toBe(2);
+    expect(r.stdout + r.stderr).toContain('port and worker_port are both 18099; give each its own port');
+    expect(existsSync(join(dir, 'v.db'))).toBe(false);
   });
 });
