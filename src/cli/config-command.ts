@@ -22,7 +22,7 @@ export function registerConfigCommand(program: Command): void {
   const cmd = new Command('config').description('Check configuration files and print every key with its default.');
   cmd
     .command('check')
-    .description('Validate a server.yml or client.yml (exit 2 with the reasons when invalid).')
+    .description('Validate a server.yml or client.yml (exit 2 with the reasons when invalid, or when it is the other kind of file).')
     .argument('<file>', 'the YAML file')
     .option('--client', 'treat the file as client.yml (default: server.yml)')
     .option('--print', 'print the effective configuration as YAML')

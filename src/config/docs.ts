@@ -20,11 +20,13 @@ export function configurationMarkdown(): string {
 Every key can be set in the YAML file, as an environment variable, or as a flag; later sources win
 (YAML → environment → flags). Lists are given in the environment and on the command line as
 comma-separated values or a JSON array. Unknown keys are reported with the closest known key and
-ignored; an invalid value stops startup with exit code 2 and a message naming the key, e.g.
+ignored; an invalid value stops startup with exit code 2 and a message naming the file (as given) and the key, e.g.
 
     error: server.yml: rate_limit_per_minute: expected a positive integer, got "abc"
 
-\`vantage config check FILE [--client]\` validates a file without starting anything;
+\`vantage config check FILE [--client]\` validates a file without starting anything; a client.yml given without
+\`--client\` (or a server.yml given with it, or either given to the wrong command) is recognised by its keys and
+refused with a message saying which kind of file it is;
 \`vantage config defaults server|client\` prints every key with its default as YAML.
 
 Keys marked "Vantage:" are additions to the Opsen seed; all seed keys keep their names and defaults,

@@ -136,15 +136,15 @@ describe('server config', () => {
   });
 
   it('warns about an unknown key and names the closest known key', () => {
-    const { warnings, config } = loadServerConfig({ file: yamlFile('rate_limit_per_minit: 5\n') });
-    expect(warnings).toEqual(['server.yml: unknown key "rate_limit_per_minit" ignored — did you mean "rate_limit_per_minute"?']);
+    const file = yamlFile('rate_limit_per_minit: 5\n');
+    const { warnings, config } = loadServerConfig({ file });
+    expect(warnings).toEqual([`${file}: unknown key "rate_limit_per_minit" ignored — did you mean "rate_limit_per_minute"?`]);
     expect(config.rate_limit_per_minute).toBe(60);
   });
 
   it('names the key, what was expected and what was given for an invalid value', () => {
-    expect(issuesOf(() => loadServerConfig({ file: yamlFile('rate_limit_per_minute: abc\n') }))).toEqual([
-      'server.yml: rate_limit_per_minute: expected a positive integer, got "abc"',
-    ]);
+    const file = yamlFile('rate_limit_per_minute: abc\n');
+    expect(issuesOf(() => loadServerConfig({ file }))).toEqual([`${file}: rate_limit_per_minute: expected a positive integer, got "abc"`]);
     expect(issuesOf(() => loadServerConfig({ env: { VANTAGE_PORT: '70000' } }))).toEqual([
       'VANTAGE_PORT: port: expected an integer from 0 to 65535, got 70000',
     ]);
@@ -154,8 +154,9 @@ describe('server config', () => {
   });
 
   it('rejects an invalid CIDR naming the entry', () => {
-    const issues = issuesOf(() => loadServerConfig({ file: yamlFile('whitelisted_ips: ["10.0.0.0/8", "300.1.1.1/8"]\n') }));
-    expect(issues).toEqual(['server.yml: whitelisted_ips[1]: expected a CIDR range such as "10.0.0.0/8" or an IP address, got "300.1.1.1/8"']);
+    const file = yamlFile('whitelisted_ips: ["10.0.0.0/8", "300.1.1.1/8"]\n');
+    const issues = issuesOf(() => loadServerConfig({ file }));
+    expect(issues).toEqual([`${file}: whitelisted_ips[1]: expected a CIDR range such as "10.0.0.0/8" or an IP address, got "300.1.1.1/8"`]);
   });
 
   it('accepts IPv6 CIDRs and bare addresses', () => {
@@ -164,13 +165,13 @@ describe('server config', () => {
   });
 
   it('rejects tier typos, duplicate names and an unknown default_tier', () => {
-    const typo = issuesOf(() => loadServerConfig({ file: yamlFile('tiers:\n  - {name: a, vcpu: 1, memory: 1, storage_gb: 1}\n') }));
-    expect(typo).toContain('server.yml: tiers[0]: unknown key "memory" — did you mean "memory_gb"?');
-    expect(typo).toContain('server.yml: tiers[0].memory_gb: expected a non-negative number, got nothing');
-    const dup = issuesOf(() =>
-      loadServerConfig({ file: yamlFile('tiers:\n  - {name: a, vcpu: 1, memory_gb: 1, storage_gb: 1}\n  - {name: a, vcpu: 2, memory_gb: 1, storage_gb: 1}\n') }),
-    );
-    expect(dup[0]).toMatch(/^server.yml: tiers\[1\].name: expected unique tier names/);
+    const file = yamlFile('tiers:\n  - {name: a, vcpu: 1, memory: 1, storage_gb: 1}\n');
+    const typo = issuesOf(() => loadServerConfig({ file }));
+    expect(typo).toContain(`${file}: tiers[0]: unknown key "memory" — did you mean "memory_gb"?`);
+    expect(typo).toContain(`${file}: tiers[0].memory_gb: expected a non-negative number, got nothing`);
+    const dupFile = yamlFile('tiers:\n  - {name: a, vcpu: 1, memory_gb: 1, storage_gb: 1}\n  - {name: a, vcpu: 2, memory_gb: 1, storage_gb: 1}\n');
+    const dup = issuesOf(() => loadServerConfig({ file: dupFile }));
+    expect(dup[0]?.startsWith(`${dupFile}: tiers[1].name: expected unique tier names`)).toBe(true);
     const def = issuesOf(() => loadServerConfig({ flags: { default_tier: 'huge' } }));
     expect(def[0]).toBe('--default-tier: default_tier: expected one of the configured tiers (small, medium, large, gpu-inference, gpu-training), got "huge"');
   });
@@ -184,10 +185,46 @@ describe('server config', () => {
     expect(issues[0]).toMatch(/tls_key_file: expected both tls_cert_file and tls_key_file, or neither/);
   });
 
-  it('reports a missing file and YAML syntax errors clearly', () => {
-    expect(issuesOf(() => loadServerConfig({ file: join(dir, 'nope.yml') }))[0]).toBe(`server.yml: cannot read ${join(dir, 'nope.yml')}: no such file`);
-    expect(issuesOf(() => loadServerConfig({ file: yamlFile('port: [1\n') }))[0]).toMatch(/YAML syntax error/);
-    expect(issuesOf(() => loadServerConfig({ file: yamlFile('- a\n- b\n') }))[0]).toMatch(/expected a mapping/);
+  it('reports a missing file and YAML syntax errors naming the real file once, without a dangling colon', () => {
+    expect(issuesOf(() => loadServerConfig({ file: join(dir, 'nope.yml') }))).toEqual([`${join(dir, 'nope.yml')}: cannot read: no such file`]);
+    const bad = yamlFile('port: 1\nlog_level: a: b\n');
+    expect(issuesOf(() => loadServerConfig({ file: bad }))).toEqual([
+      `${bad}: YAML syntax error at line 2, column 12: Nested mappings are not allowed in compact mappings`,
+    ]);
+    const flow = yamlFile('port: [1\n');
+    const [first] = issuesOf(() => loadServerConfig({ file: flow }));
+    expect(first?.startsWith(`${flow}: YAML syntax error at line 2, column 1: `)).toBe(true);
+    expect(first?.split(flow)).toHaveLength(2); // the file is named once
+    expect(first).not.toMatch(/:\s*$/);
+    const list = yamlFile('- a\n- b\n');
+    expect(issuesOf(() => loadServerConfig({ file: list }))).toEqual([`${list}: expected a mapping of keys to values at the top level`]);
+  });
+
+  it('names the file as given, e.g. typo.yml, never server.yml', () => {
+    const typo = join(dir, 'typo.yml');
+    writeFileSync(typo, 'stale_minuts: 3\nport: x\n');
+    let err: ConfigError | undefined;
+    try {
+      loadServerConfig({ file: typo });
+    } catch (e) {
+      err = e as ConfigError;
+    }
+    expect(err?.warnings).toEqual([`${typo}: unknown key "stale_minuts" ignored — did you mean "stale_minutes"?`]);
+    expect(err?.issues).toEqual([`${typo}: port: expected an integer from 0 to 65535, got "x"`]);
+    expect([...(err?.warnings ?? []), ...(err?.issues ?? [])].join('\n')).not.toContain('server.yml');
+  });
+
+  it('recognises a client.yml given as a server.yml and says how to use it', () => {
+    const file = yamlFile('server_url: http://lb:8080\nendpoint_url: http://10.0.0.5:11000\nserver_key: k\nreport_interval_seconds: 30\n');
+    expect(issuesOf(() => loadServerConfig({ file }))).toEqual([
+      `${file}: this looks like a client.yml, not a server.yml: 3 of its keys are client.yml keys (server_url, endpoint_url, report_interval_seconds); ` +
+        `check it with \`vantage config check --client ${file}\`, run it with \`vantage agent -c ${file}\``,
+    ]);
+  });
+
+  it('warns that a lone client.yml key in a server.yml belongs to the other file instead of guessing a typo', () => {
+    const file = yamlFile('port: 9000\nserver_url: http://lb:8080\n');
+    expect(loadServerConfig({ file }).warnings).toEqual([`${file}: unknown key "server_url" ignored — it is a client.yml key`]);
   });
 
   it('treats an empty file as all defaults', () => {
@@ -218,6 +255,12 @@ describe('client config', () => {
     expect(issuesOf(() => loadClientConfig({ env: { VANTAGE_LATITUDE: '91', VANTAGE_LONGITUDE: '0' } }))[0]).toBe(
       'VANTAGE_LATITUDE: latitude: expected a number from -90 to 90, or empty for unknown, got 91',
     );
+  });
+
+  it('recognises a server.yml given as a client.yml', () => {
+    const file = yamlFile('port: 9000\nworker_port: 9001\ntiers: []\nserver_key: k\n');
+    const [issue] = issuesOf(() => loadClientConfig({ file }));
+    expect(issue).toMatch(/: this looks like a server\.yml, not a client\.yml: 3 of its keys are server\.yml keys \(port, worker_port, tiers\); check it without --client/);
   });
 
   it('rejects a server_url that is not an http(s) URL', () => {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
+import { parseDocument, type YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { CLIENT_FIELDS, CLIENT_FLAG_ALIASES, ClientConfigSchema, type ClientConfig } from './client.js';
 import { coerce, envName, flagName, type FieldTable } from './fields.js';
@@ -34,14 +34,45 @@ export interface Loaded<T> {
 }
 
 interface Kind<T> {
+  /** What the file is (`server.yml`, `client.yml`), whatever it is called; messages name the real file. */
   label: string;
   fields: FieldTable;
   schema: z.ZodType<T>;
   aliases: Record<string, string>;
+  /** The other kind of file, to recognise one given in its place. */
+  other: { label: string; fields: FieldTable; use: (file: string) => string };
 }
 
-const SERVER: Kind<ServerConfig> = { label: 'server.yml', fields: SERVER_FIELDS, schema: ServerConfigSchema as z.ZodType<ServerConfig>, aliases: SERVER_FLAG_ALIASES };
-const CLIENT: Kind<ClientConfig> = { label: 'client.yml', fields: CLIENT_FIELDS, schema: ClientConfigSchema as z.ZodType<ClientConfig>, aliases: CLIENT_FLAG_ALIASES };
+const SERVER: Kind<ServerConfig> = {
+  label: 'server.yml',
+  fields: SERVER_FIELDS,
+  schema: ServerConfigSchema as z.ZodType<ServerConfig>,
+  aliases: SERVER_FLAG_ALIASES,
+  other: { label: 'client.yml', fields: CLIENT_FIELDS, use: (f) => `check it with \`vantage config check --client ${f}\`, run it with \`vantage agent -c ${f}\`` },
+};
+const CLIENT: Kind<ClientConfig> = {
+  label: 'client.yml',
+  fields: CLIENT_FIELDS,
+  schema: ClientConfigSchema as z.ZodType<ClientConfig>,
+  aliases: CLIENT_FLAG_ALIASES,
+  other: { label: 'server.yml', fields: SERVER_FIELDS, use: (f) => `check it without --client (\`vantage config check ${f}\`), run it with \`vantage server -c ${f}\`` },
+};
+
+/**
+ * A file of the other kind given in place of this one (client.yml to `config check` without --client, or to
+ * `vantage server`): more of its keys belong only to the other kind than only to this one, at least two.
+ * Returns the message saying so, or null.
+ */
+function otherKindMessage<T>(k: Kind<T>, file: string, keys: readonly string[]): string | null {
+  const otherOnly = keys.filter((key) => key in k.other.fields && !(key in k.fields));
+  const ownOnly = keys.filter((key) => key in k.fields && !(key in k.other.fields));
+  if (otherOnly.length < 2 || otherOnly.length <= ownOnly.length) return null;
+  const sample = otherOnly.slice(0, 4).join(', ') + (otherOnly.length > 4 ? ', …' : '');
+  return (
+    `${file}: this looks like a ${k.other.label}, not a ${k.label}: ${otherOnly.length} of its keys are ${k.other.label} keys (${sample})` +
+    `${ownOnly.length > 0 ? ` and ${ownOnly.length} ${ownOnly.length === 1 ? 'is a' : 'are'} ${k.label} key${ownOnly.length === 1 ? '' : 's'}` : ''}; ${k.other.use(file)}`
+  );
+}
 
 export const loadServerConfig = (opts: LoadOptions = {}): Loaded<ServerConfig> => load(SERVER, opts);
 export const loadClientConfig = (opts: LoadOptions = {}): Loaded<ClientConfig> => load(CLIENT, opts);
@@ -54,12 +85,16 @@ function load<T>(k: Kind<T>, opts: LoadOptions): Loaded<T> {
   const sources = new Map<string, Source>();
   const known = Object.keys(k.fields);
 
+  const label = opts.file ?? k.label;
   if (opts.file !== undefined) {
-    const fromFile = readYaml(k.label, opts.file);
+    const fromFile = readYaml(opts.file);
+    const wrongKind = otherKindMessage(k, opts.file, Object.keys(fromFile));
+    if (wrongKind !== null) throw new ConfigError([wrongKind]);
     for (const [key, value] of Object.entries(fromFile)) {
       if (!(key in k.fields)) {
-        const hint = closest(key, known);
-        warnings.push(`${k.label}: unknown key "${key}" ignored${hint ? ` — did you mean "${hint}"?` : ''}`);
+        const hint = key in k.other.fields ? undefined : closest(key, known);
+        const why = key in k.other.fields ? ` — it is a ${k.other.label} key` : hint ? ` — did you mean "${hint}"?` : '';
+        warnings.push(`${label}: unknown key "${key}" ignored${why}`);
         continue;
       }
       raw[key] = value;
@@ -87,27 +122,32 @@ function load<T>(k: Kind<T>, opts: LoadOptions): Loaded<T> {
 
   const parsed = k.schema.safeParse(raw);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => formatIssue(k, issue, raw, sources)), warnings);
+    throw new ConfigError(parsed.error.issues.map((issue) => formatIssue(label, issue, raw, sources)), warnings);
   }
   return { config: parsed.data, warnings };
 }
 
-function readYaml(label: string, file: string): Record<string, unknown> {
+/** One YAML parse error as one line: the message with its position, without the code frame it introduces. */
+export function yamlErrorText(file: string, e: YAMLError): string {
+  const message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?\s*$/, '').replace(/:\s*$/, '');
+  const pos = e.linePos?.[0];
+  return `${file}: YAML syntax error${pos ? ` at line ${pos.line}, column ${pos.col}` : ''}: ${message}`;
+}
+
+function readYaml(file: string): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError([`${label}: cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`]);
+    throw new ConfigError([`${file}: cannot read: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`]);
   }
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(doc.errors.map((e) => `${label}: ${file}: YAML syntax error: ${e.message.split('\n')[0]}`));
-  }
+  if (doc.errors.length > 0) throw new ConfigError(doc.errors.map((e) => yamlErrorText(file, e)));
   const value = doc.toJS() as unknown;
   if (value === null || value === undefined) return {};
   if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new ConfigError([`${label}: ${file}: expected a mapping of keys to values at the top level`]);
+    throw new ConfigError([`${file}: expected a mapping of keys to values at the top level`]);
   }
   return value as Record<string, unknown>;
 }
@@ -133,10 +173,10 @@ function show(v: unknown): string {
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
-function formatIssue<T>(k: Kind<T>, issue: z.core.$ZodIssue, raw: Record<string, unknown>, sources: Map<string, Source>): string {
+function formatIssue(label: string, issue: z.core.$ZodIssue, raw: Record<string, unknown>, sources: Map<string, Source>): string {
   const top = String(issue.path[0] ?? '');
   const src = sources.get(top);
-  const where = src?.kind === 'env' || src?.kind === 'flag' ? src.name : k.label;
+  const where = src?.kind === 'env' || src?.kind === 'flag' ? src.name : label;
   const p = pathText(issue.path);
   if (issue.code === 'unrecognized_keys') {
     const known = ['name', 'vcpu', 'memory_gb', 'storage_gb', 'gpu', 'gpu_memory_gb'];

@@ -35,12 +35,42 @@ describe('vantage CLI', () => {
     writeFileSync(file, 'rate_limit_per_minute: abc\nstale_minuts: 3\n');
     const r = run('config', 'check', file);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('error: server.yml: rate_limit_per_minute: expected a positive integer, got "abc"');
-    expect(r.stderr).toContain('warning: server.yml: unknown key "stale_minuts" ignored — did you mean "stale_minutes"?');
+    expect(r.stderr).toContain(`error: ${file}: rate_limit_per_minute: expected a positive integer, got "abc"`);
+    expect(r.stderr).toContain(`warning: ${file}: unknown key "stale_minuts" ignored — did you mean "stale_minutes"?`);
     writeFileSync(file, 'port: 9000\n');
     const ok = run('config', 'check', file);
     expect(ok.status).toBe(0);
     expect(ok.stdout).toContain(`${file}: OK`);
+  });
+
+  it('config check recognises a client file given without --client, and a server file given with it', () => {
+    const repo = new URL('../../', import.meta.url).pathname;
+    const client = run('config', 'check', join(repo, 'deploy/client.example.yml'));
+    expect(client.status).toBe(2);
+    expect(client.stdout).not.toContain('OK');
+    expect(client.stderr).toMatch(/^error: \S+client\.example\.yml: this looks like a client\.yml, not a server\.yml: \d+ of its keys are client\.yml keys \(server_url, endpoint_url, /);
+    expect(client.stderr).toContain('vantage config check --client ');
+    expect(client.stderr).not.toMatch(/did you mean|warning/);
+    const server = run('config', 'check', '--client', join(repo, 'deploy/server.example.yml'));
+    expect(server.status).toBe(2);
+    expect(server.stderr).toMatch(/^error: \S+server\.example\.yml: this looks like a server\.yml, not a client\.yml: .*check it without --client/);
+  });
+
+  it('config check names the real file once: typo.yml in warnings and errors, and in a YAML syntax error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vantage-cli-'));
+    const file = join(dir, 'typo.yml');
+    writeFileSync(file, 'port: 9000\nstale_minuts: 3\n');
+    const typo = run('config', 'check', file);
+    expect(typo.status).toBe(0);
+    expect(typo.stderr).toBe(`warning: ${file}: unknown key "stale_minuts" ignored — did you mean "stale_minutes"?\n`);
+    writeFileSync(file, 'port: 9000\nlog_level: a: b\n');
+    const syntax = run('config', 'check', file);
+    expect(syntax.status).toBe(2);
+    expect(syntax.stderr).toBe(`error: ${file}: YAML syntax error at line 2, column 12: Nested mappings are not allowed in compact mappings\n`);
+    const server = run('server', '--config', file);
+    expect(server.status).toBe(2);
+    expect(server.stderr.split('\n')[0]).toBe(`error: ${file}: YAML syntax error at line 2, column 12: Nested mappings are not allowed in compact mappings`);
+    expect(server.stderr).not.toContain('server.yml');
   });
 
   it('config defaults prints YAML that config check accepts', () => {
