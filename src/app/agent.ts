@@ -11,7 +11,8 @@ import { ResourceSampler } from '../agent/metrics/sampler.js';
 import { SlidingWindow } from '../agent/metrics/window.js';
 import { startMetricsServer } from '../agent/metrics-server.js';
 import type { BackoffOptions } from '../agent/reporter/backoff.js';
-import { resolveClientId, resolveStateDir } from '../agent/reporter/identity.js';
+import { dryRunNotes } from '../agent/dry-run.js';
+import { peekClientId, resolveClientId, resolveStateDir } from '../agent/reporter/identity.js';
 import { buildRegister, buildStats, NotReadyError } from '../agent/reporter/payload.js';
 import type { Identity, Location } from '../agent/reporter/payload.js';
 import { Reporter } from '../agent/reporter/reporter.js';
@@ -98,11 +99,15 @@ export async function runAgent(config: AgentConfig, opts: RunAgentOptions): Prom
   const signal = opts.signal === undefined ? stop.signal : AbortSignal.any([opts.signal, stop.signal]);
   const stdout = opts.stdout ?? process.stdout;
   const sendOnce = opts.once === true && opts.print !== true;
+  // `--once --print` is a dry run: it writes nothing (no state file) and contacts nothing (no server, no
+  // geolocation service); the printed JSON says where the identity and the location came from instead.
+  const dryRun = opts.once === true && opts.print === true;
 
   const localIp = config.local_ip !== '' ? config.local_ip : discoverLocalIp();
   const stateDir = resolveStateDir(config.state_dir);
+  const peeked = dryRun ? await peekClientId(config.client_id, stateDir, log) : null;
   const identity: Identity = {
-    clientId: await resolveClientId(config.client_id, stateDir, log),
+    clientId: peeked?.id ?? (await resolveClientId(config.client_id, stateDir, log)),
     hostname: config.hostname !== '' ? config.hostname : osHostname(),
     localIp,
     publicIp: '',
@@ -152,6 +157,7 @@ export async function runAgent(config: AgentConfig, opts: RunAgentOptions): Prom
     logger: log,
     localIp,
     ipapiBaseUrl: opts.ipapiBaseUrl,
+    offline: dryRun,
   }).then((loc) => {
     log.info({ source: loc.source, latitude: loc.latitude, longitude: loc.longitude, city: loc.city, country: loc.country }, 'location');
     return loc;
@@ -228,7 +234,8 @@ export async function runAgent(config: AgentConfig, opts: RunAgentOptions): Prom
           const reg = buildRegister(sampler.latest, identity, loc);
           const stats = buildStats(window, sampler.latest, identity, loc, now());
           if (opts.print === true) {
-            stdout.write(`${JSON.stringify({ register: reg, stats, location_source: loc.source, gpus_enabled: gpu.enabled }, null, 2)}\n`);
+            const report = { register: reg, stats, location_source: loc.source, gpus_enabled: gpu.enabled };
+            stdout.write(`${JSON.stringify(peeked ? { ...report, dry_run: dryRunNotes(config, peeked, loc) } : report, null, 2)}\n`);
           }
           if (sendOnce) {
             const outcome = await reporter.cycle(() => reg, () => stats, signal);

@@ -79,7 +79,10 @@ export function buildProgram(): Command {
     .description('Run the agent on a backend: report CPU/RAM/disk/GPU to the server and run the monitoring checks of its region.')
     .option('-c, --config <file>', 'client.yml to load')
     .option('--once', 'sample for a few seconds, then stop')
-    .option('--print', 'print what would be reported (JSON) instead of sending it');
+    .option(
+      '--print',
+      'print what would be reported (JSON); with --once a dry run that writes nothing (no state file) and contacts nothing (no server, no geolocation service)',
+    );
   addConfigOptions(agent, CLIENT_FIELDS, CLIENT_FLAG_ALIASES).action(async (opts: Record<string, unknown>) => {
     let loaded;
     try {

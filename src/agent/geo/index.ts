@@ -21,6 +21,11 @@ export interface GeoDeps {
   localIp: string;
   /** ipapi.co base URL (tests point it at a local server). */
   ipapiBaseUrl?: string;
+  /**
+   * Contact no service (a dry run): explicit coordinates and a GeoIP database lookup of an already known
+   * public IP still apply; discovering the public IP and asking ipapi.co are skipped.
+   */
+  offline?: boolean;
 }
 
 const unknown = (publicIp: string): Location => ({
@@ -58,7 +63,7 @@ export async function resolveLocation(cfg: GeoConfig, deps: GeoDeps): Promise<Lo
 
   const deadline = AbortSignal.timeout(cfg.geolocation_timeout_ms);
   if (cfg.geoip_db_path !== '') {
-    if (publicIp === '') {
+    if (publicIp === '' && deps.offline !== true) {
       try {
         publicIp = await discoverPublicIp(deadline, base);
       } catch (e) {
@@ -74,6 +79,10 @@ export async function resolveLocation(cfg: GeoConfig, deps: GeoDeps): Promise<Lo
         log.warn({ db: cfg.geoip_db_path, reason: (e as Error).message }, 'cannot read the GeoIP database');
       }
     }
+  }
+  if (deps.offline === true) {
+    log.info('dry run: no geolocation service asked; location unknown');
+    return unknown(publicIp);
   }
   if (deadline.aborted) {
     log.warn({ timeoutMs: cfg.geolocation_timeout_ms }, 'geolocation timed out; location unknown');

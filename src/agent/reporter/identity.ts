@@ -57,6 +57,24 @@ export async function resolveClientId(configured: string, stateDir: string, logg
   return id;
 }
 
+/** Where a dry run's client id came from; `new` is random and saved nowhere. */
+export interface PeekedClientId {
+  id: string;
+  source: 'config' | 'state' | 'new';
+  file: string;
+}
+
+/**
+ * The client id as `resolveClientId` would find it, without creating or writing anything (a dry run): the
+ * configured one, else the one in the state file, else a random id that is not saved.
+ */
+export async function peekClientId(configured: string, stateDir: string, logger: Logger): Promise<PeekedClientId> {
+  const file = join(stateDir, STATE_FILE);
+  if (configured !== '') return { id: configured, source: 'config', file };
+  const existing = await readState(file, logger);
+  return existing.id !== null ? { id: existing.id, source: 'state', file } : { id: randomUUID(), source: 'new', file };
+}
+
 async function readState(file: string, logger: Logger): Promise<{ id: string | null; malformed: boolean }> {
   try {
     const parsed = AgentStateSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
