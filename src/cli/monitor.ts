@@ -7,6 +7,9 @@ import { createConnectTransport } from '@connectrpc/connect-node';
 import type { Command } from 'commander';
 import { MonitorsService, type CheckResult, type MetricPoint, type Monitor } from '../gen/vantage/v1/monitors_pb.js';
 import { checkTypeNames } from '../monitoring/checks/registry.js';
+import { formatDuration, parseDuration, parsePositiveDurationFlag } from './duration.js';
+
+export { formatDuration, parseDuration } from './duration.js';
 
 export interface MonitorCliIo {
   out(text: string): void;
@@ -39,24 +42,6 @@ export function monitorsClient(opts: { server: string; apiKey?: string; timeoutM
     defaultTimeoutMs: opts.timeoutMs ?? 10_000,
   });
   return createClient(MonitorsService, transport);
-}
-
-/** "30s", "5m", "1h", "1d", "500ms"; a bare number is seconds. */
-export function parseDuration(text: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(text);
-  if (!m) throw new Error(`not a duration: "${text}" (use e.g. 30s, 5m, 1h, 500ms)`);
-  const n = Number(m[1]);
-  const unit = (m[2] ?? 's').toLowerCase();
-  const mult = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit]!;
-  return Math.round(n * mult);
-}
-
-export function formatDuration(ms: number): string {
-  if (ms % 86_400_000 === 0) return `${ms / 86_400_000}d`;
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  if (ms % 1_000 === 0) return `${ms / 1_000}s`;
-  return `${ms}ms`;
 }
 
 function parseHeader(h: string): [string, string] {
@@ -139,7 +124,7 @@ export function formatMonitorShow(
 const toJson = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? Number(x) : x), 2);
 
 function clientFor(o: CommonOptions): Client<typeof MonitorsService> {
-  return monitorsClient({ server: o.server, apiKey: o.apiKey, timeoutMs: o.timeout ? parseDuration(o.timeout) : undefined });
+  return monitorsClient({ server: o.server, apiKey: o.apiKey, timeoutMs: o.timeout !== undefined ? parsePositiveDurationFlag('--timeout', o.timeout) : undefined });
 }
 
 /** Exit codes: 0 ok, 1 server/network error, 2 bad input (ours or the server's InvalidArgument), 4 not found. */
@@ -249,7 +234,7 @@ export function registerMonitorCommand(program: Command): void {
     c
       .option('--server <url>', 'server URL (default: $VANTAGE_SERVER_URL or http://127.0.0.1:8080)', process.env.VANTAGE_SERVER_URL ?? 'http://127.0.0.1:8080')
       .option('--api-key <key>', 'X-API-Key (default: $VANTAGE_API_KEY)')
-      .option('--timeout <duration>', 'request timeout', '10s')
+      .option('--timeout <duration>', 'request timeout, e.g. 10s or 500ms (a bare number is seconds)', '10s')
       .option('--json', 'print JSON');
 
   common(

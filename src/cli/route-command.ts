@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { parsePositiveDurationFlag } from './duration.js';
 
 interface RouteOptions {
   server: string;
@@ -83,8 +84,7 @@ async function runRoute(opts: RouteOptions): Promise<number> {
   const lat = parseCoord('lat', opts.lat, 90);
   const lon = parseCoord('lon', opts.lon, 180);
   if ((lat === undefined) !== (lon === undefined)) throw new Error('--lat and --lon must be given together');
-  const timeoutMs = Number(opts.timeout) * 1000;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new Error(`--timeout: expected seconds > 0, got "${opts.timeout}"`);
+  const timeoutMs = parsePositiveDurationFlag('--timeout', opts.timeout);
   const body: Json = {};
   if (opts.tier) body.tier = opts.tier;
   if (lat !== undefined) body.client_lat = lat;
@@ -154,7 +154,7 @@ export function registerRouteCommand(program: Command): void {
     .option('--explain', 'print why each backend was filtered out or how it scored (reserves nothing)')
     .option('--release', 'release the reservation right after printing the decision')
     .option('--json', 'print the server\'s JSON answer')
-    .option('--timeout <seconds>', 'request timeout', '10')
+    .option('--timeout <duration>', 'request timeout, e.g. 10s or 500ms (a bare number is seconds)', '10s')
     .action(async (opts: RouteOptions) => {
       try {
         process.exitCode = await runRoute(opts);

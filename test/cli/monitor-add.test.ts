@@ -1,6 +1,6 @@
 /** `vantage monitor add` input checks against a real MonitorsService on loopback (issue 16, items 5 and 6). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMonitorAdd } from '../../src/cli/monitor.js';
+import { runMonitorAdd, runMonitorList } from '../../src/cli/monitor.js';
 import { API_KEY, captureIo, rawCall, startWebApi, type WebApi } from './monitor-helpers.js';
 
 let api: WebApi;
@@ -77,5 +77,14 @@ describe('assertions are checked against the check type, and the type follows th
     const c = captureIo();
     expect(await runMonitorAdd({ ...opts(), url: 'ftp://127.0.0.1/' }, c.io)).toBe(2);
     expect(c.err[0]).toMatch(/url: http checks need an http:\/\/ or https:\/\/ URL/);
+  });
+});
+
+describe('monitor --timeout takes the same durations as route --timeout (item 11)', () => {
+  it('accepts 10s, 1500ms and a bare number of seconds; a bad one names the flag', async () => {
+    for (const timeout of ['10s', '1500ms', '5']) expect(await runMonitorList({ server: api.base, apiKey: API_KEY, timeout }, captureIo().io)).toBe(0);
+    const c = captureIo();
+    expect(await runMonitorList({ server: api.base, apiKey: API_KEY, timeout: 'soon' }, c.io)).toBe(2);
+    expect(c.err[0]).toBe('error: --timeout: expected a duration such as 10s, 500ms or 2m (a bare number is seconds), got "soon"');
   });
 });

@@ -66,6 +66,35 @@ describe('vantage route (against a real server process)', () => {
   });
 });
 
+describe('vantage route --timeout takes a duration like every other command (issue 16, item 11)', () => {
+  const tmp = tempDir();
+  let srv: ServerProcess;
+  beforeAll(async () => {
+    srv = await spawnServer(tmp.dir, { api_keys: ['cli-key'] });
+    await addBackend(srv.url, 'fast', {}, { cpu_usage_avg: Array(16).fill(5) }, { 'X-API-Key': 'cli-key' });
+  });
+  afterAll(async () => {
+    await srv?.stop();
+    tmp.cleanup();
+  });
+
+  it.each(['10s', '1500ms', '1m', '10'])('--timeout %s', async (timeout) => {
+    const r = await runCli(['route', '--server', srv.url, '--api-key', 'cli-key', '--release', '--timeout', timeout]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/reservation released\n$/);
+  });
+
+  it('a bad or zero --timeout exits 2 naming the flag and the syntax', async () => {
+    const bad = await runCli(['route', '--server', srv.url, '--timeout', 'soon']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe('error: --timeout: expected a duration such as 10s, 500ms or 2m (a bare number is seconds), got "soon"\n');
+    const zero = await runCli(['route', '--server', srv.url, '--timeout', '0s']);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toBe('error: --timeout: expected a duration above 0, got "0s"\n');
+  });
+});
+
 describe('formatExplain', () => {
   it('handles an empty fleet and a no-capacity decision', () => {
     expect(formatExplain({ decision: { status: 503, error: 'no backend available' }, backends: [] })).toBe(
