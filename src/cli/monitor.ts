@@ -61,7 +61,18 @@ function parseOption(o: string): [string, unknown] {
 
 const pad = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 const ms = (v: number | undefined): string => (v === undefined ? '–' : `${v.toFixed(v < 10 ? 2 : 0)}ms`);
-const pct = (p: MetricPoint | undefined): string => (!p || p.count === 0n ? '–' : `${p.uptimePct.toFixed(p.uptimePct === 100 ? 0 : 3)}%`);
+/**
+ * A percentage with one rule for every value: up to 3 decimals, trailing zeros dropped (0%, 99.5%, 100%), and
+ * never rounded onto 0% or 100% when it is not exactly that (99.9996 → 99.999%).
+ */
+export function formatPercent(v: number): string {
+  let text = v.toFixed(3).replace(/\.?0+$/, '');
+  if (text === '100' && v < 100) text = '99.999';
+  if (text === '0' && v > 0) text = '0.001';
+  return `${text}%`;
+}
+const pct = (p: MetricPoint | undefined): string => (!p || p.count === 0n ? '–' : formatPercent(p.uptimePct));
+const checks = (n: bigint | undefined): string => `${String(n ?? 0n)} ${n === 1n ? 'check' : 'checks'}`;
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
@@ -99,7 +110,7 @@ export function formatMonitorShow(
   if (m.nextDueAtMs !== undefined) lines.push(`  next run: ${new Date(Number(m.nextDueAtMs)).toISOString()}`);
   const d = uptime.last24h;
   lines.push(`  uptime: 24h ${pct(uptime.last24h)}   7d ${pct(uptime.last7d)}   30d ${pct(uptime.last30d)}`);
-  lines.push(`  latency 24h: p50 ${ms(d?.p50Ms)}  p95 ${ms(d?.p95Ms)}  p99 ${ms(d?.p99Ms)}  (${d ? String(d.count) : 0} checks)`);
+  lines.push(`  latency 24h: p50 ${ms(d?.p50Ms)}  p95 ${ms(d?.p95Ms)}  p99 ${ms(d?.p99Ms)}  (${checks(d?.count)})`);
   if (results.length === 0) {
     lines.push('  no results yet');
   } else {

@@ -1,6 +1,8 @@
-/** `vantage monitor add` input checks against a real MonitorsService on loopback (issue 16, items 5 and 6). */
+/** `vantage monitor` input checks and output against a real MonitorsService on loopback (issue 16, items 5, 6, 11, 17). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMonitorAdd, runMonitorList } from '../../src/cli/monitor.js';
+import { create, type MessageInitShape } from '@bufbuild/protobuf';
+import { MetricPointSchema, MonitorSchema, type MetricPoint } from '../../src/gen/vantage/v1/monitors_pb.js';
+import { formatMonitorShow, formatPercent, runMonitorAdd, runMonitorList } from '../../src/cli/monitor.js';
 import { API_KEY, captureIo, rawCall, startWebApi, type WebApi } from './monitor-helpers.js';
 
 let api: WebApi;
@@ -86,5 +88,24 @@ describe('monitor --timeout takes the same durations as route --timeout (item 11
     const c = captureIo();
     expect(await runMonitorList({ server: api.base, apiKey: API_KEY, timeout: 'soon' }, c.io)).toBe(2);
     expect(c.err[0]).toBe('error: --timeout: expected a duration such as 10s, 500ms or 2m (a bare number is seconds), got "soon"');
+  });
+});
+
+describe('monitor show wording (item 17)', () => {
+  const point = (over: MessageInitShape<typeof MetricPointSchema>): MetricPoint => create(MetricPointSchema, { count: 1n, upCount: 1n, uptimePct: 100, ...over });
+  const monitor = create(MonitorSchema, { id: 'mon_1', name: 'db', type: 'tcp', url: 'tcp://127.0.0.1:5432', intervalMs: 30_000n, timeoutMs: 10_000n, regions: ['global'], enabled: true });
+
+  it('says (1 check) for one check, and prints 100% and 0% alike', () => {
+    const text = formatMonitorShow(monitor, { last24h: point({}), last7d: point({ count: 2n, upCount: 0n, uptimePct: 0 }) }, []);
+    expect(text).toContain('  uptime: 24h 100%   7d 0%   30d –');
+    expect(text).toMatch(/\(1 check\)$/m);
+    const many = formatMonitorShow(monitor, { last24h: point({ count: 3n, upCount: 2n, uptimePct: 200 / 3 }) }, []);
+    expect(many).toContain('uptime: 24h 66.667%');
+    expect(many).toMatch(/\(3 checks\)$/m);
+    expect(formatMonitorShow(monitor, {}, [])).toMatch(/\(0 checks\)$/m);
+  });
+
+  it('formats every percentage by one rule, never rounding onto 0% or 100%', () => {
+    expect([100, 0, 99.5, 99.95, 99.9996, 0.0004, 50].map(formatPercent)).toEqual(['100%', '0%', '99.5%', '99.95%', '99.999%', '0.001%', '50%']);
   });
 });
