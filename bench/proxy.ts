@@ -149,6 +149,8 @@ async function roleVantageHandler(backend: string): Promise<void> {
       healthEnabled: true,
       tlsInsecureSkipVerify: false,
       retryAfterSeconds: 5,
+      idleTimeoutMs: 120_000,
+      halfCloseTimeoutMs: 5_000,
     },
     { engine },
   );

@@ -94,6 +94,8 @@ export function settings(over: Partial<ProxySettings> = {}): ProxySettings {
     healthEnabled: true,
     tlsInsecureSkipVerify: false,
     retryAfterSeconds: 5,
+    idleTimeoutMs: 120_000,
+    halfCloseTimeoutMs: 5_000,
     ...over,
   };
 }

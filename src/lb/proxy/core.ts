@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Agent } from 'undici';
 import type { Logger } from '../../platform/log.js';
+import { backgroundTimers, type Timers } from '../../platform/timers.js';
 import type { HealthStatus, RouteDecision, RouteRequest } from '../routing/types.js';
 import { parseTarget, type ProbeTarget } from '../health/probe.js';
 import type { Inflight } from './inflight.js';
@@ -36,7 +37,17 @@ export interface ProxySettings {
   tlsInsecureSkipVerify: boolean;
   /** Retry-After seconds on 503. */
   retryAfterSeconds: number;
+  /** `idle_timeout_seconds` in ms: a WebSocket tunnel without bytes moving either way this long is closed. */
+  idleTimeoutMs: number;
+  /**
+   * Once one side of a WebSocket tunnel has ended (FIN) and its end was passed on, the other side gets this
+   * long to end too; then both are closed (a backend that ignores the FIN would otherwise hold the tunnel open).
+   */
+  halfCloseTimeoutMs: number;
 }
+
+/** Default of ProxySettings.halfCloseTimeoutMs. */
+export const WS_HALF_CLOSE_TIMEOUT_MS = 5_000;
 
 export type Locate = (ip: string) => { lat: number; lon: number } | null;
 
@@ -67,6 +78,7 @@ export class ProxyCore {
     readonly logger?: Logger,
     readonly locate?: Locate,
     private readonly persistSticky?: () => void,
+    readonly timers: Timers = backgroundTimers,
   ) {
     this.outlier = new OutlierDetector(settings.outlierThreshold);
     this.agent = new Agent({

@@ -3,7 +3,8 @@ import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
 import type { ServerConfig } from '../../config/server.js';
 import type { Logger } from '../../platform/log.js';
-import { ProxyCore, type Locate, type ProxyEnginePort, type ProxySettings } from './core.js';
+import type { Timers } from '../../platform/timers.js';
+import { ProxyCore, WS_HALF_CLOSE_TIMEOUT_MS, type Locate, type ProxyEnginePort, type ProxySettings } from './core.js';
 import { HttpExchange, type ForwardBody } from './forward.js';
 import { Inflight } from './inflight.js';
 import { createProxyMetrics } from './metrics.js';
@@ -45,6 +46,7 @@ type ProxyConfig = Pick<
   | 'max_request_body_bytes'
   | 'tls_insecure_skip_verify'
   | 'health_check_enabled'
+  | 'idle_timeout_seconds'
 >;
 
 /** Proxy settings from server.yml keys. */
@@ -62,6 +64,8 @@ export function proxySettingsFromConfig(c: ProxyConfig): ProxySettings {
     healthEnabled: c.health_check_enabled,
     tlsInsecureSkipVerify: c.tls_insecure_skip_verify,
     retryAfterSeconds: 5,
+    idleTimeoutMs: c.idle_timeout_seconds * 1000,
+    halfCloseTimeoutMs: WS_HALF_CLOSE_TIMEOUT_MS,
   };
 }
 
@@ -75,6 +79,8 @@ export interface ProxyContext {
   locate?: Locate;
   /** Starts committing new sticky assignments now (write-behind group commit) instead of at the next flush. */
   persistSticky?: () => void;
+  /** Timers of the WebSocket half-close timeout; default real timers that do not hold the process open. */
+  timers?: Timers;
 }
 
 export function createProxy(ctx: ProxyContext & { config: ProxyConfig }): Proxy {
@@ -86,9 +92,10 @@ export function createProxyWithSettings(settings: ProxySettings, ctx: ProxyConte
   const matcher = compilePrefixes(settings.prefixes);
   const inflight = new Inflight();
   const metrics = createProxyMetrics(ctx.registry, inflight);
-  const core = new ProxyCore(ctx.engine, settings, inflight, metrics, now, ctx.logger, ctx.locate, ctx.persistSticky);
+  const core = new ProxyCore(ctx.engine, settings, inflight, metrics, now, ctx.logger, ctx.locate, ctx.persistSticky, ctx.timers);
 
-  const sweepEvery = Math.max(50, Math.min(1000, Math.floor(settings.timeoutMs / 4)));
+  // Idle responses (proxy timeout) and idle tunnels (idle_timeout_seconds) are closed within a quarter of their timeout.
+  const sweepEvery = Math.max(50, Math.min(1000, Math.floor(Math.min(settings.timeoutMs, settings.idleTimeoutMs) / 4)));
   const sweeper = setInterval(() => {
     const n = inflight.sweepIdle(now());
     if (n > 0) ctx.logger?.debug({ closed: n }, 'proxy: closed idle responses');
