@@ -58,6 +58,7 @@ export const SERVER_FIELDS = {
   geoip_db_path: str('', 'GeoLite2-City.mmdb used to locate client_ip (empty = off).'),
   // Sticky sessions
   sticky_header: str('', 'Header carrying the sticky id, e.g. "X-Session-ID" (empty = off).', isHeaderName),
+  sticky_by_ip: bool(false, 'Without a sticky header value, use the client address as the sticky id (/route: client_ip, else the caller; proxy: the client, through trusted_proxies).'),
   sticky_affinity_enabled: bool(true, 'Different tiers of one sticky id prefer the same backend.'),
   pending_allocation_timeout_seconds: int(120, 'How long a reservation counts against a backend.', { min: 1 }),
   sticky_idle_ttl_hours: num(168, 'Vantage: sticky assignments unused this long are forgotten by the cleanup job.', { min: 0, exclusiveMin: true }),

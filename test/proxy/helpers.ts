@@ -86,6 +86,7 @@ export function settings(over: Partial<ProxySettings> = {}): ProxySettings {
     tierField: 'tier',
     tierHeader: 'x-tier',
     stickyHeader: 'x-session-id',
+    stickyByIp: false,
     maxBodyBytes: 10 * 1024 * 1024,
     timeoutMs: 5_000,
     sseFlushIntervalMs: -1,

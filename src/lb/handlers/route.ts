@@ -24,10 +24,16 @@ function stickyFromHeader(ctx: RequestContext, header: string | null): string | 
   return v;
 }
 
-/** Builds the engine request from the validated body, the sticky header and GeoIP. */
+/**
+ * Builds the engine request from the validated body, the sticky header and GeoIP. The sticky id is the sticky
+ * header's value, else the body's `sticky_id`, else (`sticky_by_ip`) the client address: the body's
+ * `client_ip` (the end user the caller routes for), else the caller's own address (ctx.ip, resolved through
+ * `trusted_proxies` by the allow-list stage).
+ */
 export function buildRouteRequest(d: ApiDeps, ctx: RequestContext): RouteRequest {
   const body = parseBody(RouteBodySchema, ctx.json ?? {});
-  const stickyId = stickyFromHeader(ctx, d.stickyHeader) ?? (body.sticky_id ? body.sticky_id : null);
+  const byIp = d.stickyByIp ? body.client_ip || ctx.ip || null : null;
+  const stickyId = stickyFromHeader(ctx, d.stickyHeader) ?? (body.sticky_id ? body.sticky_id : byIp);
   let lat = body.client_lat ?? null;
   let lon = body.client_lon ?? null;
   if ((lat === null || lon === null) && body.client_ip && d.geo !== null) {

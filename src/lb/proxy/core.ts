@@ -2,6 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import { Agent } from 'undici';
 import type { Logger } from '../../platform/log.js';
 import { backgroundTimers, type Timers } from '../../platform/timers.js';
+import { resolveClientIp } from '../../http/client-address.js';
+import { compileCidrs } from '../../http/ip.js';
 import type { HealthStatus, RouteDecision, RouteRequest } from '../routing/types.js';
 import { parseTarget, type ProbeTarget } from '../health/probe.js';
 import type { Inflight } from './inflight.js';
@@ -25,6 +27,8 @@ export interface ProxySettings {
   tierHeader: string;
   /** Lower-case header name, '' = off. */
   stickyHeader: string;
+  /** `sticky_by_ip`: a request without a sticky header value uses its client address as the sticky id. */
+  stickyByIp: boolean;
   maxBodyBytes: number;
   /** Backend response-headers timeout (→ 504) and idle timeout of non-SSE response bodies. */
   timeoutMs: number;
@@ -50,6 +54,13 @@ export interface ProxySettings {
 export const WS_HALF_CLOSE_TIMEOUT_MS = 5_000;
 
 export type Locate = (ip: string) => { lat: number; lon: number } | null;
+
+/** A request's client address (the server resolves it through `trusted_proxies`). */
+export type ClientIp = (req: IncomingMessage) => string;
+
+const NO_PROXIES = compileCidrs([], 'trusted_proxies');
+/** Without trusted proxies: the socket's peer, canonical. */
+const peerIp: ClientIp = (req) => resolveClientIp(req.socket.remoteAddress, undefined, NO_PROXIES);
 
 export type OkDecision = Extract<RouteDecision, { ok: true }>;
 export type NoDecision = Extract<RouteDecision, { ok: false }>;
@@ -79,6 +90,7 @@ export class ProxyCore {
     readonly locate?: Locate,
     private readonly persistSticky?: () => void,
     readonly timers: Timers = backgroundTimers,
+    private readonly clientIp: ClientIp = peerIp,
   ) {
     this.outlier = new OutlierDetector(settings.outlierThreshold);
     this.agent = new Agent({
@@ -100,13 +112,15 @@ export class ProxyCore {
     return t;
   }
 
-  /** The request's sticky id (from `sticky_header`), or null. */
+  /** The request's sticky id (from `sticky_header`; else, with `sticky_by_ip`, its client address), or null. */
   stickyIdOf(req: IncomingMessage): string | null {
     const name = this.settings.stickyHeader;
-    if (!name) return null;
-    const h = req.headers[name];
-    const v = Array.isArray(h) ? h[0] : h;
-    return v ? v : null;
+    if (name) {
+      const h = req.headers[name];
+      const v = Array.isArray(h) ? h[0] : h;
+      if (v) return v;
+    }
+    return this.settings.stickyByIp ? this.clientIp(req) : null;
   }
 
   /**
