@@ -9,6 +9,7 @@ import { parseTarget, type ProbeTarget } from '../health/probe.js';
 import type { Inflight } from './inflight.js';
 import type { ProxyMetrics, UpstreamErrorKind } from './metrics.js';
 import { OutlierDetector } from './outlier.js';
+import { heldCapacityJson, noCapacityMessage } from '../routing/summary.js';
 
 /** The part of the routing engine the proxy uses. */
 export interface ProxyEnginePort {
@@ -145,10 +146,13 @@ export class ProxyCore {
   refusal(d: NoDecision, attempt: number): Refusal {
     if (d.code === 'unknown_tier') return { status: 400, message: `unknown tier "${d.tier}"`, extra: { known_tiers: d.knownTiers } };
     if (attempt > 0) return { status: 502, message: 'backend unreachable and no other backend available', extra: { tier: d.tier } };
+    const now = this.now();
+    const extra: Record<string, unknown> = { tier: d.tier, reasons: d.reasons };
+    if (d.held !== null) extra.held_by_reservations = heldCapacityJson(d.held, now);
     return {
       status: 503,
-      message: `no backend available for tier "${d.tier}": ${d.summary}`,
-      extra: { tier: d.tier, reasons: d.reasons },
+      message: noCapacityMessage(d, now),
+      extra,
       headers: { 'retry-after': String(this.settings.retryAfterSeconds) },
     };
   }
