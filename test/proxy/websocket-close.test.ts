@@ -67,15 +67,21 @@ async function openClient(url: string) {
   return { ws, closed: () => closed };
 }
 
+/** A proxy in front of one stubborn backend, and a client with its tunnel open. */
+async function tunnel(over: Parameters<typeof startProxy>[1]) {
+  const be = await stubbornBackend();
+  const engine = makeEngine();
+  addBackend(engine, 'A', be.url);
+  const px = await startProxy(engine, over);
+  cleanups.push(() => px.close());
+  const client = await openClient(`${px.url.replace('http:', 'ws:')}/api/ws?tier=a`);
+  await waitFor(() => be.sockets.length === 1, 'backend connected');
+  return { be, engine, px, client };
+}
+
 describe('WebSocket tunnels end when their peers do', () => {
   it('closes the backend connection when the client has gone and the backend ignores the FIN (half-close timeout)', async () => {
-    const be = await stubbornBackend();
-    const engine = makeEngine();
-    addBackend(engine, 'A', be.url);
-    const px = await startProxy(engine, { halfCloseTimeoutMs: 300 });
-    cleanups.push(() => px.close());
-
-    const c = await openClient(`${px.url.replace('http:', 'ws:')}/api/ws?tier=a`);
+    const { be, engine, px, client: c } = await tunnel({ halfCloseTimeoutMs: 300 });
     expect(px.proxy.inflight()).toBe(1);
     // The client's socket goes away (FIN); the proxy passes the FIN on and the backend never answers it.
     c.ws.terminate();
@@ -86,14 +92,7 @@ describe('WebSocket tunnels end when their peers do', () => {
   });
 
   it('closes a tunnel in which nothing moved for the idle timeout (idle_timeout_seconds)', async () => {
-    const be = await stubbornBackend();
-    const engine = makeEngine();
-    addBackend(engine, 'A', be.url);
-    const px = await startProxy(engine, { idleTimeoutMs: 300 });
-    cleanups.push(() => px.close());
-
-    const c = await openClient(`${px.url.replace('http:', 'ws:')}/api/ws?tier=a`);
-    await waitFor(() => be.sockets.length === 1, 'backend connected');
+    const { be, px, client: c } = await tunnel({ idleTimeoutMs: 300 });
     // Neither side sends or closes: the idle sweep closes both.
     await waitFor(() => c.closed() && px.proxy.inflight() === 0, 'the idle tunnel closed', 3_000);
     await be.gone(0);

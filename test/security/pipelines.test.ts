@@ -6,7 +6,7 @@ import { OPEN } from '../../src/auth/principal.js';
 import { ServerConfigSchema } from '../../src/config/server.js';
 import { healthPipeline, managementPipeline, type ManagementRoute, type ManagementStages, type RequestContext, type Stage } from '../../src/http/pipelines.js';
 import { startServer, type RunningServer } from '../../src/app/server.js';
-import { api, tempDir } from '../server/helpers.js';
+import { api, tempDir, testServerConfig } from '../server/helpers.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -153,12 +153,7 @@ describe('proxied traffic: CORS → crash containment → security headers → r
 describe('CORS on the management API (enable_cors applies to both chains)', () => {
   it('answers preflights for /route and /clients before the method check and auth, and adds CORS headers to answers', async () => {
     const t = tempDir();
-    const config = ServerConfigSchema.parse({
-      port: 0,
-      host: '127.0.0.1',
-      database: `${t.dir}/v.db`,
-      monitoring_enabled: false,
-      health_check_enabled: false,
+    const config = testServerConfig(t.dir, {
       server_key: 'k',
       enable_cors: true,
       cors_allowed_origins: ['https://app.example'],

@@ -3,7 +3,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src/app/server.js';
 import { ServerConfigSchema } from '../../src/config/server.js';
-import { tempDir, waitFor } from './helpers.js';
+import { tempDir, testServerConfig, waitFor } from './helpers.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -19,7 +19,7 @@ describe('idle_timeout_seconds (Opsen key): idle keep-alive connections are clos
   it('defaults to 120 s, and closes a keep-alive connection idle for that long', async () => {
     expect(ServerConfigSchema.parse({}).idle_timeout_seconds).toBe(120);
     const t = tempDir();
-    const config = ServerConfigSchema.parse({ port: 0, host: '127.0.0.1', database: `${t.dir}/v.db`, monitoring_enabled: false, health_check_enabled: false, idle_timeout_seconds: 1 });
+    const config = testServerConfig(t.dir, { idle_timeout_seconds: 1 });
     const s = await startServer(config, { logger: silent });
     started.push({ s, cleanup: t.cleanup });
 

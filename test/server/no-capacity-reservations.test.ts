@@ -1,8 +1,7 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src/app/server.js';
-import { ServerConfigSchema } from '../../src/config/server.js';
-import { addBackend, api, statsBody, tempDir } from './helpers.js';
+import { addBackend, api, statsBody, tempDir, testServerConfig } from './helpers.js';
 
 const silent = pino({ level: 'silent' });
 /** 16 cores of which `free` are below 80 % busy. */
@@ -18,7 +17,7 @@ describe('503 when reservations hold the capacity: the answer says so and names 
     const t = tempDir();
     cleanups.push(t.cleanup);
     let clock = Date.now();
-    const config = ServerConfigSchema.parse({ port: 0, host: '127.0.0.1', database: `${t.dir}/v.db`, monitoring_enabled: false, health_check_enabled: false, proxy_endpoints: ['/app'] });
+    const config = testServerConfig(t.dir, { proxy_endpoints: ['/app'] });
     const s = await startServer(config, { logger: silent, now: () => clock });
     cleanups.push(() => s.close({ timeoutMs: 1000 }));
     return { s, tick: (ms) => (clock += ms) };

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src/app/server.js';
 import { ServerConfigSchema } from '../../src/config/server.js';
-import { addBackend, api, statsBody, tempDir } from './helpers.js';
+import { addBackend, api, statsBody, tempDir, testServerConfig } from './helpers.js';
 
 const silent = pino({ level: 'silent' });
 const busy = (id: string, pct: number) => statsBody(id, { cpu_usage_avg: Array.from({ length: 16 }, () => pct) });
@@ -28,17 +28,7 @@ describe('sticky_by_ip (Opsen key): the client address is the sticky id when the
     const a = await backend('A');
     const b = await backend('B');
     cleanups.push(() => void a.server.close(), () => void b.server.close());
-    const config = ServerConfigSchema.parse({
-      port: 0,
-      host: '127.0.0.1',
-      database: `${t.dir}/v.db`,
-      monitoring_enabled: false,
-      health_check_enabled: false,
-      sticky_header: 'X-Session-ID',
-      proxy_endpoints: ['/app'],
-      trusted_proxies: ['127.0.0.1'],
-      ...over,
-    });
+    const config = testServerConfig(t.dir, { sticky_header: 'X-Session-ID', proxy_endpoints: ['/app'], trusted_proxies: ['127.0.0.1'], ...over });
     const s = await startServer(config, { logger: silent });
     cleanups.push(() => s.close({ timeoutMs: 1000 }));
     await addBackend(s.url, 'A', { endpoint_url: a.url }, busy('A', 10));
