@@ -141,6 +141,7 @@ async function roleVantageHandler(backend: string): Promise<void> {
       tierField: 'tier',
       tierHeader: 'x-tier',
       stickyHeader: '',
+      stickyByIp: false,
       maxBodyBytes: 10 * 1024 * 1024,
       timeoutMs: 60_000,
       sseFlushIntervalMs: -1,
@@ -149,6 +150,8 @@ async function roleVantageHandler(backend: string): Promise<void> {
       healthEnabled: true,
       tlsInsecureSkipVerify: false,
       retryAfterSeconds: 5,
+      idleTimeoutMs: 120_000,
+      halfCloseTimeoutMs: 5_000,
     },
     { engine },
   );

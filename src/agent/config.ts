@@ -6,6 +6,7 @@ export const AGENT_CONFIG_KEYS = [
   'server_url',
   'server_key',
   'endpoint_url',
+  'endpoints',
   'window_minutes',
   'report_interval_seconds',
   'disk_path',

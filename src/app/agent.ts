@@ -112,6 +112,7 @@ export async function runAgent(config: AgentConfig, opts: RunAgentOptions): Prom
     localIp,
     publicIp: '',
     endpointUrl: config.endpoint_url !== '' ? config.endpoint_url : defaultEndpoint(localIp),
+    endpoints: config.endpoints,
   };
 
   const serveMetrics = config.metrics_port > 0 && opts.once !== true;

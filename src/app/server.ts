@@ -43,6 +43,7 @@ import { SecurityRuntime } from '../http/security-runtime.js';
 import { closeSilentConnections, httpServerTimeouts } from '../http/timeouts.js';
 import { loadTlsMaterial, type SecureContextTarget } from '../http/tls.js';
 import { createTlsServer, type ConnectionTracker } from '../http/http2.js';
+import { requestClientIp } from '../http/client-address.js';
 import { answerClientErrors, connectableHost, hostForUrl, listen } from '../http/listen.js';
 import { checkPortsFree, type PortClaim } from '../http/port-check.js';
 import { WriteBehind } from '../lb/write-behind.js';
@@ -154,6 +155,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       logger,
       now,
       stickyHeader: config.sticky_header === '' ? null : config.sticky_header.toLowerCase(),
+      stickyByIp: config.sticky_by_ip,
       retryAfterSeconds: opts.retryAfterSeconds ?? 5,
       lastHealthCheck: () => null,
       routeGate: null,
@@ -226,6 +228,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
             registry,
             now,
             locate: geo ? (ip: string) => geo.locate(ip) : undefined,
+            clientIp: (req) => requestClientIp(req, security.policy().trustedProxies),
             persistSticky: () => void writeBehind.commitNewSticky()?.catch((err: unknown) => logger.error({ err }, 'committing a new sticky assignment failed')),
           })
         : null;

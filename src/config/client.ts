@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { bool, int, nullableNum, oneOf, str, type ConfigOf, type FieldTable } from './fields.js';
+import { EndpointRuleSchema, type EndpointRuleBody } from '../api/lb/wire.js';
+import { bool, int, json, nullableNum, oneOf, str, type ConfigOf, type FieldTable } from './fields.js';
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 const isHttpUrl = { check: (v: string) => /^https?:\/\/[^\s/]+/.test(v), expected: 'an http:// or https:// URL' };
@@ -11,6 +12,14 @@ export const CLIENT_FIELDS = {
   server_url: str('http://localhost:8080', 'URL of the Vantage server.', isHttpUrl),
   server_key: str('', "Must match the server's server_key (sent as X-API-Key)."),
   endpoint_url: str('', 'Where this backend accepts traffic (empty = http://{local_ip}:11000).', isHttpUrlOrEmpty),
+  endpoints: json(
+    z
+      .array(EndpointRuleSchema, { error: 'expected a list of {url, paths: [pattern…]}' })
+      .max(100)
+      .default([]) as unknown as z.ZodType<EndpointRuleBody[]>,
+    [],
+    'Path-based endpoints sent with /register, [{url, paths: [pattern…]}]: an exact path beats a prefix ("/api/"), which beats a "*"/"?" wildcard; other paths go to endpoint_url.',
+  ),
   // Metrics
   window_minutes: int(15, 'Averaging window of reported figures.', { min: 1 }),
   report_interval_seconds: int(60, 'Seconds between /stats reports.', { min: 1 }),

@@ -37,6 +37,7 @@ export const SERVER_FIELDS = {
   max_request_body_bytes: int(10485760, 'Largest accepted request body (413 above).', { min: 1 }),
   request_timeout_seconds: int(30, 'Whole-request timeout (SSE and WebSocket exempt).', { min: 1 }),
   read_header_timeout_seconds: int(10, 'Time allowed to send request headers (slowloris protection).', { min: 1 }),
+  idle_timeout_seconds: int(120, 'Idle keep-alive connections (HTTP/1.1 and HTTP/2) and WebSocket tunnels without traffic are closed after this long.', { min: 1 }),
   disable_security_headers: bool(false, 'Do not add X-Content-Type-Options, X-Frame-Options and friends.'),
   exit_on_unhandled_rejection: bool(false, 'Vantage: exit on an unhandled promise rejection instead of logging it.'),
   // TLS
@@ -57,6 +58,7 @@ export const SERVER_FIELDS = {
   geoip_db_path: str('', 'GeoLite2-City.mmdb used to locate client_ip (empty = off).'),
   // Sticky sessions
   sticky_header: str('', 'Header carrying the sticky id, e.g. "X-Session-ID" (empty = off).', isHeaderName),
+  sticky_by_ip: bool(false, 'Without a sticky header value, use the client address as the sticky id (/route: client_ip, else the caller; proxy: the client, through trusted_proxies).'),
   sticky_affinity_enabled: bool(true, 'Different tiers of one sticky id prefer the same backend.'),
   pending_allocation_timeout_seconds: int(120, 'How long a reservation counts against a backend.', { min: 1 }),
   sticky_idle_ttl_hours: num(168, 'Vantage: sticky assignments unused this long are forgotten by the cleanup job.', { min: 0, exclusiveMin: true }),

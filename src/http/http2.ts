@@ -15,7 +15,7 @@
  *   - a new session must open its first stream within `read_header_timeout_seconds` (the equivalent of the
  *     HTTP/1.1 header timeout: a client that completes the handshake and then sends nothing or trickles an
  *     incomplete HEADERS frame is closed);
- *   - a session without open streams is closed (GOAWAY) after the keep-alive timeout (65 s), measured from its
+ *   - a session without open streams is closed (GOAWAY) after the keep-alive timeout (`idle_timeout_seconds`), measured from its
  *     last stream's end whatever bytes (PINGs, partial frames) arrive meanwhile;
  *   - a request body must arrive completely within `request_timeout_seconds`, as for HTTP/1.1 (408, then the
  *     stream is reset);

@@ -18,7 +18,7 @@ import { deferHeaders } from './response.js';
 import { allowListStage } from './stages/allow-list.js';
 import { authenticateStage } from './stages/authenticate.js';
 import { bodyLimit } from './stages/body-limit.js';
-import { answerCors } from './stages/cors.js';
+import { answerCors, corsStage } from './stages/cors.js';
 import { crashHandler, proxiedCrashHandler } from './stages/crash.js';
 import { hostRefusal, hostStage } from './stages/host.js';
 import { proxiedRateLimit, rateLimitStage } from './stages/rate-limit.js';
@@ -33,6 +33,7 @@ export * from './pipeline.js';
 export interface ManagementStages {
   securityHeaders: Stage;
   requestLog: Stage;
+  cors: Stage;
   bodyLimit: Stage;
   timeout: Stage;
   host: Stage;
@@ -47,6 +48,7 @@ export function managementStages(live: LiveSecurity, logger: Logger, timers: Tim
   return {
     securityHeaders: securityHeadersStage(live),
     requestLog: requestLog(logger),
+    cors: corsStage(live),
     bodyLimit: bodyLimit(live.policy().maxRequestBodyBytes),
     timeout: timeoutStage(live, timers),
     host: hostStage(live),
@@ -61,22 +63,26 @@ const runHandler = (ctx: RequestContext): void | Promise<void> => ctx.handler!(c
 
 /**
  * The management API (every route with auth=true, the web API under /vantage.v1. among them): crash
- * containment (the error handler around all of it) → security headers → request log → body limit → timeout →
- * Host validation → input validation → IP allow-list → rate limit → authenticate → handler.
+ * containment (the error handler around all of it) → security headers → request log → CORS (when enabled:
+ * answers preflights, before the method check and authentication) → body limit → timeout → Host validation →
+ * input validation → IP allow-list → rate limit → authenticate → handler.
  */
 export function managementPipeline(s: ManagementStages, logger: Logger) {
   return compose(
-    [s.securityHeaders, s.requestLog, s.bodyLimit, s.timeout, s.host, s.validateInput, s.allowList, s.rateLimit, s.authenticate],
+    [s.securityHeaders, s.requestLog, s.cors, s.bodyLimit, s.timeout, s.host, s.validateInput, s.allowList, s.rateLimit, s.authenticate],
     runHandler,
     crashHandler(logger),
   );
 }
 
-/** /health: crash containment → security headers → handler (no auth, no rate limit; a wrong method gets 405). */
-export function healthPipeline(s: Pick<ManagementStages, 'securityHeaders'>, logger: Logger) {
+/**
+ * /health: crash containment → security headers → CORS (when enabled, so a browser status page may read it) →
+ * handler (no auth, no rate limit; a wrong method gets 405).
+ */
+export function healthPipeline(s: Pick<ManagementStages, 'securityHeaders' | 'cors'>, logger: Logger) {
   const methodCheck = validateInput();
   return compose(
-    [s.securityHeaders],
+    [s.securityHeaders, s.cors],
     (ctx) => {
       if (ctx.handler === undefined) return methodCheck(ctx, () => undefined);
       return ctx.handler(ctx);

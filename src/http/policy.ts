@@ -40,7 +40,13 @@ export type SecurityConfig = Pick<
   | 'max_request_body_bytes'
   | 'exit_on_unhandled_rejection'
   | 'tier_header'
+  | 'sticky_header'
 >;
+
+/** The request headers Vantage itself reads, which CORS preflights always allow (empty names skipped). */
+function corsAllowHeaders(c: Pick<SecurityConfig, 'sticky_header' | 'tier_header'>): string[] {
+  return ['X-API-Key', 'Content-Type', c.sticky_header, c.tier_header];
+}
 
 /** Compiles the policy; throws InvalidCidrError naming the setting and entry when a CIDR is invalid. */
 export function compileSecurityPolicy(c: SecurityConfig, opts: { https: boolean }): SecurityPolicy {
@@ -49,7 +55,7 @@ export function compileSecurityPolicy(c: SecurityConfig, opts: { https: boolean 
     trustedProxies: compileCidrs(c.trusted_proxies, 'trusted_proxies'),
     rateLimit: { perMinute: c.rate_limit_per_minute, burst: c.rate_limit_burst },
     exemptAgents: c.rate_limit_exempt_agents,
-    cors: compileCors({ enabled: c.enable_cors, allowedOrigins: c.cors_allowed_origins }),
+    cors: compileCors({ enabled: c.enable_cors, allowedOrigins: c.cors_allowed_origins, allowHeaders: corsAllowHeaders(c) }),
     headers: securityHeaders({ disabled: c.disable_security_headers, https: opts.https }),
     requestTimeoutMs: c.request_timeout_seconds * 1000,
     readHeaderTimeoutMs: Math.min(c.read_header_timeout_seconds, c.request_timeout_seconds) * 1000,

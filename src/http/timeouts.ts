@@ -7,9 +7,10 @@
  *   Node requires headersTimeout ≤ requestTimeout, so the header timeout is capped at the request timeout.
  * - `connectionsCheckingInterval` 1 s: Node checks those two timeouts on this period (default 30 s, far too
  *   coarse for a 10 s header timeout).
- * - `keepAliveTimeout` 65 s: idle keep-alive connections are kept a little longer than the 60 s idle timeout
- *   common in load balancers and HTTP clients in front of us, so the server is never the side that closes a
- *   connection the client is about to reuse (which shows up as sporadic 502s / ECONNRESET).
+ * - `keepAliveTimeout` = `idle_timeout_seconds` (default 120 s, as Opsen's idle timeout): an idle keep-alive
+ *   connection is closed after it. The default is longer than the 60 s idle timeout common in load balancers
+ *   and HTTP clients in front of us, so the server is never the side that closes a connection the client is
+ *   about to reuse (which shows up as sporadic 502s / ECONNRESET). HTTP/2 sessions follow the same value.
  * - `requireHostHeader` true (HTTP/1.1 without Host → 400).
  * - `handshakeTimeout` (HTTPS) = the header timeout: a TLS handshake must finish as quickly.
  * - A connection that sends no byte at all within the header timeout is closed (`closeSilentConnections`):
@@ -19,12 +20,12 @@
  */
 import type { Socket } from 'node:net';
 
-export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 export const CONNECTIONS_CHECKING_INTERVAL_MS = 1_000;
 
 export interface TimeoutSettings {
   request_timeout_seconds: number;
   read_header_timeout_seconds: number;
+  idle_timeout_seconds: number;
 }
 
 export interface HttpServerTimeouts {
@@ -42,7 +43,7 @@ export function httpServerTimeouts(c: TimeoutSettings): HttpServerTimeouts {
   return {
     requestTimeout,
     headersTimeout,
-    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    keepAliveTimeout: c.idle_timeout_seconds * 1000,
     connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
     requireHostHeader: true,
     handshakeTimeout: headersTimeout,

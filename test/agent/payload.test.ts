@@ -91,6 +91,16 @@ describe('report bodies', () => {
     expect(RegisterRequestSchema.parse(r)).toEqual(r);
   });
 
+  it('register carries the configured endpoints (client.yml endpoints), and none when there are none', () => {
+    const { latest } = fleet();
+    const endpoints = [{ url: 'http://10.0.0.5:9000', paths: ['/api/', '/v2/*'] }];
+    const r = buildRegister(latest, { ...id, endpoints }, unknownLoc);
+    expect(r.endpoints).toEqual(endpoints);
+    expect(RegisterRequestSchema.parse(r)).toEqual(r);
+    expect(RegisterBodySchema.parse(r).endpoints).toEqual(endpoints);
+    expect('endpoints' in buildRegister(latest, { ...id, endpoints: [] }, unknownLoc)).toBe(false);
+  });
+
   it('the bodies the agent sends are accepted by the server’s wire schemas', () => {
     const { w, latest } = fleet();
     for (const loc of [unknownLoc, paris]) {

@@ -86,6 +86,7 @@ export function settings(over: Partial<ProxySettings> = {}): ProxySettings {
     tierField: 'tier',
     tierHeader: 'x-tier',
     stickyHeader: 'x-session-id',
+    stickyByIp: false,
     maxBodyBytes: 10 * 1024 * 1024,
     timeoutMs: 5_000,
     sseFlushIntervalMs: -1,
@@ -94,6 +95,8 @@ export function settings(over: Partial<ProxySettings> = {}): ProxySettings {
     healthEnabled: true,
     tlsInsecureSkipVerify: false,
     retryAfterSeconds: 5,
+    idleTimeoutMs: 120_000,
+    halfCloseTimeoutMs: 5_000,
     ...over,
   };
 }

@@ -61,6 +61,14 @@ describe('corsDecision', () => {
     expect(d.headers.Vary).toContain('Origin');
   });
 
+  it('a preflight always allows the headers Vantage reads, plus those it asks for, each once', () => {
+    const p = compileCors({ enabled: true, allowedOrigins: ['https://app.example.com'], allowHeaders: ['X-API-Key', 'Content-Type', '', 'X-Session-ID', 'x-api-key'] });
+    const bare = corsDecision(p, req({ method: 'OPTIONS', origin: 'https://app.example.com', requestMethod: 'POST' }));
+    expect(bare.kind === 'preflight' && bare.headers['Access-Control-Allow-Headers']).toBe('X-API-Key, Content-Type, X-Session-ID');
+    const asked = corsDecision(p, req({ method: 'OPTIONS', origin: 'https://app.example.com', requestMethod: 'POST', requestHeaders: 'x-session-id, Connect-Protocol-Version' }));
+    expect(asked.kind === 'preflight' && asked.headers['Access-Control-Allow-Headers']).toBe('X-API-Key, Content-Type, X-Session-ID, connect-protocol-version');
+  });
+
   it('rejects preflights for other origins, odd methods and malformed header lists, naming the setting', () => {
     const bad = corsDecision(listed, req({ method: 'OPTIONS', origin: 'https://evil.example', requestMethod: 'GET' }));
     expect(bad.kind).toBe('reject');

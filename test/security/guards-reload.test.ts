@@ -127,22 +127,22 @@ describe('ConfigReloader', () => {
 
 describe('server timeouts', () => {
   it('derive Node server options from the config, header timeout capped at the request timeout', () => {
-    expect(httpServerTimeouts({ request_timeout_seconds: 30, read_header_timeout_seconds: 10 })).toEqual({
+    expect(httpServerTimeouts({ request_timeout_seconds: 30, read_header_timeout_seconds: 10, idle_timeout_seconds: 120 })).toEqual({
       requestTimeout: 30_000,
       headersTimeout: 10_000,
-      keepAliveTimeout: 65_000,
+      keepAliveTimeout: 120_000,
       connectionsCheckingInterval: 1_000,
       requireHostHeader: true,
       handshakeTimeout: 10_000,
     });
-    expect(httpServerTimeouts({ request_timeout_seconds: 5, read_header_timeout_seconds: 10 }).headersTimeout).toBe(5_000);
+    expect(httpServerTimeouts({ request_timeout_seconds: 5, read_header_timeout_seconds: 10, idle_timeout_seconds: 120 }).headersTimeout).toBe(5_000);
   });
 
   it('applyServerTimeouts updates a running server', () => {
     const s = { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 };
-    applyServerTimeouts(s, { request_timeout_seconds: 60, read_header_timeout_seconds: 20 });
-    expect(s).toEqual({ requestTimeout: 60_000, headersTimeout: 20_000, keepAliveTimeout: 65_000 });
-    applyServerTimeouts(s, { request_timeout_seconds: 2, read_header_timeout_seconds: 20 });
-    expect(s).toEqual({ requestTimeout: 2_000, headersTimeout: 2_000, keepAliveTimeout: 65_000 });
+    applyServerTimeouts(s, { request_timeout_seconds: 60, read_header_timeout_seconds: 20, idle_timeout_seconds: 120 });
+    expect(s).toEqual({ requestTimeout: 60_000, headersTimeout: 20_000, keepAliveTimeout: 120_000 });
+    applyServerTimeouts(s, { request_timeout_seconds: 2, read_header_timeout_seconds: 20, idle_timeout_seconds: 30 });
+    expect(s).toEqual({ requestTimeout: 2_000, headersTimeout: 2_000, keepAliveTimeout: 30_000 });
   });
 });

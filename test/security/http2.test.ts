@@ -550,7 +550,7 @@ describe('HTTP/2: rate limit, allow-list, crash containment, timeouts', () => {
     await new Promise<void>((r) => silent.once('close', () => r()));
     expect(Date.now() - t0).toBeGreaterThanOrEqual(500);
 
-    // Idle sessions follow server.keepAliveTimeout (65 s by default; shortened here).
+    // Idle sessions follow server.keepAliveTimeout (idle_timeout_seconds, 120 s by default; shortened here).
     (s.httpServer as unknown as { keepAliveTimeout: number }).keepAliveTimeout = 200;
     const sess = await session(s.url);
     expect((await h2(sess, '/health')).status).toBe(200);

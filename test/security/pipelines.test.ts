@@ -6,7 +6,7 @@ import { OPEN } from '../../src/auth/principal.js';
 import { ServerConfigSchema } from '../../src/config/server.js';
 import { healthPipeline, managementPipeline, type ManagementRoute, type ManagementStages, type RequestContext, type Stage } from '../../src/http/pipelines.js';
 import { startServer, type RunningServer } from '../../src/app/server.js';
-import { api, tempDir } from '../server/helpers.js';
+import { api, tempDir, testServerConfig } from '../server/helpers.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -34,9 +34,9 @@ function fakeContext(route: ManagementRoute, method = 'GET'): RequestContext {
 }
 
 describe('the pipelines run their stages in the listed order', () => {
-  const names: Array<keyof ManagementStages> = ['securityHeaders', 'requestLog', 'bodyLimit', 'timeout', 'host', 'validateInput', 'allowList', 'rateLimit', 'authenticate'];
+  const names: Array<keyof ManagementStages> = ['securityHeaders', 'requestLog', 'cors', 'bodyLimit', 'timeout', 'host', 'validateInput', 'allowList', 'rateLimit', 'authenticate'];
 
-  it('management: security headers → request log → body limit → timeout → host → input validation → allow-list → rate limit → authenticate → handler', () => {
+  it('management: security headers → request log → CORS → body limit → timeout → host → input validation → allow-list → rate limit → authenticate → handler', () => {
     const order: string[] = [];
     const mark = marking(order);
     const stages = Object.fromEntries(names.map((n) => [n, mark(n)])) as unknown as ManagementStages;
@@ -45,12 +45,12 @@ describe('the pipelines run their stages in the listed order', () => {
     expect(order).toEqual([...names, 'handler']);
   });
 
-  it('/health: security headers → handler only', () => {
+  it('/health: security headers → CORS → handler only', () => {
     const order: string[] = [];
     const mark = marking(order);
     const route: ManagementRoute = { name: '/health', auth: false, body: 'none', methods: { GET: () => void order.push('handler') } };
-    healthPipeline({ securityHeaders: mark('securityHeaders') }, silent)(fakeContext(route));
-    expect(order).toEqual(['securityHeaders', 'handler']);
+    healthPipeline({ securityHeaders: mark('securityHeaders'), cors: mark('cors') }, silent)(fakeContext(route));
+    expect(order).toEqual(['securityHeaders', 'cors', 'handler']);
   });
 });
 
@@ -147,6 +147,55 @@ describe('proxied traffic: CORS → crash containment → security headers → r
     const limited = await raw(s.port, '/app/x', 'localhost', origin);
     expect(limited.status).toBe(429);
     expect(limited.headers['access-control-allow-origin']).toBe('https://app.example');
+  });
+});
+
+describe('CORS on the management API (enable_cors applies to both chains)', () => {
+  it('answers preflights for /route and /clients before the method check and auth, and adds CORS headers to answers', async () => {
+    const t = tempDir();
+    const config = testServerConfig(t.dir, {
+      server_key: 'k',
+      enable_cors: true,
+      cors_allowed_origins: ['https://app.example'],
+      sticky_header: 'X-Session-ID',
+      tier_header: 'X-Workload-Tier',
+    });
+    const s = await startServer(config, { logger: silent });
+    const origin = 'Origin: https://app.example\r\n';
+    const preflight = `${origin}Access-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: content-type, x-api-key\r\n`;
+    try {
+      for (const path of ['/route', '/clients']) {
+        // No X-API-Key, and OPTIONS is not one of the route's methods: still answered 204 for the allowed origin.
+        const p = await raw(s.port, path, 'localhost', preflight, 'OPTIONS');
+        expect(p.status).toBe(204);
+        expect(p.headers['access-control-allow-origin']).toBe('https://app.example');
+        expect(p.headers['access-control-allow-methods']).toContain('POST');
+        const allowed = p.headers['access-control-allow-headers']!.toLowerCase().split(/\s*,\s*/);
+        expect(allowed).toEqual(expect.arrayContaining(['x-api-key', 'content-type', 'x-session-id', 'x-workload-tier']));
+        expect(p.headers['x-frame-options']).toBe('DENY');
+      }
+      // A preflight from an origin that is not listed is refused, naming the setting.
+      const evil = await raw(s.port, '/route', 'localhost', 'Origin: https://evil.example\r\nAccess-Control-Request-Method: POST\r\n', 'OPTIONS');
+      expect(evil.status).toBe(403);
+      expect(evil.json.error).toContain('cors_allowed_origins');
+      // Actual requests carry the CORS headers, errors included (a browser app can read the 401 and the 503).
+      const anon = await raw(s.port, '/clients', 'localhost', origin);
+      expect(anon.status).toBe(401);
+      expect(anon.headers['access-control-allow-origin']).toBe('https://app.example');
+      // No backend registered: the 503 still carries the CORS headers.
+      const route = await api(s.url, '/route', { body: { tier: 'small' }, headers: { Origin: 'https://app.example', 'X-API-Key': 'k' } });
+      expect(route.status).toBe(503);
+      expect(route.headers['access-control-allow-origin']).toBe('https://app.example');
+      const clients = await raw(s.port, '/clients', 'localhost', `${origin}X-API-Key: k\r\n`);
+      expect(clients.status).toBe(200);
+      expect(clients.headers['access-control-allow-origin']).toBe('https://app.example');
+      expect(clients.headers['access-control-allow-credentials']).toBe('true');
+      const health = await raw(s.port, '/health', 'localhost', origin);
+      expect(health.headers['access-control-allow-origin']).toBe('https://app.example');
+    } finally {
+      await s.close({ timeoutMs: 1000 });
+      t.cleanup();
+    }
   });
 });
 

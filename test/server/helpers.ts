@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { ServerConfigSchema, type ServerConfig } from '../../src/config/server.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const MAIN = join(REPO, 'dist/cli/main.js');
@@ -13,6 +14,14 @@ export const MAIN = join(REPO, 'dist/cli/main.js');
 export function tempDir(prefix = 'vantage-server-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * The config of an in-process test server (startServer): loopback, a free port, SQLite in `dir`, no
+ * monitoring, no health checks; `over` sets any other key.
+ */
+export function testServerConfig(dir: string, over: Record<string, unknown> = {}): ServerConfig {
+  return ServerConfigSchema.parse({ port: 0, host: '127.0.0.1', database: `${dir}/v.db`, monitoring_enabled: false, health_check_enabled: false, ...over });
 }
 
 /** Polls `cond` until it returns a truthy value or the deadline passes. */

@@ -1,7 +1,7 @@
 import type { LatestTotals } from '../metrics/sampler.js';
 import { key } from '../metrics/sampler.js';
 import type { SlidingWindow } from '../metrics/window.js';
-import type { GpuStats, RegisterRequest, StatsRequest } from '../../api/lb/wire.js';
+import type { EndpointRuleBody, GpuStats, RegisterRequest, StatsRequest } from '../../api/lb/wire.js';
 
 /** Who this agent is and where it is. */
 export interface Identity {
@@ -10,6 +10,8 @@ export interface Identity {
   localIp: string;
   publicIp: string;
   endpointUrl: string;
+  /** client.yml `endpoints` (path-based endpoint selection); empty = endpointUrl only. */
+  endpoints?: readonly EndpointRuleBody[];
 }
 
 /** Geolocation result; `null` coordinates mean unknown. */
@@ -58,6 +60,7 @@ export function buildRegister(latest: LatestTotals, id: Identity, loc: Location)
     req.total_gpus = latest.gpus.length;
     req.gpu_models = latest.gpus.map((g) => g.name);
   }
+  if (id.endpoints !== undefined && id.endpoints.length > 0) req.endpoints = id.endpoints.map((e) => ({ url: e.url, paths: [...e.paths] }));
   return req;
 }
 

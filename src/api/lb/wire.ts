@@ -68,6 +68,7 @@ export const EndpointRuleSchema = z.object({
   url: httpUrl,
   paths: z.array(z.string().min(1).max(512)).min(1).max(100),
 });
+export type EndpointRuleBody = z.output<typeof EndpointRuleSchema>;
 
 export const RegisterBodySchema = z
   .object({
@@ -182,6 +183,8 @@ export const RegisterRequestSchema = z.object({
   total_gpus: z.number().int().nonnegative().optional(),
   gpu_models: z.array(z.string()).optional(),
   endpoint_url: z.string().url().optional(),
+  /** client.yml `endpoints`; absent when none are configured. */
+  endpoints: z.array(EndpointRuleSchema).optional(),
 });
 export type RegisterRequest = z.output<typeof RegisterRequestSchema>;
 

@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendJson } from '../errors.js';
+import type { LiveSecurity } from '../live-security.js';
+import type { Stage } from '../pipeline.js';
 import type { SecurityPolicy } from '../policy.js';
 import { deferHeaders } from '../response.js';
 
@@ -14,11 +16,15 @@ import { deferHeaders } from '../response.js';
  *   credentials (browsers refuse credentials with a wildcard anyway; Vantage does not echo arbitrary origins).
  * - An empty list allows no origin.
  * - A preflight (`OPTIONS` + `Origin` + `Access-Control-Request-Method`) is answered here: 204 with the allowed
- *   methods and headers, or 403 naming `cors_allowed_origins` when the origin is not allowed.
+ *   methods and headers, or 403 naming `cors_allowed_origins` when the origin is not allowed. The allowed
+ *   headers are always the ones Vantage reads (`allowHeaders`: X-API-Key, Content-Type, the configured sticky
+ *   and tier headers), plus whatever else the preflight asks for (a proxied backend may read any header).
  */
 export interface CorsSettings {
   enabled: boolean;
   allowedOrigins: readonly string[];
+  /** Header names every preflight answer allows (empty names are skipped). */
+  allowHeaders?: readonly string[];
 }
 
 export interface CorsPolicy {
@@ -26,6 +32,8 @@ export interface CorsPolicy {
   /** Lower-cased exact origins. */
   readonly exact: ReadonlySet<string>;
   readonly any: boolean;
+  /** Header names every preflight answer allows, as configured (de-duplicated case-insensitively). */
+  readonly allowHeaders: readonly string[];
 }
 
 export type CorsDecision =
@@ -51,7 +59,11 @@ export function compileCors(s: CorsSettings): CorsPolicy {
     if (t === '*') any = true;
     else if (t !== '') exact.add(t.replace(/\/+$/, '').toLowerCase());
   }
-  return { enabled: s.enabled, exact, any };
+  const allowHeaders: string[] = [];
+  for (const h of s.allowHeaders ?? []) {
+    if (h !== '' && !allowHeaders.some((a) => a.toLowerCase() === h.toLowerCase())) allowHeaders.push(h);
+  }
+  return { enabled: s.enabled, exact, any, allowHeaders };
 }
 
 export interface CorsRequest {
@@ -94,13 +106,22 @@ export function corsDecision(policy: CorsPolicy, req: CorsRequest): CorsDecision
     'Access-Control-Allow-Methods': CORS_ALLOWED_METHODS,
     'Access-Control-Max-Age': String(CORS_MAX_AGE_SECONDS),
   };
+  const allow = [...policy.allowHeaders];
   const reqHeaders = req.requestHeaders?.trim();
   if (reqHeaders) {
     if (!TOKEN_LIST.test(reqHeaders)) {
       return { kind: 'reject', status: 403, error: 'CORS: Access-Control-Request-Headers is not a list of header names', headers: preflightVary };
     }
-    headers['Access-Control-Allow-Headers'] = reqHeaders.toLowerCase();
+    const known = new Set(allow.map((a) => a.toLowerCase()));
+    for (const name of reqHeaders.toLowerCase().split(',')) {
+      const n = name.trim();
+      if (!known.has(n)) {
+        known.add(n);
+        allow.push(n);
+      }
+    }
   }
+  if (allow.length > 0) headers['Access-Control-Allow-Headers'] = allow.join(', ');
   return { kind: 'preflight', status: 204, headers };
 }
 
@@ -109,21 +130,19 @@ function safeText(s: string): string {
   return s.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
 }
 
-/**
- * The CORS step of proxied traffic (`enable_cors`): a preflight is answered here (204, or 403 naming
- * `cors_allowed_origins`), with the security headers; an allowed actual request gets its CORS headers set and
- * goes on. Returns true when the request was answered.
- */
-export function answerCors(p: Pick<SecurityPolicy, 'cors' | 'headers'>, req: IncomingMessage, res: ServerResponse): boolean {
+function decide(cors: CorsPolicy, req: IncomingMessage): CorsDecision {
   const h = req.headers;
-  const d = corsDecision(p.cors, {
+  return corsDecision(cors, {
     method: req.method ?? 'GET',
     origin: h.origin,
     requestMethod: h['access-control-request-method'] as string | undefined,
     requestHeaders: h['access-control-request-headers'] as string | undefined,
   });
+}
+
+/** Applies a decision: answers a preflight (returns true), or sets the CORS headers of an actual request. */
+function apply(d: CorsDecision, res: ServerResponse): boolean {
   if (d.kind === 'preflight' || d.kind === 'reject') {
-    deferHeaders(res, p.headers);
     for (const k in d.headers) res.setHeader(k, d.headers[k]!);
     if (d.kind === 'reject') sendJson(res, 403, { error: d.error });
     else {
@@ -134,4 +153,28 @@ export function answerCors(p: Pick<SecurityPolicy, 'cors' | 'headers'>, req: Inc
   }
   if (d.kind === 'actual') for (const k in d.headers) res.setHeader(k, d.headers[k]!);
   return false;
+}
+
+/**
+ * The CORS step of proxied traffic (`enable_cors`): a preflight is answered here (204, or 403 naming
+ * `cors_allowed_origins`), with the security headers; an allowed actual request gets its CORS headers set and
+ * goes on. Returns true when the request was answered.
+ */
+export function answerCors(p: Pick<SecurityPolicy, 'cors' | 'headers'>, req: IncomingMessage, res: ServerResponse): boolean {
+  const d = decide(p.cors, req);
+  if (d.kind === 'preflight' || d.kind === 'reject') deferHeaders(res, p.headers);
+  return apply(d, res);
+}
+
+/**
+ * The CORS stage of the management pipeline (`enable_cors`; after the security-headers stage, which already
+ * deferred those): a preflight is answered here, before the method check (405) and authentication; an allowed
+ * actual request gets its CORS headers, so a browser app can also read an error answer (401, 429, 503).
+ */
+export function corsStage(live: Pick<LiveSecurity, 'policy'>): Stage {
+  return (ctx, next) => {
+    const cors = live.policy().cors;
+    if (cors.enabled && apply(decide(cors, ctx.req), ctx.res)) return;
+    return next();
+  };
 }

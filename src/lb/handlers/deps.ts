@@ -18,6 +18,8 @@ export interface ApiDeps {
   now: () => number;
   /** Lower-cased sticky header name, or null when sticky sessions by header are off. */
   stickyHeader: string | null;
+  /** `sticky_by_ip`: without a sticky id, the client address is one (body `client_ip`, else the caller's). */
+  stickyByIp: boolean;
   /** Retry-After seconds on 503 no-capacity answers. */
   retryAfterSeconds: number;
   /**

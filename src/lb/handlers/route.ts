@@ -1,3 +1,4 @@
+import { heldCapacityJson, noCapacityMessage } from '../routing/summary.js';
 import type { ExplainRow, RouteDecision, RouteRequest } from '../routing/types.js';
 import type { ApiDeps } from './deps.js';
 import { HttpError, sendJson, sendJsonText } from '../../http/errors.js';
@@ -24,10 +25,16 @@ function stickyFromHeader(ctx: RequestContext, header: string | null): string | 
   return v;
 }
 
-/** Builds the engine request from the validated body, the sticky header and GeoIP. */
+/**
+ * Builds the engine request from the validated body, the sticky header and GeoIP. The sticky id is the sticky
+ * header's value, else the body's `sticky_id`, else (`sticky_by_ip`) the client address: the body's
+ * `client_ip` (the end user the caller routes for), else the caller's own address (ctx.ip, resolved through
+ * `trusted_proxies` by the allow-list stage).
+ */
 export function buildRouteRequest(d: ApiDeps, ctx: RequestContext): RouteRequest {
   const body = parseBody(RouteBodySchema, ctx.json ?? {});
-  const stickyId = stickyFromHeader(ctx, d.stickyHeader) ?? (body.sticky_id ? body.sticky_id : null);
+  const byIp = d.stickyByIp ? body.client_ip || ctx.ip || null : null;
+  const stickyId = stickyFromHeader(ctx, d.stickyHeader) ?? (body.sticky_id ? body.sticky_id : byIp);
   let lat = body.client_lat ?? null;
   let lon = body.client_lon ?? null;
   if ((lat === null || lon === null) && body.client_ip && d.geo !== null) {
@@ -43,8 +50,12 @@ export interface DecisionAnswer {
   headers?: Record<string, string | number>;
 }
 
-/** The HTTP answer for an engine decision (the seed's fields plus reservation_id, tier and sticky). */
-export function answerFor(decision: RouteDecision, retryAfterSeconds: number): DecisionAnswer {
+/**
+ * The HTTP answer for an engine decision (the seed's fields plus reservation_id, tier and sticky). A 503 says
+ * why nothing fits and, when live reservations hold the capacity, how many, when the earliest expires
+ * (`now`: the engine's clock, ms) and how to release them (`held_by_reservations`).
+ */
+export function answerFor(decision: RouteDecision, retryAfterSeconds: number, now: number): DecisionAnswer {
   if (decision.ok) {
     const body: Record<string, unknown> = {
       client_id: decision.clientId,
@@ -68,16 +79,14 @@ export function answerFor(decision: RouteDecision, retryAfterSeconds: number): D
       },
     };
   }
-  return {
-    status: 503,
-    headers: { 'retry-after': retryAfterSeconds },
-    body: {
-      error: `no backend available for tier "${decision.tier}": ${decision.summary}`,
-      tier: decision.tier,
-      total_backends: decision.total,
-      reasons: decision.reasons,
-    },
+  const body: Record<string, unknown> = {
+    error: noCapacityMessage(decision, now),
+    tier: decision.tier,
+    total_backends: decision.total,
+    reasons: decision.reasons,
   };
+  if (decision.held !== null) body.held_by_reservations = heldCapacityJson(decision.held, now);
+  return { status: 503, headers: { 'retry-after': retryAfterSeconds }, body };
 }
 
 function explainRow(r: ExplainRow): Record<string, unknown> {
@@ -105,14 +114,14 @@ export function routeHandler(d: ApiDeps): Handler {
   const json = new RouteAnswerJson();
   const send = (ctx: RequestContext, decision: RouteDecision): void => {
     if (decision.ok) return sendJsonText(ctx.res, 200, json.text(decision));
-    const answer = answerFor(decision, d.retryAfterSeconds);
+    const answer = answerFor(decision, d.retryAfterSeconds, d.now());
     sendJson(ctx.res, answer.status, answer.body, answer.headers);
   };
   const handle: Handler = (ctx) => {
     const req = buildRouteRequest(d, ctx);
     if (wantsExplain(ctx.search)) {
       const ex = d.engine.explain(req);
-      const answer = answerFor(ex.decision, d.retryAfterSeconds);
+      const answer = answerFor(ex.decision, d.retryAfterSeconds, d.now());
       if (!ex.decision.ok && ex.decision.code === 'unknown_tier') {
         sendJson(ctx.res, answer.status, answer.body);
         return;

@@ -1,11 +1,15 @@
 import type { IncomingMessage } from 'node:http';
 import { Agent } from 'undici';
 import type { Logger } from '../../platform/log.js';
+import { backgroundTimers, type Timers } from '../../platform/timers.js';
+import { resolveClientIp } from '../../http/client-address.js';
+import { compileCidrs } from '../../http/ip.js';
 import type { HealthStatus, RouteDecision, RouteRequest } from '../routing/types.js';
 import { parseTarget, type ProbeTarget } from '../health/probe.js';
 import type { Inflight } from './inflight.js';
 import type { ProxyMetrics, UpstreamErrorKind } from './metrics.js';
 import { OutlierDetector } from './outlier.js';
+import { heldCapacityJson, noCapacityMessage } from '../routing/summary.js';
 
 /** The part of the routing engine the proxy uses. */
 export interface ProxyEnginePort {
@@ -24,6 +28,8 @@ export interface ProxySettings {
   tierHeader: string;
   /** Lower-case header name, '' = off. */
   stickyHeader: string;
+  /** `sticky_by_ip`: a request without a sticky header value uses its client address as the sticky id. */
+  stickyByIp: boolean;
   maxBodyBytes: number;
   /** Backend response-headers timeout (→ 504) and idle timeout of non-SSE response bodies. */
   timeoutMs: number;
@@ -36,9 +42,26 @@ export interface ProxySettings {
   tlsInsecureSkipVerify: boolean;
   /** Retry-After seconds on 503. */
   retryAfterSeconds: number;
+  /** `idle_timeout_seconds` in ms: a WebSocket tunnel without bytes moving either way this long is closed. */
+  idleTimeoutMs: number;
+  /**
+   * Once one side of a WebSocket tunnel has ended (FIN) and its end was passed on, the other side gets this
+   * long to end too; then both are closed (a backend that ignores the FIN would otherwise hold the tunnel open).
+   */
+  halfCloseTimeoutMs: number;
 }
 
+/** Default of ProxySettings.halfCloseTimeoutMs. */
+export const WS_HALF_CLOSE_TIMEOUT_MS = 5_000;
+
 export type Locate = (ip: string) => { lat: number; lon: number } | null;
+
+/** A request's client address (the server resolves it through `trusted_proxies`). */
+export type ClientIp = (req: IncomingMessage) => string;
+
+const NO_PROXIES = compileCidrs([], 'trusted_proxies');
+/** Without trusted proxies: the socket's peer, canonical. */
+const peerIp: ClientIp = (req) => resolveClientIp(req.socket.remoteAddress, undefined, NO_PROXIES);
 
 export type OkDecision = Extract<RouteDecision, { ok: true }>;
 export type NoDecision = Extract<RouteDecision, { ok: false }>;
@@ -67,6 +90,8 @@ export class ProxyCore {
     readonly logger?: Logger,
     readonly locate?: Locate,
     private readonly persistSticky?: () => void,
+    readonly timers: Timers = backgroundTimers,
+    private readonly clientIp: ClientIp = peerIp,
   ) {
     this.outlier = new OutlierDetector(settings.outlierThreshold);
     this.agent = new Agent({
@@ -88,13 +113,15 @@ export class ProxyCore {
     return t;
   }
 
-  /** The request's sticky id (from `sticky_header`), or null. */
+  /** The request's sticky id (from `sticky_header`; else, with `sticky_by_ip`, its client address), or null. */
   stickyIdOf(req: IncomingMessage): string | null {
     const name = this.settings.stickyHeader;
-    if (!name) return null;
-    const h = req.headers[name];
-    const v = Array.isArray(h) ? h[0] : h;
-    return v ? v : null;
+    if (name) {
+      const h = req.headers[name];
+      const v = Array.isArray(h) ? h[0] : h;
+      if (v) return v;
+    }
+    return this.settings.stickyByIp ? this.clientIp(req) : null;
   }
 
   /**
@@ -119,10 +146,13 @@ export class ProxyCore {
   refusal(d: NoDecision, attempt: number): Refusal {
     if (d.code === 'unknown_tier') return { status: 400, message: `unknown tier "${d.tier}"`, extra: { known_tiers: d.knownTiers } };
     if (attempt > 0) return { status: 502, message: 'backend unreachable and no other backend available', extra: { tier: d.tier } };
+    const now = this.now();
+    const extra: Record<string, unknown> = { tier: d.tier, reasons: d.reasons };
+    if (d.held !== null) extra.held_by_reservations = heldCapacityJson(d.held, now);
     return {
       status: 503,
-      message: `no backend available for tier "${d.tier}": ${d.summary}`,
-      extra: { tier: d.tier, reasons: d.reasons },
+      message: noCapacityMessage(d, now),
+      extra,
       headers: { 'retry-after': String(this.settings.retryAfterSeconds) },
     };
   }

@@ -3,7 +3,8 @@ import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
 import type { ServerConfig } from '../../config/server.js';
 import type { Logger } from '../../platform/log.js';
-import { ProxyCore, type Locate, type ProxyEnginePort, type ProxySettings } from './core.js';
+import type { Timers } from '../../platform/timers.js';
+import { ProxyCore, WS_HALF_CLOSE_TIMEOUT_MS, type ClientIp, type Locate, type ProxyEnginePort, type ProxySettings } from './core.js';
 import { HttpExchange, type ForwardBody } from './forward.js';
 import { Inflight } from './inflight.js';
 import { createProxyMetrics } from './metrics.js';
@@ -45,6 +46,8 @@ type ProxyConfig = Pick<
   | 'max_request_body_bytes'
   | 'tls_insecure_skip_verify'
   | 'health_check_enabled'
+  | 'idle_timeout_seconds'
+  | 'sticky_by_ip'
 >;
 
 /** Proxy settings from server.yml keys. */
@@ -54,6 +57,7 @@ export function proxySettingsFromConfig(c: ProxyConfig): ProxySettings {
     tierField: c.tier_field_name,
     tierHeader: c.tier_header.toLowerCase(),
     stickyHeader: c.sticky_header.toLowerCase(),
+    stickyByIp: c.sticky_by_ip,
     maxBodyBytes: c.max_request_body_bytes,
     timeoutMs: (c.proxy_timeout_seconds > 0 ? c.proxy_timeout_seconds : c.request_timeout_seconds) * 1000,
     sseFlushIntervalMs: c.proxy_sse_flush_interval_ms,
@@ -62,6 +66,8 @@ export function proxySettingsFromConfig(c: ProxyConfig): ProxySettings {
     healthEnabled: c.health_check_enabled,
     tlsInsecureSkipVerify: c.tls_insecure_skip_verify,
     retryAfterSeconds: 5,
+    idleTimeoutMs: c.idle_timeout_seconds * 1000,
+    halfCloseTimeoutMs: WS_HALF_CLOSE_TIMEOUT_MS,
   };
 }
 
@@ -75,6 +81,10 @@ export interface ProxyContext {
   locate?: Locate;
   /** Starts committing new sticky assignments now (write-behind group commit) instead of at the next flush. */
   persistSticky?: () => void;
+  /** Timers of the WebSocket half-close timeout; default real timers that do not hold the process open. */
+  timers?: Timers;
+  /** A request's client address (sticky_by_ip); default the socket's peer (no trusted proxies). */
+  clientIp?: ClientIp;
 }
 
 export function createProxy(ctx: ProxyContext & { config: ProxyConfig }): Proxy {
@@ -86,9 +96,10 @@ export function createProxyWithSettings(settings: ProxySettings, ctx: ProxyConte
   const matcher = compilePrefixes(settings.prefixes);
   const inflight = new Inflight();
   const metrics = createProxyMetrics(ctx.registry, inflight);
-  const core = new ProxyCore(ctx.engine, settings, inflight, metrics, now, ctx.logger, ctx.locate, ctx.persistSticky);
+  const core = new ProxyCore(ctx.engine, settings, inflight, metrics, now, ctx.logger, ctx.locate, ctx.persistSticky, ctx.timers, ctx.clientIp);
 
-  const sweepEvery = Math.max(50, Math.min(1000, Math.floor(settings.timeoutMs / 4)));
+  // Idle responses (proxy timeout) and idle tunnels (idle_timeout_seconds) are closed within a quarter of their timeout.
+  const sweepEvery = Math.max(50, Math.min(1000, Math.floor(Math.min(settings.timeoutMs, settings.idleTimeoutMs) / 4)));
   const sweeper = setInterval(() => {
     const n = inflight.sweepIdle(now());
     if (n > 0) ctx.logger?.debug({ closed: n }, 'proxy: closed idle responses');

@@ -20,6 +20,10 @@ function timeoutError(): Error {
  * ways until either side closes (the other is then closed too). A non-101 answer is relayed as an ordinary
  * response. Connect errors fail over once; no answer within the timeout → 504. A non-sticky reservation is
  * released when the tunnel closes.
+ *
+ * A tunnel never outlives its peers: when one side ends its half (FIN), the end is passed on and the other
+ * side gets `halfCloseTimeoutMs` to end too, then both are closed; and a tunnel with no byte moving either way
+ * for `idleTimeoutMs` (`idle_timeout_seconds`) is closed by the proxy's idle sweep.
  */
 export class WsExchange implements Tracked {
   readonly kind = 'ws' as const;
@@ -33,6 +37,7 @@ export class WsExchange implements Tracked {
   private finished = false;
   private status: number | 'aborted' = 'aborted';
   private readonly stickyId: string | null;
+  private halfCloseTimer: unknown = null;
 
   constructor(
     private readonly core: ProxyCore,
@@ -124,6 +129,17 @@ export class WsExchange implements Tracked {
     usock.on('error', () => client.destroy());
     usock.on('close', () => client.destroy());
     client.on('close', () => usock.destroy());
+    // pipe() passes a FIN on to the other side; that side must then end its half in time.
+    const halfClosed = () => {
+      if (this.halfCloseTimer !== null || this.finished) return;
+      this.halfCloseTimer = this.core.timers.setTimeout(() => {
+        this.halfCloseTimer = null;
+        this.destroy();
+      }, this.core.settings.halfCloseTimeoutMs);
+    };
+    usock.once('end', halfClosed);
+    client.once('end', halfClosed);
+    this.idleTimeoutMs = this.core.settings.idleTimeoutMs;
     usock.pipe(client);
     client.pipe(usock);
   }
@@ -187,6 +203,7 @@ export class WsExchange implements Tracked {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    if (this.halfCloseTimer !== null) this.core.timers.clearTimeout(this.halfCloseTimer);
     this.upstreamReq?.destroy();
     this.upstreamSocket?.destroy();
     this.release();

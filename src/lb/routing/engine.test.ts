@@ -148,6 +148,7 @@ describe('RoutingEngine: no capacity and explain', () => {
       total: 5,
       reasons: { no_stats: 1, stale: 1, unhealthy: 1, memory: 2 },
       summary: '5 backends: 2 lack memory, 1 no stats yet, 1 stale, 1 unhealthy',
+      held: null, // no reservation holds any of it
     });
     expect(setup().engine.route({})).toMatchObject({ ok: false, code: 'no_capacity', total: 0, summary: 'no backends registered' });
   });
@@ -158,7 +159,8 @@ describe('RoutingEngine: no capacity and explain', () => {
     const first = engine.route({ tier: 'small' });
     if (!first.ok) throw new Error('expected ok');
     const full = engine.route({ tier: 'small' });
-    expect(full).toMatchObject({ ok: false, reasons: { cpu: 1 } });
+    // The one core is held by the first answer's reservation, not used: the answer says so.
+    expect(full).toMatchObject({ ok: false, reasons: { cpu: 1 }, held: { backends: 1, reservations: 1, timeoutSeconds: 120 } });
     expect(engine.route({ tier: 'small' })).toBe(full); // cached while nothing changes
     // A release frees capacity.
     engine.release(first.reservationId);

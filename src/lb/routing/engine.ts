@@ -14,7 +14,7 @@
  * the order. The `scan` strategy keeps the straightforward per-request evaluation as a baseline.
  */
 import { BackendState } from './backend-state.js';
-import { noCapacityDecision, pickedDecision, unknownTierDecision } from './decision.js';
+import { noCapacityDecision, pickedDecision, unknownTierDecision, type ReservationsPort } from './decision.js';
 import type { NoCapacity } from './decision.js';
 import { deriveStats } from './derived.js';
 import { enough } from './filter.js';
@@ -90,6 +90,8 @@ export class RoutingEngine {
   /** The index's map of every backend by id (the same object). */
   private readonly fleet: Map<string, BackendState>;
   private readonly book: ReservationBook;
+  /** What a no-capacity answer says about reservations (their timeout, the earliest expiry). */
+  private readonly reservationsPort: ReservationsPort;
   private readonly sticky: StickyTable;
   /** Bumped on every change that can affect the filter. */
   private version = 0;
@@ -116,6 +118,8 @@ export class RoutingEngine {
     const emit = opts.onStickyChange;
     this.sticky = new StickyTable(emit === undefined ? () => {} : (e: StickyEvent) => emit(e));
     this.book = new ReservationBook(opts.pendingTimeoutSeconds * 1000, reservationIdPrefix());
+    const book = this.book;
+    this.reservationsPort = { timeoutSeconds: opts.pendingTimeoutSeconds, earliestExpiryOn: (on) => book.earliestExpiryOn(on) };
     this.located = new LocatedSearch((b) => this.fitsIndexed(b));
     this.defaultName = validateTiers(opts.tiers, opts.defaultTier);
     this.index = new FleetIndex(this.healthCheckEnabled, opts.tiers);
@@ -518,7 +522,7 @@ export class RoutingEngine {
 
   /** Why nothing fits: every backend's reason, counted. Cached while nothing relevant changes. */
   private noCapacity(rt: TierIndex, now: number, ex: ReadonlySet<string> | null, credit: Credit | null, cache: boolean): NoCapacity {
-    const { decision, validUntil } = noCapacityDecision(this.fleet, rt.tier, this.scanContext(now, ex, credit, false));
+    const { decision, validUntil } = noCapacityDecision(this.fleet, rt.tier, this.scanContext(now, ex, credit, false), this.reservationsPort);
     if (cache && ex === null && credit === null) this.failCache.set(rt.tier.name, { version: this.version, validUntil, decision });
     return decision;
   }

@@ -167,6 +167,16 @@ export class ReservationRing {
     return n;
   }
 
+  /** The expiry of the earliest live row held on one of `on` (rows expire in seq order), or Infinity. */
+  firstExpiryOn(on: ReadonlySet<PendingState>): number {
+    for (let i = 0; i < this.chunks.length; i++) {
+      const c = this.chunks[i]!;
+      if (c.count === 0) continue;
+      for (let off = 0; off < CHUNK; off++) if (c.live[off] === 1 && on.has(c.pending[off]!)) return c.num[off * F + 1]!;
+    }
+    return Infinity;
+  }
+
   /** Snapshots of the live rows, in seq order. */
   list(): PlainReservation[] {
     const out: PlainReservation[] = [];

@@ -36,6 +36,19 @@ describe('ReservationBook', () => {
     expect(book.size).toBe(0);
   });
 
+  it('earliestExpiryOn: the first live reservation on the given backends, plain or object, skipping others', () => {
+    const book = new ReservationBook(1000, 'x-');
+    const a = emptyPending();
+    const b = emptyPending();
+    const first = book.add({ ...mk('a'), pending: a }, 0); // the earliest overall, but on a
+    book.add({ ...mk('b'), pending: b }, 10);
+    book.add({ ...sticky('s', b) }, 5); // an object reservation on b, earlier than b's plain one
+    expect(book.earliestExpiryOn(new Set([b]))).toBe(1005);
+    expect(book.earliestExpiryOn(new Set([a, b]))).toBe(1000);
+    book.release(first);
+    expect(book.earliestExpiryOn(new Set([a]))).toBe(Infinity);
+  });
+
   it('finds a reservation only by the exact id it issued', () => {
     const book = new ReservationBook(1000, 'x-');
     const other = new ReservationBook(1000, 'y-');

@@ -194,6 +194,15 @@ export class ReservationBook {
     return first !== null && first.expiresAt < e ? first.expiresAt : e;
   }
 
+  /** The earliest expiry of a live reservation held on one of `on` (backends' PendingStates), or Infinity. */
+  earliestExpiryOn(on: ReadonlySet<PendingState>): number {
+    const e = this.plain.firstExpiryOn(on);
+    for (let r = this.byExpiry.head; r !== null && r.expiresAt < e; r = r.next) {
+      if (on.has(r.pending)) return r.expiresAt;
+    }
+    return e;
+  }
+
   /** Expires every reservation with expiresAt ≤ now. Returns how many expired. */
   sweep(now: number): number {
     let n = this.plain.sweep(now);

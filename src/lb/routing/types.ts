@@ -123,7 +123,21 @@ export type RouteDecision =
       reasons: Partial<Record<FilterReason, number>>;
       /** e.g. "3 backends: 2 lack memory, 1 stale". */
       summary: string;
+      /** The capacity live reservations hold: backends that would fit without them; null when none would. */
+      held: HeldCapacity | null;
     };
+
+/** Backends that lack resources only because of live reservations (see RouteDecision no_capacity). */
+export interface HeldCapacity {
+  /** How many backends would fit the tier without their reservations. */
+  backends: number;
+  /** How many live reservations those backends hold. */
+  reservations: number;
+  /** When the earliest of those reservations expires (ms, engine clock). */
+  earliestExpiresAt: number;
+  /** `pending_allocation_timeout_seconds`. */
+  timeoutSeconds: number;
+}
 
 export interface ExplainRow {
   clientId: string;
