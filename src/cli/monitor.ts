@@ -7,18 +7,20 @@ import { createConnectTransport } from '@connectrpc/connect-node';
 import type { Command } from 'commander';
 import { MonitorsService, type CheckResult, type MetricPoint, type Monitor } from '../gen/vantage/v1/monitors_pb.js';
 import { checkTypeNames } from '../monitoring/checks/registry.js';
+import { formatDuration, parseDuration } from '../platform/duration.js';
+import { registerMonitorApply } from './monitor-apply.js';
 
 export interface MonitorCliIo {
   out(text: string): void;
   err(text: string): void;
 }
 
-const stdio: MonitorCliIo = {
+export const stdio: MonitorCliIo = {
   out: (t) => process.stdout.write(`${t}\n`),
   err: (t) => process.stderr.write(`${t}\n`),
 };
 
-interface CommonOptions {
+export interface CommonOptions {
   server: string;
   apiKey?: string;
   json?: boolean;
@@ -41,23 +43,7 @@ export function monitorsClient(opts: { server: string; apiKey?: string; timeoutM
   return createClient(MonitorsService, transport);
 }
 
-/** "30s", "5m", "1h", "1d", "500ms"; a bare number is seconds. */
-export function parseDuration(text: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(text);
-  if (!m) throw new Error(`not a duration: "${text}" (use e.g. 30s, 5m, 1h, 500ms)`);
-  const n = Number(m[1]);
-  const unit = (m[2] ?? 's').toLowerCase();
-  const mult = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit]!;
-  return Math.round(n * mult);
-}
-
-export function formatDuration(ms: number): string {
-  if (ms % 86_400_000 === 0) return `${ms / 86_400_000}d`;
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  if (ms % 1_000 === 0) return `${ms / 1_000}s`;
-  return `${ms}ms`;
-}
+export { formatDuration, parseDuration };
 
 function parseHeader(h: string): [string, string] {
   const i = h.indexOf(':');
@@ -136,14 +122,14 @@ export function formatMonitorShow(
   return lines.join('\n');
 }
 
-const toJson = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? Number(x) : x), 2);
+export const toJson = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? Number(x) : x), 2);
 
-function clientFor(o: CommonOptions): Client<typeof MonitorsService> {
+export function clientFor(o: CommonOptions): Client<typeof MonitorsService> {
   return monitorsClient({ server: o.server, apiKey: o.apiKey, timeoutMs: o.timeout ? parseDuration(o.timeout) : undefined });
 }
 
 /** Exit codes: 0 ok, 1 server/network error, 2 bad input (ours or the server's InvalidArgument), 4 not found. */
-function failure(err: unknown, io: MonitorCliIo): number {
+export function failure(err: unknown, io: MonitorCliIo): number {
   if (err instanceof ConnectError) {
     io.err(`error: ${err.rawMessage}`);
     if (err.code === Code.InvalidArgument) return 2;
@@ -244,11 +230,11 @@ const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 export function registerMonitorCommand(program: Command): void {
   const monitor = program.command('monitor').description('Manage uptime monitors on a running server (MonitorsService).');
-  const common = (c: Command): Command =>
+  const common = (c: Command, timeout = '10s'): Command =>
     c
       .option('--server <url>', 'server URL (default: $VANTAGE_SERVER_URL or http://127.0.0.1:8080)', process.env.VANTAGE_SERVER_URL ?? 'http://127.0.0.1:8080')
       .option('--api-key <key>', 'X-API-Key (default: $VANTAGE_API_KEY)')
-      .option('--timeout <duration>', 'request timeout', '10s')
+      .option('--timeout <duration>', 'request timeout', timeout)
       .option('--json', 'print JSON');
 
   common(
@@ -282,6 +268,8 @@ export function registerMonitorCommand(program: Command): void {
       process.exitCode = await runMonitorRm(id, opts);
     },
   );
+
+  registerMonitorApply(monitor, common);
 
   common(
     monitor

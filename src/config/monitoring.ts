@@ -30,6 +30,7 @@ export const MONITORING_CONFIG_KEYS = [
   'rollup_1m_retention_days',
   'rollup_1h_retention_days',
   'rollup_1d_retention_days',
+  'monitors',
 ] as const satisfies ReadonlyArray<keyof ServerConfig>;
 
 export type MonitoringConfig = Pick<ServerConfig, (typeof MONITORING_CONFIG_KEYS)[number]>;

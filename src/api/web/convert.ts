@@ -5,6 +5,7 @@ import type {
   CheckResultSchema,
   MetricPointSchema,
   MonitorInput,
+  MonitorInputSchema,
   MonitorSchema,
   WorkerSchema,
 } from '../../gen/vantage/v1/monitors_pb.js';
@@ -57,6 +58,24 @@ export function monitorInputFromProto(m: MonitorInput | undefined): MonitorInput
     regions: [...m.regions],
     enabled: m.enabled,
     options_json: m.optionsJson,
+  };
+}
+
+/** Plain MonitorInput data → the message (what a client sends; the inverse of monitorInputFromProto). */
+export function monitorInputToProto(m: MonitorInputData): MessageInitShape<typeof MonitorInputSchema> {
+  return {
+    name: m.name ?? '',
+    type: m.type ?? '',
+    url: m.url ?? '',
+    method: m.method ?? '',
+    headers: m.headers ?? {},
+    body: m.body ?? '',
+    intervalMs: big(m.interval_ms ?? 0),
+    timeoutMs: big(m.timeout_ms ?? 0),
+    assertions: m.assertions ?? [],
+    regions: m.regions ?? [],
+    enabled: m.enabled,
+    optionsJson: m.options_json ?? '',
   };
 }
 

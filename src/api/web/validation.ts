@@ -152,3 +152,41 @@ export function applyUpdateMask(
   if (merged.enabled === undefined) merged.enabled = current.enabled;
   return { ok: true, merged: merged as MonitorInputData };
 }
+
+export interface ApplyInputError {
+  index: number;
+  /** The entry's name, '' when it has none. */
+  name: string;
+  message: string;
+}
+export type ValidateApplyResult = { ok: true; specs: MonitorSpec[] } | { ok: false; errors: ApplyInputError[] };
+
+/** `monitors[3] (api): interval_ms: …` */
+export const describeApplyError = (e: ApplyInputError): string => `monitors[${e.index}]${e.name === '' ? '' : ` (${e.name})`}: ${e.message}`;
+
+/**
+ * Validates the wanted monitors of an apply: each as validateMonitorInput does, plus a non-empty name that
+ * appears once (apply identifies monitors by name). Every error names the entry's index and name.
+ */
+export function validateApplyInputs(inputs: readonly MonitorInputData[]): ValidateApplyResult {
+  const errors: ApplyInputError[] = [];
+  const specs: MonitorSpec[] = [];
+  const firstIndex = new Map<string, number>();
+  inputs.forEach((input, index) => {
+    const name = (input.name ?? '').trim();
+    if (name === '') {
+      errors.push({ index, name, message: 'name: required (apply identifies monitors by name)' });
+      return;
+    }
+    const seen = firstIndex.get(name);
+    if (seen !== undefined) {
+      errors.push({ index, name, message: `name: "${name}" is also the name of monitors[${seen}]; names must be unique (apply identifies monitors by name)` });
+      return;
+    }
+    firstIndex.set(name, index);
+    const v = validateMonitorInput(input);
+    if (!v.ok) errors.push({ index, name, message: v.error });
+    else specs.push(v.spec);
+  });
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, specs };
+}
