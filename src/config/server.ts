@@ -108,6 +108,7 @@ export const SERVER_FIELDS = {
   rollup_1m_retention_days: num(7, 'Vantage: 1-minute rollups kept this long.', { min: 0, exclusiveMin: true }),
   rollup_1h_retention_days: num(90, 'Vantage: 1-hour rollups kept this long.', { min: 0, exclusiveMin: true }),
   rollup_1d_retention_days: num(730, 'Vantage: 1-day rollups kept this long.', { min: 0, exclusiveMin: true }),
+  ingest_batch_window_ms: int(10, 'Vantage: results arriving within this many ms of a batch\'s first share its ingest transaction (0 = one event-loop turn); the ACK follows the commit.', { min: 0, max: 1000 }),
   monitors: json(
     ServerMonitorsSchema,
     [],

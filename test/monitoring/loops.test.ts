@@ -376,6 +376,55 @@ describe('IngestQueue', () => {
     await expect(q.submit('w', result(ids[0]!, T0))).rejects.toThrow(/shut down/);
   });
 
+  it('groups results that arrive in different event-loop turns within the window into one transaction; the ACK follows its commit', async () => {
+    const ids = await seedLeasedJobs(t.store, { monitorId: 'm', runs: [T0, T0 + 1, T0 + 2, T0 + 3], now: T0, workerId: 'w' });
+    const batches: number[] = [];
+    const store = new Proxy(t.store, {
+      get(target, prop, recv) {
+        if (prop === 'ingestResults') {
+          return (items: Parameters<MonitoringStore['ingestResults']>[0], now: number) => {
+            batches.push(items.length);
+            return target.ingestResults(items, now);
+          };
+        }
+        return Reflect.get(target, prop, recv) as unknown;
+      },
+    });
+    const timers = new FakeTimers();
+    const q = new IngestQueue({ store, now: () => T0, windowMs: 10, timers });
+    const acked: string[] = [];
+    const turn = () => new Promise<void>((r) => setImmediate(r));
+    const sent = ids.slice(0, 3).map(async (id, i) => {
+      for (let k = 0; k < i; k++) await turn();
+      const o = await q.submit('w', result(id, T0 + i));
+      acked.push(id);
+      return o;
+    });
+    for (let k = 0; k < 4; k++) await turn();
+    // Three event-loop turns later nothing is written yet: the window (10 ms of the injected clock) is open.
+    expect(batches).toEqual([]);
+    expect(acked).toEqual([]);
+    await timers.advance(10);
+    expect(await Promise.all(sent)).toEqual(['stored', 'stored', 'stored']);
+    expect(batches).toEqual([3]);
+    expect(await t.store.listResults({ monitorId: 'm', limit: 10 })).toHaveLength(3);
+
+    // close() writes what is queued without waiting for the window.
+    const last = q.submit('w', result(ids[3]!, T0 + 3));
+    await q.close();
+    expect(await last).toBe('stored');
+    expect(batches).toEqual([3, 1]);
+  });
+
+  it('a full batch is written at once, without waiting for the window', async () => {
+    const ids = await seedLeasedJobs(t.store, { monitorId: 'm', runs: [T0, T0 + 1], now: T0, workerId: 'w' });
+    const timers = new FakeTimers();
+    const q = new IngestQueue({ store: t.store, now: () => T0, windowMs: 1_000, maxBatch: 2, timers });
+    // No timer is advanced: the batch reached maxBatch, so it is flushed on the next turn.
+    expect(await Promise.all(ids.map((id, i) => q.submit('w', result(id, T0 + i))))).toEqual(['stored', 'stored']);
+    expect(timers.size).toBe(0);
+  });
+
   it('a failed transaction rejects every result of its batch (nothing is acknowledged)', async () => {
     const store = { ingestResults: () => Promise.reject(new Error('disk full')) } as unknown as MonitoringStore;
     const q = new IngestQueue({ store, now: () => T0 });
