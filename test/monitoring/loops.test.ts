@@ -352,21 +352,27 @@ describe('stream health', () => {
   });
 });
 
+/** The store with each ingestResults call's batch size recorded. */
+function countingBatches(real: MonitoringStore): { store: MonitoringStore; batches: number[] } {
+  const batches: number[] = [];
+  const store = new Proxy(real, {
+    get(target, prop, recv) {
+      if (prop === 'ingestResults') {
+        return (items: Parameters<MonitoringStore['ingestResults']>[0], now: number) => {
+          batches.push(items.length);
+          return target.ingestResults(items, now);
+        };
+      }
+      return Reflect.get(target, prop, recv) as unknown;
+    },
+  });
+  return { store, batches };
+}
+
 describe('IngestQueue', () => {
   it('batches concurrent results into few transactions and acknowledges each after commit', async () => {
     const ids = await seedLeasedJobs(t.store, { monitorId: 'm', runs: Array.from({ length: 2_500 }, (_, i) => T0 + i), now: T0, workerId: 'w' });
-    const batches: number[] = [];
-    const store = new Proxy(t.store, {
-      get(target, prop, recv) {
-        if (prop === 'ingestResults') {
-          return (items: Parameters<MonitoringStore['ingestResults']>[0], now: number) => {
-            batches.push(items.length);
-            return target.ingestResults(items, now);
-          };
-        }
-        return Reflect.get(target, prop, recv) as unknown;
-      },
-    });
+    const { store, batches } = countingBatches(t.store);
     const q = new IngestQueue({ store, now: () => T0, maxBatch: 1_000 });
     const outcomes = await Promise.all(ids.map((id, i) => q.submit('w', result(id, T0 + i))));
     expect(outcomes.every((o) => o === 'stored')).toBe(true);
@@ -378,18 +384,7 @@ describe('IngestQueue', () => {
 
   it('groups results that arrive in different event-loop turns within the window into one transaction; the ACK follows its commit', async () => {
     const ids = await seedLeasedJobs(t.store, { monitorId: 'm', runs: [T0, T0 + 1, T0 + 2, T0 + 3], now: T0, workerId: 'w' });
-    const batches: number[] = [];
-    const store = new Proxy(t.store, {
-      get(target, prop, recv) {
-        if (prop === 'ingestResults') {
-          return (items: Parameters<MonitoringStore['ingestResults']>[0], now: number) => {
-            batches.push(items.length);
-            return target.ingestResults(items, now);
-          };
-        }
-        return Reflect.get(target, prop, recv) as unknown;
-      },
-    });
+    const { store, batches } = countingBatches(t.store);
     const timers = new FakeTimers();
     const q = new IngestQueue({ store, now: () => T0, windowMs: 10, timers });
     const acked: string[] = [];

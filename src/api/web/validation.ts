@@ -8,6 +8,7 @@ import { validateAssertions, describeAssertionErrors } from '../../monitoring/as
 import { checkSpecSchema } from '../../monitoring/checks/registry.js';
 import { DEFAULT_TIMEOUT_MS } from '../../monitoring/checks/spec.js';
 import type { MonitorSpec } from '../../store/monitoring.js';
+import { COMPARED_FIELDS } from '../../monitoring/apply/plan.js';
 
 export const MIN_INTERVAL_MS = 1_000;
 export const MAX_INTERVAL_MS = 86_400_000;
@@ -31,20 +32,8 @@ export const MonitorInputSchema = z.object({
 });
 export type MonitorInputData = z.input<typeof MonitorInputSchema>;
 
-export const UPDATABLE_FIELDS = [
-  'name',
-  'type',
-  'url',
-  'method',
-  'headers',
-  'body',
-  'interval_ms',
-  'timeout_ms',
-  'assertions',
-  'regions',
-  'enabled',
-  'options_json',
-] as const;
+/** The MonitorInput fields an update mask may name: the spec fields apply compares, options as its JSON text. */
+export const UPDATABLE_FIELDS: readonly string[] = COMPARED_FIELDS.map((f) => (f === 'options' ? 'options_json' : f));
 
 export type ValidateMonitorResult = { ok: true; spec: MonitorSpec } | { ok: false; error: string };
 
@@ -145,7 +134,7 @@ export function applyUpdateMask(
   mask: readonly string[],
 ): { ok: true; merged: MonitorInputData } | { ok: false; error: string } {
   const fields = mask.length === 0 ? UPDATABLE_FIELDS : mask;
-  const unknown = fields.filter((f) => !(UPDATABLE_FIELDS as readonly string[]).includes(f));
+  const unknown = fields.filter((f) => !UPDATABLE_FIELDS.includes(f));
   if (unknown.length > 0) return { ok: false, error: `update_mask: unknown field(s) ${unknown.join(', ')} (known: ${UPDATABLE_FIELDS.join(', ')})` };
   const merged: Record<string, unknown> = { ...current };
   for (const f of fields) merged[f] = (input as Record<string, unknown>)[f];
