@@ -110,6 +110,30 @@ function rssBytes(pid: number): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
+/** The server's vantage_monitoring_ingest_batch_size histogram: cumulative bucket counts by `le`, plus sum and count. */
+async function ingestBatches(url: string): Promise<{ le: Map<string, number>; sum: number; count: number }> {
+  const text = await (await fetch(`${url}/metrics`, { headers: { 'x-api-key': KEY } })).text();
+  const le = new Map<string, number>();
+  let sum = 0;
+  let count = 0;
+  for (const line of text.split('\n')) {
+    const b = /^vantage_monitoring_ingest_batch_size_bucket\{le="([^"]+)"\} (\S+)/.exec(line);
+    if (b) le.set(b[1]!, Number(b[2]));
+    else if (line.startsWith('vantage_monitoring_ingest_batch_size_sum ')) sum = Number(line.split(' ')[1]);
+    else if (line.startsWith('vantage_monitoring_ingest_batch_size_count ')) count = Number(line.split(' ')[1]);
+  }
+  return { le, sum, count };
+}
+
+/** Transactions in the window and the share (%) holding 1, 2, 3-5, 6-10, 11-20 and more than 20 results. */
+function batchDistribution(a: Awaited<ReturnType<typeof ingestBatches>>, b: Awaited<ReturnType<typeof ingestBatches>>) {
+  const at = (le: string): number => (b.le.get(le) ?? 0) - (a.le.get(le) ?? 0);
+  const n = b.count - a.count;
+  const cuts = [at('1'), at('2'), at('5'), at('10'), at('20'), n];
+  const shares = cuts.map((c, i) => round((100 * (c - (i === 0 ? 0 : cuts[i - 1]!))) / Math.max(1, n), 1));
+  return { transactions: n, mean_results: round((b.sum - a.sum) / Math.max(1, n), 2), shares };
+}
+
 async function startServer(dir: string, keys: Record<string, unknown>): Promise<Proc & { url: string }> {
   const cfg = join(dir, 'server.json');
   const portFile = join(dir, 'port.json');
@@ -324,6 +348,7 @@ async function main(): Promise<void> {
     await sleep(WARMUP_S * 1000);
     log(`steady window: ${DURATION_S} s …`);
     await Promise.all(agents.map((a) => a.ask('reset')));
+    const batches0 = await ingestBatches(server.url);
     const cpu0 = new Map(procs.map((p) => [p.pid, cpuSeconds(p.pid)]));
     const peakRss = new Map(procs.map((p) => [p.pid, 0]));
     const ws = Date.now();
@@ -343,6 +368,7 @@ async function main(): Promise<void> {
     }
     const we = Date.now();
     const cpu1 = new Map(procs.map((p) => [p.pid, cpuSeconds(p.pid)]));
+    const batches = batchDistribution(batches0, await ingestBatches(server.url));
     const stats = await Promise.all(agents.map((a) => a.ask('stats')));
     const windowS = (we - ws) / 1000;
 
@@ -391,6 +417,7 @@ async function main(): Promise<void> {
       cpu_pct_core_per_check_per_s: round(cpuPerCheck, 4),
       rss_mb_peak: { server: round((peakRss.get(server.pid) ?? 0) / 2 ** 20, 1), agents: agents.map((a) => round((peakRss.get(a.pid) ?? 0) / 2 ** 20, 1)) },
       all_monitors_run_once_s: Number.isNaN(allRunS) ? null : round(allRunS, 2),
+      ingest_batches: batches,
       agent_clock_offset_ms: stats.map((s) => round(s.clockOffsetMs, 3)),
       goals: {
         sustained: checksPerS >= expected * 0.98,
@@ -411,6 +438,8 @@ async function main(): Promise<void> {
         ['check overhead p50 (ms)', `${result.check_overhead_ms_p50}`, ''],
         ['CPU cores server / agents / total', `${result.cpu_cores.server} / ${result.cpu_cores.agents.join(' + ')} / ${result.cpu_cores.total}`, ''],
         ['CPU % of a core per check/s', `${result.cpu_pct_core_per_check_per_s}`, '≤ 0.18'],
+        ['ingest transactions in window', `${batches.transactions} (mean ${batches.mean_results} results each)`, ''],
+        ['  share holding 1 / 2 / 3-5 / 6-10 / 11-20 / >20', batches.shares.map((x) => `${x}%`).join(' / '), ''],
         ['peak RSS MB server / agents', `${result.rss_mb_peak.server} / ${result.rss_mb_peak.agents.join(' + ')}`, ''],
         ['every monitor run once (s)', `${result.all_monitors_run_once_s ?? 'no'}`, `≤ ${INTERVAL_S}`],
       ];

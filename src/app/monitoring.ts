@@ -10,6 +10,10 @@ import type { WorkerStreams } from '../monitoring/control/worker-streams.js';
 import { startWorkerApi } from '../api/worker/server.js';
 import { createWebHandler, type WebHandler } from '../api/web/handler.js';
 import { isWorkerAuthOpen } from '../auth/worker-token.js';
+import { entryToInput } from '../config/monitor-entry.js';
+import { describeApplyError, validateApplyInputs } from '../api/web/validation.js';
+import { applyMonitors } from '../monitoring/apply/execute.js';
+import { newJitterSeed, newMonitorId } from '../platform/ids.js';
 
 export type { MonitoringTuning } from '../monitoring/control/index.js';
 
@@ -66,6 +70,18 @@ export async function startMonitoringPlane(ctx: MonitoringPlaneContext): Promise
   });
   logger.info({ workerPort: api.port, tls: api.tls }, 'monitoring control plane started');
 
+  // server.yml `monitors:` (config as code): created or updated by name through the same apply as
+  // `vantage monitor apply`, never pruned. The config loader has validated the entries already.
+  if (cfg.monitors.length > 0) {
+    try {
+      await applyConfigMonitors(control, cfg.monitors.map(entryToInput));
+    } catch (err) {
+      await api.close();
+      await control.stop();
+      throw err;
+    }
+  }
+
   const webHandler = createWebHandler({
     store: control.store,
     streams: control.streams,
@@ -94,4 +110,21 @@ export async function startMonitoringPlane(ctx: MonitoringPlaneContext): Promise
 export async function startMonitoringIfEnabled(ctx: MonitoringPlaneContext): Promise<MonitoringHandle | null> {
   if (ctx.config.monitoring_enabled === false) return null;
   return startMonitoringPlane(ctx);
+}
+
+async function applyConfigMonitors(control: Awaited<ReturnType<typeof startMonitoring>>, inputs: Parameters<typeof validateApplyInputs>[0]): Promise<void> {
+  const v = validateApplyInputs(inputs);
+  if (!v.ok) throw new Error(`server.yml: monitors: ${v.errors.map(describeApplyError).join('; ')}`);
+  const r = await applyMonitors(
+    { store: control.store, now: control.now, newId: newMonitorId, newJitterSeed },
+    v.specs,
+    { prune: false, dryRun: false, actor: 'server.yml' },
+  );
+  if (!r.ok) throw new Error(`server.yml: monitors: ${r.error}`);
+  const o = r.outcome;
+  control.logger.info(
+    { created: o.created.length, updated: o.updated.length, unchanged: o.unchanged.length, kept: o.kept },
+    'server.yml monitors applied (matched by name)',
+  );
+  if (o.created.length + o.updated.length > 0) control.onMonitorsChanged();
 }

@@ -7,21 +7,22 @@ import { createConnectTransport } from '@connectrpc/connect-node';
 import type { Command } from 'commander';
 import { MonitorsService, type CheckResult, type MetricPoint, type Monitor } from '../gen/vantage/v1/monitors_pb.js';
 import { checkTypeNames } from '../monitoring/checks/registry.js';
-import { formatDuration, parseDuration, parsePositiveDurationFlag } from './duration.js';
+import { formatDuration, parseDuration, parsePositiveDurationFlag } from '../platform/duration.js';
+import { registerMonitorApply } from './monitor-apply.js';
 
-export { formatDuration, parseDuration } from './duration.js';
+export { formatDuration, parseDuration } from '../platform/duration.js';
 
 export interface MonitorCliIo {
   out(text: string): void;
   err(text: string): void;
 }
 
-const stdio: MonitorCliIo = {
+export const stdio: MonitorCliIo = {
   out: (t) => process.stdout.write(`${t}\n`),
   err: (t) => process.stderr.write(`${t}\n`),
 };
 
-interface CommonOptions {
+export interface CommonOptions {
   server: string;
   apiKey?: string;
   json?: boolean;
@@ -132,14 +133,14 @@ export function formatMonitorShow(
   return lines.join('\n');
 }
 
-const toJson = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? Number(x) : x), 2);
+export const toJson = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? Number(x) : x), 2);
 
-function clientFor(o: CommonOptions): Client<typeof MonitorsService> {
+export function clientFor(o: CommonOptions): Client<typeof MonitorsService> {
   return monitorsClient({ server: o.server, apiKey: o.apiKey, timeoutMs: o.timeout !== undefined ? parsePositiveDurationFlag('--timeout', o.timeout) : undefined });
 }
 
 /** Exit codes: 0 ok, 1 server/network error, 2 bad input (ours or the server's InvalidArgument), 4 not found. */
-function failure(err: unknown, io: MonitorCliIo): number {
+export function failure(err: unknown, io: MonitorCliIo): number {
   if (err instanceof ConnectError) {
     io.err(`error: ${err.rawMessage}`);
     if (err.code === Code.InvalidArgument) return 2;
@@ -241,11 +242,11 @@ const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 export function registerMonitorCommand(program: Command): void {
   const monitor = program.command('monitor').description('Manage uptime monitors on a running server (MonitorsService).');
-  const common = (c: Command): Command =>
+  const common = (c: Command, timeout = '10s'): Command =>
     c
       .option('--server <url>', 'server URL (default: $VANTAGE_SERVER_URL or http://127.0.0.1:8080)', process.env.VANTAGE_SERVER_URL ?? 'http://127.0.0.1:8080')
       .option('--api-key <key>', 'X-API-Key (default: $VANTAGE_API_KEY)')
-      .option('--timeout <duration>', 'request timeout, e.g. 10s or 500ms (a bare number is seconds)', '10s')
+      .option('--timeout <duration>', 'request timeout, e.g. 10s or 500ms (a bare number is seconds)', timeout)
       .option('--json', 'print JSON');
 
   common(
@@ -279,6 +280,8 @@ export function registerMonitorCommand(program: Command): void {
       process.exitCode = await runMonitorRm(id, opts);
     },
   );
+
+  registerMonitorApply(monitor, common);
 
   common(
     monitor

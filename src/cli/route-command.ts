@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parsePositiveDurationFlag } from './duration.js';
+import { parsePositiveDurationFlag } from '../platform/duration.js';
 
 interface RouteOptions {
   server: string;

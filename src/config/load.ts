@@ -5,6 +5,7 @@ import { CLIENT_FIELDS, CLIENT_FLAG_ALIASES, ClientConfigSchema, type ClientConf
 import { coerce, envName, flagName, type FieldTable } from './fields.js';
 import { SERVER_FIELDS, SERVER_FLAG_ALIASES, ServerConfigSchema, type ServerConfig } from './server.js';
 import { closest } from './suggest.js';
+import { MONITOR_ENTRY_KEYS } from './monitor-entry.js';
 
 /** A configuration that cannot be used. `issues` are one line each, naming the file/variable/flag and the key. */
 export class ConfigError extends Error {
@@ -179,7 +180,7 @@ function formatIssue(label: string, issue: z.core.$ZodIssue, raw: Record<string,
   const where = src?.kind === 'env' || src?.kind === 'flag' ? src.name : label;
   const p = pathText(issue.path);
   if (issue.code === 'unrecognized_keys') {
-    const known = ['name', 'vcpu', 'memory_gb', 'storage_gb', 'gpu', 'gpu_memory_gb'];
+    const known = top === 'monitors' ? MONITOR_ENTRY_KEYS : ['name', 'vcpu', 'memory_gb', 'storage_gb', 'gpu', 'gpu_memory_gb'];
     return issue.keys
       .map((key) => {
         const hint = closest(key, known);

@@ -30,6 +30,8 @@ export const MONITORING_CONFIG_KEYS = [
   'rollup_1m_retention_days',
   'rollup_1h_retention_days',
   'rollup_1d_retention_days',
+  'monitors',
+  'ingest_batch_window_ms',
 ] as const satisfies ReadonlyArray<keyof ServerConfig>;
 
 export type MonitoringConfig = Pick<ServerConfig, (typeof MONITORING_CONFIG_KEYS)[number]>;

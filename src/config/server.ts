@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isCidr } from './cidr.js';
 import { bool, int, json, num, oneOf, str, strList, type ConfigOf, type FieldTable } from './fields.js';
 import { DEFAULT_TIERS, TierSchema, type Tier } from './tiers.js';
+import { ServerMonitorsSchema } from './monitor-entry.js';
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 const isPathPrefix = { check: (v: string) => v.startsWith('/'), expected: 'a path prefix starting with "/" (or "/*" for all paths)' };
@@ -109,6 +110,12 @@ export const SERVER_FIELDS = {
   rollup_1m_retention_days: num(7, 'Vantage: 1-minute rollups kept this long.', { min: 0, exclusiveMin: true }),
   rollup_1h_retention_days: num(90, 'Vantage: 1-hour rollups kept this long.', { min: 0, exclusiveMin: true }),
   rollup_1d_retention_days: num(730, 'Vantage: 1-day rollups kept this long.', { min: 0, exclusiveMin: true }),
+  ingest_batch_window_ms: int(10, 'Vantage: results arriving within this many ms of a batch\'s first share its ingest transaction (0 = one event-loop turn); the ACK follows the commit.', { min: 0, max: 1000 }),
+  monitors: json(
+    ServerMonitorsSchema,
+    [],
+    'Vantage: monitors as code, applied at start (created or updated by name, never deleted; see docs/monitoring.md#monitors-in-serveryml).',
+  ),
 } satisfies FieldTable;
 
 export type ServerConfigInput = ConfigOf<typeof SERVER_FIELDS>;

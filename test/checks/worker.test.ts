@@ -157,7 +157,8 @@ describe('monitoring worker loop against a Connect worker API', () => {
     expect(serverOffset).toBeGreaterThan(1950);
     expect(serverOffset).toBeLessThan(2050);
     expect(t2).toBeGreaterThanOrEqual(t1);
-    api.ping({ seq: 8, clockOffsetMs: 2000.25, rttMs: 0.01 });
+    // rtt 0: as good as any sample the worker took itself (its clock probe can measure 0 ms on loopback).
+    api.ping({ seq: 8, clockOffsetMs: 2000.25, rttMs: 0 });
     await waitFor(() => w.stats().clockOffsetMs === 2000.25, 'offset adopted');
   });
 
@@ -165,9 +166,8 @@ describe('monitoring worker loop against a Connect worker API', () => {
     const api = await fake({ leaseRenewMs: 30, noServerTime: true });
     const w = worker(config(api.url), { now: () => Date.now() + 7000 });
     await waitFor(() => w.stats().connected, 'registration');
-    expect(w.stats().clockOffsetMs).toBe(0); // no sample yet
     api.addJob({ runId: 'renew-clock', url: url('renew-clock', 500), timeoutMs: 5000n });
-    await waitFor(() => api.renewals.length >= 2, 'renewals');
+    await waitFor(() => api.renewals.filter((ids) => ids.includes('renew-clock')).length >= 2, 'renewals');
     await waitFor(() => w.stats().clockOffsetMs !== 0, 'a sample');
     const { clockOffsetMs, clockUncertaintyMs } = w.stats();
     expect(Math.abs(clockOffsetMs - 7000)).toBeLessThanOrEqual(clockUncertaintyMs + 1);
@@ -267,6 +267,32 @@ describe('monitoring worker loop against a Connect worker API', () => {
     await waitFor(() => api.badAuth.length >= 2, 'retried registration');
     expect(api.badAuth[0]).toBe('Bearer tok');
     expect(w.stats().connected).toBe(false);
+  });
+
+  it('its first clock estimate is measured on the warm stream, not the register exchange that waited for the connection', async () => {
+    // The register answer comes 40 ms late (as when the first message waits for TCP/TLS/HTTP/2 setup): that
+    // sample alone is ~20 ms off. The clock probe sent right after registering is answered on the warm stream.
+    const api = await fake({ registerDelayMs: 40 });
+    const w = worker(config(api.url), { now: () => Date.now() + 3000 });
+    await waitFor(() => w.stats().connected, 'registration');
+    await waitFor(() => api.renewals.length >= 1, 'the clock probe (an empty lease renewal)');
+    expect(api.renewals[0]).toEqual([]);
+    await waitFor(() => w.stats().clockUncertaintyMs < 10, 'a sample from the warm stream');
+    expect(Math.abs(w.stats().clockOffsetMs - 3000)).toBeLessThan(10);
+  });
+
+  it('a graceful stop logs no "closed by the server" warning (the server ends the half-closed stream as asked)', async () => {
+    const lines: Array<{ level: number; msg: string }> = [];
+    const captured = pino({ level: 'debug' }, { write: (l: string) => lines.push(JSON.parse(l) as { level: number; msg: string }) });
+    const api = await fake();
+    const w = startMonitoringWorker(config(api.url), { logger: captured });
+    await waitFor(() => w.stats().connected, 'registration');
+    api.addJob({ runId: 'quiet-stop', url: url('quiet-stop', 50) });
+    await waitFor(() => w.stats().running === 1, 'running');
+    await w.stop({ graceMs: 2000 });
+    expect(api.commitCount.get('quiet-stop')).toBe(1);
+    expect(lines.some((l) => l.msg === 'worker stream ended after the graceful half-close')).toBe(true);
+    expect(lines.filter((l) => l.level >= 40).map((l) => l.msg)).toEqual([]);
   });
 
   it('finishes running checks and waits for their acks when stopped', async () => {

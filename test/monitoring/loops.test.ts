@@ -352,21 +352,27 @@ describe('stream health', () => {
   });
 });
 
+/** The store with each ingestResults call's batch size recorded. */
+function countingBatches(real: MonitoringStore): { store: MonitoringStore; batches: number[] } {
+  const batches: number[] = [];
+  const store = new Proxy(real, {
+    get(target, prop, recv) {
+      if (prop === 'ingestResults') {
+        return (items: Parameters<MonitoringStore['ingestResults']>[0], now: number) => {
+          batches.push(items.length);
+          return target.ingestResults(items, now);
+        };
+      }
+      return Reflect.get(target, prop, recv) as unknown;
+    },
+  });
+  return { store, batches };
+}
+
 describe('IngestQueue', () => {
   it('batches concurrent results into few transactions and acknowledges each after commit', async () => {
     const ids = await seedLeasedJobs(t.store, { monitorId: 'm', runs: Array.from({ length: 2_500 }, (_, i) => T0 + i), now: T0, workerId: 'w' });
-    const batches: number[] = [];
-    const store = new Proxy(t.store, {
-      get(target, prop, recv) {
-        if (prop === 'ingestResults') {
-          return (items: Parameters<MonitoringStore['ingestResults']>[0], now: number) => {
-            batches.push(items.length);
-            return target.ingestResults(items, now);
-          };
-        }
-        return Reflect.get(target, prop, recv) as unknown;
-      },
-    });
+    const { store, batches } = countingBatches(t.store);
     const q = new IngestQueue({ store, now: () => T0, maxBatch: 1_000 });
     const outcomes = await Promise.all(ids.map((id, i) => q.submit('w', result(id, T0 + i))));
     expect(outcomes.every((o) => o === 'stored')).toBe(true);
@@ -374,6 +380,44 @@ describe('IngestQueue', () => {
     expect(await t.store.listResults({ monitorId: 'm', limit: 10_000 })).toHaveLength(2_500);
     await q.close();
     await expect(q.submit('w', result(ids[0]!, T0))).rejects.toThrow(/shut down/);
+  });
+
+  it('groups results that arrive in different event-loop turns within the window into one transaction; the ACK follows its commit', async () => {
+    const ids = await seedLeasedJobs(t.store, { monitorId: 'm', runs: [T0, T0 + 1, T0 + 2, T0 + 3], now: T0, workerId: 'w' });
+    const { store, batches } = countingBatches(t.store);
+    const timers = new FakeTimers();
+    const q = new IngestQueue({ store, now: () => T0, windowMs: 10, timers });
+    const acked: string[] = [];
+    const turn = () => new Promise<void>((r) => setImmediate(r));
+    const sent = ids.slice(0, 3).map(async (id, i) => {
+      for (let k = 0; k < i; k++) await turn();
+      const o = await q.submit('w', result(id, T0 + i));
+      acked.push(id);
+      return o;
+    });
+    for (let k = 0; k < 4; k++) await turn();
+    // Three event-loop turns later nothing is written yet: the window (10 ms of the injected clock) is open.
+    expect(batches).toEqual([]);
+    expect(acked).toEqual([]);
+    await timers.advance(10);
+    expect(await Promise.all(sent)).toEqual(['stored', 'stored', 'stored']);
+    expect(batches).toEqual([3]);
+    expect(await t.store.listResults({ monitorId: 'm', limit: 10 })).toHaveLength(3);
+
+    // close() writes what is queued without waiting for the window.
+    const last = q.submit('w', result(ids[3]!, T0 + 3));
+    await q.close();
+    expect(await last).toBe('stored');
+    expect(batches).toEqual([3, 1]);
+  });
+
+  it('a full batch is written at once, without waiting for the window', async () => {
+    const ids = await seedLeasedJobs(t.store, { monitorId: 'm', runs: [T0, T0 + 1], now: T0, workerId: 'w' });
+    const timers = new FakeTimers();
+    const q = new IngestQueue({ store: t.store, now: () => T0, windowMs: 1_000, maxBatch: 2, timers });
+    // No timer is advanced: the batch reached maxBatch, so it is flushed on the next turn.
+    expect(await Promise.all(ids.map((id, i) => q.submit('w', result(id, T0 + i))))).toEqual(['stored', 'stored']);
+    expect(timers.size).toBe(0);
   });
 
   it('a failed transaction rejects every result of its batch (nothing is acknowledged)', async () => {

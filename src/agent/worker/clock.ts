@@ -34,7 +34,8 @@ export class ClockOffset {
     this.samples.push(sample);
     if (this.samples.length > this.keep) this.samples.shift();
     let best = this.samples[0] ?? null;
-    for (const s of this.samples) if (best === null || s.rttMs < best.rttMs) best = s;
+    // The smallest round trip wins; of equal ones the newest (millisecond clocks make ties common on one host).
+    for (const s of this.samples) if (best === null || s.rttMs <= best.rttMs) best = s;
     this.best = best;
   }
 

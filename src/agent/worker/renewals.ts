@@ -42,10 +42,13 @@ export class LeaseRenewals {
     this.sentAt = null;
   }
 
-  /** Sends one LeaseRenewal for every held job (none when nothing is held). */
-  renew(): void {
+  /**
+   * Sends one LeaseRenewal for every held job (none when nothing is held). `clockProbe` sends it even when
+   * nothing is held: the answer is a clock sample taken on the warm stream (see Worker.onRegistered).
+   */
+  renew(opts: { clockProbe?: boolean } = {}): void {
     const ids = this.d.heldRunIds();
-    if (ids.length === 0) return;
+    if (ids.length === 0 && opts.clockProbe !== true) return;
     this.sentAt ??= this.d.now();
     this.d.push(create(WorkerMessageSchema, { msg: { case: 'leaseRenewal', value: { runIds: ids } } }));
   }

@@ -5,6 +5,7 @@ import type {
   CheckResultSchema,
   MetricPointSchema,
   MonitorInput,
+  MonitorInputSchema,
   MonitorSchema,
   WorkerSchema,
 } from '../../gen/vantage/v1/monitors_pb.js';
@@ -61,6 +62,25 @@ export function monitorInputFromProto(m: MonitorInput | undefined): MonitorInput
     regions: [...m.regions],
     enabled: m.enabled,
     options_json: m.optionsJson,
+  };
+}
+
+/** Plain MonitorInput data → the message (what a client sends; the inverse of monitorInputFromProto). */
+export function monitorInputToProto(m: MonitorInputData): MessageInitShape<typeof MonitorInputSchema> {
+  return {
+    name: m.name ?? '',
+    type: m.type ?? '',
+    url: m.url ?? '',
+    method: m.method ?? '',
+    headers: m.headers ?? {},
+    body: m.body ?? '',
+    // Unset stays unset (the server applies the default); 0 is a value, and refused.
+    intervalMs: m.interval_ms === undefined ? undefined : big(m.interval_ms),
+    timeoutMs: m.timeout_ms === undefined ? undefined : big(m.timeout_ms),
+    assertions: m.assertions ?? [],
+    regions: m.regions ?? [],
+    enabled: m.enabled,
+    optionsJson: m.options_json ?? '',
   };
 }
 

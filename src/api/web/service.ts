@@ -6,7 +6,8 @@ import { newJitterSeed, newMonitorId } from '../../platform/ids.js';
 import type { WorkerStreams } from '../../monitoring/control/worker-streams.js';
 import { queryMetrics, uptimeWindows } from '../../monitoring/control/rollups.js';
 import { auditToProto, monitorInputFromProto, monitorToProto, pointToProto, resultToProto, workerToProto } from './convert.js';
-import { applyUpdateMask, specToInput, validateMonitorInput } from './validation.js';
+import { applyUpdateMask, describeApplyError, specToInput, validateApplyInputs, validateMonitorInput } from './validation.js';
+import { applyMonitors, type AppliedMonitor } from '../../monitoring/apply/execute.js';
 
 /** Who is calling (from the API-key check), used as audit actor and monitor owner. */
 export const kActor = createContextKey<string>('anonymous');
@@ -29,6 +30,10 @@ function invalid(msg: string): ConnectError {
 function notFound(id: string): ConnectError {
   return new ConnectError(`monitor ${id} not found`, Code.NotFound);
 }
+const planned = (m: AppliedMonitor) => ({ name: m.name, id: m.id, changedFields: m.changed });
+/** At most this many entry errors are listed in one answer (the rest are counted). */
+const MAX_LISTED_ERRORS = 50;
+
 function requireId(id: string): string {
   if (id.trim() === '') throw invalid('id: required');
   return id.trim();
@@ -42,6 +47,30 @@ export function createMonitorsServiceImpl(d: MonitorsServiceDeps): ServiceImpl<t
       const m = await d.store.createMonitor(v.spec, { id: newMonitorId(), actor: ctx.values.get(kActor), now: d.now(), jitterSeed: newJitterSeed() });
       d.onMonitorsChanged?.();
       return { monitor: monitorToProto(m) };
+    },
+
+    async applyMonitors(req, ctx: HandlerContext) {
+      const v = validateApplyInputs(req.monitors.map(monitorInputFromProto));
+      if (!v.ok) {
+        const more = v.errors.length > MAX_LISTED_ERRORS ? `\n… and ${v.errors.length - MAX_LISTED_ERRORS} more` : '';
+        throw invalid(`${v.errors.length} invalid monitor(s), nothing applied:\n${v.errors.slice(0, MAX_LISTED_ERRORS).map(describeApplyError).join('\n')}${more}`);
+      }
+      const r = await applyMonitors(
+        { store: d.store, now: d.now, newId: newMonitorId, newJitterSeed },
+        v.specs,
+        { prune: req.prune, dryRun: req.dryRun, actor: ctx.values.get(kActor) },
+      );
+      if (!r.ok) throw new ConnectError(r.error, Code.FailedPrecondition);
+      const o = r.outcome;
+      if (o.applied && o.created.length + o.updated.length + o.deleted.length > 0) d.onMonitorsChanged?.();
+      return {
+        created: o.created.map(planned),
+        updated: o.updated.map(planned),
+        deleted: o.deleted.map(planned),
+        unchanged: o.unchanged.map(planned),
+        kept: o.kept,
+        applied: o.applied,
+      };
     },
 
     async getMonitor(req) {

@@ -8,6 +8,7 @@ import { validateAssertions, describeAssertionErrors, type Assertion } from '../
 import { checkSpecSchema, checkType, checkTypeForUrl } from '../../monitoring/checks/registry.js';
 import { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS } from '../../monitoring/checks/spec.js';
 import type { MonitorSpec } from '../../store/monitoring.js';
+import { COMPARED_FIELDS } from '../../monitoring/apply/plan.js';
 
 export const MIN_INTERVAL_MS = 1_000;
 export const MAX_INTERVAL_MS = 86_400_000;
@@ -32,20 +33,8 @@ export const MonitorInputSchema = z.object({
 });
 export type MonitorInputData = z.input<typeof MonitorInputSchema>;
 
-export const UPDATABLE_FIELDS = [
-  'name',
-  'type',
-  'url',
-  'method',
-  'headers',
-  'body',
-  'interval_ms',
-  'timeout_ms',
-  'assertions',
-  'regions',
-  'enabled',
-  'options_json',
-] as const;
+/** The MonitorInput fields an update mask may name: the spec fields apply compares, options as its JSON text. */
+export const UPDATABLE_FIELDS: readonly string[] = COMPARED_FIELDS.map((f) => (f === 'options' ? 'options_json' : f));
 
 export type ValidateMonitorResult = { ok: true; spec: MonitorSpec } | { ok: false; error: string };
 
@@ -167,10 +156,48 @@ export function applyUpdateMask(
   mask: readonly string[],
 ): { ok: true; merged: MonitorInputData } | { ok: false; error: string } {
   const fields = mask.length === 0 ? UPDATABLE_FIELDS : mask;
-  const unknown = fields.filter((f) => !(UPDATABLE_FIELDS as readonly string[]).includes(f));
+  const unknown = fields.filter((f) => !UPDATABLE_FIELDS.includes(f));
   if (unknown.length > 0) return { ok: false, error: `update_mask: unknown field(s) ${unknown.join(', ')} (known: ${UPDATABLE_FIELDS.join(', ')})` };
   const merged: Record<string, unknown> = { ...current };
   for (const f of fields) merged[f] = (input as Record<string, unknown>)[f];
   if (merged.enabled === undefined) merged.enabled = current.enabled;
   return { ok: true, merged: merged as MonitorInputData };
+}
+
+export interface ApplyInputError {
+  index: number;
+  /** The entry's name, '' when it has none. */
+  name: string;
+  message: string;
+}
+export type ValidateApplyResult = { ok: true; specs: MonitorSpec[] } | { ok: false; errors: ApplyInputError[] };
+
+/** `monitors[3] (api): interval_ms: …` */
+export const describeApplyError = (e: ApplyInputError): string => `monitors[${e.index}]${e.name === '' ? '' : ` (${e.name})`}: ${e.message}`;
+
+/**
+ * Validates the wanted monitors of an apply: each as validateMonitorInput does, plus a non-empty name that
+ * appears once (apply identifies monitors by name). Every error names the entry's index and name.
+ */
+export function validateApplyInputs(inputs: readonly MonitorInputData[]): ValidateApplyResult {
+  const errors: ApplyInputError[] = [];
+  const specs: MonitorSpec[] = [];
+  const firstIndex = new Map<string, number>();
+  inputs.forEach((input, index) => {
+    const name = (input.name ?? '').trim();
+    if (name === '') {
+      errors.push({ index, name, message: 'name: required (apply identifies monitors by name)' });
+      return;
+    }
+    const seen = firstIndex.get(name);
+    if (seen !== undefined) {
+      errors.push({ index, name, message: `name: "${name}" is also the name of monitors[${seen}]; names must be unique (apply identifies monitors by name)` });
+      return;
+    }
+    firstIndex.set(name, index);
+    const v = validateMonitorInput(input);
+    if (!v.ok) errors.push({ index, name, message: v.error });
+    else specs.push(v.spec);
+  });
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, specs };
 }

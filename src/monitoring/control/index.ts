@@ -113,7 +113,7 @@ export async function startMonitoring(ctx: MonitoringContext): Promise<Monitorin
     metrics,
     onRequeued: () => dispatcher.poke(),
   });
-  const ingest = new IngestQueue({ store, now, maxBatch: tuning.ingestMaxBatch, logger, metrics });
+  const ingest = new IngestQueue({ store, now, maxBatch: tuning.ingestMaxBatch, windowMs: cfg.ingest_batch_window_ms, timers, logger, metrics });
   const activity = new WorkerActivity({ store, leader, now, inactiveAfterMs: cfg.worker_inactive_seconds * 1000, logger });
   const health = new StreamHealthMonitor({
     streams,

@@ -1,10 +1,14 @@
 /**
- * Ingest: results from all worker streams are queued and written in batches, one transaction per batch
- * (results arriving in the same event-loop turn share a transaction, up to `maxBatch`). Each submitter's promise
- * settles only after its batch committed, so the stream sends the ACK after the commit.
+ * Ingest: results from all worker streams are queued and written in batches, one transaction per batch.
+ * The first result of a batch opens a window of `windowMs` (server.yml `ingest_batch_window_ms`); the results
+ * arriving within it share the transaction, up to `maxBatch` (a full batch is written at once). With
+ * windowMs 0 a batch is what arrives in one event-loop turn. Results that arrive while a transaction runs are
+ * written right after it, without a new window. Each submitter's promise settles when its batch committed,
+ * so the stream sends the ACK right after the commit.
  */
 import type { Logger } from 'pino';
 import type { IngestOutcome, MonitoringStore, ResultInput } from '../../store/monitoring.js';
+import { backgroundTimers, type Timers } from '../../platform/timers.js';
 import type { MonitoringMetrics } from './metrics.js';
 
 interface Pending {
@@ -13,40 +17,73 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
+export interface IngestDeps {
+  store: MonitoringStore;
+  now: () => number;
+  maxBatch?: number;
+  /** How long the first result of a batch waits for others (0 = one event-loop turn). */
+  windowMs?: number;
+  timers?: Timers;
+  logger?: Logger;
+  metrics?: MonitoringMetrics;
+}
+
 export class IngestQueue {
   private queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
-  private scheduled = false;
+  /** The pending window timer or setImmediate; null when no flush is scheduled. */
+  private scheduled: { cancel: () => void } | null = null;
   private closed = false;
+  private readonly maxBatch: number;
+  private readonly windowMs: number;
+  private readonly timers: Timers;
 
-  constructor(
-    private readonly d: { store: MonitoringStore; now: () => number; maxBatch?: number; logger?: Logger; metrics?: MonitoringMetrics },
-  ) {}
+  constructor(private readonly d: IngestDeps) {
+    this.maxBatch = d.maxBatch ?? 1000;
+    this.windowMs = d.windowMs ?? 0;
+    this.timers = d.timers ?? backgroundTimers;
+  }
 
   submit(workerId: string, result: ResultInput): Promise<IngestOutcome> {
     if (this.closed) return Promise.reject(new Error('ingest is shut down'));
     return new Promise<IngestOutcome>((resolve, reject) => {
       this.queue.push({ item: { workerId, result }, resolve, reject });
-      this.kick();
+      if (this.queue.length >= this.maxBatch) this.flushSoon();
+      else this.kick(this.windowMs);
     });
   }
 
-  private kick(): void {
+  /** Schedules a flush `delayMs` from now unless one is scheduled or running. */
+  private kick(delayMs: number): void {
     if (this.scheduled || this.flushing) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
+    const run = (): void => {
+      this.scheduled = null;
       this.flushing = this.drain().finally(() => {
         this.flushing = null;
-        if (this.queue.length > 0) this.kick();
+        // These waited for the transaction already: no second window.
+        if (this.queue.length > 0) this.kick(0);
       });
-    });
+    };
+    if (delayMs <= 0) {
+      const h = setImmediate(run);
+      this.scheduled = { cancel: () => clearImmediate(h) };
+    } else {
+      const h = this.timers.setTimeout(run, delayMs);
+      this.scheduled = { cancel: () => this.timers.clearTimeout(h) };
+    }
+  }
+
+  /** A full batch (or a close) does not wait for the window. */
+  private flushSoon(): void {
+    if (this.flushing) return;
+    this.scheduled?.cancel();
+    this.scheduled = null;
+    this.kick(0);
   }
 
   private async drain(): Promise<void> {
-    const max = this.d.maxBatch ?? 1000;
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, max);
+      const batch = this.queue.splice(0, this.maxBatch);
       try {
         const outcomes = await this.d.store.ingestResults(
           batch.map((p) => p.item),
@@ -66,11 +103,14 @@ export class IngestQueue {
     }
   }
 
-  /** Waits for queued results to be written, then refuses new ones. */
+  /** Writes the queued results without waiting for the window, then refuses new ones. */
   async close(): Promise<void> {
     while (this.queue.length > 0 || this.flushing || this.scheduled) {
       if (this.flushing) await this.flushing;
-      else await new Promise<void>((r) => setImmediate(r));
+      else {
+        this.flushSoon();
+        await new Promise<void>((r) => setImmediate(r));
+      }
     }
     this.closed = true;
   }

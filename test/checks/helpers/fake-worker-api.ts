@@ -25,6 +25,11 @@ export interface FakeOptions {
   token?: string;
   /** leave server_time_ms out of the register response (no clock sample from it) */
   noServerTime?: boolean;
+  /**
+   * stamp server_time_ms and answer the register this long after it arrived, as when the first message waits
+   * for the connection to be set up (its clock sample is then off by about half of this)
+   */
+  registerDelayMs?: number;
 }
 
 export interface FakeStream {
@@ -52,6 +57,7 @@ export class FakeWorkerApi {
   private server: Http2Server | null = null;
   private readonly sessions = new Set<Http2Session>();
   private nextWorker = 1;
+  private registerDelayed = false;
 
   constructor(private readonly opts: FakeOptions = {}) {}
 
@@ -128,6 +134,13 @@ export class FakeWorkerApi {
           return;
         }
         st.workerId = r.workerId !== '' ? r.workerId : `w-${this.nextWorker++}`;
+        if (this.opts.registerDelayMs !== undefined && !this.registerDelayed) {
+          // Only the first registration waits (the first connection); the answer is then sent as usual.
+          this.registerDelayed = true;
+          this.registrations.pop();
+          setTimeout(() => this.onMessage(st, m), this.opts.registerDelayMs);
+          return;
+        }
         this.send(st, {
           case: 'registerResponse',
           value: {

@@ -1,4 +1,4 @@
-/** Durations on the command line: every `--timeout`-like flag takes the same syntax. Pure. */
+/** Duration text ↔ milliseconds, shared by the CLI flags and the monitor files (monitors.yml, server.yml `monitors:`). */
 
 /** "30s", "5m", "1h", "1d", "500ms"; a bare number is seconds. */
 export function parseDuration(text: string): number {
