@@ -150,7 +150,7 @@ describe('vantage monitor apply', () => {
   assertions: ['status =']
 `);
     expect(semantic.code).toBe(2);
-    expect(semantic.err).toMatch(/monitors\[1\] \(slow\): interval_ms: must be between 1000 and 86400000, got 500/);
+    expect(semantic.err).toMatch(/monitors\[1\] \(slow\): interval_ms: must be between 1000 and 86400000 \(1s to 1d\), got 500/);
     expect(semantic.err).toMatch(/monitors\[2\] \(ok\): name: "ok" is also the name of monitors\[0\]/);
     expect(semantic.err).toMatch(/monitors\[3\] \(bad-assert\): .*status =/);
     expect(semantic.err).toContain('nothing was sent to the server');
