@@ -1,6 +1,7 @@
 /** What the README and docs say about commands and messages matches what they do. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { noCapacityMessage } from '../../src/lb/routing/summary.js';
 
 const read = (p: string): string => readFileSync(new URL(`../../${p}`, import.meta.url), 'utf8');
 
@@ -18,10 +19,11 @@ describe('docs claims', () => {
   });
 
   it('docs/troubleshooting.md quotes the 503 the server sends for no capacity', () => {
-    const route = read('src/lb/handlers/route.ts');
-    expect(route).toContain('no backend available for tier');
+    const sent = noCapacityMessage({ tier: 'medium', summary: '3 backends: 2 lack memory, 1 stale', held: null }, 0);
+    expect(sent).toBe('no backend available for tier "medium": 3 backends: 2 lack memory, 1 stale');
     const doc = read('docs/troubleshooting.md');
     expect(doc).toContain('## `/route` answers 503 "no backend available for tier"');
+    expect(doc).toContain(sent);
     expect(doc).not.toContain('no eligible backend');
   });
 });
