@@ -98,6 +98,8 @@ export class RoutingEngine {
   private version = 0;
   private readonly failCache = new Map<string, FailCacheEntry>();
   private readonly located: LocatedSearch;
+  /** fitsIndexed bound once (not a closure per request). */
+  private readonly fits = (b: BackendState): boolean => this.fitsIndexed(b);
   private staleFound: BackendState[] = [];
   /** Region × backend probe round trips and region locations (fed by src/monitoring/probes/). */
   readonly latency: MeasuredDistance;
@@ -108,7 +110,7 @@ export class RoutingEngine {
   private curEx: ReadonlySet<string> | null = null;
   private curCredit: Credit | null = null;
   /** Measured mode: the request region's fresh matrix row, else null (haversine only). */
-  private curRow: RegionRow | null = null;
+  private curRow: RegionRow<BackendState> | null = null;
   // The last pick: backend, distance and score.
   private pickB: BackendState | null = null;
   private pickD: number | null = null;
@@ -123,11 +125,11 @@ export class RoutingEngine {
     const emit = opts.onStickyChange;
     this.sticky = new StickyTable(emit === undefined ? () => {} : (e: StickyEvent) => emit(e));
     this.book = new ReservationBook(opts.pendingTimeoutSeconds * 1000, reservationIdPrefix());
-    this.located = new LocatedSearch((b) => this.fitsIndexed(b));
+    this.located = new LocatedSearch(this.fits);
     this.defaultName = validateTiers(opts.tiers, opts.defaultTier);
     this.index = new FleetIndex(this.healthCheckEnabled, opts.tiers);
     this.fleet = this.index.fleet;
-    this.latency = new MeasuredDistance(opts, this.nowFn, (id) => this.fleet.has(id));
+    this.latency = new MeasuredDistance(opts, this.nowFn, (id) => this.fleet.get(id));
   }
 
   // ---------------------------------------------------------------- measured distance
@@ -471,7 +473,7 @@ export class RoutingEngine {
     const list = q === null ? rt.all.items : rt.unlocated.items;
     const row = this.curRow;
     if (row !== null) {
-      const best = pickMeasured(this.located, rt.slot, q, list, row, this.index, this.latency.kmPerMs, (b) => this.fitsIndexed(b));
+      const best = pickMeasured(this.located, rt.slot, q, list, row, this.index, this.latency.kmPerMs, this.fits);
       if (best !== null) {
         this.pickD = this.located.bestD;
         this.pickScore = this.located.bestScore;

@@ -9,30 +9,30 @@ const INTERVAL = 30_000;
 describe('LatencyMatrix', () => {
   it('keeps an EWMA per (region, backend): the first sample as is, then α = 0.3', () => {
     const m = LatencyMatrix.forInterval(INTERVAL);
-    expect(m.record('eu', 'a', 10, T0)).toBe(true);
+    expect(m.record('eu', 'a', 10, T0, null)).toBe(true);
     expect(m.get('eu', 'a', T0)).toMatchObject({ rttMs: 10, samples: 1, updatedAt: T0 });
-    m.record('eu', 'a', 20, T0 + 1000);
+    m.record('eu', 'a', 20, T0 + 1000, null);
     expect(m.get('eu', 'a', T0 + 1000)!.rttMs).toBeCloseTo(RTT_EWMA_ALPHA * 20 + (1 - RTT_EWMA_ALPHA) * 10, 12);
     expect(m.get('eu', 'a', T0 + 1000)!.samples).toBe(2);
     // Other regions and backends are separate entries.
-    m.record('us', 'a', 80, T0 + 1000);
+    m.record('us', 'a', 80, T0 + 1000, null);
     expect(m.get('us', 'a', T0 + 1000)!.rttMs).toBe(80);
     expect(m.get('eu', 'b', T0 + 1000)).toBeNull();
   });
 
   it('rejects negative, non-finite and nameless samples', () => {
     const m = LatencyMatrix.forInterval(INTERVAL);
-    expect(m.record('eu', 'a', -1, T0)).toBe(false);
-    expect(m.record('eu', 'a', Number.NaN, T0)).toBe(false);
-    expect(m.record('eu', 'a', Number.POSITIVE_INFINITY, T0)).toBe(false);
-    expect(m.record('', 'a', 1, T0)).toBe(false);
+    expect(m.record('eu', 'a', -1, T0, null)).toBe(false);
+    expect(m.record('eu', 'a', Number.NaN, T0, null)).toBe(false);
+    expect(m.record('eu', 'a', Number.POSITIVE_INFINITY, T0, null)).toBe(false);
+    expect(m.record('', 'a', 1, T0, null)).toBe(false);
     expect(m.entries(T0)).toEqual([]);
   });
 
   it('forgets an entry older than 3 probe intervals (exactly 3 is still known)', () => {
     const m = LatencyMatrix.forInterval(INTERVAL);
-    m.record('eu', 'a', 5, T0);
-    m.record('eu', 'b', 7, T0 + 10_000);
+    m.record('eu', 'a', 5, T0, null);
+    m.record('eu', 'b', 7, T0 + 10_000, null);
     const limit = RTT_EXPIRY_INTERVALS * INTERVAL;
     expect(m.get('eu', 'a', T0 + limit)).not.toBeNull();
     expect(m.get('eu', 'a', T0 + limit + 1)).toBeNull();
@@ -41,24 +41,24 @@ describe('LatencyMatrix', () => {
     expect(m.get('eu', 'b', T0 + 10_000 + limit + 1)).toBeNull();
     expect(m.row('eu')).toBeUndefined();
     // A new sample brings it back.
-    m.record('eu', 'a', 9, T0 + 10 * limit);
+    m.record('eu', 'a', 9, T0 + 10 * limit, null);
     expect(m.get('eu', 'a', T0 + 10 * limit)).toMatchObject({ rttMs: 9, samples: 1 });
   });
 
   it('a shorter probe interval shortens the expiry', () => {
     const m = LatencyMatrix.forInterval(INTERVAL);
-    m.record('eu', 'a', 5, T0);
+    m.record('eu', 'a', 5, T0, null);
     m.setProbeInterval(1000, T0 + 3001);
     expect(m.get('eu', 'a', T0 + 3001)).toBeNull();
   });
 
   it('orders each region by (rtt, backend id), following EWMA moves', () => {
     const m = LatencyMatrix.forInterval(INTERVAL);
-    m.record('eu', 'c', 3, T0);
-    m.record('eu', 'a', 3, T0);
-    m.record('eu', 'b', 1, T0);
+    m.record('eu', 'c', 3, T0, null);
+    m.record('eu', 'a', 3, T0, null);
+    m.record('eu', 'b', 1, T0, null);
     expect(m.row('eu')!.order.map((e) => e.backendId)).toEqual(['b', 'a', 'c']);
-    m.record('eu', 'b', 100, T0); // 0.3 × 100 + 0.7 × 1 = 30.7
+    m.record('eu', 'b', 100, T0, null); // 0.3 × 100 + 0.7 × 1 = 30.7
     expect(m.row('eu')!.order.map((e) => e.backendId)).toEqual(['a', 'c', 'b']);
     m.removeBackend('a');
     expect(m.row('eu')!.order.map((e) => e.backendId)).toEqual(['c', 'b']);

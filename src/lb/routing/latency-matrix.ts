@@ -15,9 +15,11 @@ export const RTT_EWMA_ALPHA = 0.3;
 /** An entry is unknown once its last sample is older than this many probe intervals. */
 export const RTT_EXPIRY_INTERVALS = 3;
 
-export interface RttEntry {
+export interface RttEntry<T = unknown> {
   readonly region: string;
   readonly backendId: string;
+  /** The caller's object for the backend (the engine's state), so a walk of the order needs no lookup. */
+  target: T;
   /** EWMA of the round trip, ms. */
   rttMs: number;
   samples: number;
@@ -26,10 +28,10 @@ export interface RttEntry {
 }
 
 /** One region's row of the matrix. */
-export class RegionRow {
-  readonly byBackend = new Map<string, RttEntry>();
+export class RegionRow<T = unknown> {
+  readonly byBackend = new Map<string, RttEntry<T>>();
   /** Ascending by (rttMs, backendId). */
-  readonly order: RttEntry[] = [];
+  readonly order: RttEntry<T>[] = [];
 
   constructor(readonly region: string) {}
 
@@ -50,12 +52,12 @@ export class RegionRow {
     return lo;
   }
 
-  insert(e: RttEntry): void {
+  insert(e: RttEntry<T>): void {
     this.order.splice(this.lowerBound(e.rttMs, e.backendId), 0, e);
     this.byBackend.set(e.backendId, e);
   }
 
-  remove(e: RttEntry): void {
+  remove(e: RttEntry<T>): void {
     const i = this.lowerBound(e.rttMs, e.backendId);
     if (this.order[i] === e) this.order.splice(i, 1);
     this.byBackend.delete(e.backendId);
@@ -71,8 +73,8 @@ export interface RttView {
   ageMs: number;
 }
 
-export class LatencyMatrix {
-  private readonly rows = new Map<string, RegionRow>();
+export class LatencyMatrix<T = unknown> {
+  private readonly rows = new Map<string, RegionRow<T>>();
   private nextExpiry = Infinity;
 
   constructor(
@@ -87,27 +89,28 @@ export class LatencyMatrix {
     this.sweep(now);
   }
 
-  static forInterval(intervalMs: number): LatencyMatrix {
-    return new LatencyMatrix(RTT_EXPIRY_INTERVALS * intervalMs);
+  static forInterval<T = unknown>(intervalMs: number): LatencyMatrix<T> {
+    return new LatencyMatrix<T>(RTT_EXPIRY_INTERVALS * intervalMs);
   }
 
   /** Feeds one round-trip sample. false (ignored) for a negative or non-finite value. */
-  record(region: string, backendId: string, rttMs: number, now: number): boolean {
+  record(region: string, backendId: string, rttMs: number, now: number, target: T): boolean {
     if (!Number.isFinite(rttMs) || rttMs < 0 || region === '' || backendId === '') return false;
     this.sweep(now);
     let row = this.rows.get(region);
     if (row === undefined) {
-      row = new RegionRow(region);
+      row = new RegionRow<T>(region);
       this.rows.set(region, row);
     }
     const old = row.byBackend.get(backendId);
     if (old === undefined) {
-      row.insert({ region, backendId, rttMs, samples: 1, updatedAt: now });
+      row.insert({ region, backendId, target, rttMs, samples: 1, updatedAt: now });
     } else {
       row.remove(old);
       old.rttMs = this.alpha * rttMs + (1 - this.alpha) * old.rttMs;
       old.samples++;
       old.updatedAt = now;
+      old.target = target;
       row.insert(old);
     }
     this.nextExpiry = Math.min(this.nextExpiry, now + this.expireAfterMs);
@@ -132,12 +135,12 @@ export class LatencyMatrix {
   }
 
   /** The fresh row of a region (after `sweep(now)`), or undefined when it measured nothing. */
-  row(region: string): RegionRow | undefined {
+  row(region: string): RegionRow<T> | undefined {
     return this.rows.get(region);
   }
 
   /** The fresh entry for (region, backend), or null when unknown or expired. */
-  get(region: string, backendId: string, now: number): RttEntry | null {
+  get(region: string, backendId: string, now: number): RttEntry<T> | null {
     this.sweep(now);
     return this.rows.get(region)?.byBackend.get(backendId) ?? null;
   }

@@ -3,6 +3,7 @@
  * latency matrix and the region locations requests are mapped by. The engine asks it, per request,
  * for the request region's fresh matrix row (null in haversine mode). Pure: the clock is injected.
  */
+import type { BackendState } from './backend-state.js';
 import type { GeoPoint } from './geo.js';
 import { LatencyMatrix } from './latency-matrix.js';
 import type { RegionRow, RttView } from './latency-matrix.js';
@@ -13,7 +14,7 @@ import type { EngineOptions } from './types.js';
 export type RoutingDistance = 'haversine' | 'measured';
 
 export class MeasuredDistance {
-  private readonly matrix: LatencyMatrix;
+  private readonly matrix: LatencyMatrix<BackendState>;
   private readonly regionMap = new RegionMap();
   measured: boolean;
   kmPerMs: number;
@@ -21,11 +22,11 @@ export class MeasuredDistance {
   constructor(
     opts: Pick<EngineOptions, 'routingDistance' | 'rttKmPerMs' | 'regionProbeIntervalMs'>,
     private readonly now: () => number,
-    private readonly known: (clientId: string) => boolean,
+    private readonly lookup: (clientId: string) => BackendState | undefined,
   ) {
     this.measured = opts.routingDistance === 'measured';
     this.kmPerMs = opts.rttKmPerMs ?? 100;
-    this.matrix = LatencyMatrix.forInterval(opts.regionProbeIntervalMs ?? 30_000);
+    this.matrix = LatencyMatrix.forInterval<BackendState>(opts.regionProbeIntervalMs ?? 30_000);
   }
 
   get mode(): RoutingDistance {
@@ -41,8 +42,9 @@ export class MeasuredDistance {
 
   /** Feeds one probe round trip from `region` to a backend. false for an unknown backend or a bad value. */
   recordRtt(region: string, clientId: string, rttMs: number): boolean {
-    if (!this.known(clientId)) return false;
-    return this.matrix.record(region, clientId, rttMs, this.now());
+    const b = this.lookup(clientId);
+    if (b === undefined) return false;
+    return this.matrix.record(region, clientId, rttMs, this.now(), b);
   }
 
   removeBackend(clientId: string): void {
@@ -69,7 +71,7 @@ export class MeasuredDistance {
   }
 
   /** Measured mode: the region's fresh row (expired entries dropped first); else null. */
-  rowFor(region: string | null, now: number): RegionRow | null {
+  rowFor(region: string | null, now: number): RegionRow<BackendState> | null {
     if (!this.measured || region === null) return null;
     this.matrix.sweep(now);
     return this.matrix.row(region) ?? null;

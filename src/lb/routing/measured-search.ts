@@ -63,10 +63,9 @@ export interface Best {
  * lower score wins, ties go to the smaller id, as in every other path of the engine.
  */
 export function walkMeasured(
-  row: RegionRow,
+  row: RegionRow<BackendState>,
   slot: number,
   kmPerMs: number,
-  fleet: ReadonlyMap<string, BackendState>,
   fits: (b: BackendState) => boolean,
   acc: Best,
 ): void {
@@ -75,8 +74,8 @@ export function walkMeasured(
     const e = order[i]!;
     const d = e.rttMs * kmPerMs;
     if (d > acc.bestScore) return;
-    const b = fleet.get(e.backendId);
-    if (b === undefined || b.member[slot] !== 1) continue;
+    const b = e.target;
+    if (b.member[slot] !== 1) continue;
     const s = d + b.score[slot]!;
     if (s > acc.bestScore) continue;
     if (s === acc.bestScore && acc.best !== null && b.id >= acc.best.id) continue;
@@ -97,7 +96,7 @@ export function pickMeasured(
   slot: number,
   q: GeoPoint | null,
   list: readonly BackendState[],
-  row: RegionRow,
+  row: RegionRow<BackendState>,
   index: FleetIndex,
   kmPerMs: number,
   fits: (b: BackendState) => boolean,
@@ -123,7 +122,7 @@ export function pickMeasured(
     v.skip = null;
     v.q = null;
   }
-  walkMeasured(row, slot, kmPerMs, index.fleet, fits, v);
+  walkMeasured(row, slot, kmPerMs, fits, v);
   const best = v.best;
   v.best = null;
   return best;
