@@ -14,7 +14,7 @@
  * the order. The `scan` strategy keeps the straightforward per-request evaluation as a baseline.
  */
 import { BackendState } from './backend-state.js';
-import { noCapacityDecision, pickedDecision, unknownTierDecision } from './decision.js';
+import { explainRows, noCapacityDecision, pickedDecision, unknownTierDecision } from './decision.js';
 import type { NoCapacity } from './decision.js';
 import { deriveStats } from './derived.js';
 import { enough } from './filter.js';
@@ -40,7 +40,6 @@ import type {
   EngineCounts,
   EngineOptions,
   ExplainResult,
-  ExplainRow,
   HealthStatus,
   ReservationView,
   RouteDecision,
@@ -356,16 +355,7 @@ export class RoutingEngine {
     const q = maybeGeoPoint(req.lat, req.lon);
     const region = this.regionOf(req, q, now);
     const row = this.curRow;
-    const ctx = this.scanContext(now, ex, credit, true);
-    const eligible: ExplainRow[] = [];
-    const filtered: ExplainRow[] = [];
-    for (const b of this.fleet.values()) {
-      const e = evaluateBackend(b, rt.tier, q, ctx);
-      if (e.ok) eligible.push({ clientId: b.id, hostname: b.reg.hostname, eligible: true, terms: e.terms, distance: distanceInfo(b, q, region, row, now) });
-      else filtered.push({ clientId: b.id, hostname: b.reg.hostname, eligible: false, reason: e.reason, ...(e.detail !== undefined ? { detail: e.detail } : {}) });
-    }
-    eligible.sort((a, b) => a.terms!.total - b.terms!.total || (a.clientId < b.clientId ? -1 : 1));
-    filtered.sort((a, b) => (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0));
+    const rows = explainRows(this.fleet, rt.tier, q, this.scanContext(now, ex, credit, true), (b) => distanceInfo(b, q, region, row, now));
 
     let decision: RouteDecision;
     const kind = this.choose(rt, q, now, ex, credit, stickyId, true);
@@ -377,7 +367,7 @@ export class RoutingEngine {
       decision = pickedDecision(b, req.path, name, '', this.pickD, this.pickScore, kind === STICKY, gpus);
     }
     this.curRow = null;
-    return { tier: name, routingDistance: this.latency.mode, region, rows: [...eligible, ...filtered], decision };
+    return { tier: name, routingDistance: this.latency.mode, region, rows, decision };
   }
 
   /**
