@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from './helpers/fake-worker-api.js';
 import { startHttp, type Running } from './helpers/servers.js';
-import { freePort, startAgentProcess, startServerProcess, tempDir, type AgentProc, type ServerProc } from './helpers/system.js';
+import { agentKeys, freePort, startAgentProcess, startServerProcess, tempDir, type AgentProc, type ServerProc } from './helpers/system.js';
 
 const DELAY_MS = 300;
 const WEST = { lat: 0, lon: 0 };
@@ -78,16 +78,11 @@ beforeAll(async () => {
   });
   const agent = (name: string, region: string, loc: { lat: number; lon: number }, endpoint: string): AgentProc => {
     const a = startAgentProcess({
-      server_url: s.url,
-      server_key: 'k',
-      worker_url: s.workerUrl,
-      client_id: name,
-      hostname: name,
+      ...agentKeys(s, dir.path, name),
       region,
       latitude: loc.lat,
       longitude: loc.lon,
       endpoint_url: endpoint,
-      state_dir: join(dir.path, name),
       report_interval_seconds: 1,
       stats_every_ms: 100,
     });

@@ -100,7 +100,7 @@ describe('MonitorsService', () => {
     const probe = await t.store.createMonitor(spec, { id: 'sys-probe.eu.b1.x', actor: BACKEND_PROBE_OWNER, now: Date.now(), jitterSeed: 1 });
     expect(probe.owner).toBe(BACKEND_PROBE_OWNER);
     expect((await c.listMonitors({})).monitors.map((m) => m.id)).toEqual([mine.id]);
-    const upd = await rpcError(c.updateMonitor({ id: probe.id, monitor: input({ name: 'mine now' }), updateMask: { paths: ['name'] } }));
+    const upd = await rpcError(c.updateMonitor({ id: probe.id, monitor: input({ name: 'mine now' }), updateMask: ['name'] }));
     expect(upd.code).toBe(Code.FailedPrecondition);
     expect(upd.rawMessage).toMatch(/system-owned/);
     expect((await rpcError(c.deleteMonitor({ id: probe.id }))).code).toBe(Code.FailedPrecondition);
