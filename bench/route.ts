@@ -14,13 +14,18 @@
  * Each timed sample is one route() call measured with process.hrtime.bigint(); the reservation is
  * released outside the timed region (as the proxy does when a response ends), so the fleet does
  * not fill up while measuring. ops_per_s = 1e9 / mean sample.
- * Targets: indexed p50 ≤ 1 µs at 100 backends, ≤ 50 µs at 10 000 backends.
+ * - routing_distance: measured, five regions that measured every backend: requests mapped to their
+ *   nearest region, and requests naming client_region; plus the cost of one probe sample (recordRtt);
+ *   `-- --measured` runs only these rows.
+ * Targets: indexed p50 ≤ 1 µs at 100 backends, ≤ 50 µs at 10 000 backends; measured p50 ≤ 1 µs at
+ * 100 and ≤ 2 µs at 10 000.
  */
 import { DEFAULT_TIERS } from '../src/config/tiers.js';
 import type { Tier } from '../src/config/tiers.js';
 import { RoutingEngine } from '../src/lb/routing/engine.js';
+import { haversineKm } from '../src/lb/routing/geo.js';
 import { gpu, loadFleet, prng, registration, stats, syntheticFleet, syntheticUserLocations } from '../test/support/synthetic.js';
-import type { RouteRequest } from '../src/lb/routing/types.js';
+import type { EngineOptions, RouteRequest } from '../src/lb/routing/types.js';
 
 const JSON_OUT = process.argv.includes('--json');
 const QUICK = process.argv.includes('--quick');
@@ -42,7 +47,7 @@ function log(msg: string): void {
   if (!JSON_OUT) process.stderr.write(msg + '\n');
 }
 
-function newEngine(strategy: 'indexed' | 'scan', now: () => number = () => NOW, tiers: readonly Tier[] = DEFAULT_TIERS): RoutingEngine {
+function newEngine(strategy: 'indexed' | 'scan', now: () => number = () => NOW, tiers: readonly Tier[] = DEFAULT_TIERS, extra: Partial<EngineOptions> = {}): RoutingEngine {
   return new RoutingEngine({
     tiers,
     staleMinutes: 5,
@@ -51,12 +56,21 @@ function newEngine(strategy: 'indexed' | 'scan', now: () => number = () => NOW, 
     healthCheckEnabled: true,
     now,
     strategy,
+    ...extra,
   });
 }
 
 function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+/** p50, p99 and mean of timed samples (ns) that all succeeded. */
+function summary(rec: Float64Array): ReturnType<typeof measure> {
+  const s = rec.sort();
+  let sum = 0;
+  for (const v of s) sum += v;
+  return { p50: percentile(s, 0.5), p99: percentile(s, 0.99), mean: sum / s.length, n: s.length, ok: s.length };
 }
 
 /** Times `samples` route() calls; `after` runs untimed after each (e.g. release). */
@@ -174,6 +188,71 @@ function gpuCase(rows: Row[]): void {
   }
 }
 
+// Five probing regions; every backend is measured from each, with an RTT that follows the great-circle
+// distance (100 km per ms of round trip) times a path factor of 0.8–2.5, plus 0.2 ms.
+const REGION_CITIES: readonly [string, number, number][] = [
+  ['us-east', 39.0, -77.5],
+  ['us-west', 45.6, -121.2],
+  ['eu-west', 53.3, -6.3],
+  ['ap-south', 19.1, 72.9],
+  ['ap-northeast', 35.7, 139.7],
+];
+
+function measuredEngine(strategy: 'indexed' | 'scan', fleet: ReturnType<typeof syntheticFleet>): RoutingEngine {
+  const engine = newEngine(strategy, () => NOW, DEFAULT_TIERS, { routingDistance: 'measured' });
+  loadFleet(engine, fleet, NOW);
+  engine.latency.setRegionLocations(new Map(REGION_CITIES.map(([r, lat, lon]) => [r, { lat, lon }])));
+  const rnd = prng(4242);
+  for (const [region, lat, lon] of REGION_CITIES) {
+    for (const m of fleet) {
+      const km = m.reg.lat === null || m.reg.lon === null ? 8000 : haversineKm(lat, lon, m.reg.lat, m.reg.lon);
+      engine.latency.recordRtt(region, m.reg.clientId, (km / 100) * (0.8 + 1.7 * rnd()) + 0.2);
+    }
+  }
+  return engine;
+}
+
+/** routing_distance: measured — requests by nearest region (location only) and by client_region. */
+function measuredCases(rows: Row[]): void {
+  const withLoc = plainRequests(4096, true);
+  const named = withLoc.map((r, i) => ({ ...r, region: REGION_CITIES[i % REGION_CITIES.length]![0] }));
+  for (const n of [100, 1_000, 10_000]) {
+    const fleet = syntheticFleet(n, { seed: 3000 + n });
+    for (const strategy of ['scan', 'indexed'] as const) {
+      if (strategy === 'scan' && n > 1_000 && QUICK) continue;
+      const engine = measuredEngine(strategy, fleet);
+      const samples = strategy === 'indexed' ? (QUICK ? 20_000 : 100_000) : QUICK ? 2_000 : 20_000;
+      for (const [name, reqs] of [
+        ['measured-nearest-region', withLoc],
+        ['measured-client-region', named],
+      ] as const) {
+        const m = measure(engine, reqs, { samples, budgetMs: QUICK ? 400 : 1500, warmup: Math.min(samples, 5_000), release: true });
+        rows.push(row(name, strategy, n, m));
+        log(`  ${name.padEnd(24)} ${strategy.padEnd(8)} ${String(n).padStart(6)} backends  p50 ${fmtNs(m.p50)}  p99 ${fmtNs(m.p99)}`);
+      }
+    }
+  }
+  // The server-side cost of one probe result: an EWMA update and a move in the region's RTT order.
+  for (const n of [100, 10_000]) {
+    const fleet = syntheticFleet(n, { seed: 3100 + n });
+    const engine = measuredEngine('indexed', fleet);
+    const rnd = prng(7);
+    const samples = QUICK ? 20_000 : 100_000;
+    const rec = new Float64Array(samples);
+    for (let i = 0; i < samples; i++) {
+      const id = fleet[i % n]!.reg.clientId;
+      const region = REGION_CITIES[i % REGION_CITIES.length]![0];
+      const rtt = 1 + 200 * rnd();
+      const t0 = process.hrtime.bigint();
+      engine.latency.recordRtt(region, id, rtt);
+      rec[i] = Number(process.hrtime.bigint() - t0);
+    }
+    const m = summary(rec);
+    rows.push(row('probe-sample', 'indexed', n, m));
+    log(`  probe-sample             indexed  ${String(n).padStart(6)} backends  p50 ${fmtNs(m.p50)}  p99 ${fmtNs(m.p99)}`);
+  }
+}
+
 /** Cost moved to stats arrival: re-deriving one backend's stats and re-keying it in every tier. */
 function statsUpdateCase(rows: Row[]): void {
   for (const n of [100, 10_000]) {
@@ -191,10 +270,7 @@ function statsUpdateCase(rows: Row[]): void {
       const t1 = process.hrtime.bigint();
       if (i >= 5_000) rec[i - 5_000] = Number(t1 - t0);
     }
-    const s = rec.sort();
-    let sum = 0;
-    for (const v of s) sum += v;
-    const m = { p50: percentile(s, 0.5), p99: percentile(s, 0.99), mean: sum / samples, n: samples, ok: samples };
+    const m = summary(rec);
     rows.push(row('stats-update', 'indexed', n, m));
     log(`  stats-update indexed  ${String(n).padStart(6)} backends  p50 ${fmtNs(m.p50)}  p99 ${fmtNs(m.p99)}`);
   }
@@ -397,8 +473,16 @@ function table(rows: Row[]): string {
 
 async function main(): Promise<void> {
   const rows: Row[] = [];
+  if (process.argv.includes('--measured')) {
+    // Only the routing_distance: measured rows (`npm run bench:route -- --measured`).
+    measuredCases(rows);
+    process.stdout.write(table(rows) + '\n');
+    return;
+  }
   log('route decision latency (25 % of backends fail the filter)');
   latencyCases(rows);
+  log('routing_distance: measured (5 regions, every backend measured from each)');
+  measuredCases(rows);
   log('sticky sessions');
   stickyCase(rows);
   log('GPU tiers');
@@ -414,6 +498,10 @@ async function main(): Promise<void> {
     { what: 'indexed p50 at 100 backends (location) ≤ 1 µs', row: pick('location', 100), limit: 1_000 },
     { what: 'indexed p50 at 10 000 backends (no location) ≤ 50 µs', row: pick('no-location', 10_000), limit: 50_000 },
     { what: 'indexed p50 at 10 000 backends (location) ≤ 50 µs', row: pick('location', 10_000), limit: 50_000 },
+    { what: 'measured p50 at 100 backends (nearest region) ≤ 1 µs', row: pick('measured-nearest-region', 100), limit: 1_000 },
+    { what: 'measured p50 at 100 backends (client_region) ≤ 1 µs', row: pick('measured-client-region', 100), limit: 1_000 },
+    { what: 'measured p50 at 10 000 backends (nearest region) ≤ 2 µs', row: pick('measured-nearest-region', 10_000), limit: 2_000 },
+    { what: 'measured p50 at 10 000 backends (client_region) ≤ 2 µs', row: pick('measured-client-region', 10_000), limit: 2_000 },
   ];
   if (JSON_OUT) {
     process.stdout.write(JSON.stringify({ results: rows, overcommits }) + '\n');

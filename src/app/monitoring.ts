@@ -7,6 +7,7 @@
 import { startMonitoring, type MonitoringContext } from '../monitoring/control/index.js';
 import type { MonitoringStore } from '../store/monitoring.js';
 import type { WorkerStreams } from '../monitoring/control/worker-streams.js';
+import type { StoredListener } from '../monitoring/control/ingest.js';
 import { startWorkerApi } from '../api/worker/server.js';
 import { createWebHandler, type WebHandler } from '../api/web/handler.js';
 import { isWorkerAuthOpen } from '../auth/worker-token.js';
@@ -31,6 +32,10 @@ export interface MonitoringHandle {
   streams: WorkerStreams;
   /** Runs scheduler, dispatcher, reaper and rollups once, in order (tests, and the CLI's immediate feedback). */
   runOnce(): Promise<void>;
+  /** Runs a scheduler pass now (monitors were created, changed or removed outside the web API). */
+  onMonitorsChanged(): void;
+  /** Adds a listener told of every stored result with its job (the backend probes feed the latency matrix). */
+  onStored(listener: StoredListener): void;
   stop(): Promise<void>;
 }
 
@@ -97,6 +102,8 @@ export async function startMonitoringPlane(ctx: MonitoringPlaneContext): Promise
     store: control.store,
     streams: control.streams,
     runOnce: () => control.runOnce(),
+    onMonitorsChanged: () => control.onMonitorsChanged(),
+    onStored: (l) => control.ingest.onStored(l),
     stop: () =>
       (stopped ??= (async () => {
         await control.quiesce();

@@ -24,6 +24,8 @@ import { statsHandler } from '../lb/handlers/stats.js';
 import { createServerMetrics } from '../lb/metrics.js';
 import { VantageResponse } from '../http/response.js';
 import { startMonitoringIfEnabled, type MonitoringHandle } from './monitoring.js';
+import { startBackendProbes } from './backend-probes.js';
+import { latencyHandler } from '../lb/handlers/latency.js';
 import {
   guardUpgrade,
   healthPipeline,
@@ -141,10 +143,18 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       healthCheckEnabled: config.health_check_enabled,
       now,
       onStickyChange: (e) => writeBehind.stickyChange(e),
+      routingDistance: config.routing_distance,
+      rttKmPerMs: config.rtt_km_per_ms,
+      regionProbeIntervalMs: config.region_probe_interval_seconds * 1000,
     });
+    engine.latency.setRegionLocations(new Map(Object.entries(config.region_locations)));
     const restored = await restoreFleet(store.lb, engine, logger);
     const geo = await openGeoIp(config.geoip_db_path, logger);
-    const metrics = createServerMetrics(registry, { counts: () => engine.counts(), pendingWrites: () => writeBehind.pending() });
+    const metrics = createServerMetrics(registry, {
+      counts: () => engine.counts(),
+      pendingWrites: () => writeBehind.pending(),
+      latency: () => engine.latency.entries(),
+    });
     const deps: ApiDeps = {
       engine,
       lb: store.lb,
@@ -178,6 +188,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       registry,
       now,
     });
+    const probes = monitoring === null ? null : startBackendProbes({ config, engine, monitoring, isLeader: () => store.leader.isLeader(), now, logger });
 
     const route = (name: string, methods: ManagementRoute['methods'], body: ManagementRoute['body'] = 'none', auth = true): ManagementRoute => ({
       name,
@@ -193,6 +204,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       ['/route', route('/route', { POST: routeHandler(deps) }, 'json')],
       ['/health', route('/health', { GET: healthHandler(deps), HEAD: healthHandler(deps) }, 'none', false)],
       ['/clients', route('/clients', { GET: clientsHandler(deps) })],
+      ['/latency', route('/latency', { GET: latencyHandler(deps) })],
       ['/clients/purge', route('/clients/purge', { POST: purge, DELETE: purge })],
       ['/clients/purge-pending', route('/clients/purge-pending', { POST: purgePending, DELETE: purgePending })],
       ['/metrics', route('/metrics', { GET: metricsHandler(deps) })],
@@ -270,6 +282,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
     try {
       await listen(httpServer, config.port, config.host);
     } catch (err) {
+      await probes?.stop();
       await monitoring?.stop();
       throw err;
     }
@@ -333,6 +346,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
         security.close();
         if (cleanupRunning) await cleanupRunning.catch(() => 0);
         try {
+          await probes?.stop();
           await monitoring?.stop();
         } catch (err) {
           logger.error({ err }, 'stopping monitoring failed');

@@ -11,6 +11,7 @@ interface RouteOptions {
   sticky?: string;
   stickyHeader?: string;
   path?: string;
+  region?: string;
   explain?: boolean;
   release?: boolean;
   json?: boolean;
@@ -34,6 +35,22 @@ function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
 
+/**
+ * How an eligible row's distance term came about: measured RTT (with its age) or great-circle km.
+ * Only routing_distance: measured mixes the two, so only then is the source named.
+ */
+export function formatDistance(r: Json, measuredMode: boolean): string {
+  const s = (r.score ?? {}) as Json;
+  const d = (r.distance ?? null) as Json | null;
+  const km = s.distance_km === null || s.distance_km === undefined ? '–' : `${num(s.distance_km)} km`;
+  if (d === null || !measuredMode) return `distance ${km}`;
+  if (d.source === 'measured') {
+    const hav = typeof d.haversine_km === 'number' ? `, haversine ${num(d.haversine_km)} km` : '';
+    return `distance ${km} (measured rtt ${num(d.measured_rtt_ms)} ms, ${num(Number(d.measured_age_ms) / 1000, 1)} s old, ${String(d.measured_samples)} samples${hav})`;
+  }
+  return `distance ${km} (${String(d.source)})`;
+}
+
 /** The `--explain` report: the decision, then one row per backend (why filtered, or its score terms). */
 export function formatExplain(body: Json): string {
   const decision = (body.decision ?? {}) as Json;
@@ -44,6 +61,10 @@ export function formatExplain(body: Json): string {
       ? `decision: ${formatDecision({ ...decision, reservation_id: '' })}`
       : `decision: ${String(decision.status)} ${String(decision.error ?? '')}`,
   );
+  const measuredMode = body.routing_distance === 'measured';
+  if (measuredMode) {
+    lines.push(`routing_distance: ${body.routing_distance}, client region: ${typeof body.region === 'string' ? body.region : 'none'}`);
+  }
   if (rows.length === 0) {
     lines.push('no backends registered');
     return lines.join('\n');
@@ -63,7 +84,7 @@ export function formatExplain(body: Json): string {
     if (r.eligible === true) {
       const s = (r.score ?? {}) as Json;
       why =
-        `score ${num(s.total)} = distance ${s.distance_km === null ? '–' : `${num(s.distance_km)} km`}` +
+        `score ${num(s.total)} = ${formatDistance(r, measuredMode)}` +
         ` + cpu ${num(s.cpu)} + memory ${num(s.memory)} + gpu ${num(s.gpu)} + latency ${num(s.latency_ms)} ms`;
     } else {
       why = `filtered: ${String(r.reason ?? '?')}${r.detail ? ` (${String(r.detail)})` : ''}`;
@@ -91,6 +112,7 @@ async function runRoute(opts: RouteOptions): Promise<number> {
   if (lon !== undefined) body.client_lon = lon;
   if (opts.clientIp) body.client_ip = opts.clientIp;
   if (opts.path) body.path = opts.path;
+  if (opts.region) body.client_region = opts.region;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (opts.sticky) {
     if (opts.stickyHeader) headers[opts.stickyHeader] = opts.sticky;
@@ -151,6 +173,7 @@ export function registerRouteCommand(program: Command): void {
     .option('--sticky <id>', 'sticky session id')
     .option('--sticky-header <name>', 'send --sticky in this header (the server\'s sticky_header); default: in the body as sticky_id')
     .option('--path <path>', 'request path, for path-based endpoint selection')
+    .option('--region <name>', 'client_region: the client\'s monitoring region (routing_distance: measured)')
     .option('--explain', 'print why each backend was filtered out or how it scored (reserves nothing)')
     .option('--release', 'release the reservation right after printing the decision')
     .option('--json', 'print the server\'s JSON answer')

@@ -91,6 +91,17 @@ export const SERVER_FIELDS = {
   health_check_unhealthy_threshold: int(3, 'Consecutive failures before unhealthy.', { min: 1 }),
   health_check_healthy_threshold: int(2, 'Consecutive successes before healthy.', { min: 1 }),
   health_check_concurrency: int(64, 'Vantage: most probes in flight at once.', { min: 1 }),
+  // Routing by measured latency
+  routing_distance: oneOf(['haversine', 'measured'] as const, 'haversine', 'Vantage: distance term of the score: great-circle km (haversine), or the client region\'s measured RTT × rtt_km_per_ms where its workers probed the backend (measured).'),
+  rtt_km_per_ms: num(100, 'Vantage: km of distance per ms of measured round trip (light in fibre: about 100 km per ms of RTT).', { min: 0, exclusiveMin: true }),
+  region_probe_interval_seconds: int(30, 'Vantage: how often the workers of each region probe every backend (system monitors); a measurement older than 3 intervals is unknown.', { min: 1 }),
+  region_locations: json(
+    z.record(z.string().min(1), z.object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) }).strict(), {
+      error: 'expected a map of region name to {lat, lon} (lat -90..90, lon -180..180)',
+    }).default({}) as unknown as z.ZodType<Record<string, { lat: number; lon: number }>>,
+    {},
+    'Vantage: region locations, e.g. {eu-west: {lat: 53.3, lon: -6.3}}; a region not named here is located at the centroid of its workers\' backends.',
+  ),
   // Monitoring control plane
   monitoring_enabled: bool(true, 'Vantage: run the monitoring control plane (scheduler, worker API).'),
   worker_port: int(8081, 'Vantage: port of the worker API (Connect over HTTP/2; 0 = pick a free port).', { min: 0, max: 65535 }),

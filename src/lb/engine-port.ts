@@ -9,6 +9,7 @@ import type {
   RouteRequest,
   StickyAssignment,
 } from './routing/types.js';
+import type { MeasuredDistance } from './routing/measured-distance.js';
 
 /**
  * The part of the routing engine (src/lb/routing/engine.ts `RoutingEngine`) the HTTP layer uses. Handlers depend
@@ -30,4 +31,6 @@ export interface RoutingEnginePort {
   restoreSticky(list: readonly StickyAssignment[]): void;
   clearReservations(): number;
   purgeStale(olderThanMs?: number): string[];
+  /** The latency matrix, region locations and routing_distance (src/lb/routing/measured-distance.ts). */
+  readonly latency: Pick<MeasuredDistance, 'entries' | 'regions' | 'mode' | 'kmPerMs'>;
 }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, collectDefaultMetrics, type Registry } from 'prom-client';
+import type { RttView } from './routing/latency-matrix.js';
 import { FastCounter, FastHistogram, type CounterCell } from '../platform/fast-metrics.js';
 import type { EngineCounts } from './routing/types.js';
 
@@ -19,11 +20,11 @@ export const EVENT_LOOP_SAMPLE_MS = 100;
  * The server's Prometheus metrics, registered on the given (per-server) registry:
  * vantage_routes_total{tier,outcome}, vantage_route_decision_seconds, vantage_backends{state},
  * vantage_reservations, vantage_http_requests_total{route,status}, vantage_stats_reports_total,
- * vantage_store_pending_writes, plus Node's default process metrics.
+ * vantage_store_pending_writes, vantage_backend_rtt_ms{region,client_id}, vantage_backend_rtt_age_seconds, plus Node's default process metrics.
  */
 export function createServerMetrics(
   registry: Registry,
-  sources: { counts: () => EngineCounts; pendingWrites: () => number },
+  sources: { counts: () => EngineCounts; pendingWrites: () => number; latency?: () => readonly RttView[] },
 ): ServerMetrics {
   // The event-loop lag is sampled every 100 ms instead of prom-client's 10 ms: the sampling timer woke the
   // event loop 100 times a second, about 1 % of a CPU on an idle server, for no better a lag figure.
@@ -55,6 +56,26 @@ export function createServerMetrics(
     collect() {
       this.set(sources.counts().reservations);
     },
+  });
+  const rtt = new Gauge({
+    name: 'vantage_backend_rtt_ms',
+    help: 'Latency matrix: EWMA of the probe round trip from each region to each backend (fresh entries only).',
+    labelNames: ['region', 'client_id'] as const,
+    registers: [registry],
+    collect() {
+      rtt.reset();
+      rttAge.reset();
+      for (const e of sources.latency?.() ?? []) {
+        rtt.set({ region: e.region, client_id: e.backendId }, e.rttMs);
+        rttAge.set({ region: e.region, client_id: e.backendId }, e.ageMs / 1000);
+      }
+    },
+  });
+  const rttAge = new Gauge({
+    name: 'vantage_backend_rtt_age_seconds',
+    help: 'Latency matrix: seconds since the last probe sample of each (region, backend) entry.',
+    labelNames: ['region', 'client_id'] as const,
+    registers: [registry],
   });
   new Gauge({
     name: 'vantage_store_pending_writes',

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from './helpers/fake-worker-api.js';
 import { startHttp } from './helpers/servers.js';
 import type { Running } from './helpers/servers.js';
-import { freePort, startAgentProcess, startServerProcess, tempDir } from './helpers/system.js';
+import { agentKeys, freePort, startAgentProcess, startServerProcess, tempDir } from './helpers/system.js';
 import type { AgentProc, ServerProc } from './helpers/system.js';
 
 /** Target: /slow-once/KEY?delay=MS answers the first request for KEY after MS, later ones at once. */
@@ -47,12 +47,7 @@ async function server(dir: string, keys: Record<string, unknown>): Promise<Serve
 
 function agent(s: { url: string; workerUrl: string }, dir: string, name: string): AgentProc {
   const a = startAgentProcess({
-    server_url: s.url,
-    server_key: 'k',
-    worker_url: s.workerUrl,
-    client_id: name,
-    hostname: name,
-    state_dir: join(dir, name),
+    ...agentKeys(s, dir, name),
     report_interval_seconds: 60,
     stats_every_ms: 100,
   });

@@ -10,6 +10,7 @@ import { WorkerActivity } from '../../src/monitoring/control/inactivity.js';
 import { SingleNodeLeader } from '../../src/store/sqlite/leader.js';
 import { actorFor } from '../../src/auth/api-key.js';
 import { result, tempStore, type TempStore } from './helpers.js';
+import { BACKEND_PROBE_OWNER } from '../../src/monitoring/domain/system-monitors.js';
 
 let t: TempStore;
 let mon: MonitoringHandle;
@@ -90,6 +91,20 @@ describe('MonitorsService', () => {
     expect(audit.events.every((e) => e.actor === actorFor('key-2'))).toBe(true);
     expect(JSON.parse(audit.events[1]!.beforeJson).interval_ms).toBe(30_000);
     expect(JSON.parse(audit.events[1]!.afterJson).interval_ms).toBe(5_000);
+  });
+
+  it('keeps system-owned backend probes out of the user list and refuses to edit or delete them', async () => {
+    const c = monitorsClient({ server: base, apiKey: 'key-1' });
+    const mine = (await c.createMonitor({ monitor: input() })).monitor!;
+    const spec = { name: 'probe', type: 'tcp', url: 'tcp://127.0.0.1:9', method: 'GET', headers: {}, body: '', interval_ms: 30_000, timeout_ms: 2_000, assertions: [], assertions_compiled: [], options: {}, regions: ['eu'], enabled: true };
+    const probe = await t.store.createMonitor(spec, { id: 'sys-probe.eu.b1.x', actor: BACKEND_PROBE_OWNER, now: Date.now(), jitterSeed: 1 });
+    expect(probe.owner).toBe(BACKEND_PROBE_OWNER);
+    expect((await c.listMonitors({})).monitors.map((m) => m.id)).toEqual([mine.id]);
+    const upd = await rpcError(c.updateMonitor({ id: probe.id, monitor: input({ name: 'mine now' }), updateMask: ['name'] }));
+    expect(upd.code).toBe(Code.FailedPrecondition);
+    expect(upd.rawMessage).toMatch(/system-owned/);
+    expect((await rpcError(c.deleteMonitor({ id: probe.id }))).code).toBe(Code.FailedPrecondition);
+    expect((await t.store.getMonitor(probe.id))!.deleted_at).toBeNull();
   });
 
   it('rejects invalid monitors with InvalidArgument naming the problem (the assertion by index and text)', async () => {

@@ -144,6 +144,9 @@ export const StatsBodySchema = z
   });
 export type StatsBody = z.output<typeof StatsBodySchema>;
 
+/** A region name as workers register it (letters, digits, '.', '_', '-'; up to 63 characters). */
+export const ClientRegion = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be a region name: a letter or digit, then letters, digits, ".", "_" or "-" (up to 63)');
+
 export const RouteBodySchema = z
   .object({
     tier: z.string().max(64).nullish(),
@@ -158,6 +161,8 @@ export const RouteBodySchema = z
     sticky_id: z.string().max(256).regex(NO_CONTROL, 'must not contain control characters').nullish(),
     /** Vantage: request path, for path-based endpoint selection. */
     path: z.string().max(2048).nullish(),
+    /** Vantage: the client's monitoring region (routing_distance: measured); else the region nearest to its location. */
+    client_region: ClientRegion.nullish(),
   })
   .superRefine((v, ctx) => bothOrNeither({ latitude: v.client_lat, longitude: v.client_lon }, ctx, 'client_lat', 'client_lon'));
 export type RouteBody = z.output<typeof RouteBodySchema>;

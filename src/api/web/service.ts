@@ -3,6 +3,7 @@ import { Code, ConnectError, createContextKey, type HandlerContext, type Service
 import type { MonitorsService } from '../../gen/vantage/v1/monitors_pb.js';
 import type { MonitoringStore, Resolution } from '../../store/monitoring.js';
 import { newJitterSeed, newMonitorId } from '../../platform/ids.js';
+import { isSystemMonitor } from '../../monitoring/domain/system-monitors.js';
 import type { WorkerStreams } from '../../monitoring/control/worker-streams.js';
 import { queryMetrics, uptimeWindows } from '../../monitoring/control/rollups.js';
 import { auditToProto, monitorInputFromProto, monitorToProto, pointToProto, resultToProto, workerToProto } from './convert.js';
@@ -37,6 +38,10 @@ const MAX_LISTED_ERRORS = 50;
 function requireId(id: string): string {
   if (id.trim() === '') throw invalid('id: required');
   return id.trim();
+}
+
+function systemOwned(id: string): ConnectError {
+  return new ConnectError(`monitor "${id}" is system-owned (a backend probe): it follows the fleet and cannot be edited`, Code.FailedPrecondition);
 }
 
 export function createMonitorsServiceImpl(d: MonitorsServiceDeps): ServiceImpl<typeof MonitorsService> {
@@ -83,6 +88,7 @@ export function createMonitorsServiceImpl(d: MonitorsServiceDeps): ServiceImpl<t
       const id = requireId(req.id);
       const current = await d.store.getMonitor(id);
       if (!current || current.deleted_at !== null) throw notFound(id);
+      if (isSystemMonitor(current)) throw systemOwned(id);
       const merged = applyUpdateMask(specToInput(current), monitorInputFromProto(req.monitor), req.updateMask);
       if (!merged.ok) throw invalid(merged.error);
       const v = validateMonitorInput(merged.merged);
@@ -95,6 +101,8 @@ export function createMonitorsServiceImpl(d: MonitorsServiceDeps): ServiceImpl<t
 
     async deleteMonitor(req, ctx: HandlerContext) {
       const id = requireId(req.id);
+      const current = await d.store.getMonitor(id);
+      if (current && isSystemMonitor(current)) throw systemOwned(id);
       const m = await d.store.deleteMonitor(id, { actor: ctx.values.get(kActor), now: d.now() });
       if (!m) throw notFound(id);
       return { monitor: monitorToProto(m) };
@@ -110,7 +118,9 @@ export function createMonitorsServiceImpl(d: MonitorsServiceDeps): ServiceImpl<t
       const rows = await d.store.listMonitors({ includeDeleted: req.includeDeleted, limit: limit + 1, after });
       const page = rows.slice(0, limit);
       const next = rows.length > limit ? Buffer.from(page[page.length - 1]!.id).toString('base64url') : '';
-      return { monitors: page.map(monitorToProto), nextPageToken: next };
+      // System-owned monitors (backend probes) are not the user's: GET /latency shows what they measure.
+      // The page token follows the raw rows, so a page may hold fewer than `limit` monitors.
+      return { monitors: page.filter((m) => !isSystemMonitor(m)).map(monitorToProto), nextPageToken: next };
     },
 
     async listResults(req) {

@@ -53,6 +53,8 @@ export class WorkerSession implements WorkerLink {
   credits = 0;
   readonly health: StreamHealthState;
   private registered = false;
+  /** Leased jobs by run id, until their result arrives or the lease is lost (ingest listeners are told the job). */
+  private readonly jobs = new Map<string, { monitorId: string; region: string }>();
   private closed = false;
   /** Results and renewals being processed; their answers are still owed to the worker. */
   private pending = 0;
@@ -165,8 +167,10 @@ export class WorkerSession implements WorkerLink {
       return;
     }
     this.pending++;
+    const job = this.jobs.get(r.runId);
+    this.jobs.delete(r.runId);
     this.d.ingest
-      .submit(this.workerId, parsed.result)
+      .submit(this.workerId, parsed.result, job)
       .then(
         (outcome) => this.ack(r.runId, r.eventAtMs, outcome !== 'lease_lost', outcome === 'lease_lost' ? 'lease_lost' : ''),
         () => this.ack(r.runId, r.eventAtMs, false, 'unavailable'),
@@ -184,6 +188,7 @@ export class WorkerSession implements WorkerLink {
     this.pending++;
     try {
       const res = await this.d.store.renewLeases({ workerId: this.workerId, runIds, now, leaseMs: this.d.leaseMs });
+      for (const id of res.lost) this.jobs.delete(id);
       this.out.push({
         msg: { case: 'leaseRenewed', value: { runIds: res.renewed, lostRunIds: res.lost, leaseExpiresAtMs: big(now + this.d.leaseMs) } },
       });
@@ -227,6 +232,7 @@ export class WorkerSession implements WorkerLink {
   deliverJobs(jobs: LeasedJob[]): boolean {
     if (this.closed) return false;
     for (const j of jobs) {
+      this.jobs.set(j.run_id, { monitorId: j.monitor_id, region: j.region });
       this.out.push({
         msg: {
           case: 'job',

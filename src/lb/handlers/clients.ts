@@ -1,4 +1,5 @@
 import type { BackendView } from '../routing/types.js';
+import type { RttView } from '../routing/latency-matrix.js';
 import type { ApiDeps } from './deps.js';
 import { sendJson } from '../../http/errors.js';
 import type { Handler } from '../../http/pipeline.js';
@@ -10,7 +11,7 @@ const mean = (xs: readonly number[]): number | null => (xs.length === 0 ? null :
  * One backend as GET /clients shows it. Unlike Opsen (display strings such as "12.5%" or "8.0/16.0"), every
  * value is a number with its unit in the field name.
  */
-export function clientView(b: BackendView, lastHealthCheck: number | null = null): Record<string, unknown> {
+export function clientView(b: BackendView, lastHealthCheck: number | null = null, rtt: readonly RttView[] = []): Record<string, unknown> {
   const s = b.stats;
   const out: Record<string, unknown> = {
     client_id: b.clientId,
@@ -36,6 +37,7 @@ export function clientView(b: BackendView, lastHealthCheck: number | null = null
     health_status: b.health,
     latency_ms: b.latencyMs,
     last_health_check: lastHealthCheck === null ? null : iso(lastHealthCheck),
+    measured_rtt: rtt.map((e) => ({ region: e.region, rtt_ms: e.rttMs, samples: e.samples, age_ms: e.ageMs })),
     pending: {
       reservations: b.pending.reservations,
       vcpu: b.pending.vcpu,
@@ -66,7 +68,9 @@ export function clientsHandler(d: ApiDeps): Handler {
     const activeOnly = ctx.search !== '' && /^(1|true|yes)$/i.test(new URLSearchParams(ctx.search).get('active_only') ?? '');
     const list = d.engine.backends().filter((b) => !activeOnly || b.isActive);
     list.sort((a, b) => (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0));
-    sendJson(ctx.res, 200, list.map((b) => clientView(b, d.lastHealthCheck(b.clientId))));
+    const rtt = new Map<string, RttView[]>();
+    for (const e of d.engine.latency.entries()) rtt.set(e.backendId, [...(rtt.get(e.backendId) ?? []), e]);
+    sendJson(ctx.res, 200, list.map((b) => clientView(b, d.lastHealthCheck(b.clientId), rtt.get(b.clientId))));
   };
 }
 

@@ -4,10 +4,21 @@ import type { ApiDeps } from './deps.js';
 import { HttpError, sendJson, sendJsonText } from '../../http/errors.js';
 import type { Handler, RequestContext } from '../../http/pipeline.js';
 import { parseBody } from '../../api/lb/parse-body.js';
-import { RouteBodySchema } from '../../api/lb/wire.js';
+import { ClientRegion, RouteBodySchema } from '../../api/lb/wire.js';
 import { RouteAnswerJson } from './route-json.js';
 
 const MAX_STICKY_ID = 256;
+/** Header naming the client's monitoring region when the body has no client_region. */
+export const CLIENT_REGION_HEADER = 'x-client-region';
+
+function regionFromHeader(ctx: RequestContext): string | null {
+  const raw = ctx.req.headers[CLIENT_REGION_HEADER];
+  const v = (Array.isArray(raw) ? raw[0] : raw)?.trim();
+  if (v === undefined || v === '') return null;
+  const r = ClientRegion.safeParse(v);
+  if (!r.success) throw new HttpError(400, `X-Client-Region: ${r.error.issues[0]!.message}`, { field: 'X-Client-Region' });
+  return r.data;
+}
 
 /** True for `explain=1|true|yes` in the query string. */
 export function wantsExplain(search: string): boolean {
@@ -41,7 +52,8 @@ export function buildRouteRequest(d: ApiDeps, ctx: RequestContext): RouteRequest
     const loc = d.geo.locate(body.client_ip);
     if (loc) ({ lat, lon } = loc);
   }
-  return { tier: body.tier ? body.tier : null, lat, lon, stickyId, path: body.path ? body.path : null };
+  const region = body.client_region ? body.client_region : regionFromHeader(ctx);
+  return { tier: body.tier ? body.tier : null, lat, lon, stickyId, path: body.path ? body.path : null, region };
 }
 
 export interface DecisionAnswer {
@@ -103,6 +115,15 @@ function explainRow(r: ExplainRow): Record<string, unknown> {
       total: r.terms.total,
     };
   }
+  if (r.distance !== undefined) {
+    row.distance = {
+      source: r.distance.source,
+      haversine_km: r.distance.haversineKm,
+      measured_rtt_ms: r.distance.measuredRttMs,
+      measured_age_ms: r.distance.measuredAgeMs,
+      measured_samples: r.distance.measuredSamples,
+    };
+  }
   return row;
 }
 
@@ -128,6 +149,8 @@ export function routeHandler(d: ApiDeps): Handler {
       }
       sendJson(ctx.res, 200, {
         tier: ex.tier,
+        routing_distance: ex.routingDistance,
+        region: ex.region,
         decision: { status: answer.status, ...answer.body },
         backends: ex.rows.map(explainRow),
       });

@@ -5,7 +5,9 @@ import { emptyPending, type PendingState } from './filter.js';
 import { evaluateBackend, isStale } from './scan.js';
 import type { ScanContext } from './scan.js';
 import { REASON_ORDER, summarize } from './summary.js';
-import type { FilterReason, HeldCapacity, RouteDecision, Tier } from './types.js';
+import type { GeoPoint } from './geo.js';
+import type { DistanceInfo } from './measured-search.js';
+import type { ExplainRow, FilterReason, HeldCapacity, RouteDecision, Tier } from './types.js';
 
 export type NoCapacity = Extract<RouteDecision, { code: 'no_capacity' }>;
 export type Picked = Extract<RouteDecision, { ok: true }>;
@@ -97,4 +99,24 @@ export function noCapacityDecision(
     held,
   });
   return { decision, validUntil };
+}
+
+/** Explain's rows: eligible backends by (total, id) with their score terms and distance, then the filtered ones by id. */
+export function explainRows(
+  fleet: ReadonlyMap<string, BackendState>,
+  tier: Tier,
+  q: GeoPoint | null,
+  ctx: ScanContext,
+  distance: (b: BackendState) => DistanceInfo,
+): ExplainRow[] {
+  const eligible: ExplainRow[] = [];
+  const filtered: ExplainRow[] = [];
+  for (const b of fleet.values()) {
+    const e = evaluateBackend(b, tier, q, ctx);
+    if (e.ok) eligible.push({ clientId: b.id, hostname: b.reg.hostname, eligible: true, terms: e.terms, distance: distance(b) });
+    else filtered.push({ clientId: b.id, hostname: b.reg.hostname, eligible: false, reason: e.reason, ...(e.detail !== undefined ? { detail: e.detail } : {}) });
+  }
+  eligible.sort((a, b) => a.terms!.total - b.terms!.total || (a.clientId < b.clientId ? -1 : 1));
+  filtered.sort((a, b) => (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0));
+  return [...eligible, ...filtered];
 }

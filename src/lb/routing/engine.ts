@@ -14,17 +14,20 @@
  * the order. The `scan` strategy keeps the straightforward per-request evaluation as a baseline.
  */
 import { BackendState } from './backend-state.js';
-import { noCapacityDecision, pickedDecision, unknownTierDecision, type ReservationsPort } from './decision.js';
+import { explainRows, noCapacityDecision, pickedDecision, unknownTierDecision, type ReservationsPort } from './decision.js';
 import type { NoCapacity } from './decision.js';
 import { deriveStats } from './derived.js';
 import { enough } from './filter.js';
 import type { Credit } from './filter.js';
 import { FleetIndex } from './fleet-index.js';
 import type { FleetIndexView, TierIndex } from './fleet-index.js';
-import { distanceKm, maybeGeoPoint, pruneChord2 } from './geo.js';
+import { maybeGeoPoint, pruneChord2 } from './geo.js';
 import type { GeoPoint } from './geo.js';
 import { chooseGpus, copyGpus, freeGpuCount, keptGpus } from './gpus.js';
+import type { RegionRow } from './latency-matrix.js';
 import { LocatedSearch } from './located-search.js';
+import { MeasuredDistance } from './measured-distance.js';
+import { distanceFor, distanceInfo, pickMeasured } from './measured-search.js';
 import { ReservationBook, stickyKey } from './reservations.js';
 import { evaluateBackend, isStale } from './scan.js';
 import type { ScanContext } from './scan.js';
@@ -37,7 +40,6 @@ import type {
   EngineCounts,
   EngineOptions,
   ExplainResult,
-  ExplainRow,
   HealthStatus,
   ReservationView,
   RouteDecision,
@@ -97,13 +99,19 @@ export class RoutingEngine {
   private version = 0;
   private readonly failCache = new Map<string, FailCacheEntry>();
   private readonly located: LocatedSearch;
+  /** fitsIndexed bound once (not a closure per request). */
+  private readonly fits = (b: BackendState): boolean => this.fitsIndexed(b);
   private staleFound: BackendState[] = [];
+  /** Region × backend probe round trips and region locations (fed by src/monitoring/probes/). */
+  readonly latency: MeasuredDistance;
 
   // Per-request scratch for the indexed filter (route() is synchronous and not re-entered mid-pick).
   private curRt: TierIndex | null = null;
   private curNow = 0;
   private curEx: ReadonlySet<string> | null = null;
   private curCredit: Credit | null = null;
+  /** Measured mode: the request region's fresh matrix row, else null (haversine only). */
+  private curRow: RegionRow<BackendState> | null = null;
   // The last pick: backend, distance and score.
   private pickB: BackendState | null = null;
   private pickD: number | null = null;
@@ -120,10 +128,20 @@ export class RoutingEngine {
     this.book = new ReservationBook(opts.pendingTimeoutSeconds * 1000, reservationIdPrefix());
     const book = this.book;
     this.reservationsPort = { timeoutSeconds: opts.pendingTimeoutSeconds, earliestExpiryOn: (on) => book.earliestExpiryOn(on) };
-    this.located = new LocatedSearch((b) => this.fitsIndexed(b));
+    this.located = new LocatedSearch(this.fits);
     this.defaultName = validateTiers(opts.tiers, opts.defaultTier);
     this.index = new FleetIndex(this.healthCheckEnabled, opts.tiers);
     this.fleet = this.index.fleet;
+    this.latency = new MeasuredDistance(opts, this.nowFn, (id) => this.fleet.get(id));
+  }
+
+  // ---------------------------------------------------------------- measured distance
+
+  /** The request's region and, in measured mode, its fresh row of the matrix (in curRow). */
+  private regionOf(req: RouteRequest, q: GeoPoint | null, now: number): string | null {
+    const region = this.latency.regionOf(req.region, q);
+    this.curRow = this.latency.rowFor(region, now);
+    return region;
   }
 
   // ---------------------------------------------------------------- tiers
@@ -213,6 +231,7 @@ export class RoutingEngine {
     this.book.clear(pending);
     this.sticky.deleteClient(clientId);
     this.index.remove(b);
+    this.latency.removeBackend(clientId);
     this.version++;
     return true;
   }
@@ -280,7 +299,9 @@ export class RoutingEngine {
     }
 
     const q = maybeGeoPoint(req.lat, req.lon);
+    if (this.latency.measured) this.regionOf(req, q, now);
     const kind = this.choose(rt, q, now, ex, credit, stickyId, this.scan);
+    this.curRow = null;
     this.flushStale(now);
     if (kind === NONE) return this.noCapacity(rt, now, ex, credit, true);
     const b = this.pickB!;
@@ -330,22 +351,15 @@ export class RoutingEngine {
     const now = this.nowFn();
     this.sweepAt(now);
     const rt = this.resolveTier(req.tier);
-    if (rt === undefined) return { tier: req.tier ?? '', rows: [], decision: unknownTierDecision(req.tier, this.tierNames()) };
+    if (rt === undefined) return { tier: req.tier ?? '', routingDistance: this.latency.mode, region: null, rows: [], decision: unknownTierDecision(req.tier, this.tierNames()) };
     const name = rt.tier.name;
     const stickyId = req.stickyId !== null && req.stickyId !== undefined && req.stickyId !== '' ? req.stickyId : null;
     const credit = stickyId === null ? null : (this.book.byStickyKey(stickyKey(stickyId, name)) ?? null);
     const ex = req.exclude !== undefined && req.exclude.size > 0 ? req.exclude : null;
     const q = maybeGeoPoint(req.lat, req.lon);
-    const ctx = this.scanContext(now, ex, credit, true);
-    const eligible: ExplainRow[] = [];
-    const filtered: ExplainRow[] = [];
-    for (const b of this.fleet.values()) {
-      const e = evaluateBackend(b, rt.tier, q, ctx);
-      if (e.ok) eligible.push({ clientId: b.id, hostname: b.reg.hostname, eligible: true, terms: e.terms });
-      else filtered.push({ clientId: b.id, hostname: b.reg.hostname, eligible: false, reason: e.reason, ...(e.detail !== undefined ? { detail: e.detail } : {}) });
-    }
-    eligible.sort((a, b) => a.terms!.total - b.terms!.total || (a.clientId < b.clientId ? -1 : 1));
-    filtered.sort((a, b) => (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0));
+    const region = this.regionOf(req, q, now);
+    const row = this.curRow;
+    const rows = explainRows(this.fleet, rt.tier, q, this.scanContext(now, ex, credit, true), (b) => distanceInfo(b, q, region, row, now));
 
     let decision: RouteDecision;
     const kind = this.choose(rt, q, now, ex, credit, stickyId, true);
@@ -356,7 +370,8 @@ export class RoutingEngine {
       const gpus = copyGpus(credit !== null && credit.clientId === b.id ? keptGpus(b.d!, rt.tier, b.pending, credit) : chooseGpus(b.d!, rt.tier, b.pending));
       decision = pickedDecision(b, req.path, name, '', this.pickD, this.pickScore, kind === STICKY, gpus);
     }
-    return { tier: name, rows: [...eligible, ...filtered], decision };
+    this.curRow = null;
+    return { tier: name, routingDistance: this.latency.mode, region, rows, decision };
   }
 
   /**
@@ -410,7 +425,7 @@ export class RoutingEngine {
     }
     this.setCurrent(rt, now, ex, credit);
     if (!this.fitsIndexed(b)) return false;
-    const d = q !== null && b.geo !== null ? distanceKm(q, b.geo) : null;
+    const d = distanceFor(b.id, b.geo, q, this.curRow, this.latency.kmPerMs);
     this.pickB = b;
     this.pickD = d;
     this.pickScore = totalScore(d, b.score[rt.slot]!);
@@ -450,6 +465,15 @@ export class RoutingEngine {
     this.setCurrent(rt, now, ex, credit);
     const slot = rt.slot;
     const list = q === null ? rt.all.items : rt.unlocated.items;
+    const row = this.curRow;
+    if (row !== null) {
+      const best = pickMeasured(this.located, rt.slot, q, list, row, this.index, this.latency.kmPerMs, this.fits);
+      if (best !== null) {
+        this.pickD = this.located.bestD;
+        this.pickScore = this.located.bestScore;
+      }
+      return best;
+    }
     let first: BackendState | null = null;
     for (let i = 0; i < list.length; i++) {
       const b = list[i]!;
@@ -517,7 +541,7 @@ export class RoutingEngine {
   }
 
   private scanContext(now: number, ex: ReadonlySet<string> | null, credit: Credit | null, detail: boolean): ScanContext {
-    return { now, staleMs: this.staleMs, healthCheckEnabled: this.healthCheckEnabled, exclude: ex, credit, detail };
+    return { now, staleMs: this.staleMs, healthCheckEnabled: this.healthCheckEnabled, exclude: ex, credit, detail, rtt: this.curRow, kmPerMs: this.latency.kmPerMs };
   }
 
   /** Why nothing fits: every backend's reason, counted. Cached while nothing relevant changes. */

@@ -7,6 +7,7 @@ import type { BackendState } from './backend-state.js';
 import { distanceKm, pruneChord2 } from './geo.js';
 import type { GeoPoint } from './geo.js';
 import type { KdVisitor } from './kdtree.js';
+import type { RegionRow } from './latency-matrix.js';
 import { totalScore } from './score.js';
 
 /** The best located candidate during a spatial search (reused across requests). */
@@ -17,11 +18,14 @@ export class LocatedSearch implements KdVisitor<BackendState> {
   best: BackendState | null = null;
   bestScore = Infinity;
   bestD: number | null = null;
+  /** Measured mode: backends of this row have a measured distance and are searched apart (skipped here). */
+  skip: RegionRow | null = null;
 
   constructor(private readonly fits: (b: BackendState) => boolean) {}
 
   visit(b: BackendState): void {
     if (b.member[this.slot] !== 1) return;
+    if (this.skip !== null && this.skip.byBackend.has(b.id)) return;
     const q = this.q!;
     // Cheap chord test first: distance alone is a lower bound on the score.
     const dx = b.ux - q.x;

@@ -15,6 +15,12 @@ const TIERS: Tier[] = [
 ];
 const TIER_BY = new Map(TIERS.map((t) => [t.name, t]));
 const IDS = ['b0', 'b1', 'b2', 'b3', 'b4', 'b5'];
+const REGIONS = ['eu', 'us'];
+// Region locations inside the test box, so that located requests map to either.
+const REGION_LOCATIONS = new Map([
+  ['eu', { lat: 41, lon: 0.5 }],
+  ['us', { lat: 42.5, lon: 2.5 }],
+]);
 
 // ---------------------------------------------------------------- arbitraries
 
@@ -65,9 +71,11 @@ const reqArb: fc.Arbitrary<RouteRequest> = fc
     loc: locArb,
     sticky: fc.option(fc.constantFrom('s1', 's2', 's3'), { nil: null }),
     exclude: fc.option(fc.subarray(IDS, { maxLength: 2 }), { nil: undefined }),
+    region: fc.option(fc.constantFrom(...REGIONS, 'elsewhere'), { nil: undefined, freq: 2 }),
   })
   .map((r) => ({
     tier: r.tier,
+    ...(r.region !== undefined ? { region: r.region } : {}),
     ...(r.loc !== null ? { lat: r.loc.lat, lon: r.loc.lon } : {}),
     stickyId: r.sticky,
     ...(r.exclude !== undefined ? { exclude: new Set(r.exclude) } : {}),
@@ -78,6 +86,7 @@ type Op =
   | { op: 'stats'; id: string; stats: BackendStats }
   | { op: 'health'; id: string; status: HealthStatus; latency: number | null | undefined }
   | { op: 'latency'; id: string; ms: number }
+  | { op: 'rtt'; region: string; id: string; ms: number }
   | { op: 'advance'; ms: number }
   | { op: 'route'; req: RouteRequest }
   | { op: 'release'; k: number }
@@ -97,7 +106,10 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     }),
   },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('latency' as const), id: idArb, ms: fc.constantFrom(0, 3, 40) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('advance' as const), ms: fc.constantFrom(0, 1000, 60_000, 119_999, 120_000, 300_001) }) },
+  // RTTs × 100 km/ms give distances comparable to the box's (0–400 km) and ties (equal samples).
+  { weight: 6, arbitrary: fc.record({ op: fc.constant('rtt' as const), region: fc.constantFrom(...REGIONS), id: idArb, ms: fc.constantFrom(0, 0.5, 1, 2, 4, 40) }) },
+  // 90 000 and 90 001 ms: a matrix entry is still known at 3 probe intervals (30 s) and expires just after.
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('advance' as const), ms: fc.constantFrom(0, 1000, 60_000, 90_000, 90_001, 119_999, 120_000, 300_001) }) },
   { weight: 8, arbitrary: fc.record({ op: fc.constant('route' as const), req: reqArb }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('release' as const), k: fc.nat({ max: 30 }) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('remove' as const), id: idArb }) },
@@ -135,18 +147,21 @@ function overCommitted(engine: RoutingEngine, view: BackendView, d: Extract<Rout
   return null;
 }
 
-function engines() {
+function engines(routingDistance: 'haversine' | 'measured' = 'haversine') {
   const clock = manualClock();
-  const opts = { tiers: TIERS, staleMinutes: 5, pendingTimeoutSeconds: 120, stickyAffinity: true, healthCheckEnabled: true, now: clock.now };
-  return { clock, indexed: new RoutingEngine(opts), scan: new RoutingEngine({ ...opts, strategy: 'scan' }) };
+  const opts = { tiers: TIERS, staleMinutes: 5, pendingTimeoutSeconds: 120, stickyAffinity: true, healthCheckEnabled: true, now: clock.now, routingDistance };
+  const indexed = new RoutingEngine(opts);
+  const scan = new RoutingEngine({ ...opts, strategy: 'scan' });
+  for (const e of [indexed, scan]) e.latency.setRegionLocations(REGION_LOCATIONS);
+  return { clock, indexed, scan };
 }
 
 describe('routing properties', () => {
-  it('the indexed engine decides exactly like the reference scan; the pick passes the filter; no over-commit', () => {
-    const tally = { ok: 0, okLocated: 0, fail: 0 };
+  it.each(['haversine', 'measured'] as const)('%s: the indexed engine decides exactly like the reference scan; the pick passes the filter; no over-commit', (mode) => {
+    const tally = { ok: 0, okLocated: 0, fail: 0, measured: 0 };
     fc.assert(
       fc.property(fc.array(fc.record({ loc: locArb, stats: statsArb }), { minLength: IDS.length, maxLength: IDS.length }), fc.array(opArb, { minLength: 10, maxLength: 60 }), (initial, ops) => {
-        const { clock, indexed, scan } = engines();
+        const { clock, indexed, scan } = engines(mode);
         initial.forEach((m, i) => {
           const reg = registration(IDS[i]!, m.loc ?? {});
           for (const e of [indexed, scan]) {
@@ -174,6 +189,9 @@ describe('routing properties', () => {
               indexed.recordLatency(op.id, op.ms);
               scan.recordLatency(op.id, op.ms);
               break;
+            case 'rtt':
+              expect(indexed.latency.recordRtt(op.region, op.id, op.ms)).toBe(scan.latency.recordRtt(op.region, op.id, op.ms));
+              break;
             case 'advance':
               clock.advance(op.ms);
               break;
@@ -195,6 +213,7 @@ describe('routing properties', () => {
               if (a.ok && b.ok) {
                 pairs.push([a.reservationId, b.reservationId]);
                 const row = ex.rows.find((r) => r.clientId === a.clientId);
+                if (row?.distance?.source === 'measured' && !a.sticky) tally.measured++;
                 // The chosen backend passed the filter (a sticky request may pass only thanks to its own reservation).
                 if (op.req.stickyId === null || op.req.stickyId === undefined) expect(row?.eligible).toBe(true);
                 expect(overCommitted(indexed, indexed.backend(a.clientId)!, a)).toBeNull();
@@ -215,6 +234,8 @@ describe('routing properties', () => {
     expect(tally.ok).toBeGreaterThan(200);
     expect(tally.okLocated).toBeGreaterThan(300);
     expect(tally.fail).toBeGreaterThan(300);
+    if (mode === 'measured') expect(tally.measured).toBeGreaterThan(50);
+    else expect(tally.measured).toBe(0);
   });
 
   it('concurrent async callers never over-commit (random interleavings)', async () => {

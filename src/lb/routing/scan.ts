@@ -4,8 +4,9 @@
  * per call): it is the baseline the benchmark compares the index against, the oracle the property
  * tests check the indexed engine with, and what `explain` prints.
  */
-import { distanceKm } from './geo.js';
 import type { GeoPoint } from './geo.js';
+import type { RegionRow } from './latency-matrix.js';
+import { distanceFor } from './measured-search.js';
 import { CORE_AVAILABLE_BELOW_PCT, enough, freeVram, gpuQualifies, gpuReserved } from './filter.js';
 import type { Credit, PendingState } from './filter.js';
 import {
@@ -38,6 +39,10 @@ export interface ScanContext {
   credit: Credit | null;
   /** Build human-readable details for explain. */
   detail: boolean;
+  /** `routing_distance: measured`: the request region's fresh matrix row (null: haversine only). */
+  rtt?: RegionRow | null;
+  /** rtt_km_per_ms: km of distance per ms of measured round trip. */
+  kmPerMs?: number;
 }
 
 // Module-level references: under tsx, every use of an imported binding goes through a getter,
@@ -107,7 +112,7 @@ export function evaluateBackend(b: ScanBackend, tier: Tier, req: GeoPoint | null
   const memory = memoryUsedPct(s.memoryUsedGb, s.memoryTotalGb);
   const gpu = gpuTerm(tier.gpu, tier.gpu > 0 ? meanGpuUtilisation(s.gpus) : 0);
   const latencyMs = ctx.healthCheckEnabled ? (b.latencyMs ?? 0) : 0;
-  const distance = req !== null && b.geo !== null ? distanceKm(req, b.geo) : null;
+  const distance = distanceFor(b.id, b.geo, req, ctx.rtt ?? null, ctx.kmPerMs ?? 0);
   const total = totalScore(distance, nonDistanceScore(cpu, memory, gpu, latencyMs));
   return { ok: true, terms: { distanceKm: distance, cpu, memory, gpu, latencyMs, total } };
 }

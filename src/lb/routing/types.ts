@@ -3,8 +3,10 @@
  * boundary (zod) and hand it over in these shapes.
  */
 import type { Tier } from '../../config/tiers.js';
+import type { DistanceInfo } from './measured-search.js';
 
 export type { Tier };
+export type { DistanceInfo };
 
 export type HealthStatus = 'unknown' | 'healthy' | 'unhealthy';
 
@@ -73,6 +75,8 @@ export interface RouteRequest {
   exclude?: ReadonlySet<string>;
   /** Request path for path-based endpoint selection. */
   path?: string | null;
+  /** The monitoring region the client is in (client_region); else the region nearest to lat/lon. */
+  region?: string | null;
 }
 
 export type FilterReason =
@@ -146,10 +150,15 @@ export interface ExplainRow {
   reason?: FilterReason;
   detail?: string;
   terms?: ScoreTerms;
+  /** Eligible rows: which distance the score used, the haversine one and the measured RTT with its age. */
+  distance?: DistanceInfo;
 }
 
 export interface ExplainResult {
   tier: string;
+  routingDistance: 'haversine' | 'measured';
+  /** The request's region: named (client_region), else the nearest located one; null when neither. */
+  region: string | null;
   rows: ExplainRow[];
   decision: RouteDecision;
 }
@@ -184,6 +193,12 @@ export interface EngineOptions {
    * (kept as the benchmark baseline and as a test oracle).
    */
   strategy?: 'indexed' | 'scan';
+  /** routing_distance (default haversine): 'measured' scores by the region's probe RTT where known. */
+  routingDistance?: 'haversine' | 'measured';
+  /** rtt_km_per_ms (default 100): km of distance per ms of measured round trip. */
+  rttKmPerMs?: number;
+  /** region_probe_interval_seconds × 1000 (default 30 000): matrix entries expire after 3 of these. */
+  regionProbeIntervalMs?: number;
 }
 
 /** Resources held by live reservations on one backend. */

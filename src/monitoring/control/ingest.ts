@@ -11,8 +11,18 @@ import type { IngestOutcome, MonitoringStore, ResultInput } from '../../store/mo
 import { backgroundTimers, type Timers } from '../../platform/timers.js';
 import type { MonitoringMetrics } from './metrics.js';
 
+/** The job a result belongs to, as the worker session leased it. */
+export interface IngestedJob {
+  monitorId: string;
+  region: string;
+}
+
+/** Told of every result once its batch committed with outcome `stored` (e.g. the backend probes). */
+export type StoredListener = (job: IngestedJob, result: ResultInput) => void;
+
 interface Pending {
   item: { workerId: string; result: ResultInput };
+  job: IngestedJob | undefined;
   resolve: (o: IngestOutcome) => void;
   reject: (e: unknown) => void;
 }
@@ -44,10 +54,17 @@ export class IngestQueue {
     this.timers = d.timers ?? backgroundTimers;
   }
 
-  submit(workerId: string, result: ResultInput): Promise<IngestOutcome> {
+  private readonly listeners: StoredListener[] = [];
+
+  /** Adds a listener for stored results (called after the commit; a throwing listener is logged). */
+  onStored(l: StoredListener): void {
+    this.listeners.push(l);
+  }
+
+  submit(workerId: string, result: ResultInput, job?: IngestedJob): Promise<IngestOutcome> {
     if (this.closed) return Promise.reject(new Error('ingest is shut down'));
     return new Promise<IngestOutcome>((resolve, reject) => {
-      this.queue.push({ item: { workerId, result }, resolve, reject });
+      this.queue.push({ item: { workerId, result }, job, resolve, reject });
       if (this.queue.length >= this.maxBatch) this.flushSoon();
       else this.kick(this.windowMs);
     });
@@ -93,12 +110,23 @@ export class IngestQueue {
         batch.forEach((p, i) => {
           const o = outcomes[i]!;
           this.d.metrics?.results.inc({ outcome: o });
+          if (o === 'stored' && p.job !== undefined) this.notify(p.job, p.item.result);
           p.resolve(o);
         });
       } catch (err) {
         this.d.logger?.error({ err, batch: batch.length }, 'ingest batch failed');
         this.d.metrics?.results.inc({ outcome: 'error' }, batch.length);
         for (const p of batch) p.reject(err);
+      }
+    }
+  }
+
+  private notify(job: IngestedJob, result: ResultInput): void {
+    for (const l of this.listeners) {
+      try {
+        l(job, result);
+      } catch (err) {
+        this.d.logger?.error({ err, monitorId: job.monitorId }, 'stored-result listener failed');
       }
     }
   }

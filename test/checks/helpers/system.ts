@@ -122,6 +122,11 @@ export interface AgentProc extends Proc {
   lastStats(): { stats: { connected: boolean; workerId: string; running: number; unacked: number; checksCompleted: number; resultsAcked: number } } | null;
 }
 
+/** The client.yml keys that connect an agent named `name` to server `s` (key "k"), with its state under `dir`. */
+export function agentKeys(s: { url: string; workerUrl: string }, dir: string, name: string): Record<string, unknown> {
+  return { server_url: s.url, server_key: 'k', worker_url: s.workerUrl, client_id: name, hostname: name, state_dir: join(dir, name) };
+}
+
 /** Start an agent process (resource reporting + monitoring worker) with client.yml keys. */
 export function startAgentProcess(keys: Record<string, unknown>): AgentProc {
   const child = spawn(process.execPath, [...TSX, join(ROOT, 'test/checks/helpers/agent-process.ts')], {
