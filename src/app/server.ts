@@ -112,7 +112,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
   const { logger } = opts;
   const now = opts.now ?? Date.now;
   const ownsStore = opts.store === undefined;
-  const store = opts.store ?? openStore(config);
+  const store = opts.store ?? (await openStore(config, { logger, now }));
   const cleanupTimers: NodeJS.Timeout[] = [];
   try {
     const registry = new Registry();
@@ -325,7 +325,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
         } catch (err) {
           logger.error({ err, pending: writeBehind.pending() }, 'flushing pending writes failed');
         }
-        if (ownsStore) store.close();
+        if (ownsStore) await store.close();
       })();
       return closing;
     };
@@ -361,7 +361,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
     };
   } catch (err) {
     for (const t of cleanupTimers) clearInterval(t);
-    if (ownsStore) store.close();
+    if (ownsStore) await store.close().catch(() => undefined);
     throw err;
   }
 }

@@ -25,7 +25,7 @@ describe('throwaway PostgreSQL cluster', () => {
       }
     };
     expect(await query("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'")).toEqual([{ n: 0 }]);
-    const [{ v }] = (await query('SHOW server_version_num')).map((r) => ({ v: Number(r.server_version_num) }));
+    const v = Number((await query("SHOW server_version_num"))[0]!.server_version_num);
     expect(v).toBeGreaterThanOrEqual(150000);
     await query('CREATE TABLE t (x int); INSERT INTO t VALUES (1)');
     await cluster.restart();

@@ -1,0 +1,214 @@
+/** PostgreSQL implementation of LbStore (the "lb" component's tables; see migrations/lb.ts). */
+import type pg from 'pg';
+import type { LbClient, LbEndpointRule, LbGpuStats, LbSticky, LbStats, LbStore, LbWriteBatch } from '../lb.js';
+import { migrate, tx } from './db.js';
+import { PG_LB_MIGRATIONS } from './migrations/lb.js';
+
+interface ClientRow {
+  client_id: string;
+  hostname: string;
+  public_ip: string | null;
+  local_ip: string | null;
+  latitude: number | null;
+  longitude: number | null;
+  country: string | null;
+  city: string | null;
+  total_cpu: number;
+  total_memory: number;
+  total_storage: number;
+  total_gpus: number;
+  gpu_models: string;
+  endpoint: string;
+  endpoints_json: string;
+  created_at: number;
+  last_seen: number;
+}
+
+interface StatsRow {
+  client_id: string;
+  timestamp: number;
+  cpu_usage_json: string;
+  memory_total: number;
+  memory_used: number;
+  memory_avail: number;
+  disk_total: number;
+  disk_used: number;
+  disk_avail: number;
+  gpu_stats_json: string;
+}
+
+function parseJsonArray<T>(text: string): T[] {
+  try {
+    const v: unknown = JSON.parse(text);
+    return Array.isArray(v) ? (v as T[]) : [];
+  } catch {
+    return [];
+  }
+}
+
+function toClient(r: ClientRow): LbClient {
+  return {
+    clientId: r.client_id,
+    hostname: r.hostname,
+    endpoint: r.endpoint,
+    publicIp: r.public_ip,
+    localIp: r.local_ip,
+    lat: r.latitude,
+    lon: r.longitude,
+    country: r.country,
+    city: r.city,
+    totalCpu: r.total_cpu,
+    totalMemoryGb: r.total_memory,
+    totalStorageGb: r.total_storage,
+    totalGpus: r.total_gpus,
+    gpuModels: parseJsonArray<string>(r.gpu_models),
+    endpoints: parseJsonArray<LbEndpointRule>(r.endpoints_json),
+    createdAt: r.created_at,
+    lastSeen: r.last_seen,
+  };
+}
+
+function toStats(r: StatsRow): LbStats {
+  return {
+    clientId: r.client_id,
+    timestamp: r.timestamp,
+    cpuUsage: parseJsonArray<number>(r.cpu_usage_json),
+    memoryTotalGb: r.memory_total,
+    memoryUsedGb: r.memory_used,
+    memoryAvailGb: r.memory_avail,
+    diskTotalGb: r.disk_total,
+    diskUsedGb: r.disk_used,
+    diskAvailGb: r.disk_avail,
+    gpus: parseJsonArray<LbGpuStats>(r.gpu_stats_json),
+  };
+}
+
+const CLIENT_COLUMNS = [
+  'client_id', 'hostname', 'public_ip', 'local_ip', 'latitude', 'longitude', 'country', 'city', 'total_cpu', 'total_memory',
+  'total_storage', 'total_gpus', 'gpu_models', 'endpoint', 'endpoints_json', 'created_at', 'last_seen',
+] as const;
+
+export class PgLbStore implements LbStore {
+  private constructor(private readonly pool: pg.Pool) {}
+
+  /** Runs the "lb" migrations (once across replicas) and returns the store. */
+  static async open(pool: pg.Pool): Promise<PgLbStore> {
+    await migrate(pool, 'lb', PG_LB_MIGRATIONS);
+    return new PgLbStore(pool);
+  }
+
+  async upsertClient(c: LbClient): Promise<void> {
+    const values = [
+      c.clientId, c.hostname, c.publicIp, c.localIp, c.lat, c.lon, c.country, c.city, c.totalCpu, c.totalMemoryGb, c.totalStorageGb,
+      c.totalGpus, JSON.stringify(c.gpuModels), c.endpoint, JSON.stringify(c.endpoints), c.createdAt, c.lastSeen,
+    ];
+    const updates = CLIENT_COLUMNS.filter((col) => col !== 'client_id' && col !== 'created_at').map((col) => `${col} = excluded.${col}`);
+    await this.pool.query(
+      `INSERT INTO clients (${CLIENT_COLUMNS.join(', ')}) VALUES (${CLIENT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
+       ON CONFLICT (client_id) DO UPDATE SET ${updates.join(', ')}`,
+      values,
+    );
+  }
+
+  async deleteClients(clientIds: readonly string[]): Promise<number> {
+    if (clientIds.length === 0) return 0;
+    const r = await this.pool.query('DELETE FROM clients WHERE client_id = ANY($1::text[])', [clientIds]);
+    return r.rowCount ?? 0;
+  }
+
+  async writeBatch(batch: LbWriteBatch): Promise<void> {
+    if (batch.stats.length + batch.touches.length + batch.sticky.length === 0) return;
+    await tx(this.pool, async (c) => {
+      if (batch.stats.length > 0) {
+        const s = batch.stats;
+        await c.query(
+          `INSERT INTO stats (client_id, timestamp, cpu_cores, cpu_usage_json, memory_total, memory_used, memory_avail,
+                              disk_total, disk_used, disk_avail, gpu_stats_json)
+           SELECT u.client_id, u.timestamp, u.cpu_cores, u.cpu_usage_json, u.memory_total, u.memory_used, u.memory_avail,
+                  u.disk_total, u.disk_used, u.disk_avail, u.gpu_stats_json
+             FROM unnest($1::text[], $2::bigint[], $3::int[], $4::text[], $5::float8[], $6::float8[], $7::float8[],
+                                  $8::float8[], $9::float8[], $10::float8[], $11::text[]) WITH ORDINALITY
+                    AS u(client_id, timestamp, cpu_cores, cpu_usage_json, memory_total, memory_used, memory_avail,
+                         disk_total, disk_used, disk_avail, gpu_stats_json, ord)
+            WHERE EXISTS (SELECT 1 FROM clients c WHERE c.client_id = u.client_id)
+            ORDER BY u.ord`,
+          [
+            s.map((x) => x.clientId),
+            s.map((x) => x.timestamp),
+            s.map((x) => x.cpuUsage.length),
+            s.map((x) => JSON.stringify(x.cpuUsage)),
+            s.map((x) => x.memoryTotalGb),
+            s.map((x) => x.memoryUsedGb),
+            s.map((x) => x.memoryAvailGb),
+            s.map((x) => x.diskTotalGb),
+            s.map((x) => x.diskUsedGb),
+            s.map((x) => x.diskAvailGb),
+            s.map((x) => JSON.stringify(x.gpus)),
+          ],
+        );
+      }
+      for (const t of batch.touches) {
+        if (t.location) {
+          await c.query('UPDATE clients SET last_seen = GREATEST(last_seen, $1), latitude = $2, longitude = $3 WHERE client_id = $4', [
+            t.lastSeen,
+            t.location.lat,
+            t.location.lon,
+            t.clientId,
+          ]);
+        } else {
+          await c.query('UPDATE clients SET last_seen = GREATEST(last_seen, $1) WHERE client_id = $2', [t.lastSeen, t.clientId]);
+        }
+      }
+      for (const ch of batch.sticky) {
+        if (ch.type === 'delete') {
+          await c.query('DELETE FROM sticky_assignments WHERE sticky_id = $1 AND tier = $2', [ch.stickyId, ch.tier]);
+        } else {
+          const a = ch.assignment;
+          await c.query(
+            `INSERT INTO sticky_assignments (sticky_id, tier, client_id, created_at, last_used)
+             SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM clients WHERE client_id = $3)
+             ON CONFLICT (sticky_id, tier) DO UPDATE SET
+               client_id = excluded.client_id, created_at = excluded.created_at, last_used = excluded.last_used`,
+            [a.stickyId, a.tier, a.clientId, a.createdAt, a.lastUsed],
+          );
+        }
+      }
+    });
+  }
+
+  async deleteStatsBefore(cutoffMs: number, limit: number): Promise<number> {
+    const r = await this.pool.query(
+      'DELETE FROM stats WHERE id IN (SELECT id FROM stats WHERE timestamp < $1 ORDER BY timestamp LIMIT $2)',
+      [cutoffMs, Math.max(1, Math.trunc(limit))],
+    );
+    return r.rowCount ?? 0;
+  }
+
+  async listClients(): Promise<LbClient[]> {
+    const r = await this.pool.query<ClientRow>('SELECT * FROM clients ORDER BY client_id COLLATE "C"');
+    return r.rows.map(toClient);
+  }
+
+  async latestStats(): Promise<LbStats[]> {
+    const r = await this.pool.query<StatsRow>(
+      `SELECT DISTINCT ON (s.client_id COLLATE "C") s.* FROM stats s JOIN clients c ON c.client_id = s.client_id
+        ORDER BY s.client_id COLLATE "C", s.timestamp DESC, s.id DESC`,
+    );
+    return r.rows.map(toStats);
+  }
+
+  async listSticky(): Promise<LbSticky[]> {
+    const r = await this.pool.query<{ sticky_id: string; tier: string; client_id: string; created_at: number; last_used: number }>(
+      'SELECT * FROM sticky_assignments ORDER BY sticky_id COLLATE "C", tier COLLATE "C"',
+    );
+    return r.rows.map((x) => ({ stickyId: x.sticky_id, tier: x.tier, clientId: x.client_id, createdAt: x.created_at, lastUsed: x.last_used }));
+  }
+
+  async countStats(clientId?: string): Promise<number> {
+    const r =
+      clientId === undefined
+        ? await this.pool.query<{ n: number }>('SELECT COUNT(*) AS n FROM stats')
+        : await this.pool.query<{ n: number }>('SELECT COUNT(*) AS n FROM stats WHERE client_id = $1', [clientId]);
+    return r.rows[0]!.n;
+  }
+}
