@@ -7,6 +7,8 @@
  *   event, before any reconnection.
  * - Every `checkMs` a follower tries the lock, and a leader checks it still holds it (a query with a timeout on
  *   the dedicated connection), so a replica that is cut off notices within checkMs + queryTimeoutMs.
+ * - A replica that has just lost leadership waits `rejoinMs` before it tries the lock again, so that a healthy
+ *   follower takes over instead of the replica whose connection just failed.
  * - `confirm()` fences a leader action: it asks the server whether this session holds the lock right now. The
  *   leader-only loops call it before each pass, so a replica that lost the lock a moment ago does not run one
  *   more pass beside the new leader.
@@ -27,7 +29,10 @@ export interface PgLeaderOptions {
   checkMs?: number;
   /** Limit of each check query on the dedicated connection (default 2 000 ms). */
   queryTimeoutMs?: number;
+  /** How long a replica that lost leadership leaves the lock to the others (default 3 × checkMs). */
+  rejoinMs?: number;
   timers?: Timers;
+  now?: () => number;
   /** Called on every change of leadership. */
   onChange?: (leading: boolean) => void;
 }
@@ -40,10 +45,14 @@ export class PgLeader implements LeaderElector {
   private checking: Promise<void> | null = null;
   private readonly timers: Timers;
   private readonly checkMs: number;
+  private readonly now: () => number;
+  /** Until when this replica leaves the lock to the others (after losing it). */
+  private holdOffUntil = 0;
 
   constructor(private readonly opts: PgLeaderOptions) {
     this.timers = opts.timers ?? backgroundTimers;
     this.checkMs = opts.checkMs ?? 1_000;
+    this.now = opts.now ?? Date.now;
   }
 
   isLeader(): boolean {
@@ -110,6 +119,7 @@ export class PgLeader implements LeaderElector {
         await this.confirm();
         return;
       }
+      if (this.now() < this.holdOffUntil) return;
       const r = await this.client!.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [LEADER_LOCK.toString()]);
       if (r.rows[0]?.ok && this.started) this.setLeading(true);
     } catch (err) {
@@ -136,7 +146,10 @@ export class PgLeader implements LeaderElector {
   private lost(err: unknown): void {
     const c = this.client;
     this.client = null;
-    if (this.leading) this.opts.logger?.warn({ err }, 'leader connection lost: no longer the leader');
+    if (this.leading) {
+      this.opts.logger?.warn({ err }, 'leader connection lost: no longer the leader');
+      this.holdOffUntil = this.now() + (this.opts.rejoinMs ?? 3 * this.checkMs);
+    }
     this.setLeading(false);
     if (c) void c.end().catch(() => undefined);
   }
