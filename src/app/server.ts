@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { ServerConfig } from '../config/server.js';
 import { RoutingEngine } from '../lb/routing/engine.js';
-import { openStore, type OpenedStore } from '../store/index.js';
+import type { OpenedStore } from '../store/index.js';
+import { openStoreWhenReachable } from './database-wait.js';
 import type { ApiDeps } from '../lb/handlers/deps.js';
 import { createRequestRouter, type FallbackHandler, type RequestRouter } from '../http/dispatch.js';
 import { HttpError } from '../http/errors.js';
@@ -62,6 +63,8 @@ export interface StartServerOptions {
   fallback?: FallbackHandler;
   /** Seconds in Retry-After of 503 no-capacity answers (default 5). */
   retryAfterSeconds?: number;
+  /** Aborts waiting for an unreachable PostgreSQL at start (startServer then rejects). */
+  signal?: AbortSignal;
   /** POST /route waits for this before its first decisions (see ApiDeps.routeGate); it must settle. */
   routeGate?: Promise<void>;
 }
@@ -112,7 +115,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
   const { logger } = opts;
   const now = opts.now ?? Date.now;
   const ownsStore = opts.store === undefined;
-  const store = opts.store ?? (await openStore(config, { logger, now }));
+  const store = opts.store ?? (await openStoreWhenReachable(config, { logger, now, listen: config.port === 0 ? null : { host: config.host, port: config.port }, signal: opts.signal }));
   const cleanupTimers: NodeJS.Timeout[] = [];
   try {
     const registry = new Registry();
