@@ -38,6 +38,7 @@ import {
 import { socketJsonError } from '../http/raw-error.js';
 import { pruneStats } from '../lb/retention.js';
 import { restoreFleet } from '../lb/restore.js';
+import { followReplicas } from '../lb/fanout.js';
 import type { Reloadable } from '../http/reload.js';
 import { serverReloadables } from './reloadables.js';
 import { SecurityRuntime } from '../http/security-runtime.js';
@@ -117,9 +118,12 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
   const ownsStore = opts.store === undefined;
   const store = opts.store ?? (await openStoreWhenReachable(config, { logger, now, listen: config.port === 0 ? null : { host: config.host, port: config.port }, signal: opts.signal }));
   const cleanupTimers: NodeJS.Timeout[] = [];
+  const cleanupFns: Array<() => void> = [];
   try {
     const registry = new Registry();
-    const writeBehind = new WriteBehind({ store: store.lb, logger });
+    // On PostgreSQL other replicas route on what this one writes: flush within 200 ms so that a stats report
+    // is routable everywhere within a second (SQLite keeps the 1 s default).
+    const writeBehind = new WriteBehind({ store: store.lb, logger, flushIntervalMs: store.engine === 'postgres' ? 200 : undefined });
     const engine = new RoutingEngine({
       tiers: config.tiers,
       defaultTier: config.default_tier,
@@ -131,6 +135,9 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       onStickyChange: (e) => writeBehind.stickyChange(e),
     });
     const restored = await restoreFleet(store.lb, engine, logger);
+    // Registrations, stats and sticky assignments committed by other replicas (PostgreSQL; nothing on SQLite).
+    const stopFollowing = followReplicas(store.lb, engine, logger);
+    cleanupFns.push(stopFollowing);
     const geo = await openGeoIp(config.geoip_db_path, logger);
     const metrics = createServerMetrics(registry, { counts: () => engine.counts(), pendingWrites: () => writeBehind.pending() });
     const deps: ApiDeps = {
@@ -328,6 +335,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
         } catch (err) {
           logger.error({ err, pending: writeBehind.pending() }, 'flushing pending writes failed');
         }
+        for (const fn of cleanupFns) fn();
         if (ownsStore) await store.close();
       })();
       return closing;
@@ -364,6 +372,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
     };
   } catch (err) {
     for (const t of cleanupTimers) clearInterval(t);
+    for (const fn of cleanupFns) fn();
     if (ownsStore) await store.close().catch(() => undefined);
     throw err;
   }

@@ -1,7 +1,8 @@
 /** PostgreSQL implementation of LbStore (the "lb" component's tables; see migrations/lb.ts). */
 import type pg from 'pg';
-import type { LbClient, LbEndpointRule, LbGpuStats, LbSticky, LbStats, LbStore, LbWriteBatch } from '../lb.js';
-import { migrate, tx } from './db.js';
+import type { LbClient, LbEndpointRule, LbGpuStats, LbRemoteChange, LbSticky, LbStats, LbStore, LbWriteBatch } from '../lb.js';
+import { migrate, tx, type Queryable } from './db.js';
+import { LB_CHANNEL, notify, type PgNotifier } from './notify.js';
 import { PG_LB_MIGRATIONS } from './migrations/lb.js';
 
 interface ClientRow {
@@ -88,13 +89,89 @@ const CLIENT_COLUMNS = [
   'total_storage', 'total_gpus', 'gpu_models', 'endpoint', 'endpoints_json', 'created_at', 'last_seen',
 ] as const;
 
+/** What one LB notification names (read back by the receivers); at most NOTIFY_IDS ids per notification. */
+interface LbNotice {
+  origin: string;
+  clients?: string[];
+  stats?: string[];
+  sticky?: Array<[string, string]>;
+}
+const NOTIFY_IDS = 100;
+
+const key = (stickyId: string, tier: string) => `${stickyId}\u0000${tier}`;
+
 export class PgLbStore implements LbStore {
-  private constructor(private readonly pool: pg.Pool) {}
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly notifier: PgNotifier | null,
+  ) {}
 
   /** Runs the "lb" migrations (once across replicas) and returns the store. */
-  static async open(pool: pg.Pool): Promise<PgLbStore> {
+  static async open(pool: pg.Pool, notifier?: PgNotifier): Promise<PgLbStore> {
     await migrate(pool, 'lb', PG_LB_MIGRATIONS);
-    return new PgLbStore(pool);
+    return new PgLbStore(pool, notifier ?? null);
+  }
+
+  /** Announces changed rows to the other replicas, in chunks that fit NOTIFY's 8 000-byte payload. */
+  private async announce(c: Queryable, what: { clients?: string[]; stats?: string[]; sticky?: Array<[string, string]> }): Promise<void> {
+    const origin = this.notifier?.origin ?? '';
+    for (const field of ['clients', 'stats', 'sticky'] as const) {
+      const ids = [...new Set((what[field] ?? []).map((x) => JSON.stringify(x)))].map((x) => JSON.parse(x) as string & [string, string]);
+      for (let i = 0; i < ids.length; i += NOTIFY_IDS) await notify(c, LB_CHANNEL, { origin, [field]: ids.slice(i, i + NOTIFY_IDS) });
+    }
+  }
+
+  subscribe(fn: (change: LbRemoteChange) => void): () => void {
+    const notifier = this.notifier;
+    if (!notifier) return () => undefined;
+    // Reads back what a notification names; changes are applied in arrival order.
+    let chain = Promise.resolve();
+    const enqueue = (work: () => Promise<LbRemoteChange | null>) => {
+      chain = chain.then(async () => {
+        const ch = await work().catch(() => null);
+        if (ch) fn(ch);
+      });
+    };
+    const offs = [
+      notifier.on(LB_CHANNEL, (p) => {
+        const n = p as unknown as LbNotice;
+        // Sticky notices are applied by the writer too: the database row is the one winner every replica adopts.
+        if (n.origin === notifier.origin && !n.sticky) return;
+        enqueue(() => this.readChange(n));
+      }),
+      notifier.onReconnect(() => enqueue(() => this.readAll())),
+    ];
+    return () => offs.forEach((f) => f());
+  }
+
+  private async readChange(n: LbNotice): Promise<LbRemoteChange> {
+    const out: LbRemoteChange = { clients: [], stats: [], sticky: [], removedSticky: [], full: false };
+    const ids = [...new Set([...(n.clients ?? []), ...(n.stats ?? [])])];
+    if (ids.length > 0) {
+      out.clients = (await this.pool.query<ClientRow>('SELECT * FROM clients WHERE client_id = ANY($1::text[]) ORDER BY client_id COLLATE "C"', [ids])).rows.map(toClient);
+    }
+    if (n.stats?.length) {
+      out.stats = (
+        await this.pool.query<StatsRow>(
+          `SELECT DISTINCT ON (client_id COLLATE "C") * FROM stats WHERE client_id = ANY($1::text[]) ORDER BY client_id COLLATE "C", timestamp DESC, id DESC`,
+          [n.stats],
+        )
+      ).rows.map(toStats);
+    }
+    if (n.sticky?.length) {
+      const r = await this.pool.query<{ sticky_id: string; tier: string; client_id: string; created_at: number; last_used: number }>(
+        `SELECT s.* FROM sticky_assignments s JOIN unnest($1::text[], $2::text[]) AS k(sticky_id, tier) ON s.sticky_id = k.sticky_id AND s.tier = k.tier`,
+        [n.sticky.map((x) => x[0]), n.sticky.map((x) => x[1])],
+      );
+      out.sticky = r.rows.map((x) => ({ stickyId: x.sticky_id, tier: x.tier, clientId: x.client_id, createdAt: x.created_at, lastUsed: x.last_used }));
+      const present = new Set(out.sticky.map((a) => key(a.stickyId, a.tier)));
+      out.removedSticky = n.sticky.filter(([s, t]) => !present.has(key(s, t))).map(([stickyId, tier]) => ({ stickyId, tier }));
+    }
+    return out;
+  }
+
+  private async readAll(): Promise<LbRemoteChange> {
+    return { clients: await this.listClients(), stats: await this.latestStats(), sticky: await this.listSticky(), removedSticky: [], full: true };
   }
 
   async upsertClient(c: LbClient): Promise<void> {
@@ -103,11 +180,14 @@ export class PgLbStore implements LbStore {
       c.totalGpus, JSON.stringify(c.gpuModels), c.endpoint, JSON.stringify(c.endpoints), c.createdAt, c.lastSeen,
     ];
     const updates = CLIENT_COLUMNS.filter((col) => col !== 'client_id' && col !== 'created_at').map((col) => `${col} = excluded.${col}`);
-    await this.pool.query(
-      `INSERT INTO clients (${CLIENT_COLUMNS.join(', ')}) VALUES (${CLIENT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
-       ON CONFLICT (client_id) DO UPDATE SET ${updates.join(', ')}`,
-      values,
-    );
+    await tx(this.pool, async (q) => {
+      await q.query(
+        `INSERT INTO clients (${CLIENT_COLUMNS.join(', ')}) VALUES (${CLIENT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
+         ON CONFLICT (client_id) DO UPDATE SET ${updates.join(', ')}`,
+        values,
+      );
+      await this.announce(q, { clients: [c.clientId] });
+    });
   }
 
   async deleteClients(clientIds: readonly string[]): Promise<number> {
@@ -173,6 +253,11 @@ export class PgLbStore implements LbStore {
           );
         }
       }
+      await this.announce(c, {
+        stats: batch.stats.map((x) => x.clientId),
+        clients: batch.touches.filter((t) => t.location).map((t) => t.clientId),
+        sticky: batch.sticky.map((ch) => (ch.type === 'delete' ? [ch.stickyId, ch.tier] : [ch.assignment.stickyId, ch.assignment.tier])),
+      });
     });
   }
 

@@ -29,6 +29,7 @@ import { migrate, tx, type Queryable } from './db.js';
 import { PgLeasing } from './leasing.js';
 import { PG_MONITORING_MIGRATIONS } from './migrations/monitoring.js';
 import { dayOf, PgResults } from './results.js';
+import { JOBS_CHANNEL, notify, type PgNotifier } from './notify.js';
 
 /** Day partitions kept ready ahead of today (the leader's maintenance, on every rollup pass). */
 export const PARTITION_DAYS_AHEAD = 2;
@@ -70,15 +71,17 @@ export class PgMonitoringStore implements MonitoringStore {
   private constructor(
     private readonly pool: pg.Pool,
     private readonly now: () => number,
+    private readonly notifier: PgNotifier | null,
   ) {
     this.leasing = new PgLeasing(pool);
     this.results = new PgResults(pool);
   }
 
   /** Runs the "monitoring" migrations (once across replicas) and creates today's and the next days' partitions. */
-  static async open(pool: pg.Pool, now: () => number = Date.now): Promise<PgMonitoringStore> {
+  static async open(pool: pg.Pool, opts: { now?: () => number; notifier?: PgNotifier } = {}): Promise<PgMonitoringStore> {
     await migrate(pool, 'monitoring', PG_MONITORING_MIGRATIONS);
-    const store = new PgMonitoringStore(pool, now);
+    const now = opts.now ?? Date.now;
+    const store = new PgMonitoringStore(pool, now, opts.notifier ?? null);
     await store.results.ensurePartitionsAhead(now(), PARTITION_DAYS_AHEAD);
     return store;
   }
@@ -220,6 +223,8 @@ export class PgMonitoringStore implements MonitoringStore {
             [jobs.run, jobs.monitor, jobs.region, jobs.at, now],
           );
           out.jobs += ins.rowCount ?? 0;
+          // Wakes the dispatchers of every replica once these jobs are committed.
+          if ((ins.rowCount ?? 0) > 0) await notify(c, JOBS_CHANNEL, { origin: this.notifier?.origin ?? '' });
         }
         if (adv.id.length > 0) {
           await c.query(
@@ -261,8 +266,15 @@ export class PgMonitoringStore implements MonitoringStore {
           ingested_at: opts.now,
         })),
       );
+      if (r.requeued > 0) await notify(c, JOBS_CHANNEL, { origin: this.notifier?.origin ?? '' });
       return { requeued: r.requeued, expired: r.expired.length, missed: r.missed };
     });
+  }
+
+  onJobsReady(fn: () => void): () => void {
+    if (!this.notifier) return () => undefined;
+    const off = [this.notifier.on(JOBS_CHANNEL, () => fn()), this.notifier.onReconnect(fn)];
+    return () => off.forEach((f) => f());
   }
 
   async getJob(runId: string): Promise<JobRecord | null> {

@@ -5,6 +5,7 @@ import { createPool } from './db.js';
 import { PgLbStore } from './lb.js';
 import { PgLeader } from './leader.js';
 import { PgMonitoringStore } from './monitoring.js';
+import { PgNotifier } from './notify.js';
 
 export function isPostgresUrl(target: string): boolean {
   return /^postgres(ql)?:\/\//i.test(target);
@@ -20,9 +21,10 @@ export async function openPostgres(config: StoreConfig, opts: { logger?: Logger;
     maxIdle: config.db_max_idle_conns ?? POOL_DEFAULTS.db_max_idle_conns,
     maxLifetimeSeconds: config.db_conn_max_lifetime ?? POOL_DEFAULTS.db_conn_max_lifetime,
   });
+  const notifier = new PgNotifier({ url: config.database, logger: opts.logger?.child({ component: 'listen' }) });
   try {
-    const lb = await PgLbStore.open(pool);
-    const monitoring = await PgMonitoringStore.open(pool, opts.now);
+    const lb = await PgLbStore.open(pool, notifier);
+    const monitoring = await PgMonitoringStore.open(pool, { now: opts.now, notifier });
     const leader = new PgLeader({ url: config.database, logger: opts.logger?.child({ component: 'leader' }) });
     let closing: Promise<void> | null = null;
     return {
@@ -33,10 +35,12 @@ export async function openPostgres(config: StoreConfig, opts: { logger?: Logger;
       close: () =>
         (closing ??= (async () => {
           await leader.stop();
+          await notifier.close();
           await pool.end();
         })()),
     };
   } catch (err) {
+    await notifier.close();
     await pool.end().catch(() => undefined);
     throw err;
   }
