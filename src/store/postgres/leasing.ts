@@ -99,7 +99,10 @@ export class PgLeasing {
   async renewLeases(opts: { workerId: string; runIds: string[]; now: number; leaseMs: number }): Promise<{ renewed: string[]; lost: string[] }> {
     if (opts.runIds.length === 0) return { renewed: [], lost: [] };
     const r = await this.pool.query<{ run_id: string }>(
-      `UPDATE jobs SET lease_expires_at = $1 WHERE run_id = ANY($2::text[]) AND worker_id = $3 AND status = 'leased' RETURNING run_id`,
+      `UPDATE jobs SET lease_expires_at = $1
+        WHERE run_id IN (SELECT run_id FROM jobs WHERE run_id = ANY($2::text[]) AND worker_id = $3 AND status = 'leased' ORDER BY run_id FOR UPDATE)
+          AND worker_id = $3 AND status = 'leased'
+       RETURNING run_id`,
       [opts.now + opts.leaseMs, opts.runIds, opts.workerId],
     );
     const held = new Set(r.rows.map((x) => x.run_id));
@@ -108,21 +111,24 @@ export class PgLeasing {
 
   /** Must run inside the caller's transaction (it records an expiry result for each job closed for good). */
   async reap(c: Queryable, opts: { now: number; maxAttempts: number; missedBefore: number }): Promise<{ expired: ExpiredJob[]; requeued: number; missed: number }> {
+    // SKIP LOCKED: a lease being completed, renewed or leased right now is left alone (this pass or the next
+    // one sees its outcome), so the reaper never waits on, or deadlocks with, ingest.
     const expired = await c.query<ExpiredJob>(
       `UPDATE jobs SET status = 'done', outcome = 'expired', attempts = attempts + 1, finished_at = $1, lease_expires_at = NULL
-        WHERE status = 'leased' AND lease_expires_at < $1 AND attempts + 1 >= $2
+        WHERE run_id IN (SELECT run_id FROM jobs WHERE status = 'leased' AND lease_expires_at < $1 AND attempts + 1 >= $2 FOR UPDATE SKIP LOCKED)
        RETURNING run_id, monitor_id, region, worker_id, attempts`,
       [opts.now, opts.maxAttempts],
     );
     const requeued = await c.query(
       `UPDATE jobs SET status = 'ready', worker_id = NULL, lease_expires_at = NULL, attempts = attempts + 1
-        WHERE status = 'leased' AND lease_expires_at < $1 AND attempts + 1 < $2`,
+        WHERE run_id IN (SELECT run_id FROM jobs WHERE status = 'leased' AND lease_expires_at < $1 AND attempts + 1 < $2 FOR UPDATE SKIP LOCKED)`,
       [opts.now, opts.maxAttempts],
     );
-    const missed = await c.query(`UPDATE jobs SET status = 'done', outcome = 'missed', finished_at = $1 WHERE status = 'ready' AND scheduled_at < $2`, [
-      opts.now,
-      opts.missedBefore,
-    ]);
+    const missed = await c.query(
+      `UPDATE jobs SET status = 'done', outcome = 'missed', finished_at = $1
+        WHERE run_id IN (SELECT run_id FROM jobs WHERE status = 'ready' AND scheduled_at < $2 FOR UPDATE SKIP LOCKED)`,
+      [opts.now, opts.missedBefore],
+    );
     return { expired: expired.rows, requeued: requeued.rowCount ?? 0, missed: missed.rowCount ?? 0 };
   }
 
@@ -136,9 +142,14 @@ export class PgLeasing {
     now: number,
   ): Promise<Map<string, { worker_id: string; monitor_id: string; region: string }>> {
     const r = await c.query<{ run_id: string; worker_id: string; monitor_id: string; region: string }>(
-      `UPDATE jobs j SET status = 'done', outcome = 'result', finished_at = $3, lease_expires_at = NULL
-         FROM unnest($1::text[], $2::text[]) AS i(run_id, worker_id)
-        WHERE j.run_id = i.run_id AND j.worker_id = i.worker_id AND j.status = 'leased'
+      // Rows are locked in run_id order first, so two batches touching the same jobs cannot deadlock.
+      `WITH held AS (
+         SELECT j.run_id FROM jobs j JOIN unnest($1::text[], $2::text[]) AS i(run_id, worker_id)
+             ON j.run_id = i.run_id AND j.worker_id = i.worker_id
+          WHERE j.status = 'leased' ORDER BY j.run_id FOR UPDATE OF j
+       )
+       UPDATE jobs j SET status = 'done', outcome = 'result', finished_at = $3, lease_expires_at = NULL
+         FROM held WHERE j.run_id = held.run_id AND j.status = 'leased'
        RETURNING j.run_id, j.worker_id, j.monitor_id, j.region`,
       [items.map((i) => i.runId), items.map((i) => i.workerId), now],
     );
