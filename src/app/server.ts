@@ -153,6 +153,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       retryAfterSeconds: opts.retryAfterSeconds ?? 5,
       lastHealthCheck: () => null,
       routeGate: null,
+      databaseDown: () => store.databaseDown(),
     };
     if (opts.routeGate) {
       deps.routeGate = opts.routeGate.finally(() => {

@@ -24,6 +24,8 @@ export interface OpenedStore {
   leader: LeaderElector;
   /** Which engine the store runs on. */
   engine: 'sqlite' | 'postgres';
+  /** Why the database cannot be reached right now, or null when it can (SQLite: always null). */
+  databaseDown(): string | null;
   /** Closes the database (and, on PostgreSQL, the leader's connection). Idempotent. */
   close(): Promise<void>;
 }
@@ -72,6 +74,7 @@ export function openSqliteStore(path: string): OpenedStore {
     monitoring,
     leader: new SingleNodeLeader(),
     engine: 'sqlite',
+    databaseDown: () => null,
     async close() {
       if (closed) return;
       closed = true;

@@ -55,16 +55,25 @@ export type Queryable = pg.Pool | pg.PoolClient | pg.Client;
 /** Runs `fn` in one transaction on one pooled connection; rolls back on error. */
 export async function tx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   const c = await pool.connect();
+  // A checked-out connection that the server drops between two statements emits 'error' on the client, not on
+  // a query; unhandled, that would crash the process. The next statement fails instead, and release(err)
+  // below discards the connection.
+  const onError = (): void => undefined;
+  c.on('error', onError);
+  let broken: Error | undefined;
   try {
     await c.query('BEGIN');
     const out = await fn(c);
     await c.query('COMMIT');
     return out;
   } catch (err) {
-    await c.query('ROLLBACK').catch(() => undefined);
+    await c.query('ROLLBACK').catch((e: unknown) => {
+      broken = e instanceof Error ? e : new Error(String(e));
+    });
     throw err;
   } finally {
-    c.release();
+    c.off('error', onError);
+    c.release(broken);
   }
 }
 

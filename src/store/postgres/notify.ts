@@ -86,6 +86,7 @@ export class PgNotifier {
       if (this.client === c) this.client = null;
       void c.end().catch(() => undefined);
       if (this.closed) return;
+      this.lastError = err instanceof Error ? err.message : 'connection ended';
       this.opts.logger?.warn({ err }, 'notification listener disconnected; reconnecting');
       this.delay = Math.min(this.delay * 2, 5_000);
       this.connectSoon(this.delay);
@@ -122,4 +123,14 @@ export class PgNotifier {
   }
 
   private everConnected = false;
+  private lastError = '';
+
+  /**
+   * Null while the LISTEN connection is up; otherwise why it is not. That connection is always open, so it
+   * notices a database outage (restart, network cut) as soon as the server drops it, without a probe of its own.
+   */
+  down(): string | null {
+    if (this.client !== null || !this.everConnected) return null;
+    return `database connection lost${this.lastError ? `: ${this.lastError}` : ''}; reconnecting`;
+  }
 }

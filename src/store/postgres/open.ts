@@ -32,6 +32,7 @@ export async function openPostgres(config: StoreConfig, opts: { logger?: Logger;
       monitoring,
       leader,
       engine: 'postgres',
+      databaseDown: () => notifier.down(),
       close: () =>
         (closing ??= (async () => {
           await leader.stop();
