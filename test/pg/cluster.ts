@@ -145,3 +145,14 @@ export async function startCluster(opts: { owned?: boolean } = {}): Promise<Clus
     },
   };
 }
+
+/** One query on a fresh connection (tests inspecting the database directly: catalogs, locks, rows). */
+export async function sql<T extends pg.QueryResultRow>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query<T>(text, params)).rows;
+  } finally {
+    await c.end();
+  }
+}

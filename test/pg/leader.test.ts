@@ -3,11 +3,10 @@
  * the leader's backend is terminated with pg_terminate_backend and the other takes over.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
 import { PgLeader } from '../../src/store/postgres/leader.js';
 import { PeriodicTask } from '../../src/platform/periodic.js';
 import { waitFor } from '../monitoring/helpers.js';
-import { startCluster, type Cluster } from './cluster.js';
+import { sql, startCluster, type Cluster } from './cluster.js';
 
 let cluster: Cluster;
 beforeAll(async () => {
@@ -17,15 +16,6 @@ afterAll(async () => {
   await cluster?.destroy();
 });
 
-async function sql<T extends pg.QueryResultRow>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query<T>(text, params)).rows;
-  } finally {
-    await c.end();
-  }
-}
 
 /** The backend pid that holds the leader's advisory lock on this database. */
 async function lockHolder(url: string): Promise<number | null> {

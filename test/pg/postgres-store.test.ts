@@ -4,12 +4,11 @@
  * and the pool keys.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
 import { openStore, type OpenedStore } from '../../src/store/index.js';
 import { partitionName, dayOf } from '../../src/store/postgres/results.js';
 import { result, seedLeasedJobs } from '../store/contract/fixtures.js';
 import { waitFor } from '../monitoring/helpers.js';
-import { startCluster, type Cluster } from './cluster.js';
+import { sql, startCluster, type Cluster } from './cluster.js';
 
 let cluster: Cluster;
 beforeAll(async () => {
@@ -19,15 +18,6 @@ afterAll(async () => {
   await cluster?.destroy();
 });
 
-async function query<T extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query<T>(sql, params)).rows;
-  } finally {
-    await c.end();
-  }
-}
 
 const DAY = 86_400_000;
 
@@ -36,7 +26,7 @@ describe('PostgreSQL store: migrations', () => {
     const url = await cluster.createDatabase('mig');
     const opened = await Promise.all([0, 1, 2].map(() => openStore({ database: url })));
     try {
-      const rows = await query<{ component: string; version: number; n: string }>(
+      const rows = await sql<{ component: string; version: number; n: string }>(
         url,
         'SELECT component, version, count(*) AS n FROM schema_migrations GROUP BY component, version ORDER BY component, version',
       );
@@ -48,7 +38,7 @@ describe('PostgreSQL store: migrations', () => {
       // a later start finds nothing to apply
       const again = await openStore({ database: url });
       await again.close();
-      expect(await query(url, 'SELECT 1 FROM schema_migrations')).toHaveLength(2);
+      expect(await sql(url, 'SELECT 1 FROM schema_migrations')).toHaveLength(2);
     } finally {
       await Promise.all(opened.map((s) => s.close()));
     }
@@ -69,14 +59,14 @@ describe('PostgreSQL store: results partitioned by day', () => {
 
   const partitions = async () =>
     (
-      await query<{ name: string }>(
+      await sql<{ name: string }>(
         url,
         `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'results_raw'::regclass ORDER BY 1`,
       )
     ).map((r) => r.name);
 
   it('results_raw is a declaratively partitioned table, with today and the next two days created at open', async () => {
-    expect(await query(url, `SELECT partstrat FROM pg_partitioned_table WHERE partrelid = 'results_raw'::regclass`)).toEqual([{ partstrat: 'r' }]);
+    expect(await sql(url, `SELECT partstrat FROM pg_partitioned_table WHERE partrelid = 'results_raw'::regclass`)).toEqual([{ partstrat: 'r' }]);
     expect(await partitions()).toEqual(['results_raw_20300110', 'results_raw_20300111', 'results_raw_20300112']);
     expect(partitionName(dayOf(now))).toBe('results_raw_20300110');
   });
@@ -91,7 +81,7 @@ describe('PostgreSQL store: results partitioned by day', () => {
       'stored',
     ]);
     expect(await partitions()).toContain('results_raw_20300101');
-    expect(await query(url, 'SELECT count(*)::int AS n FROM results_raw_20300101')).toEqual([{ n: 2 }]);
+    expect(await sql(url, 'SELECT count(*)::int AS n FROM results_raw_20300101')).toEqual([{ n: 2 }]);
     const cut = { resultsBefore: Date.UTC(2030, 0, 5), rollup1mBefore: 0, rollup1hBefore: 0, rollup1dBefore: 0, jobsBefore: 0 };
     // not rolled up yet: the partition stays
     expect((await m.deleteExpired(cut)).results).toBe(0);
@@ -112,7 +102,7 @@ describe('PostgreSQL store: pool keys', () => {
     const store = await openStore({ database: url, db_max_open_conns: 3, db_max_idle_conns: 1, db_conn_max_lifetime: 1 });
     const db = new URL(url).pathname.slice(1);
     const backends = () =>
-      query<{ pid: number }>(url, `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = 'vantage'`, [db]).then((r) =>
+      sql<{ pid: number }>(url, `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = 'vantage'`, [db]).then((r) =>
         r.map((x) => x.pid).sort(),
       );
     try {

@@ -3,11 +3,11 @@
  * leader failover after SIGKILL with next_due_at continuity.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
+import type pg from 'pg';
 import { openStore, type OpenedStore } from '../../src/store/index.js';
 import { spec } from '../store/contract/fixtures.js';
 import { waitFor } from '../monitoring/helpers.js';
-import { startCluster, type Cluster } from './cluster.js';
+import { sql, startCluster, type Cluster } from './cluster.js';
 import { http, startReplica, type Replica } from './replicas.js';
 
 let cluster: Cluster;
@@ -62,15 +62,7 @@ afterAll(async () => {
   await cluster?.destroy();
 });
 
-async function q<T extends pg.QueryResultRow>(text: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query<T>(text, params)).rows;
-  } finally {
-    await c.end();
-  }
-}
+const q = <T extends pg.QueryResultRow>(text: string, params: unknown[] = []) => sql<T>(url, text, params);
 
 describe('three replicas on one database', () => {
   it('migrated once although all three started together', async () => {

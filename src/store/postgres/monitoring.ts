@@ -2,6 +2,7 @@
  * PostgreSQL implementation of MonitoringStore: monitors (audited), the scheduler's writes, workers; leasing
  * lives in ./leasing.ts and results (partitions, ingest, rollups, retention) in ./results.ts.
  */
+import { newMonitorRecord, patchedMonitor } from '../monitor-records.js';
 import type pg from 'pg';
 import { nullResult } from '../../monitoring/domain/result.js';
 import type { RunPlan, SchedulableMonitor } from '../../monitoring/domain/schedule-math.js';
@@ -105,17 +106,7 @@ export class PgMonitoringStore implements MonitoringStore {
   }
 
   async createMonitor(spec: MonitorSpec, meta: { id: string; actor: string; now: number; jitterSeed: number }): Promise<MonitorRecord> {
-    const rec: MonitorRecord = {
-      ...spec,
-      id: meta.id,
-      owner: meta.actor,
-      jitter_seed: meta.jitterSeed | 0,
-      last_scheduled_at: null,
-      next_due_at: meta.now,
-      created_at: meta.now,
-      updated_at: meta.now,
-      deleted_at: null,
-    };
+    const rec = newMonitorRecord(spec, meta);
     await tx(this.pool, async (c) => {
       await c.query(`INSERT INTO monitors (${MONITOR_COLS}) VALUES (${MONITOR_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`, monitorParams(rec));
       await this.audit(c, meta.now, meta.actor, 'monitor.create', rec.id, null, rec);
@@ -132,11 +123,7 @@ export class PgMonitoringStore implements MonitoringStore {
     return tx(this.pool, async (c) => {
       const before = await this.lockMonitor(c, id);
       if (!before || before.deleted_at !== null) return null;
-      const after: MonitorRecord = { ...before, ...patch, updated_at: meta.now };
-      if (patch.interval_ms !== undefined && patch.interval_ms !== before.interval_ms) {
-        after.next_due_at = before.last_scheduled_at === null ? meta.now : Math.max(meta.now, before.last_scheduled_at + after.interval_ms);
-      }
-      if (after.enabled && !before.enabled) after.next_due_at = meta.now;
+      const after = patchedMonitor(before, patch, meta.now);
       await this.replace(c, after);
       const cancel = `UPDATE jobs SET status = 'done', outcome = 'cancelled', finished_at = $1, deleted_at = $1 WHERE monitor_id = $2 AND status = 'ready'`;
       if (!after.enabled) await c.query(cancel, [meta.now, id]);
