@@ -39,6 +39,10 @@ import { startMonitoringPlane } from '../src/app/monitoring.js';
 import { SimWorker } from '../test/monitoring/sim-worker.js';
 
 const argv = process.argv.slice(2);
+// `--database postgres://…`: the PostgreSQL targets (bench/monitoring-pg.ts) instead of the SQLite ones.
+if (/^postgres(ql)?:\/\//i.test(argv[argv.indexOf('--database') + 1] ?? '') && argv.includes('--database')) {
+  await import('./monitoring-pg.js');
+}
 const JSON_OUT = argv.includes('--json');
 function arg(name: string, def: number): number {
   const i = argv.indexOf(`--${name}`);

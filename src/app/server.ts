@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { ServerConfig } from '../config/server.js';
 import { RoutingEngine } from '../lb/routing/engine.js';
-import { openStore, type OpenedStore } from '../store/index.js';
+import type { OpenedStore } from '../store/index.js';
+import { openStoreWhenReachable } from './database-wait.js';
 import type { ApiDeps } from '../lb/handlers/deps.js';
 import { createRequestRouter, type FallbackHandler, type RequestRouter } from '../http/dispatch.js';
 import { HttpError } from '../http/errors.js';
@@ -39,6 +40,7 @@ import {
 import { socketJsonError } from '../http/raw-error.js';
 import { pruneStats } from '../lb/retention.js';
 import { restoreFleet } from '../lb/restore.js';
+import { followReplicas } from '../lb/fanout.js';
 import type { Reloadable } from '../http/reload.js';
 import { serverReloadables } from './reloadables.js';
 import { SecurityRuntime } from '../http/security-runtime.js';
@@ -66,6 +68,8 @@ export interface StartServerOptions {
   fallback?: FallbackHandler;
   /** Seconds in Retry-After of 503 no-capacity answers (default 5). */
   retryAfterSeconds?: number;
+  /** Aborts waiting for an unreachable PostgreSQL at start (startServer then rejects). */
+  signal?: AbortSignal;
   /** POST /route waits for this before its first decisions (see ApiDeps.routeGate); it must settle. */
   routeGate?: Promise<void>;
   /** More ports the caller will listen on after the server (the --with-agent demo backend), checked with ours. */
@@ -129,11 +133,14 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
   // Before anything is opened or created (the SQLite file included): every port free, or all taken ones named.
   await checkPortsFree([...serverPortClaims(config), ...(opts.extraPorts ?? [])]);
   const ownsStore = opts.store === undefined;
-  const store = opts.store ?? openStore(config);
+  const store = opts.store ?? (await openStoreWhenReachable(config, { logger, now, listen: config.port === 0 ? null : { host: config.host, port: config.port }, signal: opts.signal }));
   const cleanupTimers: NodeJS.Timeout[] = [];
+  const cleanupFns: Array<() => void> = [];
   try {
     const registry = new Registry();
-    const writeBehind = new WriteBehind({ store: store.lb, logger });
+    // On PostgreSQL other replicas route on what this one writes: flush within 200 ms so that a stats report
+    // is routable everywhere within a second (SQLite keeps the 1 s default).
+    const writeBehind = new WriteBehind({ store: store.lb, logger, flushIntervalMs: store.engine === 'postgres' ? 200 : undefined });
     const engine = new RoutingEngine({
       tiers: config.tiers,
       defaultTier: config.default_tier,
@@ -149,6 +156,9 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
     });
     engine.latency.setRegionLocations(new Map(Object.entries(config.region_locations)));
     const restored = await restoreFleet(store.lb, engine, logger);
+    // Registrations, stats and sticky assignments committed by other replicas (PostgreSQL; nothing on SQLite).
+    const stopFollowing = followReplicas(store.lb, engine, logger);
+    cleanupFns.push(stopFollowing);
     const geo = await openGeoIp(config.geoip_db_path, logger);
     const metrics = createServerMetrics(registry, {
       counts: () => engine.counts(),
@@ -169,6 +179,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       retryAfterSeconds: opts.retryAfterSeconds ?? 5,
       lastHealthCheck: () => null,
       routeGate: null,
+      databaseDown: () => store.databaseDown(),
     };
     if (opts.routeGate) {
       deps.routeGate = opts.routeGate.finally(() => {
@@ -356,7 +367,8 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
         } catch (err) {
           logger.error({ err, pending: writeBehind.pending() }, 'flushing pending writes failed');
         }
-        if (ownsStore) store.close();
+        for (const fn of cleanupFns) fn();
+        if (ownsStore) await store.close();
       })();
       return closing;
     };
@@ -392,7 +404,8 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
     };
   } catch (err) {
     for (const t of cleanupTimers) clearInterval(t);
-    if (ownsStore) store.close();
+    for (const fn of cleanupFns) fn();
+    if (ownsStore) await store.close().catch(() => undefined);
     throw err;
   }
 }

@@ -153,6 +153,20 @@ describe('server config', () => {
     ]);
   });
 
+  it('database: a SQLite path or a well-formed postgres:// URL; anything else names the key', () => {
+    expect(loadServerConfig({ env: { VANTAGE_DATABASE: 'postgres://v:secret@db.internal:5432/vantage' } }).config.database).toBe(
+      'postgres://v:secret@db.internal:5432/vantage',
+    );
+    expect(loadServerConfig({ flags: { database: 'postgresql://db/vantage' } }).config.database).toBe('postgresql://db/vantage');
+    expect(loadServerConfig({ flags: { database: './data/x.db' } }).config.database).toBe('./data/x.db');
+    const expected = 'expected a SQLite file path or a postgres://user:pass@host:port/database URL';
+    expect(issuesOf(() => loadServerConfig({ flags: { database: 'postgres://db:99999/vantage' } }))).toEqual([
+      `--database: database: ${expected}, got "postgres://db:99999/vantage"`,
+    ]);
+    expect(issuesOf(() => loadServerConfig({ env: { VANTAGE_DATABASE: 'postgres://db' } }))).toEqual([`VANTAGE_DATABASE: database: ${expected}, got "postgres://db"`]);
+    expect(issuesOf(() => loadServerConfig({ file: yamlFile('database: mysql://db/x\n') }))).toEqual([`server.yml: database: ${expected}, got "mysql://db/x"`]);
+  });
+
   it('rejects an invalid CIDR naming the entry', () => {
     const file = yamlFile('whitelisted_ips: ["10.0.0.0/8", "300.1.1.1/8"]\n');
     const issues = issuesOf(() => loadServerConfig({ file }));

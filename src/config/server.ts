@@ -6,6 +6,21 @@ import { ServerMonitorsSchema } from './monitor-entry.js';
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 const isPathPrefix = { check: (v: string) => v.startsWith('/'), expected: 'a path prefix starting with "/" (or "/*" for all paths)' };
+/** A SQLite path, or a URL that is a well-formed postgres:// (postgresql://) URL with a host; no other scheme. */
+const isDatabase = {
+  check: (v: string) => {
+    if (v === '') return false;
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(v)) return true;
+    if (!/^postgres(ql)?:\/\//i.test(v)) return false;
+    try {
+      const u = new URL(v);
+      return u.hostname !== '' && u.pathname.length > 1;
+    } catch {
+      return false;
+    }
+  },
+  expected: 'a SQLite file path or a postgres://user:pass@host:port/database URL',
+};
 const isHeaderName = { check: (v: string) => v === '' || /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(v), expected: 'an HTTP header name (or empty)' };
 
 /**
@@ -17,7 +32,11 @@ export const SERVER_FIELDS = {
   // Basic
   port: int(8080, 'HTTP port of the management API and proxy (0 = pick a free port).', { min: 0, max: 65535 }),
   host: str('0.0.0.0', 'Address to listen on.'),
-  database: str('./data/vantage.db', 'SQLite file path (or a postgres:// URL once PostgreSQL support lands).'),
+  database: str(
+    './data/vantage.db',
+    'SQLite file path (one server), or a postgres://user:pass@host:port/db URL (PostgreSQL 15+: several replicas on one database, see docs/scale-out.md).',
+    isDatabase,
+  ),
   stale_minutes: int(5, 'A backend whose last report is older than this is not routed to.', { min: 1 }),
   log_level: oneOf(LOG_LEVELS, 'info', 'Log level.'),
   json_logging: bool(false, 'Log JSON lines instead of human-readable text.'),

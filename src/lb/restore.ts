@@ -1,6 +1,13 @@
 import type { Logger } from 'pino';
-import type { LbStore } from '../store/lb.js';
+import type { LbClient, LbStore } from '../store/lb.js';
+import type { BackendRegistration } from './routing/types.js';
 import type { RoutingEnginePort } from './engine-port.js';
+
+/** The engine's registration of a stored backend. */
+export function toRegistration(c: LbClient): BackendRegistration {
+  const { createdAt: _created, lastSeen: _seen, ...reg } = c;
+  return reg;
+}
 
 /**
  * Rebuilds the in-memory fleet from the database on start: every backend with its last-seen time, its latest
@@ -13,28 +20,7 @@ export async function restoreFleet(
   logger?: Logger,
 ): Promise<{ clients: number; stats: number; sticky: number }> {
   const clients = await lb.listClients();
-  for (const c of clients) {
-    engine.register(
-      {
-        clientId: c.clientId,
-        hostname: c.hostname,
-        endpoint: c.endpoint,
-        publicIp: c.publicIp,
-        localIp: c.localIp,
-        lat: c.lat,
-        lon: c.lon,
-        country: c.country,
-        city: c.city,
-        totalCpu: c.totalCpu,
-        totalMemoryGb: c.totalMemoryGb,
-        totalStorageGb: c.totalStorageGb,
-        totalGpus: c.totalGpus,
-        gpuModels: c.gpuModels,
-        endpoints: c.endpoints,
-      },
-      c.lastSeen,
-    );
-  }
+  for (const c of clients) engine.register(toRegistration(c), c.lastSeen);
   const lastSeen = new Map(clients.map((c) => [c.clientId, c.lastSeen]));
   let stats = 0;
   for (const s of await lb.latestStats()) {

@@ -80,8 +80,11 @@ export function periodic(task: () => Promise<void> | void, intervalMs: number, o
   };
 }
 
-/** Whether a pass may run: a predicate, or a LeaderElector (only while this node leads). */
-export type Gate = (() => boolean) | { isLeader(): boolean };
+/**
+ * Whether a pass may run: a predicate, or a LeaderElector (only while this node leads). An elector with
+ * `confirm` is asked again right before each pass (fencing: leadership lost a moment ago runs no further pass).
+ */
+export type Gate = (() => boolean) | { isLeader(): boolean; confirm?(): Promise<boolean> };
 
 function gateOpen(gate: Gate | undefined): boolean {
   if (gate === undefined) return true;
@@ -103,7 +106,9 @@ export class PeriodicTask<T> {
 
   /** One pass now; null when the gate is closed. */
   async run(): Promise<T | null> {
-    if (!gateOpen(this.opts.gate)) return null;
+    const gate = this.opts.gate;
+    if (!gateOpen(gate)) return null;
+    if (typeof gate === 'object' && gate.confirm && !(await gate.confirm())) return null;
     return this.pass();
   }
 

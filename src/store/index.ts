@@ -1,8 +1,9 @@
 /**
  * Opens the configured database and every store on it: the load balancer's, the monitoring control plane's and
  * the leader elector. Callers see only the interfaces (./lb.ts, ./monitoring.ts, ./leader.ts); each database
- * folder (./sqlite/ now, ./postgres/ later) implements all three.
+ * folder (./sqlite/, ./postgres/) implements all three and passes the contract suite in test/store/contract/.
  */
+import type { Logger } from 'pino';
 import type { LbStore } from './lb.js';
 import type { LeaderElector } from './leader.js';
 import type { MonitoringStore } from './monitoring.js';
@@ -10,29 +11,54 @@ import { openSqlite } from './sqlite/db.js';
 import { SqliteLbStore } from './sqlite/lb.js';
 import { SingleNodeLeader } from './sqlite/leader.js';
 import { SqliteMonitoringStore } from './sqlite/monitoring.js';
+import { isPostgresUrl, openPostgres } from './postgres/open.js';
 
 export type { LbStore } from './lb.js';
 export type { LeaderElector } from './leader.js';
 export type { MonitoringStore } from './monitoring.js';
+export { isPostgresUrl } from './postgres/open.js';
 
 export interface OpenedStore {
   lb: LbStore;
   monitoring: MonitoringStore;
   leader: LeaderElector;
-  /** Closes the database. Idempotent. */
-  close(): void;
+  /** Which engine the store runs on. */
+  engine: 'sqlite' | 'postgres';
+  /** Why the database cannot be reached right now, or null when it can (SQLite: always null). */
+  databaseDown(): string | null;
+  /** Closes the database (and, on PostgreSQL, the leader's connection). Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The config keys openStore reads (ServerConfig has them all). */
+export interface StoreConfig {
+  /** A SQLite file path, or a postgres:// (postgresql://) URL. */
+  database: string;
+  db_max_open_conns?: number;
+  db_max_idle_conns?: number;
+  db_conn_max_lifetime?: number;
+}
+
+export interface OpenStoreOptions {
+  logger?: Logger;
+  /** Clock in ms (default Date.now); the PostgreSQL store uses it to create day partitions ahead. */
+  now?: () => number;
 }
 
 /**
- * Only SQLite is implemented; a `postgres://` URL is refused with a clear message until the PostgreSQL store
- * lands.
+ * A `postgres://` or `postgresql://` URL opens PostgreSQL (pool, migrations once under an advisory lock, the
+ * advisory-lock leader); anything else is a SQLite file path. Rejects when the database cannot be opened or
+ * migrated (the server's start-up retries a PostgreSQL that is not reachable yet).
  */
-export function openStore(config: { database: string }): OpenedStore {
-  const target = config.database;
-  if (/^postgres(ql)?:\/\//i.test(target)) {
-    throw new Error('database: PostgreSQL is not supported yet; use a SQLite file path');
-  }
-  const db = openSqlite(target);
+export async function openStore(config: StoreConfig, opts: OpenStoreOptions = {}): Promise<OpenedStore> {
+  if (isPostgresUrl(config.database)) return openPostgres(config, opts);
+  return openSqliteStore(config.database);
+}
+
+/** Opens every store on a SQLite file, synchronously (the embedded engine: one server, always the leader). */
+export function openSqliteStore(path: string): OpenedStore {
+  if (isPostgresUrl(path)) throw new Error('database: a postgres:// URL needs openStore (asynchronous)');
+  const db = openSqlite(path);
   let lb: LbStore;
   let monitoring: MonitoringStore;
   try {
@@ -47,7 +73,9 @@ export function openStore(config: { database: string }): OpenedStore {
     lb,
     monitoring,
     leader: new SingleNodeLeader(),
-    close() {
+    engine: 'sqlite',
+    databaseDown: () => null,
+    async close() {
       if (closed) return;
       closed = true;
       db.close();

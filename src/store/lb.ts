@@ -47,6 +47,19 @@ export interface LbWriteBatch {
   sticky: readonly LbStickyChange[];
 }
 
+/**
+ * What another replica changed (PostgreSQL: announced with NOTIFY, read back from the database): backends
+ * registered or updated, their newest stats, and sticky assignments set or removed. `full` marks a complete
+ * snapshot (sent after the notification connection was re-established, when changes may have been missed).
+ */
+export interface LbRemoteChange {
+  clients: LbClient[];
+  stats: LbStats[];
+  sticky: LbSticky[];
+  removedSticky: Array<{ stickyId: string; tier: string }>;
+  full: boolean;
+}
+
 export interface LbStore {
   /** Inserts or updates a backend (created_at is kept on update). Durable once the promise resolves. */
   upsertClient(client: LbClient): Promise<void>;
@@ -65,4 +78,9 @@ export interface LbStore {
   listSticky(): Promise<LbSticky[]>;
   /** Number of stats rows (of one backend, or of all). */
   countStats(clientId?: string): Promise<number>;
+  /**
+   * Changes written by other replicas on the same database, as they commit (absent on SQLite: one server).
+   * Returns the unsubscribe function.
+   */
+  subscribe?(fn: (change: LbRemoteChange) => void): () => void;
 }

@@ -7,6 +7,11 @@
 export interface LeaderElector {
   /** Current leadership (cached; cheap to call on every tick). */
   isLeader(): boolean;
+  /**
+   * Asks the database whether this node leads at this moment (fencing before a leader pass); absent where
+   * leadership cannot be lost (SQLite: one server).
+   */
+  confirm?(): Promise<boolean>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }

@@ -206,4 +206,11 @@ export interface MonitoringStore {
   markInactiveWorkers(seenBefore: number): Promise<string[]>;
   listWorkers(): Promise<WorkerRecord[]>;
   revokeWorker(id: string, reason: string, now: number): Promise<boolean>;
+
+  // Replicas.
+  /**
+   * Calls `fn` when another replica made jobs ready (scheduled or requeued), so that this replica's dispatcher
+   * leases them without waiting for its next poll (absent on SQLite: one server). Returns the unsubscribe function.
+   */
+  onJobsReady?(fn: () => void): () => void;
 }

@@ -4,7 +4,7 @@
  * stored-result listener.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openStore, type OpenedStore } from '../../src/store/index.js';
+import { openSqliteStore, type OpenedStore } from '../../src/store/index.js';
 import { BackendProbes, type ProbeTarget } from '../../src/monitoring/probes/backend-probes.js';
 import { parseProbeId, plannedProbes, probeRttMs, PROBE_REGION_HEADER } from '../../src/monitoring/probes/plan.js';
 import { IngestQueue } from '../../src/monitoring/control/ingest.js';
@@ -45,7 +45,7 @@ describe('backend probes (real SQLite store)', () => {
   let probes: BackendProbes;
   beforeEach(() => {
     tmp = tempDir('vantage-probes-');
-    store = openStore({ database: `${tmp.dir}/p.db` });
+    store = openSqliteStore(`${tmp.dir}/p.db`);
     fleet = [];
     sink = new Sink();
     changed = 0;

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore } from '../../src/store/index.js';
+import { openSqliteStore } from '../../src/store/index.js';
 import type { LbStore } from '../../src/store/lb.js';
 import type { LeaderElector } from '../../src/store/leader.js';
 import type { MonitoringStore } from '../../src/store/monitoring.js';
@@ -16,11 +16,11 @@ export interface TempStore {
   close(): void;
 }
 
-/** A fresh database file in a temp dir, opened through openStore (the stores the server gets). */
+/** A fresh database file in a temp dir, opened through openSqliteStore (the stores the server gets). */
 export function tempStore(): TempStore {
   const dir = mkdtempSync(join(tmpdir(), 'vantage-mon-'));
   const path = join(dir, 'vantage.db');
-  const opened = openStore({ database: path });
+  const opened = openSqliteStore(path);
   return {
     dir,
     path,

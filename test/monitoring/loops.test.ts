@@ -131,6 +131,25 @@ describe('PeriodicTask', () => {
     expect(timers.size).toBe(0);
   });
 
+  it('fencing: a gate with confirm() is asked right before each pass, and a refused confirmation skips the pass', async () => {
+    let held = true;
+    let asked = 0;
+    let runs = 0;
+    const task = new PeriodicTask(() => ++runs, {
+      gate: {
+        isLeader: () => true,
+        confirm: async () => {
+          asked++;
+          return held;
+        },
+      },
+    });
+    expect(await task.run()).toBe(1);
+    held = false; // the lock was lost a moment ago; the cached isLeader() has not caught up
+    expect(await task.run()).toBeNull();
+    expect([asked, runs]).toEqual([2, 1]);
+  });
+
   it('stop() waits for the pass in progress and ends the loop; a predicate gate works too', async () => {
     const timers = new FakeTimers();
     let release: (() => void) | null = null;

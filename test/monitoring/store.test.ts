@@ -4,7 +4,7 @@
  * the contract suite.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openStore } from '../../src/store/index.js';
+import { openSqliteStore } from '../../src/store/index.js';
 import { planRuns } from '../../src/monitoring/domain/schedule-math.js';
 import { newRunId } from '../../src/platform/ids.js';
 import { spec, tempStore, type TempStore } from './helpers.js';
@@ -22,7 +22,7 @@ describe('scheduleDue across a restart', () => {
   it('a restart (new connection, same file) never duplicates a run, even when the clock goes back', async () => {
     await t.store.createMonitor(spec({ interval_ms: 10_000 }), { id: 'm1', actor: 'test', now: T0, jitterSeed: 7 });
     for (let now = T0; now < T0 + 60_000; now += 1_000) await t.store.scheduleDue(now, 5_000, (m) => plan(m, now), newRunId);
-    const second = openStore({ database: t.path });
+    const second = openSqliteStore(t.path);
     try {
       for (let now = T0 + 50_000; now < T0 + 120_000; now += 1_000) await second.monitoring.scheduleDue(now, 5_000, (m) => plan(m, now), newRunId);
       const jobs = await second.monitoring.leaseJobs({ workerId: 'w', region: 'global', count: 1_000, now: T0, leadMs: 10 * 60_000, leaseMs: 1 });

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pruneStats } from '../../src/lb/retention.js';
-import { openStore, type OpenedStore } from '../../src/store/index.js';
+import { openSqliteStore, type OpenedStore } from '../../src/store/index.js';
 import type { LbStats } from '../../src/store/lb.js';
 import { tempDir } from './helpers.js';
 
@@ -25,7 +25,7 @@ describe('pruneStats (real SQLite store)', () => {
   let store: OpenedStore;
   beforeEach(async () => {
     tmp = tempDir('vantage-ret-');
-    store = openStore({ database: `${tmp.dir}/r.db` });
+    store = openSqliteStore(`${tmp.dir}/r.db`);
     for (const id of ['a', 'b']) {
       await store.lb.upsertClient({
         clientId: id, hostname: id, endpoint: 'http://x:1', publicIp: null, localIp: null, lat: null, lon: null,

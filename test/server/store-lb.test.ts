@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { client } from '../store/contract/fixtures.js';
-import { openStore, type OpenedStore } from '../../src/store/index.js';
+import { openSqliteStore, type OpenedStore } from '../../src/store/index.js';
 import { readSqliteFile } from '../store/sqlite-file.js';
 
 // The LbStore scenarios (registrations, stats, sticky, retention) are in the store contract suite
@@ -16,7 +16,7 @@ describe('SqliteLbStore', () => {
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'vantage-lb-'));
     file = join(dir, 'sub', 'lb.db');
-    store = openStore({ database: file });
+    store = openSqliteStore(file);
   });
   afterEach(() => {
     store.close();
@@ -45,7 +45,7 @@ describe('SqliteLbStore', () => {
   it('survives reopening the file (migrations are not re-applied)', async () => {
     await store.lb.upsertClient(client('a'));
     store.close();
-    store = openStore({ database: file });
+    store = openSqliteStore(file);
     expect((await store.lb.listClients()).map((c) => c.clientId)).toEqual(['a']);
     const versions = readSqliteFile(file, (db) => db.prepare("SELECT COUNT(*) AS n FROM schema_migrations WHERE component = 'lb'").get() as {
       n: number;
@@ -53,7 +53,7 @@ describe('SqliteLbStore', () => {
     expect(versions.n).toBe(1);
   });
 
-  it('refuses a PostgreSQL URL with a clear message', () => {
-    expect(() => openStore({ database: 'postgres://localhost/x' })).toThrow(/PostgreSQL is not supported yet/);
+  it('the synchronous SQLite opener refuses a PostgreSQL URL with a clear message (openStore opens those)', () => {
+    expect(() => openSqliteStore('postgres://localhost/x')).toThrow(/postgres:\/\/ URL needs openStore/);
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Timers as TimerFns } from '../../src/platform/timers.js';
 import { WriteBehind } from '../../src/lb/write-behind.js';
-import { openStore, type OpenedStore } from '../../src/store/index.js';
+import { openSqliteStore, type OpenedStore } from '../../src/store/index.js';
 import type { LbClient, LbStats, LbStore, LbWriteBatch } from '../../src/store/lb.js';
 import { tempDir } from './helpers.js';
 
@@ -68,7 +68,7 @@ describe('WriteBehind (real SQLite store)', () => {
   let store: OpenedStore;
   beforeEach(async () => {
     tmp = tempDir('vantage-wb-');
-    store = openStore({ database: `${tmp.dir}/wb.db` });
+    store = openSqliteStore(`${tmp.dir}/wb.db`);
     await store.lb.upsertClient(client('a'));
     await store.lb.upsertClient(client('b'));
   });

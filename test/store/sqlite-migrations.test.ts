@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrate, openSqlite, type SqliteDb } from '../../src/store/sqlite/db.js';
 import { MONITORING_MIGRATIONS } from '../../src/store/sqlite/migrations/monitoring.js';
-import { openStore, type OpenedStore } from '../../src/store/index.js';
+import { openSqliteStore, type OpenedStore } from '../../src/store/index.js';
 import { readSqliteFile } from './sqlite-file.js';
 
 const T0 = 1_700_000_000_000;
@@ -49,7 +49,7 @@ describe('monitoring migration 2 (no CHECK on monitors.type)', () => {
 
   it('keeps the data, accepts any type name afterwards and keeps the jobs → monitors foreign key', async () => {
     createV1();
-    store = openStore({ database: file });
+    store = openSqliteStore(file);
     const m = await store.monitoring.getMonitor('m1');
     expect(m).toMatchObject({ name: 'old', owner: 'alice', type: 'tcp', url: 'tcp://db:5432', regions: ['eu'], jitter_seed: 7, next_due_at: T0 + 30_000 });
     expect((await store.monitoring.getJob('r1'))?.monitor_id).toBe('m1');
@@ -84,7 +84,7 @@ describe('monitoring migration 2 (no CHECK on monitors.type)', () => {
   });
 
   it('a new database gets both versions and stores a type it has never heard of', async () => {
-    store = openStore({ database: file });
+    store = openSqliteStore(file);
     const rec = await store.monitoring.createMonitor(
       {
         name: 'n',

@@ -7,7 +7,7 @@ import { runStoreContract } from './contract/index.js';
 
 runStoreContract('sqlite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'vantage-contract-'));
-  const opened = openStore({ database: join(dir, 'vantage.db') });
+  const opened = await openStore({ database: join(dir, 'vantage.db') });
   return {
     stores: { lb: opened.lb, monitoring: opened.monitoring, leader: opened.leader },
     close() {

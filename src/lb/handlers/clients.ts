@@ -97,6 +97,11 @@ export function purgePendingHandler(d: ApiDeps): Handler {
 export function healthHandler(d: ApiDeps): Handler {
   return (ctx) => {
     const c = d.engine.counts();
+    const down = d.databaseDown?.() ?? null;
+    if (down !== null) {
+      sendJson(ctx.res, 503, { status: 'unavailable', reason: down, timestamp: iso(d.now()), total_clients: c.total, active_clients: c.active });
+      return;
+    }
     sendJson(ctx.res, 200, { status: 'healthy', timestamp: iso(d.now()), total_clients: c.total, active_clients: c.active });
   };
 }

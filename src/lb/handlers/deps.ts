@@ -29,4 +29,6 @@ export interface ApiDeps {
   routeGate: Promise<void> | null;
   /** Time (ms) of a backend's last active health check, null when none yet; set once the checker runs. */
   lastHealthCheck: (clientId: string) => number | null;
+  /** The database's reachability (PostgreSQL); absent = always reachable (SQLite). /health answers 503 while down. */
+  databaseDown?: () => string | null;
 }

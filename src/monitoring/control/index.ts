@@ -137,6 +137,8 @@ export async function startMonitoring(ctx: MonitoringContext): Promise<Monitorin
     metrics,
   });
 
+  // Jobs made ready by another replica's scheduler or reaper (PostgreSQL NOTIFY); the poll stays the fallback.
+  const stopJobsWake = store.onJobsReady?.(() => dispatcher.poke()) ?? (() => undefined);
   scheduler.start(timers);
   dispatcher.start(tuning.dispatchIntervalMs ?? 100, timers);
   reaper.start(timers);
@@ -148,6 +150,7 @@ export async function startMonitoring(ctx: MonitoringContext): Promise<Monitorin
   let stopped: Promise<void> | null = null;
   const quiesce = (): Promise<void> =>
     (quiesced ??= (async () => {
+      stopJobsWake();
       await scheduler.stop();
       await dispatcher.stop();
       await reaper.stop();

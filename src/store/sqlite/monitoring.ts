@@ -1,5 +1,6 @@
 /** SQLite implementation of MonitoringStore (better-sqlite3: synchronous, wrapped in the async interface). */
 import type { Statement } from 'better-sqlite3';
+import { newMonitorRecord, patchedMonitor } from '../monitor-records.js';
 import { migrate, type SqliteDb } from './db.js';
 import { MONITORING_MIGRATIONS } from './migrations/monitoring.js';
 import { SqliteLeasing } from './leasing.js';
@@ -200,17 +201,7 @@ export class SqliteMonitoringStore implements MonitoringStore {
   }
 
   async createMonitor(spec: MonitorSpec, meta: { id: string; actor: string; now: number; jitterSeed: number }): Promise<MonitorRecord> {
-    const rec: MonitorRecord = {
-      ...spec,
-      id: meta.id,
-      owner: meta.actor,
-      jitter_seed: meta.jitterSeed | 0,
-      last_scheduled_at: null,
-      next_due_at: meta.now,
-      created_at: meta.now,
-      updated_at: meta.now,
-      deleted_at: null,
-    };
+    const rec = newMonitorRecord(spec, meta);
     this.db.transaction(() => {
       this.s.insertMonitor.run(monitorToParams(rec));
       this.recordAudit(meta.now, meta.actor, 'monitor.create', rec.id, null, rec);
@@ -227,11 +218,7 @@ export class SqliteMonitoringStore implements MonitoringStore {
       .transaction((): MonitorRecord | null => {
         const before = this.getMonitorSync(id);
         if (!before || before.deleted_at !== null) return null;
-        const after: MonitorRecord = { ...before, ...patch, updated_at: meta.now };
-        if (patch.interval_ms !== undefined && patch.interval_ms !== before.interval_ms) {
-          after.next_due_at = before.last_scheduled_at === null ? meta.now : Math.max(meta.now, before.last_scheduled_at + after.interval_ms);
-        }
-        if (after.enabled && !before.enabled) after.next_due_at = meta.now;
+        const after = patchedMonitor(before, patch, meta.now);
         this.s.replaceMonitor.run(monitorToParams(after));
         if (!after.enabled) this.s.cancelReadyJobs.run(meta.now, meta.now, id);
         else if (patch.regions) this.s.cancelReadyJobsOutside.run(meta.now, meta.now, id, JSON.stringify(after.regions));

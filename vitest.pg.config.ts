@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+/** The PostgreSQL suite (`npm run test:pg`): each file starts a throwaway cluster (test/pg/cluster.ts). */
+export default defineConfig({
+  test: {
+    include: ['test/pg/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+  },
+});
