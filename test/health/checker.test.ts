@@ -222,6 +222,9 @@ describe('health checker: concurrency and scheduling', () => {
     const hc = checker(engine, { type: 'http', intervalMs: 10_000, timers });
     hc.start();
     await waitFor(() => probes === 1, 'first round at start');
+    // The backend counted the probe before the checker read the answer: a round fired while that probe is
+    // still in flight skips the backend (one probe per backend at a time), so wait until it has finished.
+    await waitFor(() => hc.inFlight() === 0, 'first probe finished');
     expect(scheduled).toHaveLength(1);
     scheduled[0]!.fn();
     await waitFor(() => probes === 2, 'second round after one interval');
