@@ -164,7 +164,11 @@ describe('server config', () => {
       `--database: database: ${expected}, got "postgres://db:99999/vantage"`,
     ]);
     expect(issuesOf(() => loadServerConfig({ env: { VANTAGE_DATABASE: 'postgres://db' } }))).toEqual([`VANTAGE_DATABASE: database: ${expected}, got "postgres://db"`]);
-    expect(issuesOf(() => loadServerConfig({ file: yamlFile('database: mysql://db/x\n') }))).toEqual([`server.yml: database: ${expected}, got "mysql://db/x"`]);
+    expect(issuesOf(() => loadServerConfig({ flags: { database: 'postgres://v:s3cret@db:99999/vantage' } }))).toEqual([
+      `--database: database: ${expected}, got "postgres://v:***@db:99999/vantage"`,
+    ]);
+    const file = yamlFile('database: mysql://db/x\n');
+    expect(issuesOf(() => loadServerConfig({ file }))).toEqual([`${file}: database: ${expected}, got "mysql://db/x"`]);
   });
 
   it('rejects an invalid CIDR naming the entry', () => {

@@ -168,9 +168,12 @@ function valueAt(obj: unknown, path: readonly PropertyKey[]): unknown {
   return cur;
 }
 
+/** A URL's password is never echoed back (`postgres://v:***@db/x`). */
+const maskUrlPassword = (s: string): string => s.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s"]*:)[^@/\s"]*@/gi, '$1***@');
+
 function show(v: unknown): string {
   if (v === undefined) return 'nothing';
-  const s = JSON.stringify(v);
+  const s = maskUrlPassword(JSON.stringify(v));
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
