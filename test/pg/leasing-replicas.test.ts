@@ -85,10 +85,12 @@ describe('leasing across replicas', () => {
     try {
       let woken = 0;
       const off = b!.monitoring.onJobsReady!(() => woken++);
-      // the LISTEN connection is up once a notification from b's own side arrives
+      // b's LISTEN connection is up once a notification sent by a arrives. Each attempt seeds a new monitor's
+      // job: a job that exists already is not inserted again, and sends no notification.
+      let attempt = 0;
       const ready = async () => {
         const before = woken;
-        await seedJobs(a!.monitoring, { monitorId: `probe-${before}`, runs: [T0], now: T0 });
+        await seedJobs(a!.monitoring, { monitorId: `probe-${attempt++}`, runs: [T0], now: T0 });
         for (let i = 0; i < 200 && woken === before; i++) await new Promise((r) => setTimeout(r, 10));
         return woken > before;
       };
