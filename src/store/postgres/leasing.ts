@@ -14,53 +14,12 @@
 import type pg from 'pg';
 import type { LeasedJob, LeaseOptions } from '../monitoring.js';
 import type { Queryable } from './db.js';
+import { leasedJobFromRow, type ExpiredJob, type LeasedJobRow } from '../job-rows.js';
 
-interface LeasedRow {
-  run_id: string;
-  monitor_id: string;
-  region: string;
-  scheduled_at: number;
-  attempts: number;
-  name: string;
-  type: string;
-  url: string;
-  method: string;
-  headers: string;
-  body: string;
-  timeout_ms: number;
-  options: string;
-  assertions_compiled: string;
-}
+export type { ExpiredJob } from '../job-rows.js';
 
-export interface ExpiredJob {
-  run_id: string;
-  monitor_id: string;
-  region: string;
-  worker_id: string | null;
-  attempts: number;
-}
 
-function toLeased(r: LeasedRow, expires: number): LeasedJob {
-  return {
-    run_id: r.run_id,
-    monitor_id: r.monitor_id,
-    region: r.region,
-    scheduled_at: r.scheduled_at,
-    lease_expires_at: expires,
-    attempt: r.attempts + 1,
-    monitor: {
-      name: r.name,
-      type: r.type,
-      url: r.url,
-      method: r.method,
-      headers: JSON.parse(r.headers) as Record<string, string>,
-      body: r.body,
-      timeout_ms: r.timeout_ms,
-      options: JSON.parse(r.options) as Record<string, unknown>,
-      assertions_compiled: JSON.parse(r.assertions_compiled) as unknown[],
-    },
-  };
-}
+
 
 const LEASE_SQL = `
 WITH picked AS (
@@ -88,8 +47,8 @@ export class PgLeasing {
     const expires = opts.now + opts.leaseMs;
     const types = opts.types ? [...opts.types] : null;
     const take = async (region: string, n: number): Promise<LeasedJob[]> => {
-      const r = await this.pool.query<LeasedRow>(LEASE_SQL, [region, dueBy, n, opts.workerId, types, expires]);
-      return r.rows.sort((a, b) => a.scheduled_at - b.scheduled_at || (a.run_id < b.run_id ? -1 : 1)).map((row) => toLeased(row, expires));
+      const r = await this.pool.query<LeasedJobRow>(LEASE_SQL, [region, dueBy, n, opts.workerId, types, expires]);
+      return r.rows.sort((a, b) => a.scheduled_at - b.scheduled_at || (a.run_id < b.run_id ? -1 : 1)).map((row) => leasedJobFromRow(row, expires));
     };
     const own = await take(opts.region, count);
     if (own.length < count && opts.region !== 'global') own.push(...(await take('global', count - own.length)));

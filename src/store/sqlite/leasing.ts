@@ -15,35 +15,15 @@
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDb } from './db.js';
 import type { LeasedJob, LeaseOptions } from '../monitoring.js';
+import { leasedJobFromRow, type ExpiredJob, type LeasedJobRow } from '../job-rows.js';
 
-interface CandidateRow {
-  run_id: string;
-  monitor_id: string;
-  region: string;
-  scheduled_at: number;
-  attempts: number;
-  name: string;
-  type: string;
-  url: string;
-  method: string;
-  headers: string;
-  body: string;
-  timeout_ms: number;
-  options: string;
-  assertions_compiled: string;
-}
+export type { ExpiredJob } from '../job-rows.js';
 
-export interface ExpiredJob {
-  run_id: string;
-  monitor_id: string;
-  region: string;
-  worker_id: string | null;
-  attempts: number;
-}
+
 
 export class SqliteLeasing {
-  private readonly selectReady: Statement<[string, number, number], CandidateRow>;
-  private readonly selectReadyOfTypes: Statement<[string, number, string, number], CandidateRow>;
+  private readonly selectReady: Statement<[string, number, number], LeasedJobRow>;
+  private readonly selectReadyOfTypes: Statement<[string, number, string, number], LeasedJobRow>;
   private readonly markLeased: Statement<[string, number, string]>;
   private readonly renew: Statement<[number, string, string]>;
   private readonly requeueExpired: Statement<[number, number], { run_id: string }>;
@@ -94,7 +74,7 @@ export class SqliteLeasing {
     const dueBy = opts.now + opts.leadMs;
     const expires = opts.now + opts.leaseMs;
     const types = opts.types ? JSON.stringify(opts.types) : null;
-    const select = (region: string, n: number): CandidateRow[] =>
+    const select = (region: string, n: number): LeasedJobRow[] =>
       types === null ? this.selectReady.all(region, dueBy, n) : this.selectReadyOfTypes.all(region, dueBy, types, n);
     const run = this.db.transaction((): LeasedJob[] => {
       const rows = select(opts.region, count);
@@ -105,25 +85,7 @@ export class SqliteLeasing {
       for (const r of rows) {
         // Cannot fail inside an IMMEDIATE transaction; the guard documents (and enforces) the state machine.
         if (this.markLeased.run(opts.workerId, expires, r.run_id).changes !== 1) continue;
-        out.push({
-          run_id: r.run_id,
-          monitor_id: r.monitor_id,
-          region: r.region,
-          scheduled_at: r.scheduled_at,
-          lease_expires_at: expires,
-          attempt: r.attempts + 1,
-          monitor: {
-            name: r.name,
-            type: r.type,
-            url: r.url,
-            method: r.method,
-            headers: JSON.parse(r.headers) as Record<string, string>,
-            body: r.body,
-            timeout_ms: r.timeout_ms,
-            options: JSON.parse(r.options) as Record<string, unknown>,
-            assertions_compiled: JSON.parse(r.assertions_compiled) as unknown[],
-          },
-        });
+        out.push(leasedJobFromRow(r, expires));
       }
       return out;
     });
