@@ -52,5 +52,6 @@ describe('vantage server --database postgres://', () => {
     } finally {
       await replica?.kill('SIGKILL');
     }
-  });
+    // Its own waits add up to 50 s (20 s down, 30 s up); a loaded 2-core machine needs more than the default 60 s.
+  }, 120_000);
 });
