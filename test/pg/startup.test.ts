@@ -1,7 +1,5 @@
 /**
  * Selecting PostgreSQL with `--database postgres://…`: a bad URL is a config error (exit 2, key named).
- * unreachable server is retried with backoff, logged with its host, and /health answers 503 "starting" until
- * the database is up, then the replica serves.
  */
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
