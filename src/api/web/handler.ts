@@ -1,17 +1,18 @@
 /**
- * Serves vantage.v1.MonitorsService (Connect protocol, JSON or binary, over HTTP/1.1 or HTTP/2) as a plain
- * Node request handler for the main port: it answers paths under /vantage.v1.MonitorsService/ and returns false
+ * Serves the web API's Connect services (registry.ts: vantage.v1.MonitorsService, …) (Connect protocol, JSON or binary, over HTTP/1.1 or HTTP/2) as a plain
+ * Node request handler for the main port: it answers paths under /vantage.v1.<Service>/ and returns false
  * for every other path, so the main server can try it before its own routes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createContextValues } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
-import { MonitorsService } from '../../gen/vantage/v1/monitors_pb.js';
+import { registerWebServices, type WebServicesDeps } from './registry.js';
 import { actorOf, authenticateApiKey, createKeyChecker } from '../../auth/api-key.js';
 import type { Principal } from '../../auth/principal.js';
-import { createMonitorsServiceImpl, kActor, type MonitorsServiceDeps } from './service.js';
+import { kActor } from './service.js';
 
-export const MONITORS_SERVICE_PREFIX = `/${MonitorsService.typeName}/`;
+/** Every web service lives under vantage.v1 (registry.ts lists them). */
+export const WEB_SERVICES_PREFIX = '/vantage.v1.';
 
 /**
  * `principal`: the caller as already authenticated by the main server's management pipeline; without it the
@@ -21,19 +22,19 @@ export const MONITORS_SERVICE_PREFIX = `/${MonitorsService.typeName}/`;
 export type WebHandler = (req: IncomingMessage, res: ServerResponse, principal?: Principal) => boolean;
 
 export function createWebHandler(
-  deps: MonitorsServiceDeps & {
+  deps: WebServicesDeps & {
     auth: { server_key: string; api_keys: readonly string[] };
   },
 ): WebHandler {
   const keys = createKeyChecker(deps.auth);
   const actors = new WeakMap<IncomingMessage, string>();
   const adapter = connectNodeAdapter({
-    routes: (router) => router.service(MonitorsService, createMonitorsServiceImpl(deps)),
+    routes: (router) => registerWebServices(router, deps),
     contextValues: (req) => createContextValues().set(kActor, actors.get(req as IncomingMessage) ?? 'anonymous'),
   });
   return (req, res, principal) => {
     const path = (req.url ?? '').split('?')[0] ?? '';
-    if (!path.startsWith(MONITORS_SERVICE_PREFIX)) return false;
+    if (!path.startsWith(WEB_SERVICES_PREFIX) || path.startsWith('/vantage.v1.WorkerService/')) return false;
     const who = principal ?? authenticateApiKey(keys, req.headers['x-api-key']);
     if (who === 'missing' || who === 'wrong') {
       res.writeHead(401, { 'content-type': 'application/json' });
