@@ -7,21 +7,26 @@ import type { Logger } from 'pino';
 import type { LbStore } from './lb.js';
 import type { LeaderElector } from './leader.js';
 import type { MonitoringStore } from './monitoring.js';
+import type { StatusPagesStore } from './status-pages.js';
 import { openSqlite } from './sqlite/db.js';
 import { SqliteLbStore } from './sqlite/lb.js';
 import { SingleNodeLeader } from './sqlite/leader.js';
 import { SqliteMonitoringStore } from './sqlite/monitoring.js';
+import { SqliteStatusPagesStore } from './sqlite/status-pages.js';
 import { isPostgresUrl, openPostgres } from './postgres/open.js';
 
 export type { LbStore } from './lb.js';
 export type { LeaderElector } from './leader.js';
 export type { MonitoringStore } from './monitoring.js';
+export type { StatusPagesStore } from './status-pages.js';
 export { isPostgresUrl } from './postgres/open.js';
 
 export interface OpenedStore {
   lb: LbStore;
   monitoring: MonitoringStore;
   leader: LeaderElector;
+  /** Status pages, maintenance windows and subscribers (component "status"). */
+  statusPages: StatusPagesStore;
   /** Which engine the store runs on. */
   engine: 'sqlite' | 'postgres';
   /** Why the database cannot be reached right now, or null when it can (SQLite: always null). */
@@ -61,9 +66,11 @@ export function openSqliteStore(path: string): OpenedStore {
   const db = openSqlite(path);
   let lb: LbStore;
   let monitoring: MonitoringStore;
+  let statusPages: StatusPagesStore;
   try {
     lb = new SqliteLbStore(db);
     monitoring = new SqliteMonitoringStore(db);
+    statusPages = new SqliteStatusPagesStore(db);
   } catch (err) {
     db.close();
     throw err;
@@ -72,6 +79,7 @@ export function openSqliteStore(path: string): OpenedStore {
   return {
     lb,
     monitoring,
+    statusPages,
     leader: new SingleNodeLeader(),
     engine: 'sqlite',
     databaseDown: () => null,
