@@ -7,17 +7,20 @@ import { afterEach, beforeEach, describe } from 'vitest';
 import type { LbStore } from '../../../src/store/lb.js';
 import type { LeaderElector } from '../../../src/store/leader.js';
 import type { MonitoringStore } from '../../../src/store/monitoring.js';
+import type { StatusPagesStore } from '../../../src/store/status-pages.js';
 import { lbScenarios } from './lb.js';
 import { monitorScenarios } from './monitors.js';
 import { leasingScenarios } from './leasing.js';
 import { ingestScenarios } from './ingest.js';
 import { rollupScenarios } from './rollups.js';
 import { leaderScenarios } from './leader.js';
+import { statusPageScenarios } from './status-pages.js';
 
 export interface ContractStores {
   lb: LbStore;
   monitoring: MonitoringStore;
   leader: LeaderElector;
+  statusPages: StatusPagesStore;
 }
 
 /** Opens a fresh, empty database; `close` releases it (and may delete it). */
@@ -52,5 +55,6 @@ export function runStoreContract(name: string, open: OpenStores): void {
     ingestScenarios(ctx);
     rollupScenarios(ctx);
     leaderScenarios(ctx);
+    statusPageScenarios(ctx);
   });
 }
