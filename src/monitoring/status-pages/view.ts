@@ -1,0 +1,184 @@
+/**
+ * Builds the public view of a status page from the stores: per group, each monitor's current status, a 90-day
+ * bar from the 1d rollups, incidents and maintenance. Only what a visitor may see goes into the view: monitor
+ * names and ids, never URLs (unless the page opts in), headers, bodies or assertions.
+ *
+ * Maintenance is derived at read time, not flagged at ingest: a window can be created or corrected after the
+ * fact and the page follows, and ingest (the hot path) stays unchanged. Uptime excludes maintenance by
+ * subtracting the 1h buckets lying wholly inside a window from the day's 1d bucket.
+ */
+import type { MonitoringStore, RollupRecord } from '../../store/monitoring.js';
+import type { StatusPageRecord } from '../../store/status-pages.js';
+import { RESOLUTION_MS } from '../domain/rollup-math.js';
+import type { Calendar } from '../maintenance/calendar.js';
+import type { Occurrence } from '../maintenance/window-math.js';
+import type { IncidentReader, IncidentView } from './incidents.js';
+
+export const BAR_DAYS = 90;
+const DAY = RESOLUTION_MS['1d'];
+const HOUR = RESOLUTION_MS['1h'];
+
+export type MonitorState = 'up' | 'down' | 'maintenance' | 'unknown';
+export type OverallState = 'operational' | 'partial_outage' | 'major_outage' | 'maintenance' | 'unknown';
+
+export interface DayBar {
+  /** UTC day, YYYY-MM-DD. */
+  date: string;
+  /** Uptime in percent over the day's counted runs, null without data. */
+  uptimePct: number | null;
+  /** Part of the day was under maintenance. */
+  maintenance: boolean;
+}
+
+export interface MonitorView {
+  id: string;
+  name: string;
+  status: MonitorState;
+  /** Only when the page shows targets. */
+  target?: string;
+  /** Uptime over the 90 days in percent, null without data. */
+  uptimePct: number | null;
+  days: DayBar[];
+}
+
+export interface MaintenanceView {
+  id: string;
+  title: string;
+  description: string;
+  startsAt: number;
+  endsAt: number;
+}
+
+export interface StatusPageView {
+  slug: string;
+  title: string;
+  description: string;
+  generatedAt: number;
+  overall: OverallState;
+  groups: Array<{ name: string; monitors: MonitorView[] }>;
+  activeIncidents: IncidentView[];
+  pastIncidents: IncidentView[];
+  maintenance: { active: MaintenanceView[]; upcoming: MaintenanceView[]; past: MaintenanceView[] };
+}
+
+export interface ViewDeps {
+  monitoring: MonitoringStore;
+  incidents: IncidentReader;
+  calendar: Calendar;
+  /** Exclude maintenance time from uptime (status_uptime_excludes_maintenance). */
+  excludeMaintenance: boolean;
+}
+
+const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
+
+/** Counts of one time range: rollups merged over regions, minus the hours under maintenance. */
+interface Counts {
+  count: number;
+  up: number;
+}
+
+function sumByBucket(rows: readonly RollupRecord[]): Map<number, Counts> {
+  const m = new Map<number, Counts>();
+  for (const r of rows) {
+    const c = m.get(r.bucket_start) ?? { count: 0, up: 0 };
+    c.count += r.count;
+    c.up += r.up_count;
+    m.set(r.bucket_start, c);
+  }
+  return m;
+}
+
+const coveredBy = (start: number, end: number, xs: readonly Occurrence[]) => xs.some((o) => o.start <= start && end <= o.end);
+
+async function monitorView(deps: ViewDeps, page: StatusPageRecord, id: string, now: number): Promise<MonitorView | null> {
+  const m = await deps.monitoring.getMonitor(id);
+  if (!m || m.deleted_at !== null) return null;
+  const today = Math.floor(now / DAY) * DAY;
+  const from = today - (BAR_DAYS - 1) * DAY;
+  const [days, latest] = await Promise.all([
+    deps.monitoring.queryRollups({ monitorId: id, resolution: '1d', from, to: today + DAY }),
+    deps.monitoring.listResults({ monitorId: id, limit: 1 }),
+  ]);
+  const perDay = sumByBucket(days);
+  const maint = deps.calendar.intervalsFor(id, from, now + 1);
+  if (deps.excludeMaintenance && maint.length > 0) {
+    const hours = sumByBucket(await deps.monitoring.queryRollups({ monitorId: id, resolution: '1h', from, to: today + DAY }));
+    for (const [start, h] of hours) {
+      if (!coveredBy(start, start + HOUR, maint)) continue;
+      const d = perDay.get(Math.floor(start / DAY) * DAY);
+      if (d) {
+        d.count -= h.count;
+        d.up -= h.up;
+      }
+    }
+  }
+  const bars: DayBar[] = [];
+  let total = 0;
+  let up = 0;
+  for (let t = from; t <= today; t += DAY) {
+    const c = perDay.get(t);
+    const has = c !== undefined && c.count > 0;
+    if (has) {
+      total += c.count;
+      up += c.up;
+    }
+    bars.push({ date: isoDay(t), uptimePct: has ? round2((100 * c.up) / c.count) : null, maintenance: maint.some((o) => o.start < t + DAY && o.end > t) });
+  }
+  const last = latest[0];
+  let status: MonitorState = 'unknown';
+  if (deps.calendar.activeFor(id, now)) status = 'maintenance';
+  else if (last && last.status === 'up') status = 'up';
+  else if (last && last.status === 'down') status = 'down';
+  const out: MonitorView = { id, name: m.name, status, uptimePct: total > 0 ? round2((100 * up) / total) : null, days: bars };
+  if (page.showTargets) out.target = m.url;
+  return out;
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+function overallOf(monitors: readonly MonitorView[], incidents: readonly IncidentView[]): OverallState {
+  if (monitors.length === 0) return 'unknown';
+  const down = monitors.filter((m) => m.status === 'down').length;
+  if (incidents.some((i) => i.impact === 'critical' || i.impact === 'major') || (down > 0 && down === monitors.length)) return 'major_outage';
+  if (down > 0 || incidents.some((i) => i.impact === 'minor')) return 'partial_outage';
+  if (monitors.some((m) => m.status === 'maintenance')) return 'maintenance';
+  if (monitors.every((m) => m.status === 'unknown')) return 'unknown';
+  return 'operational';
+}
+
+/** The public view of `page` at `now`. */
+export async function buildStatusPageView(deps: ViewDeps, page: StatusPageRecord, now: number): Promise<StatusPageView> {
+  const groups = await Promise.all(
+    page.groups.map(async (g) => ({
+      name: g.name,
+      monitors: (await Promise.all(g.monitorIds.map((id) => monitorView(deps, page, id, now)))).filter((x): x is MonitorView => x !== null),
+    })),
+  );
+  const monitorIds = page.groups.flatMap((g) => g.monitorIds);
+  const incidents = await deps.incidents.list({ monitorIds, statusPageSlug: page.slug, since: now - BAR_DAYS * DAY, limit: 100 });
+  const active = incidents.filter((i) => i.status !== 'resolved');
+  const past = incidents.filter((i) => i.status === 'resolved').sort((a, b) => b.startedAt - a.startedAt);
+  const maintenance: StatusPageView['maintenance'] = { active: [], upcoming: [], past: [] };
+  for (const { window: w, occurrences } of deps.calendar.windowsForPage(page, now - 14 * DAY, now + 30 * DAY)) {
+    for (const o of occurrences) {
+      const v = { id: w.id, title: w.title, description: w.description, startsAt: o.start, endsAt: o.end };
+      if (o.start <= now && now < o.end) maintenance.active.push(v);
+      else if (o.start > now) maintenance.upcoming.push(v);
+      else maintenance.past.push(v);
+    }
+  }
+  maintenance.upcoming.sort((a, b) => a.startsAt - b.startsAt).splice(10);
+  maintenance.past.sort((a, b) => b.startsAt - a.startsAt).splice(10);
+  const all = groups.flatMap((g) => g.monitors);
+  return {
+    slug: page.slug,
+    title: page.title,
+    description: page.description,
+    generatedAt: now,
+    overall: overallOf(all, active),
+    groups,
+    activeIncidents: active,
+    pastIncidents: past,
+    maintenance,
+  };
+}
