@@ -144,6 +144,14 @@ export interface ReapOutcome {
   missed: number;
 }
 
+/** Counts of one bucket of one monitor, summed over its regions. */
+export interface RollupCount {
+  monitor_id: string;
+  bucket_start: number;
+  count: number;
+  up_count: number;
+}
+
 export interface RetentionCutoffs {
   resultsBefore: number;
   rollup1mBefore: number;
@@ -194,6 +202,11 @@ export interface MonitoringStore {
   /** Folds up to `maxRows` not-yet-rolled-up results into the 1m/1h/1d buckets; returns how many it folded. */
   rollupPending(maxRows: number): Promise<number>;
   queryRollups(opts: { monitorId: string; resolution: Resolution; from: number; to: number; region?: string }): Promise<RollupRecord[]>;
+  /**
+   * Run counts of many monitors at once, summed over regions, without latency sketches (status pages and
+   * badges: one query for a whole page). Ordered by monitor id, then bucket_start.
+   */
+  queryRollupCounts(opts: { monitorIds: readonly string[]; resolution: Resolution; from: number; to: number }): Promise<RollupCount[]>;
   /** Deletes old raw results (only already rolled up), rollups and finished jobs. */
   deleteExpired(cutoffs: RetentionCutoffs): Promise<{ results: number; rollups: number; jobs: number }>;
 

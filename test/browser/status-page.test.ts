@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * A status page rendered in Chromium (Debian's /usr/bin/chromium through playwright-core): the page lays out
  * without script, shows the overall state, one 90-day bar per monitor, and the badges parse as SVG in the

@@ -4,7 +4,11 @@
  * path asks synchronously; `MaintenanceCalendarCache` reloads it after changes and periodically.
  */
 import type { MaintenanceRecord, StatusPageRecord, StatusPagesStore } from '../../store/status-pages.js';
-import { activeAt, mergeIntervals, occurrencesBetween, type Occurrence } from './window-math.js';
+import { mergeIntervals, occurrencesBetween, type Occurrence } from './window-math.js';
+
+const DAY_MS = 86_400_000;
+/** How far beyond a request's range occurrences are computed and kept, so nearby requests reuse them. */
+const SPAN_MARGIN_MS = 100 * DAY_MS;
 
 /** What the alerts component asks (contract between alerts and status pages). */
 export interface MaintenanceWindowRef {
@@ -33,6 +37,8 @@ export function resolveTargets(w: MaintenanceRecord, pages: readonly StatusPageR
 
 export class Calendar implements MaintenanceCalendar {
   private readonly byMonitor = new Map<string, MaintenanceRecord[]>();
+  /** Occurrences per window over a span (timezone maths is the costly part of a page with windows). */
+  private readonly spans = new Map<string, { from: number; to: number; list: Occurrence[] }>();
 
   constructor(
     readonly windows: readonly MaintenanceRecord[],
@@ -47,11 +53,24 @@ export class Calendar implements MaintenanceCalendar {
     }
   }
 
+  /** A window's occurrences overlapping [from, to), from the kept span when it covers the range. */
+  occurrences(w: MaintenanceRecord, from: number, to: number): Occurrence[] {
+    let span = this.spans.get(w.id);
+    if (!span || from < span.from || to > span.to) {
+      const f = Math.floor(from / DAY_MS) * DAY_MS - SPAN_MARGIN_MS;
+      const t = Math.ceil(to / DAY_MS) * DAY_MS + SPAN_MARGIN_MS;
+      span = { from: f, to: t, list: occurrencesBetween(w.schedule, f, t) };
+      this.spans.set(w.id, span);
+    }
+    return span.list.filter((o) => o.start < to && o.end > from);
+  }
+
   activeFor(monitorId: string, atMs: number): MaintenanceWindowRef | null {
     let best: MaintenanceWindowRef | null = null;
     for (const w of this.byMonitor.get(monitorId) ?? []) {
-      const o = activeAt(w.schedule, atMs);
-      if (o && (!best || o.end > best.endsAt)) best = { id: w.id, title: w.title, endsAt: o.end };
+      for (const o of this.occurrences(w, atMs, atMs + 1)) {
+        if (o.start <= atMs && atMs < o.end && (!best || o.end > best.endsAt)) best = { id: w.id, title: w.title, endsAt: o.end };
+      }
     }
     return best;
   }
@@ -60,7 +79,7 @@ export class Calendar implements MaintenanceCalendar {
   intervalsFor(monitorId: string, from: number, to: number): Occurrence[] {
     const xs: Occurrence[] = [];
     for (const w of this.byMonitor.get(monitorId) ?? []) {
-      for (const o of occurrencesBetween(w.schedule, from, to)) xs.push({ start: Math.max(o.start, from), end: Math.min(o.end, to) });
+      for (const o of this.occurrences(w, from, to)) xs.push({ start: Math.max(o.start, from), end: Math.min(o.end, to) });
     }
     return mergeIntervals(xs);
   }
@@ -72,7 +91,7 @@ export class Calendar implements MaintenanceCalendar {
     for (const w of this.windows) {
       const targets = resolveTargets(w, [page]);
       if (![...targets].some((id) => ids.has(id))) continue;
-      const occurrences = occurrencesBetween(w.schedule, from, to);
+      const occurrences = this.occurrences(w, from, to);
       if (occurrences.length > 0) out.push({ window: w, occurrences });
     }
     return out;

@@ -7,7 +7,7 @@
  * fact and the page follows, and ingest (the hot path) stays unchanged. Uptime excludes maintenance by
  * subtracting the 1h buckets lying wholly inside a window from the day's 1d bucket.
  */
-import type { MonitoringStore, RollupRecord } from '../../store/monitoring.js';
+import type { MonitoringStore, RollupCount } from '../../store/monitoring.js';
 import type { StatusPageRecord } from '../../store/status-pages.js';
 import { RESOLUTION_MS } from '../domain/rollup-math.js';
 import type { Calendar } from '../maintenance/calendar.js';
@@ -77,33 +77,47 @@ interface Counts {
   up: number;
 }
 
-function sumByBucket(rows: readonly RollupRecord[]): Map<number, Counts> {
-  const m = new Map<number, Counts>();
+/** Counts by bucket start, per monitor. */
+function countsByMonitor(rows: readonly RollupCount[]): Map<string, Map<number, Counts>> {
+  const out = new Map<string, Map<number, Counts>>();
   for (const r of rows) {
-    const c = m.get(r.bucket_start) ?? { count: 0, up: 0 };
-    c.count += r.count;
-    c.up += r.up_count;
-    m.set(r.bucket_start, c);
+    let m = out.get(r.monitor_id);
+    if (!m) out.set(r.monitor_id, (m = new Map()));
+    m.set(r.bucket_start, { count: r.count, up: r.up_count });
   }
-  return m;
+  return out;
 }
 
 const coveredBy = (start: number, end: number, xs: readonly Occurrence[]) => xs.some((o) => o.start <= start && end <= o.end);
 
-async function monitorView(deps: ViewDeps, page: StatusPageRecord, id: string, now: number): Promise<MonitorView | null> {
-  const m = await deps.monitoring.getMonitor(id);
-  if (!m || m.deleted_at !== null) return null;
+interface PageData {
+  from: number;
+  today: number;
+  days: Map<string, Map<number, Counts>>;
+  hours: Map<string, Map<number, Counts>>;
+}
+
+/** One query for the page's daily counts, one for the hourly counts of the monitors that had maintenance. */
+async function loadPageData(deps: ViewDeps, ids: readonly string[], now: number): Promise<PageData> {
   const today = Math.floor(now / DAY) * DAY;
   const from = today - (BAR_DAYS - 1) * DAY;
-  const [days, latest] = await Promise.all([
-    deps.monitoring.queryRollups({ monitorId: id, resolution: '1d', from, to: today + DAY }),
-    deps.monitoring.listResults({ monitorId: id, limit: 1 }),
+  const withMaint = deps.excludeMaintenance ? ids.filter((id) => deps.calendar.intervalsFor(id, from, now + 1).length > 0) : [];
+  const [days, hours] = await Promise.all([
+    deps.monitoring.queryRollupCounts({ monitorIds: ids, resolution: '1d', from, to: today + DAY }),
+    withMaint.length > 0 ? deps.monitoring.queryRollupCounts({ monitorIds: withMaint, resolution: '1h', from, to: today + DAY }) : Promise.resolve([]),
   ]);
-  const perDay = sumByBucket(days);
+  return { from, today, days: countsByMonitor(days), hours: countsByMonitor(hours) };
+}
+
+async function monitorView(deps: ViewDeps, page: StatusPageRecord, data: PageData, id: string, now: number): Promise<MonitorView | null> {
+  const [m, latest] = await Promise.all([deps.monitoring.getMonitor(id), deps.monitoring.listResults({ monitorId: id, limit: 1 })]);
+  if (!m || m.deleted_at !== null) return null;
+  const { from, today } = data;
+  // A copy: the hours under maintenance are subtracted from it.
+  const perDay = new Map([...(data.days.get(id) ?? new Map<number, Counts>())].map(([k, v]) => [k, { ...v }]));
   const maint = deps.calendar.intervalsFor(id, from, now + 1);
   if (deps.excludeMaintenance && maint.length > 0) {
-    const hours = sumByBucket(await deps.monitoring.queryRollups({ monitorId: id, resolution: '1h', from, to: today + DAY }));
-    for (const [start, h] of hours) {
+    for (const [start, h] of data.hours.get(id) ?? []) {
       if (!coveredBy(start, start + HOUR, maint)) continue;
       const d = perDay.get(Math.floor(start / DAY) * DAY);
       if (d) {
@@ -148,10 +162,11 @@ function overallOf(monitors: readonly MonitorView[], incidents: readonly Inciden
 
 /** The public view of `page` at `now`. */
 export async function buildStatusPageView(deps: ViewDeps, page: StatusPageRecord, now: number): Promise<StatusPageView> {
+  const data = await loadPageData(deps, [...new Set(page.groups.flatMap((g) => g.monitorIds))], now);
   const groups = await Promise.all(
     page.groups.map(async (g) => ({
       name: g.name,
-      monitors: (await Promise.all(g.monitorIds.map((id) => monitorView(deps, page, id, now)))).filter((x): x is MonitorView => x !== null),
+      monitors: (await Promise.all(g.monitorIds.map((id) => monitorView(deps, page, data, id, now)))).filter((x): x is MonitorView => x !== null),
     })),
   );
   const monitorIds = page.groups.flatMap((g) => g.monitorIds);

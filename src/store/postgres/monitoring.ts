@@ -22,6 +22,7 @@ import type {
   ResultInput,
   ResultRecord,
   RetentionCutoffs,
+  RollupCount,
   RollupRecord,
   ScheduleOutcome,
   WorkerRecord,
@@ -294,6 +295,10 @@ export class PgMonitoringStore implements MonitoringStore {
 
   queryRollups(opts: { monitorId: string; resolution: Resolution; from: number; to: number; region?: string }): Promise<RollupRecord[]> {
     return this.results.queryRollups(opts);
+  }
+
+  queryRollupCounts(opts: { monitorIds: readonly string[]; resolution: Resolution; from: number; to: number }): Promise<RollupCount[]> {
+    return this.results.queryRollupCounts(opts);
   }
 
   async deleteExpired(c: RetentionCutoffs): Promise<{ results: number; rollups: number; jobs: number }> {

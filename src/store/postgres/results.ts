@@ -14,7 +14,7 @@
 import type pg from 'pg';
 import { RESOLUTIONS } from '../../monitoring/domain/rollup-math.js';
 import { foldBucket, groupIntoBuckets, type StoredBucket } from '../../monitoring/domain/rollup-buckets.js';
-import type { IngestOutcome, Resolution, ResultInput, ResultRecord, RollupRecord } from '../monitoring.js';
+import type { IngestOutcome, Resolution, ResultInput, ResultRecord, RollupCount, RollupRecord } from '../monitoring.js';
 import { tx, type Queryable } from './db.js';
 
 const DAY_MS = 86_400_000;
@@ -194,6 +194,18 @@ export class PgResults {
          FROM results_agg_${opts.resolution} WHERE monitor_id = $1 AND bucket_start >= $2 AND bucket_start < $3 ${region}
         ORDER BY bucket_start, region COLLATE "C"`,
       params,
+    );
+    return r.rows;
+  }
+
+  async queryRollupCounts(opts: { monitorIds: readonly string[]; resolution: Resolution; from: number; to: number }): Promise<RollupCount[]> {
+    if (!RESOLUTIONS.includes(opts.resolution)) throw new Error(`unknown resolution: ${String(opts.resolution)}`);
+    if (opts.monitorIds.length === 0) return [];
+    const r = await this.pool.query<RollupCount>(
+      `SELECT monitor_id, bucket_start, SUM(count)::int AS count, SUM(up_count)::int AS up_count FROM results_agg_${opts.resolution}
+        WHERE monitor_id = ANY($1::text[]) AND bucket_start >= $2 AND bucket_start < $3
+        GROUP BY monitor_id, bucket_start ORDER BY monitor_id COLLATE "C", bucket_start`,
+      [opts.monitorIds, opts.from, opts.to],
     );
     return r.rows;
   }

@@ -9,6 +9,7 @@ import { foldBucket, groupIntoBuckets, type StoredBucket } from '../../monitorin
 import { nullResult } from '../../monitoring/domain/result.js';
 import type { RunPlan, SchedulableMonitor } from '../../monitoring/domain/schedule-math.js';
 import {
+  type RollupCount,
   type AuditEvent,
   type IngestOutcome,
   type JobRecord,
@@ -390,6 +391,18 @@ export class SqliteMonitoringStore implements MonitoringStore {
       )
       .all({ monitorId: opts.monitorId, from: opts.from, to: opts.to, region: opts.region ?? '' }) as RollupRecord[];
     return rows;
+  }
+
+  async queryRollupCounts(opts: { monitorIds: readonly string[]; resolution: Resolution; from: number; to: number }): Promise<RollupCount[]> {
+    if (!RESOLUTIONS.includes(opts.resolution)) throw new Error(`unknown resolution: ${String(opts.resolution)}`);
+    if (opts.monitorIds.length === 0) return [];
+    return this.db
+      .prepare(
+        `SELECT monitor_id, bucket_start, SUM(count) AS count, SUM(up_count) AS up_count FROM results_agg_${opts.resolution}
+          WHERE monitor_id IN (SELECT value FROM json_each(?)) AND bucket_start >= ? AND bucket_start < ?
+          GROUP BY monitor_id, bucket_start ORDER BY monitor_id, bucket_start`,
+      )
+      .all(JSON.stringify(opts.monitorIds), opts.from, opts.to) as RollupCount[];
   }
 
   async deleteExpired(c: RetentionCutoffs): Promise<{ results: number; rollups: number; jobs: number }> {
