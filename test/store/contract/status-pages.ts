@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MaintenanceSpec, StatusPageSpec } from '../../../src/store/status-pages.js';
 import type { ContractContext } from './index.js';
+import { result, seedLeasedJobs } from './fixtures.js';
 
 export const page = (over: Partial<StatusPageSpec> = {}): StatusPageSpec => ({
   slug: 'acme',
@@ -88,6 +89,27 @@ export function statusPageScenarios(ctx: ContractContext): void {
       );
       expect(new Set(out.map((x) => x!.id)).size).toBe(1);
       expect(await s.listSubscribers('acme', { confirmedOnly: false })).toHaveLength(1);
+    });
+
+    it('queryRollupCounts sums regions per bucket for many monitors in one call', async () => {
+      const m = ctx.stores().monitoring;
+      const D = 86_400_000;
+      const t0 = 100 * D;
+      for (const [id, region, ups] of [['a', 'eu', [true, false]], ['a', 'us', [true, true]], ['b', 'eu', [false, false]]] as const) {
+        const runs = ups.map((_, i) => t0 + i * D + 1000);
+        const ids = await seedLeasedJobs(m, { monitorId: id, region, runs, now: runs[runs.length - 1]!, workerId: `w-${id}-${region}` });
+        await m.ingestResults(ids.map((runId, i) => ({ workerId: `w-${id}-${region}`, result: result(runId, runs[i]!, { status: ups[i] ? 'up' : 'down' }) })), t0 + 3 * D);
+      }
+      while ((await m.rollupPending(1000)) > 0);
+      const rows = await m.queryRollupCounts({ monitorIds: ['b', 'a', 'none'], resolution: '1d', from: t0, to: t0 + 2 * D });
+      expect(rows).toEqual([
+        { monitor_id: 'a', bucket_start: t0, count: 2, up_count: 2 },
+        { monitor_id: 'a', bucket_start: t0 + D, count: 2, up_count: 1 },
+        { monitor_id: 'b', bucket_start: t0, count: 1, up_count: 0 },
+        { monitor_id: 'b', bucket_start: t0 + D, count: 1, up_count: 0 },
+      ]);
+      expect(await m.queryRollupCounts({ monitorIds: ['a'], resolution: '1d', from: t0 + D, to: t0 + 2 * D })).toHaveLength(1);
+      expect(await m.queryRollupCounts({ monitorIds: [], resolution: '1d', from: 0, to: t0 * 2 })).toEqual([]);
     });
   });
 }
