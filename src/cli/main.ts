@@ -72,6 +72,12 @@ export function buildProgram(): Command {
         return reloaded.config;
       },
     });
+    // Shutdown has closed everything it knows of. A handle still open after that (on PostgreSQL a stray socket
+    // to the database was seen, intermittently) must not keep a stopped server alive: name it and exit.
+    setTimeout(() => {
+      logger.warn({ open: process.getActiveResourcesInfo() }, 'still running 2 s after shutdown; exiting');
+      process.exit();
+    }, 2_000).unref();
   });
   program.addCommand(server);
 

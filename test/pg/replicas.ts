@@ -71,3 +71,16 @@ export async function http(url: string, init: { method?: string; body?: unknown;
     return { status: 0, body: null };
   }
 }
+
+/** Resolves with `p`, or rejects naming `what` once `ms` have passed (every wait in a test gets its own bound). */
+export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
