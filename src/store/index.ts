@@ -7,6 +7,8 @@ import type { Logger } from 'pino';
 import type { LbStore } from './lb.js';
 import type { LeaderElector } from './leader.js';
 import type { MonitoringStore } from './monitoring.js';
+import type { PkiStore } from './pki.js';
+import { SqlitePkiStore } from './sqlite/pki.js';
 import { openSqlite } from './sqlite/db.js';
 import { SqliteLbStore } from './sqlite/lb.js';
 import { SingleNodeLeader } from './sqlite/leader.js';
@@ -16,12 +18,15 @@ import { isPostgresUrl, openPostgres } from './postgres/open.js';
 export type { LbStore } from './lb.js';
 export type { LeaderElector } from './leader.js';
 export type { MonitoringStore } from './monitoring.js';
+export type { PkiStore } from './pki.js';
 export { isPostgresUrl } from './postgres/open.js';
 
 export interface OpenedStore {
   lb: LbStore;
   monitoring: MonitoringStore;
   leader: LeaderElector;
+  /** The worker CA, enrollment tokens, issued certificates (src/store/pki.ts). */
+  pki: PkiStore;
   /** Which engine the store runs on. */
   engine: 'sqlite' | 'postgres';
   /** Why the database cannot be reached right now, or null when it can (SQLite: always null). */
@@ -61,9 +66,11 @@ export function openSqliteStore(path: string): OpenedStore {
   const db = openSqlite(path);
   let lb: LbStore;
   let monitoring: MonitoringStore;
+  let pki: PkiStore;
   try {
     lb = new SqliteLbStore(db);
     monitoring = new SqliteMonitoringStore(db);
+    pki = new SqlitePkiStore(db);
   } catch (err) {
     db.close();
     throw err;
@@ -72,6 +79,7 @@ export function openSqliteStore(path: string): OpenedStore {
   return {
     lb,
     monitoring,
+    pki,
     leader: new SingleNodeLeader(),
     engine: 'sqlite',
     databaseDown: () => null,
