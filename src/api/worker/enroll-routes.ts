@@ -59,10 +59,10 @@ export function handleEnrollmentRoute(
   res: http2.Http2ServerResponse,
   authority: PkiAuthority,
   socket: net.Socket | TLSSocket | undefined,
+  encrypted: boolean,
 ): boolean {
   const path = (req.url ?? '').split('?')[0];
   if (path !== '/v1/enroll' && path !== '/v1/renew' && path !== '/v1/ca') return false;
-  const encrypted = socket !== undefined && (socket as TLSSocket).encrypted === true;
   void (async () => {
     try {
       if (!encrypted) throw new EnrollError('enrollment needs TLS: use https:// for the worker API', 400);

@@ -10,6 +10,7 @@
  */
 import http2 from 'node:http2';
 import net from 'node:net';
+import { Duplex } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -58,15 +59,47 @@ export interface WorkerApi {
 
 const isLoopback = (a: string): boolean => a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.');
 
+/** A Duplex over `socket` that first yields `first` (bytes already read to tell TLS from cleartext). */
+function replaying(socket: net.Socket, first: Buffer): Duplex {
+  const d = new Duplex({
+    read() {
+      socket.resume();
+    },
+    write(chunk: Buffer, _enc, cb) {
+      socket.write(chunk, cb);
+    },
+    final(cb) {
+      socket.end(cb);
+    },
+    destroy(err, cb) {
+      socket.destroy(err ?? undefined);
+      cb(err);
+    },
+  });
+  d.push(first);
+  socket.on('data', (c: Buffer) => {
+    if (!d.push(c)) socket.pause();
+  });
+  socket.on('end', () => d.push(null));
+  socket.on('close', () => d.destroy());
+  return d;
+}
+
 function socketOf(req: http2.Http2ServerRequest): net.Socket | TLSSocket | undefined {
-  return (req.stream?.session?.socket as net.Socket | undefined) ?? undefined;
+  return (req.stream?.session?.socket as net.Socket | undefined) ?? (req.socket as net.Socket | undefined);
+}
+
+/** Whether the request came over TLS (HTTP/2 session, or HTTP/1.1 over the same TLS port). */
+function isEncrypted(req: http2.Http2ServerRequest): boolean {
+  const session = req.stream?.session as (http2.ServerHttp2Session & { encrypted?: boolean }) | undefined;
+  if (session) return session.encrypted === true;
+  return (req.socket as TLSSocket | undefined)?.encrypted === true;
 }
 
 /** Who a request belongs to, by the mode: certificate, token, or (loopback / none) nobody in particular. */
 function authenticate(req: http2.Http2ServerRequest, mode: WorkerAuthMode, o: WorkerApiOptions): WorkerAuth {
   const socket = socketOf(req);
-  const encrypted = socket !== undefined && 'encrypted' in socket && (socket as TLSSocket).encrypted === true;
-  if (o.pki && encrypted) {
+  if (o.pki && isEncrypted(req)) {
     const peer = peerCertOf(socket as TLSSocket);
     if (peer.ok) return { ok: true, principal: { kind: 'worker-cert', ...peer.peer } };
     if (peer.reason !== 'none') return { ok: false, message: peer.reason };
@@ -101,7 +134,7 @@ export async function startWorkerApi(o: WorkerApiOptions): Promise<WorkerApi> {
     contextValues: (req) => createContextValues().set(kWorkerIdentity, authenticate(req as unknown as http2.Http2ServerRequest, mode, o)),
   });
   const handler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse): void => {
-    if (o.pki && handleEnrollmentRoute(req, res, o.pki.authority, socketOf(req))) return;
+    if (o.pki && handleEnrollmentRoute(req, res, o.pki.authority, socketOf(req), isEncrypted(req))) return;
     adapter(req, res);
   };
 
@@ -119,20 +152,20 @@ export async function startWorkerApi(o: WorkerApiOptions): Promise<WorkerApi> {
       handler,
     );
     secure.on('session', track);
-    const cleartext = mode === 'mtls' ? null : http2.createServer(handler);
-    cleartext?.on('session', track);
-    // One port, two protocols: a TLS ClientHello starts with 0x16; anything else is h2c (token workers only).
-    listener = net.createServer((socket) => {
-      socket.once('data', (first: Buffer) => {
-        socket.pause();
-        socket.unshift(first);
-        if (first[0] === 0x16) secure.emit('connection', socket);
-        else if (cleartext) cleartext.emit('connection', socket);
-        else socket.destroy();
-        socket.resume();
+    if (mode === 'mtls') listener = secure;
+    else {
+      const cleartext = http2.createServer(handler);
+      cleartext.on('session', track);
+      // One port, two protocols: a TLS ClientHello starts with 0x16; anything else is h2c (token workers only).
+      // The first chunk is already read, so the connection is handed over as a stream that replays it.
+      listener = net.createServer((socket) => {
+        socket.once('data', (first: Buffer) => {
+          const d = replaying(socket, first);
+          (first[0] === 0x16 ? secure : cleartext).emit('connection', d);
+        });
+        socket.on('error', () => socket.destroy());
       });
-      socket.on('error', () => socket.destroy());
-    });
+    }
   } else {
     tls = Boolean(o.tlsCertFile && o.tlsKeyFile);
     const server = tls ? http2.createSecureServer({ cert: readFileSync(o.tlsCertFile!), key: readFileSync(o.tlsKeyFile!) }, handler) : http2.createServer(handler);
