@@ -130,7 +130,7 @@ export const SERVER_FIELDS = {
   worker_auth: oneOf(
     ['auto', 'mtls', 'both', 'token', 'none'] as const,
     'auto',
-    'Vantage: how workers authenticate: mtls (client certificate from the worker CA), token (cluster_token/server_key, weaker), both (migration), none (anyone, explicitly); auto = mtls once a CA exists (both while a token is set), else token, else loopback workers only.',
+    'Vantage: how workers authenticate: mtls (client certificate from the worker CA), token (cluster_token/server_key, weaker), both (migration), none (anyone, explicitly); auto = token while cluster_token/server_key is set, else mtls with the worker CA, else loopback workers only.',
   ),
   pki_ca_cert_file: str('', 'Vantage: worker CA certificate (empty = ca.pem under /var/lib/vantage as root, ~/.vantage otherwise; created on first start).'),
   pki_ca_key_file: str('', 'Vantage: worker CA private key, mode 0600 (empty = ca-key.pem beside the certificate).'),

@@ -129,7 +129,9 @@ export async function resolvePki(cfg: PkiConfig, store: PkiStore | undefined, en
   }
   if (wanted === 'token' && !tokens) throw new PkiError('worker_auth: token needs cluster_token or server_key');
   let mode: WorkerAuthMode;
-  if (wanted === 'auto') mode = ca ? (tokens ? 'both' : 'mtls') : tokens ? 'token' : 'loopback';
+  // auto: mTLS when no shared token is configured; a configured token keeps the token mode it had before PKI
+  // (set worker_auth: both to migrate, mtls to finish). See docs/workers.md.
+  if (wanted === 'auto') mode = tokens ? 'token' : ca ? 'mtls' : 'loopback';
   else mode = wanted === 'none' ? 'none' : wanted;
   const authority = ca && (mode === 'mtls' || mode === 'both') ? new PkiAuthority(ca, store!, { certDays: cfg.worker_cert_days, now: Date.now }) : null;
   const server = authority ? await issueServerCert(authority.ca, serverNames(cfg.pki_server_names), o.now) : null;
