@@ -118,7 +118,8 @@ export async function resolvePki(cfg: PkiConfig, store: PkiStore | undefined, en
   const tokens = cfg.cluster_token !== '' || cfg.server_key !== '';
   const wanted = cfg.worker_auth;
   let ca: Ca | null = null;
-  if (store && (wanted === 'auto' || wanted === 'mtls' || wanted === 'both')) {
+  // auto with a shared token configured stays in token mode, so no CA is loaded or created for it.
+  if (store && ((wanted === 'auto' && !tokens) || wanted === 'mtls' || wanted === 'both')) {
     ca = engine === 'sqlite' ? await singleServerCa(cfg, store, o.now, o.logger) : await replicatedCa(cfg, store, o.now, o.logger);
     if (ca === null) {
       o.logger.error('worker PKI is off: with PostgreSQL set pki_seal_key (the same on every replica) or pki_ca_cert_file + pki_ca_key_file; no replica makes a CA of its own');
