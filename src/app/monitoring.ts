@@ -10,7 +10,9 @@ import type { WorkerStreams } from '../monitoring/control/worker-streams.js';
 import type { StoredListener } from '../monitoring/control/ingest.js';
 import { startWorkerApi } from '../api/worker/server.js';
 import { createWebHandler, type WebHandler } from '../api/web/handler.js';
-import { isWorkerAuthOpen } from '../auth/worker-token.js';
+import { resolvePki } from '../pki/bootstrap.js';
+import type { PkiAuthority } from '../pki/authority.js';
+import type { PkiStore } from '../store/pki.js';
 import { entryToInput } from '../config/monitor-entry.js';
 import { describeApplyError, validateApplyInputs } from '../api/web/validation.js';
 import { applyMonitors } from '../monitoring/apply/execute.js';
@@ -18,7 +20,11 @@ import { newJitterSeed, newMonitorId } from '../platform/ids.js';
 
 export type { MonitoringTuning } from '../monitoring/control/index.js';
 
-export type MonitoringPlaneContext = MonitoringContext;
+export type MonitoringPlaneContext = MonitoringContext & {
+  /** The PKI store (worker CA, tokens, certificates); without it the worker API keeps token-only auth (tests). */
+  pkiStore?: PkiStore;
+  engine?: 'sqlite' | 'postgres';
+};
 
 export interface MonitoringHandle {
   /** Port of the worker API. */
@@ -36,6 +42,12 @@ export interface MonitoringHandle {
   onMonitorsChanged(): void;
   /** Adds a listener told of every stored result with its job (the backend probes feed the latency matrix). */
   onStored(listener: StoredListener): void;
+  /** The worker CA and enrollment (null when workers do not use certificates). */
+  pki: PkiAuthority | null;
+  /** The worker-authentication mode in force (config worker_auth after `auto`). */
+  workerAuth: string;
+  /** Whether the worker API serves TLS. */
+  workerTls: boolean;
   stop(): Promise<void>;
 }
 
@@ -44,14 +56,22 @@ export async function startMonitoringPlane(ctx: MonitoringPlaneContext): Promise
   const control = await startMonitoring(ctx);
   const { config: cfg, logger } = control;
 
-  if (isWorkerAuthOpen(cfg)) {
-    logger.warn('worker API: neither cluster_token nor server_key is set, so any client can register as a worker');
-  }
+  // Without a PKI store (tests that start the plane alone) the worker API keeps its token-only behaviour.
+  const pki = ctx.pkiStore
+    ? await resolvePki(cfg, ctx.pkiStore, ctx.engine ?? 'sqlite', { now: control.now(), logger }).catch(async (err: unknown) => {
+        await control.stop();
+        throw err;
+      })
+    : null;
+  if (pki) (pki.mode === 'mtls' ? logger.info.bind(logger) : logger.warn.bind(logger))({ worker_auth: pki.mode }, `worker API: ${pki.summary}`);
+  else if (cfg.cluster_token === '' && cfg.server_key === '') logger.warn('worker API: neither cluster_token nor server_key is set, so any client can register as a worker');
   // A worker port that cannot be opened fails the start; the loops already running are stopped first.
   const api = await startWorkerApi({
     host: cfg.worker_host || cfg.host,
     port: cfg.worker_port,
     auth: cfg,
+    mode: pki?.mode,
+    pki: pki?.authority && pki.server ? { authority: pki.authority, ...pki.server, revocationCheckMs: cfg.pki_revocation_check_seconds * 1000 } : undefined,
     tlsCertFile: cfg.tls_cert_file,
     tlsKeyFile: cfg.tls_key_file,
     session: {
@@ -68,6 +88,7 @@ export async function startMonitoringPlane(ctx: MonitoringPlaneContext): Promise
       registerTimeoutMs: control.tuning.registerTimeoutMs ?? cfg.stream_pong_timeout_seconds * 1000,
       logger,
       metrics: control.metrics,
+      recordAuth: ctx.pkiStore ? (workerId, via) => ctx.pkiStore!.recordAuth({ worker_id: workerId, via, at: control.now() }) : undefined,
     },
   }).catch(async (err: unknown) => {
     await control.stop();
@@ -98,6 +119,9 @@ export async function startMonitoringPlane(ctx: MonitoringPlaneContext): Promise
   let stopped: Promise<void> | null = null;
   return {
     workerPort: api.port,
+    pki: pki?.authority ?? null,
+    workerAuth: api.mode,
+    workerTls: api.tls,
     webHandler,
     store: control.store,
     streams: control.streams,

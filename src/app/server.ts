@@ -195,6 +195,8 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       config,
       logger,
       store: store.monitoring,
+      pkiStore: store.pki,
+      engine: store.engine,
       leader: store.leader,
       registry,
       now,

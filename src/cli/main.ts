@@ -6,6 +6,7 @@ import { ConfigError, loadClientConfig, loadServerConfig } from '../config/load.
 import { SERVER_FIELDS, SERVER_FLAG_ALIASES } from '../config/server.js';
 import { createLogger } from '../platform/log.js';
 import { registerConfigCommand } from './config-command.js';
+import { registerEnrollCommand, registerWorkerCommand } from './worker-command.js';
 import { addConfigOptions, flagsFromOptions, normaliseArgv } from './options.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -129,7 +130,9 @@ export function buildProgram(): Command {
         : [];
     process.exitCode = await runAgent(loaded.config, { logger, once: Boolean(opts.once), print, signal: controller.signal, extraServices });
   });
+  registerEnrollCommand(agent);
   program.addCommand(agent);
+  registerWorkerCommand(program);
 
   registerConfigCommand(program);
   return program;

@@ -141,13 +141,18 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions): P
     try {
       demo = await startDemoBackend({ host: '127.0.0.1', port: demoPort });
       logger.info({ url: demo.url }, 'demo backend listening (built-in, answers /health and echoes JSON)');
+      // With worker certificates, the local agent enrolls itself: a one-use, 10-minute token for it alone,
+      // handed over in its environment (readable only by this user), with the CA fingerprint to pin.
+      const pki = server.monitoring?.pki ?? null;
+      const enrollment = pki ? { token: await pki.createToken({ region: 'global', ttlMs: 600_000, uses: 1, description: 'local agent (--with-agent)' }), caFingerprint: pki.caFingerprint } : null;
       agent = spawnLocalAgent({
         mainScript: fileURLToPath(new URL('./main.js', import.meta.url)),
         serverUrl: server.url,
         serverKey: config.server_key,
         endpointUrl: demo.url,
         stateDir: resolvePath(config.database === ':memory:' ? './data' : resolvePath(config.database, '..'), 'agent'),
-        workerUrl: server.monitoring ? `http://127.0.0.1:${server.monitoring.workerPort}` : null,
+        workerUrl: server.monitoring ? `${server.monitoring.workerTls ? 'https' : 'http'}://127.0.0.1:${server.monitoring.workerPort}` : null,
+        enrollment,
         logger,
       });
       const why = agent ? await waitForLocalBackend(server, demo.url, 20_000) : null;

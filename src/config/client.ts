@@ -54,6 +54,11 @@ export const CLIENT_FIELDS = {
   }),
   max_concurrent_checks: int(32, 'Vantage: most checks running at once.', { min: 1 }),
   cluster_token: str('', 'Vantage: token for the worker API (empty = server_key).'),
+  enrollment_token: str('', 'Vantage: one-time token from `vantage worker token create`; on first start the agent enrolls with it and keeps its certificate in state_dir.'),
+  ca_fingerprint: str('', 'Vantage: sha256 fingerprint of the worker CA to pin at enrollment (empty = trust the CA seen on first contact).', {
+    check: (v) => v === '' || /^(sha256:)?([0-9a-fA-F]{2}:?){32}$/.test(v),
+    expected: 'a sha256 fingerprint (64 hex digits, optionally "sha256:" and colons)',
+  }),
 } satisfies FieldTable;
 
 export type ClientConfig = ConfigOf<typeof CLIENT_FIELDS>;

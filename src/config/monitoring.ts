@@ -32,6 +32,13 @@ export const MONITORING_CONFIG_KEYS = [
   'rollup_1d_retention_days',
   'monitors',
   'ingest_batch_window_ms',
+  'worker_auth',
+  'pki_ca_cert_file',
+  'pki_ca_key_file',
+  'pki_seal_key',
+  'worker_cert_days',
+  'pki_server_names',
+  'pki_revocation_check_seconds',
 ] as const satisfies ReadonlyArray<keyof ServerConfig>;
 
 export type MonitoringConfig = Pick<ServerConfig, (typeof MONITORING_CONFIG_KEYS)[number]>;

@@ -126,6 +126,18 @@ export const SERVER_FIELDS = {
   worker_port: int(8081, 'Vantage: port of the worker API (Connect over HTTP/2; 0 = pick a free port).', { min: 0, max: 65535 }),
   worker_host: str('', 'Vantage: address of the worker API (empty = host).'),
   cluster_token: str('', 'Vantage: token workers present (X-Cluster-Token); server_key is also accepted.'),
+  // Worker PKI (docs/workers.md)
+  worker_auth: oneOf(
+    ['auto', 'mtls', 'both', 'token', 'none'] as const,
+    'auto',
+    'Vantage: how workers authenticate: mtls (client certificate from the worker CA), token (cluster_token/server_key, weaker), both (migration), none (anyone, explicitly); auto = token while cluster_token/server_key is set, else mtls with the worker CA, else loopback workers only.',
+  ),
+  pki_ca_cert_file: str('', 'Vantage: worker CA certificate (empty = ca.pem under /var/lib/vantage as root, ~/.vantage otherwise; created on first start).'),
+  pki_ca_key_file: str('', 'Vantage: worker CA private key, mode 0600 (empty = ca-key.pem beside the certificate).'),
+  pki_seal_key: str('', 'Vantage: PostgreSQL only: secret that seals the CA key stored in the database, the same on every replica (empty = the key comes from pki_ca_key_file).'),
+  worker_cert_days: int(30, 'Vantage: lifetime in days of the certificates issued to workers (renewed after two thirds).', { min: 1, max: 825 }),
+  pki_server_names: strList('Vantage: extra DNS names / IPs in the worker API certificate (localhost, loopback and the hostname are always in it).'),
+  pki_revocation_check_seconds: int(5, 'Vantage: how often open worker streams are checked against the revocation list.', { min: 1 }),
   lease_timeout_seconds: int(45, 'Vantage: job lease length.', { min: 1 }),
   lease_renew_interval_seconds: int(10, 'Vantage: how often workers renew leases of running checks.', { min: 1 }),
   dispatch_lead_ms: int(2000, 'Vantage: how long before scheduled_at a job may be leased.', { min: 0 }),

@@ -8,6 +8,8 @@ import type { LbStore } from './lb.js';
 import type { LeaderElector } from './leader.js';
 import type { MonitoringStore } from './monitoring.js';
 import type { StatusPagesStore } from './status-pages.js';
+import type { PkiStore } from './pki.js';
+import { SqlitePkiStore } from './sqlite/pki.js';
 import { openSqlite } from './sqlite/db.js';
 import { SqliteLbStore } from './sqlite/lb.js';
 import { SingleNodeLeader } from './sqlite/leader.js';
@@ -19,6 +21,7 @@ export type { LbStore } from './lb.js';
 export type { LeaderElector } from './leader.js';
 export type { MonitoringStore } from './monitoring.js';
 export type { StatusPagesStore } from './status-pages.js';
+export type { PkiStore } from './pki.js';
 export { isPostgresUrl } from './postgres/open.js';
 
 export interface OpenedStore {
@@ -27,6 +30,8 @@ export interface OpenedStore {
   leader: LeaderElector;
   /** Status pages, maintenance windows and subscribers (component "status"). */
   statusPages: StatusPagesStore;
+  /** The worker CA, enrollment tokens, issued certificates (src/store/pki.ts). */
+  pki: PkiStore;
   /** Which engine the store runs on. */
   engine: 'sqlite' | 'postgres';
   /** Why the database cannot be reached right now, or null when it can (SQLite: always null). */
@@ -67,10 +72,12 @@ export function openSqliteStore(path: string): OpenedStore {
   let lb: LbStore;
   let monitoring: MonitoringStore;
   let statusPages: StatusPagesStore;
+  let pki: PkiStore;
   try {
     lb = new SqliteLbStore(db);
     monitoring = new SqliteMonitoringStore(db);
     statusPages = new SqliteStatusPagesStore(db);
+    pki = new SqlitePkiStore(db);
   } catch (err) {
     db.close();
     throw err;
@@ -80,6 +87,7 @@ export function openSqliteStore(path: string): OpenedStore {
     lb,
     monitoring,
     statusPages,
+    pki,
     leader: new SingleNodeLeader(),
     engine: 'sqlite',
     databaseDown: () => null,

@@ -14,12 +14,25 @@ export function resolveWorkerUrl(cfg: { worker_url: string; server_url: string }
   return `${u.protocol}//${u.host}`;
 }
 
-export function workerClient(cfg: { worker_url: string; server_url: string; insecure_tls: boolean }, transport?: Transport): WorkerClient {
+/** An enrolled worker's PEM key, certificate and the worker CA it pins for the server. */
+export interface WorkerTls {
+  key: string;
+  cert: string;
+  ca: string;
+}
+
+/** The worker API URL with https:// (a certificate is only ever sent over TLS). */
+export function httpsUrl(url: string): string {
+  return url.replace(/^http:\/\//i, 'https://');
+}
+
+export function workerClient(cfg: { worker_url: string; server_url: string; insecure_tls: boolean }, transport?: Transport, tls?: WorkerTls): WorkerClient {
   const t =
     transport ??
     createGrpcTransport({
-      baseUrl: resolveWorkerUrl(cfg),
-      nodeOptions: { rejectUnauthorized: !cfg.insecure_tls },
+      baseUrl: tls ? httpsUrl(resolveWorkerUrl(cfg)) : resolveWorkerUrl(cfg),
+      // With a certificate the server must present one from the pinned worker CA (never insecure_tls).
+      nodeOptions: tls ? { key: tls.key, cert: tls.cert, ca: [tls.ca], rejectUnauthorized: true } : { rejectUnauthorized: !cfg.insecure_tls },
       pingIntervalMs: 15_000,
       pingTimeoutMs: 10_000,
     });

@@ -43,7 +43,7 @@ import { Outbox } from './outbox.js';
 import { LeaseRenewals } from './renewals.js';
 import { newSession, pongMessage, registerMessage, writable } from './session.js';
 import type { Session } from './session.js';
-import { workerClient } from './transport.js';
+import { workerClient, type WorkerTls } from './transport.js';
 import type { WorkerClient } from './transport.js';
 
 export { resolveWorkerUrl } from './transport.js';
@@ -87,6 +87,8 @@ export interface MonitoringWorkerDeps {
   runCheck?: typeof defaultRunCheck;
   /** a ready transport (tests); default gRPC over HTTP/2 to worker_url */
   transport?: Transport;
+  /** client certificate, key and CA (enrolled worker): the stream uses mTLS over https instead of a token */
+  tls?: WorkerTls;
   /** how many recent start lags stats() summarizes (default 10 000) */
   lagWindow?: number;
 }
@@ -116,6 +118,8 @@ export interface WorkerStats {
 
 export interface MonitoringWorker {
   stop(opts?: { graceMs?: number }): Promise<void>;
+  /** Switches to new TLS credentials (after renewal): the stream reconnects with them at once. */
+  useTls(tls: WorkerTls): void;
   stats(): WorkerStats;
   /** forget the recorded start lags (benchmarks measure a steady window) */
   resetLag(): void;
@@ -126,8 +130,8 @@ class Worker implements MonitoringWorker {
   private readonly now: () => number;
   private readonly timers: Timers;
   private readonly random: () => number;
-  private readonly client: WorkerClient;
-  private readonly headers: Record<string, string>;
+  private client: WorkerClient;
+  private headers: Record<string, string>;
   private readonly maxRunning: number;
   private readonly reconnectBackoff: BackoffOptions;
   private readonly clock = new ClockOffset(16);
@@ -167,8 +171,8 @@ class Worker implements MonitoringWorker {
     this.maxRunning = Math.max(1, config.max_concurrent_checks);
     this.lags = new LagWindow(deps.lagWindow ?? 10_000);
     this.reconnectBackoff = deps.reconnectBackoff ?? { baseMs: 250, capMs: 10_000, jitter: 0.2 };
-    this.headers = authHeaders(config);
-    this.client = workerClient(config, deps.transport);
+    this.headers = deps.tls ? {} : authHeaders(config);
+    this.client = workerClient(config, deps.transport, deps.tls);
     this.hostname = deps.hostname ?? config.hostname ?? osHostname();
     this.clientId = deps.clientId ?? '';
     const push = (msg: WorkerMessage): boolean => this.push(msg);
@@ -233,6 +237,12 @@ class Worker implements MonitoringWorker {
       this.log.debug({ delay_ms: delay }, 'monitoring worker reconnecting');
       await sleep(delay, this.stopCtl.signal, this.timers);
     }
+  }
+
+  useTls(tls: WorkerTls): void {
+    this.headers = {};
+    this.client = workerClient(this.config, undefined, tls);
+    this.session?.abort.abort();
   }
 
   private async runSession(): Promise<boolean> {

@@ -3,21 +3,34 @@ import { Code, ConnectError, createContextKey, type HandlerContext, type Service
 import type { WorkerMessage } from '../../gen/vantage/v1/worker_pb.js';
 import type { WorkerService } from '../../gen/vantage/v1/worker_pb.js';
 import { AsyncQueue } from '../../platform/async-queue.js';
-import type { WorkerIdentity } from '../../auth/worker-token.js';
+import type { WorkerTokenPrincipal } from '../../auth/worker-token.js';
+import type { WorkerCertPrincipal } from '../../auth/worker-identity.js';
+import type { PkiAuthority } from '../../pki/authority.js';
 import { WorkerSession, type ServerMessageInit, type SessionDeps } from './session.js';
 
-/** Set per request by the adapter's contextValues from `identifyWorker`. */
-export const kWorkerIdentity = createContextKey<WorkerIdentity>({ ok: false, reason: 'missing' });
+/** Who a stream belongs to (set per request by the server's authenticate), or why nobody. */
+export type WorkerAuth = { ok: true; principal: WorkerTokenPrincipal | WorkerCertPrincipal } | { ok: false; message: string };
 
-export function createWorkerServiceImpl(deps: SessionDeps, onSession?: (s: WorkerSession) => void): ServiceImpl<typeof WorkerService> {
+export const kWorkerIdentity = createContextKey<WorkerAuth>({ ok: false, message: 'worker token missing' });
+
+export function createWorkerServiceImpl(
+  deps: SessionDeps,
+  onSession?: (s: WorkerSession) => void,
+  authority?: PkiAuthority,
+): ServiceImpl<typeof WorkerService> {
   return {
     async *connect(requests: AsyncIterable<WorkerMessage>, ctx: HandlerContext): AsyncIterable<ServerMessageInit> {
       const id = ctx.values.get(kWorkerIdentity);
-      if (!id.ok) {
-        throw new ConnectError(id.reason === 'missing' ? 'worker token missing' : 'worker token wrong', Code.Unauthenticated);
+      if (!id.ok) throw new ConnectError(id.message, Code.Unauthenticated);
+      const p = id.principal;
+      if (p.kind === 'worker-cert') {
+        // Checked on every connection against the store: known to this CA, not revoked, not superseded.
+        if (!authority) throw new ConnectError('client certificates are not accepted here', Code.Unauthenticated);
+        const check = await authority.checkCert(p);
+        if (!check.ok) throw new ConnectError(check.reason, Code.Unauthenticated);
       }
       const out = new AsyncQueue<ServerMessageInit>();
-      const session = new WorkerSession(deps, out, (reason) => out.end(new ConnectError(reason, Code.Aborted)));
+      const session = new WorkerSession(deps, out, (reason) => out.end(new ConnectError(reason, Code.Aborted)), p);
       onSession?.(session);
       const onAbort = (): void => session.close('client went away', false);
       ctx.signal.addEventListener('abort', onAbort);

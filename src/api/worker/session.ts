@@ -16,6 +16,9 @@ import { newWorkerId, randomId } from '../../platform/ids.js';
 import type { Timers } from '../../platform/timers.js';
 import type { AsyncQueue } from '../../platform/async-queue.js';
 import { parseWireResult } from './result-schema.js';
+import type { WorkerTokenPrincipal } from '../../auth/worker-token.js';
+import type { WorkerCertPrincipal } from '../../auth/worker-identity.js';
+import type { WorkerAuthMethod } from '../../store/pki.js';
 
 /** int64 fields are bigint in @bufbuild/protobuf v2. */
 const big = (n: number): bigint => BigInt(Math.trunc(n));
@@ -39,6 +42,8 @@ export interface SessionDeps {
   maxCredits?: number;
   logger?: Logger;
   metrics?: MonitoringMetrics;
+  /** Records how each worker authenticated (`vantage worker list`); absent = not recorded. */
+  recordAuth?: (workerId: string, via: WorkerAuthMethod) => Promise<void>;
 }
 
 const WORKER_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -67,11 +72,18 @@ export class WorkerSession implements WorkerLink {
     private readonly out: AsyncQueue<ServerMessageInit>,
     /** Ends the stream with an error (the Connect handler throws it to the client). */
     private readonly fail: (reason: string) => void,
+    /** How the stream authenticated; a certificate fixes the worker id and region. */
+    private readonly principal: WorkerTokenPrincipal | WorkerCertPrincipal = { kind: 'worker-token', via: 'open' },
   ) {
     this.health = newHealthState(d.now());
     this.registerTimer = d.timers.setTimeout(() => {
       if (!this.registered) this.close('no register message in time');
     }, d.registerTimeoutMs);
+  }
+
+  /** Serial of the client certificate the stream uses ('' for token streams): the revocation check's key. */
+  get certSerial(): string {
+    return this.principal.kind === 'worker-cert' ? this.principal.serial : '';
   }
 
   get isClosed(): boolean {
@@ -116,7 +128,13 @@ export class WorkerSession implements WorkerLink {
     };
     if (!REGION_RE.test(region)) return reject(`invalid region "${region.slice(0, 64)}"`);
     if (r.workerId !== '' && !WORKER_ID_RE.test(r.workerId)) return reject('invalid worker_id');
-    const id = r.workerId || newWorkerId();
+    const p = this.principal;
+    if (p.kind === 'worker-cert') {
+      // The certificate names the worker and its region; the message may only repeat them.
+      if (r.workerId !== '' && r.workerId !== p.workerId) return reject(`worker_id "${r.workerId.slice(0, 64)}" is not the one in the client certificate (${p.workerId})`);
+      if (region !== p.region) return reject(`region "${region}" is not the one in the client certificate (${p.region})`);
+    }
+    const id = p.kind === 'worker-cert' ? p.workerId : r.workerId || newWorkerId();
     const capabilities = r.capabilities.slice(0, 16).map((c) => c.slice(0, 32));
     const existing = await this.d.store.getWorker(id);
     if (existing?.revoked_at != null) return reject(`worker ${id} is revoked: ${existing.revoked_reason ?? ''}`.trim());
@@ -130,6 +148,7 @@ export class WorkerSession implements WorkerLink {
       },
       this.d.now(),
     );
+    await this.d.recordAuth?.(id, p.kind === 'worker-cert' ? 'mtls' : p.via);
     if (this.closed) return;
     this.workerId = id;
     this.region = region;

@@ -17,6 +17,8 @@ export interface LocalAgentOptions {
   /** Worker API URL when the monitoring control plane runs; null turns the agent's monitoring off. */
   workerUrl: string | null;
   reportIntervalSeconds?: number;
+  /** A one-time enrollment token and the CA fingerprint to pin (worker certificates on); null = none. */
+  enrollment?: { token: string; caFingerprint: string } | null;
   logger: Logger;
 }
 
@@ -48,7 +50,11 @@ export function spawnLocalAgent(opts: LocalAgentOptions): LocalAgent | null {
   // The key travels in the environment, not argv (visible in `ps`). The child's stdin is a pipe from this
   // process: when the server dies, even by SIGKILL, the pipe closes and the agent stops instead of being left
   // behind reporting to nobody (VANTAGE_AGENT_EXIT_WITH_PARENT).
-  const env = { ...process.env, VANTAGE_SERVER_KEY: opts.serverKey, VANTAGE_AGENT_EXIT_WITH_PARENT: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, VANTAGE_SERVER_KEY: opts.serverKey, VANTAGE_AGENT_EXIT_WITH_PARENT: '1' };
+  if (opts.enrollment) {
+    env.VANTAGE_ENROLLMENT_TOKEN = opts.enrollment.token;
+    env.VANTAGE_CA_FINGERPRINT = opts.enrollment.caFingerprint;
+  }
   const child = spawn(process.execPath, args, { stdio: ['pipe', 'inherit', 'inherit'], env });
   let exited = false;
   const exit = new Promise<void>((resolve) => {

@@ -7,6 +7,7 @@ import { PgLeader } from './leader.js';
 import { PgMonitoringStore } from './monitoring.js';
 import { PgNotifier } from './notify.js';
 import { PgStatusPagesStore } from './status-pages.js';
+import { PgPkiStore } from './pki.js';
 
 export function isPostgresUrl(target: string): boolean {
   return /^postgres(ql)?:\/\//i.test(target);
@@ -27,12 +28,14 @@ export async function openPostgres(config: StoreConfig, opts: { logger?: Logger;
     const lb = await PgLbStore.open(pool, notifier);
     const monitoring = await PgMonitoringStore.open(pool, { now: opts.now, notifier });
     const statusPages = await PgStatusPagesStore.open(pool);
+    const pki = await PgPkiStore.open(pool);
     const leader = new PgLeader({ url: config.database, logger: opts.logger?.child({ component: 'leader' }) });
     let closing: Promise<void> | null = null;
     return {
       lb,
       monitoring,
       statusPages,
+      pki,
       leader,
       engine: 'postgres',
       databaseDown: () => notifier.down(),

@@ -15,12 +15,15 @@ import { ingestScenarios } from './ingest.js';
 import { rollupScenarios } from './rollups.js';
 import { leaderScenarios } from './leader.js';
 import { statusPageScenarios } from './status-pages.js';
+import { pkiScenarios } from './pki.js';
+import type { PkiStore } from '../../../src/store/pki.js';
 
 export interface ContractStores {
   lb: LbStore;
   monitoring: MonitoringStore;
   leader: LeaderElector;
   statusPages: StatusPagesStore;
+  pki: PkiStore;
 }
 
 /** Opens a fresh, empty database; `close` releases it (and may delete it). */
@@ -56,5 +59,6 @@ export function runStoreContract(name: string, open: OpenStores): void {
     rollupScenarios(ctx);
     leaderScenarios(ctx);
     statusPageScenarios(ctx);
+    pkiScenarios(ctx);
   });
 }

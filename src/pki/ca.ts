@@ -1,0 +1,143 @@
+/**
+ * The worker CA: created on first start or loaded from `pki_ca_cert_file` / `pki_ca_key_file`. Files are
+ * written 0600 (key) and 0644 (certificate); a key file readable by group or others is refused. The default
+ * directory follows the seed: /var/lib/vantage as root, ~/.vantage otherwise.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { webcrypto } from 'node:crypto';
+import { certPem, type CryptoKey, fingerprint, generateKeyPair, importPrivateKey, newSerial, privateKeyPem, SIGNING_ALG, x509 } from './x509.js';
+
+export class PkiError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PkiError';
+  }
+}
+
+/** A loaded CA: the certificate, its signing key and where they came from. */
+export interface Ca {
+  cert: x509.X509Certificate;
+  certPem: string;
+  key: CryptoKey;
+  /** PKCS#8 PEM of the key (sealing it for the database needs the bytes). */
+  keyPem: string;
+  fingerprint: string;
+}
+
+export const CA_YEARS = 10;
+
+/** /var/lib/vantage for root, ~/.vantage for anyone else (the seed's rule for its own paths). */
+export function defaultPkiDir(): string {
+  return process.getuid?.() === 0 ? '/var/lib/vantage' : join(homedir(), '.vantage');
+}
+
+export function defaultCaPaths(dir = defaultPkiDir()): { certFile: string; keyFile: string } {
+  return { certFile: join(dir, 'ca.pem'), keyFile: join(dir, 'ca-key.pem') };
+}
+
+/** Refuses a private-key file that group or others can read (or write). */
+export function checkKeyFilePermissions(setting: string, file: string): void {
+  if (process.platform === 'win32') return;
+  const mode = statSync(file).mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    throw new PkiError(
+      `${setting}: ${file} is readable by others (mode ${mode.toString(8).padStart(4, '0')}); expected 0600 (run: chmod 600 ${file})`,
+    );
+  }
+}
+
+/** Creates a new CA certificate and key (not written anywhere). */
+export async function createCa(now: number, commonName = 'Vantage worker CA'): Promise<Ca> {
+  const keys = await generateKeyPair();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: newSerial(),
+    name: `CN=${commonName}, O=Vantage`,
+    notBefore: new Date(now - 60_000),
+    notAfter: new Date(now + CA_YEARS * 365 * 86_400_000),
+    signingAlgorithm: SIGNING_ALG,
+    keys,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  const keyPem = await privateKeyPem(keys.privateKey);
+  return { cert, certPem: certPem(cert), key: keys.privateKey, keyPem, fingerprint: fingerprint(cert) };
+}
+
+/** Builds a Ca from PEM text, checking that the key belongs to the certificate and that it is a CA. */
+export async function caFromPem(certText: string, keyText: string, where: { cert: string; key: string }): Promise<Ca> {
+  let cert: x509.X509Certificate;
+  try {
+    cert = new x509.X509Certificate(certText);
+  } catch (err) {
+    throw new PkiError(`${where.cert}: not a PEM certificate (${(err as Error).message})`);
+  }
+  const bc = cert.getExtension(x509.BasicConstraintsExtension);
+  if (!bc?.ca) throw new PkiError(`${where.cert}: the certificate is not a CA (basicConstraints CA:TRUE missing)`);
+  let key: CryptoKey;
+  try {
+    key = await importPrivateKey(keyText);
+  } catch (err) {
+    throw new PkiError(`${where.key}: ${(err as Error).message}`);
+  }
+  // The key belongs to the certificate when a signature it makes verifies with the certificate's public key.
+  const probe = Buffer.from('vantage-ca-key-check');
+  const sig = await webcrypto.subtle.sign(SIGNING_ALG, key, probe);
+  const pub = await cert.publicKey.export(SIGNING_ALG, ['verify']);
+  if (!(await webcrypto.subtle.verify(SIGNING_ALG, pub as unknown as CryptoKey, sig, probe))) {
+    throw new PkiError(`${where.key}: the key does not belong to the CA certificate in ${where.cert}`);
+  }
+  return { cert, certPem: certPem(cert), key, keyPem: keyText, fingerprint: fingerprint(cert) };
+}
+
+function readText(setting: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new PkiError(`${setting}: cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`);
+  }
+}
+
+/** Loads the CA from its two files (key file permissions checked first). */
+export async function loadCaFiles(certFile: string, keyFile: string): Promise<Ca> {
+  const certText = readText('pki_ca_cert_file', certFile);
+  if (!existsSync(keyFile)) throw new PkiError(`pki_ca_key_file: cannot read ${keyFile}: no such file`);
+  checkKeyFilePermissions('pki_ca_key_file', keyFile);
+  const keyText = readText('pki_ca_key_file', keyFile);
+  return caFromPem(certText, keyText, { cert: `pki_ca_cert_file ${certFile}`, key: `pki_ca_key_file ${keyFile}` });
+}
+
+/** Writes a file with `mode`, creating its directory (0700) and fixing the mode of an existing file. */
+export function writePrivate(file: string, text: string, mode: number): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  writeFileSync(file, text, { mode });
+  chmodSync(file, mode);
+}
+
+export function writeCaFiles(ca: Ca, certFile: string, keyFile: string): void {
+  writePrivate(keyFile, ca.keyPem, 0o600);
+  writePrivate(certFile, ca.certPem, 0o644);
+}
+
+/**
+ * The CA of a single server (SQLite): loaded from the files when they exist, else created and written there.
+ * Only one of the two files existing is an error (a lost key must not silently become a new CA).
+ */
+export async function loadOrCreateCaFiles(certFile: string, keyFile: string, now: number): Promise<{ ca: Ca; created: boolean }> {
+  const haveCert = existsSync(certFile);
+  const haveKey = existsSync(keyFile);
+  if (haveCert && haveKey) return { ca: await loadCaFiles(certFile, keyFile), created: false };
+  if (haveCert !== haveKey) {
+    throw new PkiError(
+      `pki_ca_cert_file/pki_ca_key_file: ${haveCert ? certFile : keyFile} exists but ${haveCert ? keyFile : certFile} does not; restore the missing file or remove both to create a new CA (every enrolled worker must then enroll again)`,
+    );
+  }
+  const ca = await createCa(now);
+  writeCaFiles(ca, certFile, keyFile);
+  return { ca, created: true };
+}
