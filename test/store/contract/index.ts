@@ -13,11 +13,14 @@ import { leasingScenarios } from './leasing.js';
 import { ingestScenarios } from './ingest.js';
 import { rollupScenarios } from './rollups.js';
 import { leaderScenarios } from './leader.js';
+import { userScenarios } from './users.js';
+import type { UserStore } from '../../../src/store/users.js';
 
 export interface ContractStores {
   lb: LbStore;
   monitoring: MonitoringStore;
   leader: LeaderElector;
+  users: UserStore;
 }
 
 /** Opens a fresh, empty database; `close` releases it (and may delete it). */
@@ -52,5 +55,6 @@ export function runStoreContract(name: string, open: OpenStores): void {
     ingestScenarios(ctx);
     rollupScenarios(ctx);
     leaderScenarios(ctx);
+    userScenarios(ctx);
   });
 }
