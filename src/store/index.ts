@@ -7,6 +7,8 @@ import type { Logger } from 'pino';
 import type { LbStore } from './lb.js';
 import type { LeaderElector } from './leader.js';
 import type { MonitoringStore } from './monitoring.js';
+import type { DashboardStore } from './dashboard.js';
+import { SqliteDashboardStore } from './sqlite/dashboard.js';
 import { openSqlite } from './sqlite/db.js';
 import { SqliteLbStore } from './sqlite/lb.js';
 import { SingleNodeLeader } from './sqlite/leader.js';
@@ -16,12 +18,15 @@ import { isPostgresUrl, openPostgres } from './postgres/open.js';
 export type { LbStore } from './lb.js';
 export type { LeaderElector } from './leader.js';
 export type { MonitoringStore } from './monitoring.js';
+export type { DashboardStore } from './dashboard.js';
 export { isPostgresUrl } from './postgres/open.js';
 
 export interface OpenedStore {
   lb: LbStore;
   monitoring: MonitoringStore;
   leader: LeaderElector;
+  /** The dashboard's read queries over the monitoring tables. */
+  dashboard: DashboardStore;
   /** Which engine the store runs on. */
   engine: 'sqlite' | 'postgres';
   /** Why the database cannot be reached right now, or null when it can (SQLite: always null). */
@@ -61,9 +66,11 @@ export function openSqliteStore(path: string): OpenedStore {
   const db = openSqlite(path);
   let lb: LbStore;
   let monitoring: MonitoringStore;
+  let dashboard: DashboardStore;
   try {
     lb = new SqliteLbStore(db);
     monitoring = new SqliteMonitoringStore(db);
+    dashboard = new SqliteDashboardStore(db);
   } catch (err) {
     db.close();
     throw err;
@@ -72,6 +79,7 @@ export function openSqliteStore(path: string): OpenedStore {
   return {
     lb,
     monitoring,
+    dashboard,
     leader: new SingleNodeLeader(),
     engine: 'sqlite',
     databaseDown: () => null,
