@@ -10,6 +10,7 @@ import type { WorkerStreams } from '../monitoring/control/worker-streams.js';
 import type { StoredListener } from '../monitoring/control/ingest.js';
 import { startWorkerApi } from '../api/worker/server.js';
 import { createWebHandler, type WebHandler } from '../api/web/handler.js';
+import type { WebServicesDeps } from '../api/web/registry.js';
 import { isWorkerAuthOpen } from '../auth/worker-token.js';
 import { entryToInput } from '../config/monitor-entry.js';
 import { describeApplyError, validateApplyInputs } from '../api/web/validation.js';
@@ -18,7 +19,10 @@ import { newJitterSeed, newMonitorId } from '../platform/ids.js';
 
 export type { MonitoringTuning } from '../monitoring/control/index.js';
 
-export type MonitoringPlaneContext = MonitoringContext;
+export type MonitoringPlaneContext = MonitoringContext & {
+  /** What the web services read besides the monitoring store (the dashboard queries, the routing engine). */
+  web?: Pick<WebServicesDeps, 'dashboard' | 'engine'>;
+};
 
 export interface MonitoringHandle {
   /** Port of the worker API. */
@@ -93,6 +97,8 @@ export async function startMonitoringPlane(ctx: MonitoringPlaneContext): Promise
     now: control.now,
     auth: cfg,
     onMonitorsChanged: () => control.onMonitorsChanged(),
+    dashboard: ctx.web?.dashboard,
+    engine: ctx.web?.engine,
   });
 
   let stopped: Promise<void> | null = null;

@@ -208,6 +208,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       leader: store.leader,
       registry,
       now,
+      web: { dashboard: store.dashboard, engine },
     });
     const probes = monitoring === null ? null : startBackendProbes({ config, engine, monitoring, isLeader: () => store.leader.isLeader(), now, logger });
 

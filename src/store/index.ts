@@ -9,6 +9,8 @@ import type { LeaderElector } from './leader.js';
 import type { MonitoringStore } from './monitoring.js';
 import type { UserStore } from './users.js';
 import { SqliteUserStore } from './sqlite/users.js';
+import type { DashboardStore } from './dashboard.js';
+import { SqliteDashboardStore } from './sqlite/dashboard.js';
 import { openSqlite } from './sqlite/db.js';
 import { SqliteLbStore } from './sqlite/lb.js';
 import { SingleNodeLeader } from './sqlite/leader.js';
@@ -19,6 +21,7 @@ export type { LbStore } from './lb.js';
 export type { LeaderElector } from './leader.js';
 export type { MonitoringStore } from './monitoring.js';
 export type { UserStore } from './users.js';
+export type { DashboardStore } from './dashboard.js';
 export { isPostgresUrl } from './postgres/open.js';
 
 export interface OpenedStore {
@@ -27,6 +30,8 @@ export interface OpenedStore {
   leader: LeaderElector;
   /** Web users, sessions, setup tokens and generated secrets (component "auth"). */
   users: UserStore;
+  /** The dashboard's read queries over the monitoring tables. */
+  dashboard: DashboardStore;
   /** Which engine the store runs on. */
   engine: 'sqlite' | 'postgres';
   /** Why the database cannot be reached right now, or null when it can (SQLite: always null). */
@@ -67,10 +72,12 @@ export function openSqliteStore(path: string): OpenedStore {
   let lb: LbStore;
   let monitoring: MonitoringStore;
   let users: UserStore;
+  let dashboard: DashboardStore;
   try {
     lb = new SqliteLbStore(db);
     monitoring = new SqliteMonitoringStore(db);
     users = new SqliteUserStore(db);
+    dashboard = new SqliteDashboardStore(db);
   } catch (err) {
     db.close();
     throw err;
@@ -80,6 +87,7 @@ export function openSqliteStore(path: string): OpenedStore {
     lb,
     monitoring,
     users,
+    dashboard,
     leader: new SingleNodeLeader(),
     engine: 'sqlite',
     databaseDown: () => null,

@@ -4,7 +4,7 @@
  * on Connect methods for users and role-carrying API keys, sessions dropped on password change and removal.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { call, login, rpc, sessionCookieOf, setupAdmin, startWebServer, type WebTestServer } from './helpers.js';
+import { call, login, rpc, sessionCookieOf, setupAdmin, startWebServer, type WebTestServer } from './auth-helpers.js';
 
 let t: WebTestServer | null = null;
 afterEach(async () => {

@@ -1,125 +1,78 @@
-/** A real server with its web port (in process, plain HTTP unless asked) and a raw HTTP client for it. */
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { mkdirSync, writeFileSync } from 'node:fs';
+/** Shared set-up of the web service tests: a real SQLite store, a real engine and the web handler on loopback. */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
-import { startServer, type RunningServer } from '../../src/app/server.js';
-import { testServerConfig, tempDir } from '../server/helpers.js';
+import { createClient, type Client } from '@connectrpc/connect';
+import { createConnectTransport } from '@connectrpc/connect-node';
+import type { DescService } from '@bufbuild/protobuf';
+import { openSqliteStore, type OpenedStore } from '../../src/store/index.js';
+import { createWebHandler } from '../../src/api/web/handler.js';
+import { testEngine } from '../support/synthetic.js';
+import type { Timers } from '../../src/platform/timers.js';
 
-export interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
-export interface CallOptions {
-  method?: string;
-  body?: unknown;
-  cookie?: string | null;
-  origin?: string | null;
-  csrf?: string;
-  apiKey?: string;
-  headers?: Record<string, string>;
-}
-
-/** One request with exactly the given headers (no cookie jar, no implicit Origin). */
-export function call(base: string, path: string, o: CallOptions = {}): Promise<Answer> {
-  const url = new URL(path, base);
-  const body = o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
-  const headers: Record<string, string> = { ...(o.headers ?? {}) };
-  if (body !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
-  if (o.cookie) headers.cookie = o.cookie;
-  if (o.origin) headers.origin = o.origin;
-  if (o.csrf) headers['x-csrf-token'] = o.csrf;
-  if (o.apiKey) headers['x-api-key'] = o.apiKey;
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  return new Promise((resolve, reject) => {
-    const r = send(url, { method: o.method ?? (body === undefined ? 'GET' : 'POST'), headers, rejectUnauthorized: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown = undefined;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          // not JSON
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-      });
-    });
-    r.on('error', reject);
-    r.end(body);
-  });
-}
-
-/** The `vantage_session=…` pair of an answer's Set-Cookie, or null. */
-export function sessionCookieOf(a: Answer): string | null {
-  const sc = a.headers['set-cookie'];
-  const line = (Array.isArray(sc) ? sc : sc ? [sc] : []).find((l) => l.startsWith('vantage_session='));
-  return line ? line.split(';')[0]! : null;
-}
-
-export interface WebTestServer {
-  server: RunningServer;
-  base: string;
-  origin: string;
-  dir: string;
-  setupToken: string | null;
-  clock: { now: number };
+export interface WebFixture {
+  url: string;
+  store: OpenedStore;
+  engine: ReturnType<typeof testEngine>['engine'];
+  clock: ReturnType<typeof testEngine>['clock'];
+  client<S extends DescService>(s: S): Client<S>;
+  /** Extra routes tried before the Connect handler. */
+  routes: Array<(req: http.IncomingMessage, res: http.ServerResponse) => boolean>;
   close(): Promise<void>;
 }
 
-/** Starts a server with its web port on loopback; `over` sets config keys. The clock is the test's to move. */
-export async function startWebServer(over: Record<string, unknown> = {}, opts: { dir?: string; staticDir?: string | null; clock?: { now: number } } = {}): Promise<WebTestServer> {
-  const tmp = opts.dir ? { dir: opts.dir, cleanup: () => {} } : tempDir('vantage-web-');
-  const clock = opts.clock ?? { now: Date.now() };
-  const config = testServerConfig(tmp.dir, { web_port: 0, web_tls_disable: true, ...over });
-  const server = await startServer(config, { logger: pino({ level: 'silent' }), now: () => clock.now, web: { staticDir: opts.staticDir ?? null } });
-  const web = server.web!;
-  const base = web.web.url;
+export async function webFixture(): Promise<WebFixture> {
+  const dir = mkdtempSync(join(tmpdir(), 'vantage-web-'));
+  const store = openSqliteStore(join(dir, 'vantage.db'));
+  const { engine, clock } = testEngine();
+  const handler = createWebHandler({ store: store.monitoring, dashboard: store.dashboard, engine, now: clock.now, auth: { server_key: 'srv', api_keys: [] } });
+  const routes: WebFixture['routes'] = [];
+  const srv = http.createServer((req, res) => {
+    for (const r of routes) if (r(req, res)) return;
+    if (!handler(req, res)) {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+  const transport = createConnectTransport({ baseUrl: url, httpVersion: '1.1', useBinaryFormat: false, interceptors: [(next) => (req) => (req.header.set('x-api-key', 'srv'), next(req))] });
   return {
-    server,
-    base,
-    origin: base,
-    dir: tmp.dir,
-    setupToken: web.setupLink ? new URL(web.setupLink).searchParams.get('token') : null,
+    url,
+    store,
+    engine,
     clock,
-    close: async () => {
-      await server.close({ timeoutMs: 1000 });
-      if (!opts.dir) tmp.cleanup();
+    routes,
+    client: (s) => createClient(s, transport),
+    async close() {
+      srv.closeAllConnections();
+      await new Promise<void>((r) => srv.close(() => r()));
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
-/** Creates the first admin through the setup token; returns its cookie and CSRF token. */
-export async function setupAdmin(t: WebTestServer, username = 'admin', password = 'admin-password-1'): Promise<{ cookie: string; csrf: string }> {
-  const a = await call(t.base, '/api/auth/setup', { body: { token: t.setupToken, username, password }, origin: t.origin });
-  if (a.status !== 200) throw new Error(`setup failed: ${a.status} ${a.text}`);
-  return { cookie: sessionCookieOf(a)!, csrf: a.json.csrfToken as string };
-}
-
-export async function login(t: WebTestServer, username: string, password: string): Promise<{ cookie: string; csrf: string }> {
-  const a = await call(t.base, '/api/auth/login', { body: { username, password }, origin: t.origin });
-  if (a.status !== 200) throw new Error(`login failed: ${a.status} ${a.text}`);
-  return { cookie: sessionCookieOf(a)!, csrf: a.json.csrfToken as string };
-}
-
-/** A Connect call as a signed-in browser would make it (same origin, CSRF token). */
-export function rpc(t: WebTestServer, method: string, body: unknown, s: { cookie: string; csrf: string } | null, over: CallOptions = {}): Promise<Answer> {
-  return call(t.base, `/vantage.v1.${method}`, { body, cookie: s?.cookie, csrf: s?.csrf, origin: t.origin, ...over });
-}
-
-/** A built front end: index.html, a hashed asset with .br/.gz siblings. */
-export function fakeFrontEnd(dir: string): string {
-  const root = join(dir, 'web');
-  mkdirSync(join(root, 'assets'), { recursive: true });
-  writeFileSync(join(root, 'index.html'), '<!doctype html><title>Vantage</title><div id="root"></div>');
-  writeFileSync(join(root, 'assets', 'app-1a2b3c.js'), 'console.log("plain")');
-  writeFileSync(join(root, 'assets', 'app-1a2b3c.js.br'), 'BROTLI-BYTES');
-  writeFileSync(join(root, 'assets', 'app-1a2b3c.js.gz'), 'GZIP-BYTES');
-  writeFileSync(join(root, 'favicon.svg'), '<svg/>');
-  return root;
+/** Timers that fire only when the test says so: `fire()` runs every due callback once. */
+export function manualTimers(): Timers & { fire(): void; pending(): number } {
+  let next = 1;
+  const due = new Map<number, () => void>();
+  return {
+    setTimeout(fn) {
+      const id = next++;
+      due.set(id, fn);
+      return id;
+    },
+    clearTimeout(h) {
+      due.delete(h as number);
+    },
+    fire() {
+      const now = [...due.entries()];
+      due.clear();
+      for (const [, fn] of now) fn();
+    },
+    pending: () => due.size,
+  };
 }

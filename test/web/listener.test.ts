@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { startServer } from '../../src/app/server.js';
 import { loadServerConfig } from '../../src/config/load.js';
-import { call, fakeFrontEnd, sessionCookieOf, startWebServer, type WebTestServer } from './helpers.js';
+import { call, fakeFrontEnd, sessionCookieOf, startWebServer, type WebTestServer } from './auth-helpers.js';
 import { tempDir, testServerConfig } from '../server/helpers.js';
 
 let t: WebTestServer | null = null;

@@ -7,6 +7,7 @@ import { PgLeader } from './leader.js';
 import { PgMonitoringStore } from './monitoring.js';
 import { PgNotifier } from './notify.js';
 import { PgUserStore } from './users.js';
+import { PgDashboardStore } from './dashboard.js';
 
 export function isPostgresUrl(target: string): boolean {
   return /^postgres(ql)?:\/\//i.test(target);
@@ -27,12 +28,14 @@ export async function openPostgres(config: StoreConfig, opts: { logger?: Logger;
     const lb = await PgLbStore.open(pool, notifier);
     const monitoring = await PgMonitoringStore.open(pool, { now: opts.now, notifier });
     const users = await PgUserStore.open(pool);
+    const dashboard = await PgDashboardStore.open(pool);
     const leader = new PgLeader({ url: config.database, logger: opts.logger?.child({ component: 'leader' }) });
     let closing: Promise<void> | null = null;
     return {
       lb,
       monitoring,
       users,
+      dashboard,
       leader,
       engine: 'postgres',
       databaseDown: () => notifier.down(),

@@ -7,6 +7,8 @@ import { afterEach, beforeEach, describe } from 'vitest';
 import type { LbStore } from '../../../src/store/lb.js';
 import type { LeaderElector } from '../../../src/store/leader.js';
 import type { MonitoringStore } from '../../../src/store/monitoring.js';
+import type { DashboardStore } from '../../../src/store/dashboard.js';
+import { dashboardScenarios } from './dashboard.js';
 import { lbScenarios } from './lb.js';
 import { monitorScenarios } from './monitors.js';
 import { leasingScenarios } from './leasing.js';
@@ -21,6 +23,7 @@ export interface ContractStores {
   monitoring: MonitoringStore;
   leader: LeaderElector;
   users: UserStore;
+  dashboard: DashboardStore;
 }
 
 /** Opens a fresh, empty database; `close` releases it (and may delete it). */
@@ -56,5 +59,6 @@ export function runStoreContract(name: string, open: OpenStores): void {
     rollupScenarios(ctx);
     leaderScenarios(ctx);
     userScenarios(ctx);
+    dashboardScenarios(ctx);
   });
 }

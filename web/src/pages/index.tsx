@@ -1,0 +1,43 @@
+/** The dashboard's pages: path pattern, nav title, minimum role, and how to render it. */
+import type { ReactNode } from 'react';
+import type { Role, Session } from '../lib/api';
+import { OverviewPage } from './Overview';
+
+export interface PageProps {
+  session: Session;
+  params: Record<string, string>;
+  query: URLSearchParams;
+}
+export interface PageDef {
+  path: string;
+  title: string;
+  nav: boolean;
+  minRole: Role;
+  render: (p: PageProps) => ReactNode;
+}
+
+export const pages: PageDef[] = [
+  { path: '/', title: 'Overview', nav: true, minRole: 'viewer', render: () => <OverviewPage /> },
+];
+
+const RANK: Record<Role, number> = { viewer: 0, editor: 1, admin: 2 };
+export const atLeast = (role: Role, min: Role): boolean => RANK[role] >= RANK[min];
+
+/** Matches a path against the page patterns (":name" segments become params). */
+export function findPage(path: string, role: Role): { def: PageDef; params: Record<string, string> } | null {
+  const parts = path.split('/').filter(Boolean);
+  for (const def of pages) {
+    const pat = def.path.split('/').filter(Boolean);
+    if (pat.length !== parts.length) continue;
+    const params: Record<string, string> = {};
+    const ok = pat.every((seg, i) => {
+      if (seg.startsWith(':')) {
+        params[seg.slice(1)] = decodeURIComponent(parts[i]!);
+        return true;
+      }
+      return seg === parts[i];
+    });
+    if (ok && atLeast(role, def.minRole)) return { def, params };
+  }
+  return null;
+}
