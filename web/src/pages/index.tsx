@@ -1,7 +1,12 @@
 /** The dashboard's pages: path pattern, nav title, minimum role, and how to render it. */
 import type { ReactNode } from 'react';
 import type { Role, Session } from '../lib/api';
+import { atLeast } from '../lib/roles';
 import { OverviewPage } from './Overview';
+import { MonitorsPage } from './Monitors';
+import { MonitorDetailPage } from './MonitorDetail';
+import { FleetPage } from './Fleet';
+import { AuditPage, UsersPage, WorkersPage } from './Admin';
 
 export interface PageProps {
   session: Session;
@@ -18,10 +23,14 @@ export interface PageDef {
 
 export const pages: PageDef[] = [
   { path: '/', title: 'Overview', nav: true, minRole: 'viewer', render: () => <OverviewPage /> },
+  { path: '/monitors', title: 'Monitors', nav: true, minRole: 'viewer', render: (p) => <MonitorsPage {...p} /> },
+  { path: '/monitors/:id', title: 'Monitor', nav: false, minRole: 'viewer', render: (p) => <MonitorDetailPage key={p.params.id} {...p} /> },
+  { path: '/fleet', title: 'Fleet', nav: true, minRole: 'viewer', render: () => <FleetPage /> },
+  { path: '/workers', title: 'Workers', nav: true, minRole: 'viewer', render: () => <WorkersPage /> },
+  { path: '/users', title: 'Users', nav: true, minRole: 'admin', render: (p) => <UsersPage {...p} /> },
+  { path: '/audit', title: 'Audit log', nav: true, minRole: 'viewer', render: () => <AuditPage /> },
 ];
 
-const RANK: Record<Role, number> = { viewer: 0, editor: 1, admin: 2 };
-export const atLeast = (role: Role, min: Role): boolean => RANK[role] >= RANK[min];
 
 /** Matches a path against the page patterns (":name" segments become params). */
 export function findPage(path: string, role: Role): { def: PageDef; params: Record<string, string> } | null {
