@@ -54,6 +54,8 @@ import { WriteBehind } from '../lb/write-behind.js';
 import { startHealthChecker, type HealthCheckerHandle } from '../lb/health/index.js';
 import { createProxy, pathOf, type Proxy } from '../lb/proxy/index.js';
 import { startWebPlatform, type WebPlatform } from './web.js';
+import { createLiveStream, type LiveStream } from '../api/web/live.js';
+import { backgroundTimers } from '../platform/timers.js';
 import type { WebRoute } from '../api/web/server.js';
 
 export interface StartServerOptions {
@@ -312,21 +314,25 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
     const port = addr.port;
     const host = config.host;
     let web: WebPlatform | null = null;
+    let live: LiveStream | null = null;
     if (opts.web !== undefined && opts.web !== false) {
       const webOpts = opts.web === true ? {} : opts.web;
+      // The live stream (GET /api/live, Server-Sent Events) is a route of the web port.
+      live = createLiveStream({ dashboard: store.dashboard, engine, now, timers: backgroundTimers, onStored: monitoring ? (l) => monitoring.onStored(l) : undefined, onError: (err) => logger.error({ err }, 'live stream tick failed') });
       try {
         web = await startWebPlatform({
           config,
           store,
-          services: { store: store.monitoring, streams: monitoring?.streams, now, onMonitorsChanged: () => monitoring?.onMonitorsChanged() },
+          services: { store: store.monitoring, dashboard: store.dashboard, engine, streams: monitoring?.streams, now, onMonitorsChanged: () => monitoring?.onMonitorsChanged() },
           apiKeys: () => security.keys(),
           clientIp: (req) => requestClientIp(req, security.policy().trustedProxies),
-          routes: webOpts.routes,
+          routes: [live.route, ...(webOpts.routes ?? [])],
           staticDir: webOpts.staticDir,
           logger: logger.child({ component: 'web' }),
           now,
         });
       } catch (err) {
+        live.close();
         httpServer.close();
         httpServer.closeAllConnections();
         await probes?.stop();
@@ -365,6 +371,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       if (closing) return closing;
       closing = (async () => {
         const timeoutMs = closeOpts.timeoutMs ?? config.shutdown_timeout_seconds * 1000;
+        live?.close();
         const webClosed = web?.close() ?? Promise.resolve();
         const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
         httpServer.closeIdleConnections();
