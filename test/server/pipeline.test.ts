@@ -158,8 +158,8 @@ describe('API key checker', () => {
     expect(authenticateApiKey(check, [])).toBe('missing');
     expect(authenticateApiKey(check, 'k2')).toBe('wrong');
     expect(authenticateApiKey(check, 'srv-key')).toEqual({ kind: 'api-key', key: 'server', role: 'admin' });
-    expect(authenticateApiKey(check, 'k1')).toEqual({ kind: 'api-key', key: 'api' });
-    expect(authenticateApiKey(check, ['k1', 'srv-key'])).toEqual({ kind: 'api-key', key: 'api' });
+    expect(authenticateApiKey(check, 'k1')).toEqual({ kind: 'api-key', key: 'api', role: 'admin' });
+    expect(authenticateApiKey(check, ['k1', 'srv-key'])).toEqual({ kind: 'api-key', key: 'api', role: 'admin' });
     expect(authenticateApiKey(check, ['nope', 'k1'])).toBe('wrong');
     // The same key as server_key and in api_keys: the server key wins.
     expect(authenticateApiKey(createKeyChecker({ server_key: 'x', api_keys: ['x'] }), 'x')).toEqual({ kind: 'api-key', key: 'server', role: 'admin' });
