@@ -1,12 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
-/** Tests that drive Debian's Chromium (/usr/bin/chromium) through playwright-core: `npm run test:browser`. */
+/** The browser suite (`npm run test:browser`): Chromium against real `vantage server` processes. */
 export default defineConfig({
   test: {
     include: ['test/browser/**/*.test.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
     pool: 'forks',
     poolOptions: { forks: { maxForks: 1, minForks: 1 } },
+    fileParallelism: false,
   },
 });

@@ -13,6 +13,7 @@ import { createWebHandler, type WebHandler } from '../api/web/handler.js';
 import { resolvePki } from '../pki/bootstrap.js';
 import type { PkiAuthority } from '../pki/authority.js';
 import type { PkiStore } from '../store/pki.js';
+import type { WebServicesDeps } from '../api/web/registry.js';
 import { entryToInput } from '../config/monitor-entry.js';
 import { describeApplyError, validateApplyInputs } from '../api/web/validation.js';
 import { applyMonitors } from '../monitoring/apply/execute.js';
@@ -24,6 +25,8 @@ export type MonitoringPlaneContext = MonitoringContext & {
   /** The PKI store (worker CA, tokens, certificates); without it the worker API keeps token-only auth (tests). */
   pkiStore?: PkiStore;
   engine?: 'sqlite' | 'postgres';
+  /** What the web services read besides the monitoring store (the dashboard queries, the routing engine). */
+  web?: Pick<WebServicesDeps, 'dashboard' | 'engine'>;
 };
 
 export interface MonitoringHandle {
@@ -114,6 +117,8 @@ export async function startMonitoringPlane(ctx: MonitoringPlaneContext): Promise
     now: control.now,
     auth: cfg,
     onMonitorsChanged: () => control.onMonitorsChanged(),
+    dashboard: ctx.web?.dashboard,
+    engine: ctx.web?.engine,
   });
 
   let stopped: Promise<void> | null = null;

@@ -53,6 +53,10 @@ import { checkPortsFree, type PortClaim } from '../http/port-check.js';
 import { WriteBehind } from '../lb/write-behind.js';
 import { startHealthChecker, type HealthCheckerHandle } from '../lb/health/index.js';
 import { createProxy, pathOf, type Proxy } from '../lb/proxy/index.js';
+import { startWebPlatform, type WebPlatform } from './web.js';
+import { createLiveStream, type LiveStream } from '../api/web/live.js';
+import { backgroundTimers } from '../platform/timers.js';
+import type { WebRoute } from '../api/web/server.js';
 
 export interface StartServerOptions {
   logger: Logger;
@@ -74,11 +78,17 @@ export interface StartServerOptions {
   routeGate?: Promise<void>;
   /** More ports the caller will listen on after the server (the --with-agent demo backend), checked with ours. */
   extraPorts?: readonly PortClaim[];
+  /**
+   * Start the web listener on web_port (dashboard, sessions; app/web.ts). `vantage server` does; in-process
+   * callers (tests) opt in. Default false.
+   */
+  web?: boolean | { routes?: WebRoute[]; staticDir?: string | null };
 }
 
 /** Every port this server will listen on, with the setting that names it (port 0 is never taken). */
-export function serverPortClaims(config: ServerConfig): PortClaim[] {
+export function serverPortClaims(config: ServerConfig, opts: { web?: boolean } = {}): PortClaim[] {
   const claims: PortClaim[] = [{ key: 'port', host: config.host, port: config.port }];
+  if (opts.web) claims.push({ key: 'web_port', host: config.web_host || config.host, port: config.web_port });
   if (config.monitoring_enabled !== false) {
     claims.push({ key: 'worker_port', host: config.worker_host || config.host, port: config.worker_port, alternative: 'or monitoring_enabled: false' });
   }
@@ -110,6 +120,8 @@ export interface RunningServer {
   readonly proxy: Proxy | null;
   /** The active health checker (src/lb/health); a no-op handle when health_check_enabled is false. */
   readonly health: HealthCheckerHandle;
+  /** The web listener (web_port) when started (StartServerOptions.web), else null. */
+  readonly web: WebPlatform | null;
   setFallback(fn: FallbackHandler | null): void;
   inFlight(): number;
   /** Runs the stats-retention job once now; returns the number of rows deleted. */
@@ -131,7 +143,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
   const { logger } = opts;
   const now = opts.now ?? Date.now;
   // Before anything is opened or created (the SQLite file included): every port free, or all taken ones named.
-  await checkPortsFree([...serverPortClaims(config), ...(opts.extraPorts ?? [])]);
+  await checkPortsFree([...serverPortClaims(config, { web: opts.web !== undefined && opts.web !== false }), ...(opts.extraPorts ?? [])]);
   const ownsStore = opts.store === undefined;
   const store = opts.store ?? (await openStoreWhenReachable(config, { logger, now, listen: config.port === 0 ? null : { host: config.host, port: config.port }, signal: opts.signal }));
   const cleanupTimers: NodeJS.Timeout[] = [];
@@ -200,6 +212,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       leader: store.leader,
       registry,
       now,
+      web: { dashboard: store.dashboard, engine },
     });
     const probes = monitoring === null ? null : startBackendProbes({ config, engine, monitoring, isLeader: () => store.leader.isLeader(), now, logger });
 
@@ -302,6 +315,33 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
     const addr = httpServer.address() as AddressInfo;
     const port = addr.port;
     const host = config.host;
+    let web: WebPlatform | null = null;
+    let live: LiveStream | null = null;
+    if (opts.web !== undefined && opts.web !== false) {
+      const webOpts = opts.web === true ? {} : opts.web;
+      // The live stream (GET /api/live, Server-Sent Events) is a route of the web port.
+      live = createLiveStream({ dashboard: store.dashboard, engine, now, timers: backgroundTimers, onStored: monitoring ? (l) => monitoring.onStored(l) : undefined, onError: (err) => logger.error({ err }, 'live stream tick failed') });
+      try {
+        web = await startWebPlatform({
+          config,
+          store,
+          services: { store: store.monitoring, dashboard: store.dashboard, engine, streams: monitoring?.streams, now, onMonitorsChanged: () => monitoring?.onMonitorsChanged() },
+          apiKeys: () => security.keys(),
+          clientIp: (req) => requestClientIp(req, security.policy().trustedProxies),
+          routes: [live.route, ...(webOpts.routes ?? [])],
+          staticDir: webOpts.staticDir,
+          logger: logger.child({ component: 'web' }),
+          now,
+        });
+      } catch (err) {
+        live.close();
+        httpServer.close();
+        httpServer.closeAllConnections();
+        await probes?.stop();
+        await monitoring?.stop();
+        throw err;
+      }
+    }
     const health = startHealthChecker({ config, engine, logger, registry, now });
     deps.lastHealthCheck = (id) => health.snapshot(id)?.lastCheckMs ?? null;
 
@@ -333,6 +373,8 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       if (closing) return closing;
       closing = (async () => {
         const timeoutMs = closeOpts.timeoutMs ?? config.shutdown_timeout_seconds * 1000;
+        live?.close();
+        const webClosed = web?.close() ?? Promise.resolve();
         const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
         httpServer.closeIdleConnections();
         tracker?.goAway(); // HTTP/2: GOAWAY; open streams finish, no new ones
@@ -355,6 +397,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
         if (tracker) tracker.destroyAll();
         else httpServer.closeAllConnections();
         await closed;
+        await webClosed;
         for (const t of cleanupTimers) clearInterval(t);
         security.close();
         if (cleanupRunning) await cleanupRunning.catch(() => 0);
@@ -399,6 +442,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       restored,
       proxy,
       health,
+      web,
       setFallback: (fn) => dispatcher.setFallback(proxiedPipeline(security, logger, fn)),
       inFlight: () => dispatcher.inFlight(),
       runCleanup,

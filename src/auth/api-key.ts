@@ -8,11 +8,14 @@ import { createHash } from 'node:crypto';
 import { HttpError } from '../http/errors.js';
 import { OPEN, type Principal } from './principal.js';
 import { secretMatcher } from './safe-equal.js';
+import { isRole, type Role } from '../store/users.js';
 
 /** A request authenticated by an API key: `server_key` (an agent) or one of `api_keys`. */
 export interface ApiKeyPrincipal {
   readonly kind: 'api-key';
   readonly key: 'server' | 'api';
+  /** The key's web role: `server_key` and plain `api_keys` entries are admin; "key:viewer" / "key:editor" less. */
+  readonly role: Role;
 }
 
 declare module './principal.js' {
@@ -21,7 +24,22 @@ declare module './principal.js' {
   }
 }
 
-export type KeyCheck = 'missing' | 'wrong' | 'server' | 'api';
+/** 'api' is a full-access api_keys entry; 'api:viewer' / 'api:editor' one with that role. */
+export type KeyCheck = 'missing' | 'wrong' | 'server' | 'api' | 'api:viewer' | 'api:editor';
+
+/**
+ * An api_keys entry: "key" (full access, as before roles existed), or "key:viewer", "key:editor",
+ * "key:admin" for a key with that web role. A key that itself ends in one of those suffixes must be written
+ * with ":admin" appended.
+ */
+export function parseApiKeyEntry(entry: string): { secret: string; role: Role } {
+  const colon = entry.lastIndexOf(':');
+  if (colon > 0) {
+    const role = entry.slice(colon + 1);
+    if (isRole(role)) return { secret: entry.slice(0, colon), role };
+  }
+  return { secret: entry, role: 'admin' };
+}
 
 /**
  * Checks an X-API-Key header value. With `connection` (the request's socket), the verdict for the last value
@@ -42,9 +60,13 @@ export interface ApiKeys {
  * actually hashed and compared (not for a remembered verdict).
  */
 export function createKeyChecker(cfg: ApiKeys, hooks: { onVerify?: () => void } = {}): KeyChecker | null {
-  const keys: { secret: string; label: 'server' | 'api' }[] = [];
+  const keys: { secret: string; label: Exclude<KeyCheck, 'missing' | 'wrong'> }[] = [];
   if (cfg.server_key !== '') keys.push({ secret: cfg.server_key, label: 'server' });
-  for (const k of cfg.api_keys) if (k !== '') keys.push({ secret: k, label: 'api' });
+  for (const k of cfg.api_keys) {
+    if (k === '') continue;
+    const { secret, role } = parseApiKeyEntry(k);
+    if (secret !== '') keys.push({ secret, label: role === 'admin' ? 'api' : `api:${role}` });
+  }
   if (keys.length === 0) return null;
   const match = secretMatcher(keys);
   const verify = (header: string | string[] | undefined): KeyCheck => {
@@ -70,8 +92,10 @@ export function createKeyChecker(cfg: ApiKeys, hooks: { onVerify?: () => void } 
   };
 }
 
-const SERVER_KEY: ApiKeyPrincipal = Object.freeze({ kind: 'api-key', key: 'server' });
-const API_KEY: ApiKeyPrincipal = Object.freeze({ kind: 'api-key', key: 'api' });
+const SERVER_KEY: ApiKeyPrincipal = Object.freeze({ kind: 'api-key', key: 'server', role: 'admin' });
+const API_KEY: ApiKeyPrincipal = Object.freeze({ kind: 'api-key', key: 'api', role: 'admin' });
+const EDITOR_KEY: ApiKeyPrincipal = Object.freeze({ kind: 'api-key', key: 'api', role: 'editor' });
+const VIEWER_KEY: ApiKeyPrincipal = Object.freeze({ kind: 'api-key', key: 'api', role: 'viewer' });
 
 /**
  * Authenticates a request by its X-API-Key header: its principal, or why not. `check` null (no key configured)
@@ -82,6 +106,8 @@ export function authenticateApiKey(check: KeyChecker | null, header: string | st
   const r = check(header, connection);
   if (r === 'server') return SERVER_KEY;
   if (r === 'api') return API_KEY;
+  if (r === 'api:editor') return EDITOR_KEY;
+  if (r === 'api:viewer') return VIEWER_KEY;
   return r;
 }
 

@@ -143,9 +143,14 @@ export function buildProgram(): Command {
  * the long-running agent process small (the Connect client and generated code cost several MB).
  */
 async function registerClientCommands(program: Command): Promise<void> {
-  const [{ registerRouteCommand }, { registerMonitorCommand }] = await Promise.all([import('./route-command.js'), import('./monitor.js')]);
+  const [{ registerRouteCommand }, { registerMonitorCommand }, { registerUserCommand }] = await Promise.all([
+    import('./route-command.js'),
+    import('./monitor.js'),
+    import('./user-command.js'),
+  ]);
   registerRouteCommand(program);
   registerMonitorCommand(program);
+  registerUserCommand(program);
 }
 
 async function main(): Promise<void> {

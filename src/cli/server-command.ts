@@ -18,7 +18,7 @@ export interface RunServerOptions {
   withAgent?: boolean;
   /** Port of the demo backend started with `withAgent` (default 11000; 0 = any free port). */
   demoPort?: number;
-  /** Writes {"port","url","pid"} here once listening (default: $VANTAGE_PORT_FILE); for tests and scripts using port 0. */
+  /** Writes {"port","url","webUrl","pid"} here once listening (default: $VANTAGE_PORT_FILE); for tests and scripts using port 0. */
   portFile?: string;
   /** Stops the server like SIGTERM (in-process use and tests). */
   signal?: AbortSignal;
@@ -40,13 +40,13 @@ function startFailure(config: ServerConfig, err: unknown): string | null {
   if (err instanceof PortsUnavailableError) return err.problems.join('; ');
   const e = err as NodeJS.ErrnoException & { port?: number; address?: string };
   if (e.port === undefined) return null;
-  const claim = serverPortClaims(config).find((c) => c.port === e.port) ?? { key: 'port', host: e.address ?? config.host, port: e.port };
+  const claim = serverPortClaims(config, { web: true }).find((c) => c.port === e.port) ?? { key: 'port', host: e.address ?? config.host, port: e.port };
   return describePortError(claim, e);
 }
 
 function writePortFile(path: string, server: RunningServer): void {
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify({ port: server.port, url: server.url, pid: process.pid }) + '\n');
+  writeFileSync(tmp, JSON.stringify({ port: server.port, url: server.url, webUrl: server.web?.web.url ?? null, pid: process.pid }) + '\n');
   renameSync(tmp, path);
 }
 
@@ -97,6 +97,7 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions): P
     server = await startServer(config, {
       logger,
       routeGate,
+      web: true,
       extraPorts: opts.withAgent ? [{ key: '--demo-port', host: '127.0.0.1', port: demoPort, alternative: 'or --demo-port 0 for any free port' }] : [],
     });
   } catch (err) {
@@ -181,6 +182,12 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions): P
     },
     `vantage server ready on ${server.url} (database ${config.database}; tiers ${tiers.join(', ')}; auth ${server.authEnabled ? 'on' : 'off'})`,
   );
+  if (server.web) {
+    logger.info({ dashboard: server.web.web.url, tls: server.web.web.tls }, `dashboard: ${server.web.web.url}/`);
+    if (server.web.setupLink) {
+      logger.info({ setup: server.web.setupLink }, `no user exists yet: create the first admin at ${server.web.setupLink} (valid once, for 1 h)`);
+    }
+  }
   const portFile = opts.portFile ?? process.env.VANTAGE_PORT_FILE;
   if (portFile) writePortFile(portFile, server);
 

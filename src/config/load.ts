@@ -3,7 +3,7 @@ import { parseDocument, type YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { CLIENT_FIELDS, CLIENT_FLAG_ALIASES, ClientConfigSchema, type ClientConfig } from './client.js';
 import { coerce, envName, flagName, type FieldTable } from './fields.js';
-import { SERVER_FIELDS, SERVER_FLAG_ALIASES, ServerConfigSchema, type ServerConfig } from './server.js';
+import { SERVER_FIELDS, SERVER_FLAG_ALIASES, SERVER_SEED_ENV, ServerConfigSchema, type ServerConfig } from './server.js';
 import { closest } from './suggest.js';
 import { MONITOR_ENTRY_KEYS } from './monitor-entry.js';
 
@@ -40,6 +40,8 @@ interface Kind<T> {
   fields: FieldTable;
   schema: z.ZodType<T>;
   aliases: Record<string, string>;
+  /** Environment variables the seeds name without the VANTAGE_ prefix, by config key (VANTAGE_<KEY> wins). */
+  seedEnv?: Record<string, string>;
   /** The other kind of file, to recognise one given in its place. */
   other: { label: string; fields: FieldTable; use: (file: string) => string };
 }
@@ -49,6 +51,7 @@ const SERVER: Kind<ServerConfig> = {
   fields: SERVER_FIELDS,
   schema: ServerConfigSchema as z.ZodType<ServerConfig>,
   aliases: SERVER_FLAG_ALIASES,
+  seedEnv: SERVER_SEED_ENV,
   other: { label: 'client.yml', fields: CLIENT_FIELDS, use: (f) => `check it with \`vantage config check --client ${f}\`, run it with \`vantage agent -c ${f}\`` },
 };
 const CLIENT: Kind<ClientConfig> = {
@@ -105,7 +108,8 @@ function load<T>(k: Kind<T>, opts: LoadOptions): Loaded<T> {
 
   const env = opts.env ?? {};
   for (const [key, field] of Object.entries(k.fields)) {
-    const name = envName(key);
+    const seedName = k.seedEnv?.[key];
+    const name = env[envName(key)] === undefined && seedName !== undefined && env[seedName] !== undefined ? seedName : envName(key);
     const v = env[name];
     if (v === undefined) continue;
     raw[key] = coerce(field.kind, v);

@@ -3,6 +3,7 @@ import { isCidr } from './cidr.js';
 import { bool, int, json, num, oneOf, str, strList, type ConfigOf, type FieldTable } from './fields.js';
 import { DEFAULT_TIERS, TierSchema, type Tier } from './tiers.js';
 import { ServerMonitorsSchema } from './monitor-entry.js';
+import { parseDuration } from '../platform/duration.js';
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 const isPathPrefix = { check: (v: string) => v.startsWith('/'), expected: 'a path prefix starting with "/" (or "/*" for all paths)' };
@@ -20,6 +21,10 @@ const isDatabase = {
     }
   },
   expected: 'a SQLite file path or a postgres://user:pass@host:port/database URL',
+};
+const isDuration = {
+  check: (v: string) => /^\s*\d+(\.\d+)?\s*(ms|s|m|h|d)?\s*$/i.test(v) && parseDuration(v) > 0,
+  expected: 'a duration above 0 such as 30m, 12h or 7d (a bare number is seconds)',
 };
 const isHeaderName = { check: (v: string) => v === '' || /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(v), expected: 'an HTTP header name (or empty)' };
 
@@ -42,7 +47,7 @@ export const SERVER_FIELDS = {
   json_logging: bool(false, 'Log JSON lines instead of human-readable text.'),
   // Security
   server_key: str('', 'Key agents send as X-API-Key (empty = none).'),
-  api_keys: strList('Additional API keys accepted in X-API-Key.'),
+  api_keys: strList('Additional API keys accepted in X-API-Key; "key" has full access, "key:viewer", "key:editor" or "key:admin" gives the key that web role (docs/web.md#api-keys).'),
   whitelisted_ips: strList('CIDR ranges allowed to call the management API (empty = all).', {
     check: isCidr,
     expected: 'a CIDR range such as "10.0.0.0/8" or an IP address',
@@ -153,6 +158,18 @@ export const SERVER_FIELDS = {
   rollup_1h_retention_days: num(90, 'Vantage: 1-hour rollups kept this long.', { min: 0, exclusiveMin: true }),
   rollup_1d_retention_days: num(730, 'Vantage: 1-day rollups kept this long.', { min: 0, exclusiveMin: true }),
   ingest_batch_window_ms: int(10, 'Vantage: results arriving within this many ms of a batch\'s first share its ingest transaction (0 = one event-loop turn); the ACK follows the commit.', { min: 0, max: 1000 }),
+  // Web dashboard port (docs/web.md)
+  web_port: int(8082, 'Vantage: port of the web dashboard and its API (session cookies; 0 = pick a free port).', { min: 0, max: 65535 }),
+  web_host: str('', 'Vantage: address of the web port (empty = host).'),
+  web_tls_disable: bool(false, 'Vantage: serve the web port over plain HTTP (the environment variable WEB_TLS_DISABLE=true does the same); default HTTPS.'),
+  web_tls_cert_file: str('', 'Vantage: PEM certificate of the web port (empty = a self-signed certificate generated once into state_dir).'),
+  web_tls_key_file: str('', 'Vantage: PEM private key for web_tls_cert_file.'),
+  state_dir: str('', 'Vantage: where the server keeps generated files, e.g. the web port\'s self-signed certificate (empty = the SQLite database\'s folder, ./data with PostgreSQL).'),
+  session_secret: str('', 'Vantage: HMAC-SHA256 key signing session cookies (empty = one generated on first start and stored in the database).'),
+  session_ttl: str('7d', 'Vantage: how long a web session lasts after sign-in (a duration: 30m, 12h, 7d).', isDuration),
+  login_max_failures_per_user: int(5, 'Vantage: failed sign-ins for one username within login_throttle_window before it is refused with 429.', { min: 1 }),
+  login_max_failures_per_ip: int(20, 'Vantage: failed sign-ins from one client address within login_throttle_window before it is refused with 429.', { min: 1 }),
+  login_throttle_window: str('15m', 'Vantage: the window failed sign-ins are counted in (a duration: 30s, 15m, 1h).', isDuration),
   monitors: json(
     ServerMonitorsSchema,
     [],
@@ -185,8 +202,14 @@ export const ServerConfigSchema = z
     if ((c.tls_cert_file === '') !== (c.tls_key_file === '')) {
       ctx.addIssue({ code: 'custom', path: [c.tls_cert_file ? 'tls_key_file' : 'tls_cert_file'], message: 'expected both tls_cert_file and tls_key_file, or neither', input: '' });
     }
+    if ((c.web_tls_cert_file === '') !== (c.web_tls_key_file === '')) {
+      ctx.addIssue({ code: 'custom', path: [c.web_tls_cert_file ? 'web_tls_key_file' : 'web_tls_cert_file'], message: 'expected both web_tls_cert_file and web_tls_key_file, or neither', input: '' });
+    }
     return { ...c, tiers, default_tier } as ServerConfig;
   });
 
 /** Short CLI aliases from the seed (`-stale 10`), mapped to their keys. */
 export const SERVER_FLAG_ALIASES: Record<string, keyof ServerConfig> = { stale: 'stale_minutes' };
+
+/** Seed 003 names WEB_TLS_DISABLE=true without the VANTAGE_ prefix; it is honoured (VANTAGE_WEB_TLS_DISABLE wins). */
+export const SERVER_SEED_ENV: Record<string, string> = { web_tls_disable: 'WEB_TLS_DISABLE' };

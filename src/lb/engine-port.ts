@@ -6,6 +6,7 @@ import type {
   ExplainResult,
   HealthStatus,
   RouteDecision,
+  ReservationView,
   RouteRequest,
   StickyAssignment,
 } from './routing/types.js';
@@ -30,6 +31,8 @@ export interface RoutingEnginePort {
   stickyAssignments(): StickyAssignment[];
   restoreSticky(list: readonly StickyAssignment[]): void;
   clearReservations(): number;
+  /** Live reservations (the fleet page lists them per backend). */
+  reservations(): ReservationView[];
   purgeStale(olderThanMs?: number): string[];
   /** The latency matrix, region locations and routing_distance (src/lb/routing/measured-distance.ts). */
   readonly latency: Pick<MeasuredDistance, 'entries' | 'regions' | 'mode' | 'kmPerMs'>;

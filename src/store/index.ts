@@ -10,6 +10,10 @@ import type { MonitoringStore } from './monitoring.js';
 import type { StatusPagesStore } from './status-pages.js';
 import type { PkiStore } from './pki.js';
 import { SqlitePkiStore } from './sqlite/pki.js';
+import type { UserStore } from './users.js';
+import { SqliteUserStore } from './sqlite/users.js';
+import type { DashboardStore } from './dashboard.js';
+import { SqliteDashboardStore } from './sqlite/dashboard.js';
 import { openSqlite } from './sqlite/db.js';
 import { SqliteLbStore } from './sqlite/lb.js';
 import { SingleNodeLeader } from './sqlite/leader.js';
@@ -22,6 +26,8 @@ export type { LeaderElector } from './leader.js';
 export type { MonitoringStore } from './monitoring.js';
 export type { StatusPagesStore } from './status-pages.js';
 export type { PkiStore } from './pki.js';
+export type { UserStore } from './users.js';
+export type { DashboardStore } from './dashboard.js';
 export { isPostgresUrl } from './postgres/open.js';
 
 export interface OpenedStore {
@@ -32,6 +38,10 @@ export interface OpenedStore {
   statusPages: StatusPagesStore;
   /** The worker CA, enrollment tokens, issued certificates (src/store/pki.ts). */
   pki: PkiStore;
+  /** Web users, sessions, setup tokens and generated secrets (component "auth"). */
+  users: UserStore;
+  /** The dashboard's read queries over the monitoring tables. */
+  dashboard: DashboardStore;
   /** Which engine the store runs on. */
   engine: 'sqlite' | 'postgres';
   /** Why the database cannot be reached right now, or null when it can (SQLite: always null). */
@@ -73,11 +83,15 @@ export function openSqliteStore(path: string): OpenedStore {
   let monitoring: MonitoringStore;
   let statusPages: StatusPagesStore;
   let pki: PkiStore;
+  let users: UserStore;
+  let dashboard: DashboardStore;
   try {
     lb = new SqliteLbStore(db);
     monitoring = new SqliteMonitoringStore(db);
     statusPages = new SqliteStatusPagesStore(db);
     pki = new SqlitePkiStore(db);
+    users = new SqliteUserStore(db);
+    dashboard = new SqliteDashboardStore(db);
   } catch (err) {
     db.close();
     throw err;
@@ -88,6 +102,8 @@ export function openSqliteStore(path: string): OpenedStore {
     monitoring,
     statusPages,
     pki,
+    users,
+    dashboard,
     leader: new SingleNodeLeader(),
     engine: 'sqlite',
     databaseDown: () => null,

@@ -61,7 +61,7 @@ export async function startServerProcess(dir: string, cfg: Record<string, unknow
   writeFileSync(configFile, stringify(cfg));
   let out = '';
   const child = spawn(process.execPath, [MAIN, 'server', '--config', configFile], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, VANTAGE_PORT_FILE: portFile },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, VANTAGE_PORT_FILE: portFile, VANTAGE_WEB_PORT: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

@@ -157,12 +157,12 @@ describe('API key checker', () => {
     expect(authenticateApiKey(check, '')).toBe('missing');
     expect(authenticateApiKey(check, [])).toBe('missing');
     expect(authenticateApiKey(check, 'k2')).toBe('wrong');
-    expect(authenticateApiKey(check, 'srv-key')).toEqual({ kind: 'api-key', key: 'server' });
-    expect(authenticateApiKey(check, 'k1')).toEqual({ kind: 'api-key', key: 'api' });
-    expect(authenticateApiKey(check, ['k1', 'srv-key'])).toEqual({ kind: 'api-key', key: 'api' });
+    expect(authenticateApiKey(check, 'srv-key')).toEqual({ kind: 'api-key', key: 'server', role: 'admin' });
+    expect(authenticateApiKey(check, 'k1')).toEqual({ kind: 'api-key', key: 'api', role: 'admin' });
+    expect(authenticateApiKey(check, ['k1', 'srv-key'])).toEqual({ kind: 'api-key', key: 'api', role: 'admin' });
     expect(authenticateApiKey(check, ['nope', 'k1'])).toBe('wrong');
     // The same key as server_key and in api_keys: the server key wins.
-    expect(authenticateApiKey(createKeyChecker({ server_key: 'x', api_keys: ['x'] }), 'x')).toEqual({ kind: 'api-key', key: 'server' });
+    expect(authenticateApiKey(createKeyChecker({ server_key: 'x', api_keys: ['x'] }), 'x')).toEqual({ kind: 'api-key', key: 'server', role: 'admin' });
   });
 
   it('refuses a missing key with 401 and a wrong one with 403, naming the header', () => {
@@ -182,7 +182,7 @@ describe('API key checker', () => {
     };
     const agent = ctx('srv-key');
     expect(run(agent)).toBe(true);
-    expect(agent.principal).toEqual({ kind: 'api-key', key: 'server' });
+    expect(agent.principal).toEqual({ kind: 'api-key', key: 'server', role: 'admin' });
     const open = ctx(undefined, false);
     expect(run(open)).toBe(true);
     expect(open.principal).toBe(OPEN);

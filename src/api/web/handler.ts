@@ -10,6 +10,13 @@ import { registerWebServices, type WebServicesDeps } from './registry.js';
 import { actorOf, authenticateApiKey, createKeyChecker } from '../../auth/api-key.js';
 import type { Principal } from '../../auth/principal.js';
 import { kActor } from './service.js';
+import { kPrincipal, roleInterceptor } from './roles.js';
+import type { WebPrincipal } from '../../auth/session.js';
+
+/** The web role of a main-port principal: an API key's role; OPEN (no key configured) has full access. */
+function webPrincipalOf(p: Principal): WebPrincipal {
+  return { kind: 'api-key', role: p.kind === 'api-key' ? p.role : 'admin' };
+}
 
 /** Every web service lives under vantage.v1 (registry.ts lists them). */
 export const WEB_SERVICES_PREFIX = '/vantage.v1.';
@@ -28,9 +35,14 @@ export function createWebHandler(
 ): WebHandler {
   const keys = createKeyChecker(deps.auth);
   const actors = new WeakMap<IncomingMessage, string>();
+  const principals = new WeakMap<IncomingMessage, WebPrincipal>();
   const adapter = connectNodeAdapter({
     routes: (router) => registerWebServices(router, deps),
-    contextValues: (req) => createContextValues().set(kActor, actors.get(req as IncomingMessage) ?? 'anonymous'),
+    interceptors: [roleInterceptor],
+    contextValues: (req) =>
+      createContextValues()
+        .set(kActor, actors.get(req as IncomingMessage) ?? 'anonymous')
+        .set(kPrincipal, principals.get(req as IncomingMessage) ?? null),
   });
   return (req, res, principal) => {
     const path = (req.url ?? '').split('?')[0] ?? '';
@@ -42,6 +54,7 @@ export function createWebHandler(
       return true;
     }
     actors.set(req, actorOf(req.headers['x-api-key']));
+    principals.set(req, webPrincipalOf(who));
     void adapter(req, res);
     return true;
   };

@@ -1,15 +1,32 @@
 /**
  * The Connect services of the web API, in one list. Every listener that serves the web API (the main port's
- * handler today, the dashboard's web port) registers exactly these, so a new service is one entry here.
+ * handler, the web port's server.ts) registers exactly these, so a new service is one entry here (and its
+ * methods' roles in roles.ts).
  */
 import type { ConnectRouter } from '@connectrpc/connect';
 import { MonitorsService } from '../../gen/vantage/v1/monitors_pb.js';
+import { UserService } from '../../gen/vantage/v1/users_pb.js';
 import { createMonitorsServiceImpl, type MonitorsServiceDeps } from './service.js';
+import { createUserServiceImpl, type UserServiceDeps } from './users-service.js';
+import { DashboardService } from '../../gen/vantage/v1/dashboard_pb.js';
+import { FleetService } from '../../gen/vantage/v1/fleet_pb.js';
+import { createDashboardServiceImpl } from './dashboard.js';
+import { createFleetServiceImpl, type FleetServiceDeps } from './fleet.js';
 
-/** What the web services need from the server; each service takes the part it uses. */
-export type WebServicesDeps = MonitorsServiceDeps;
+/**
+ * What the web services need from the server; each service takes the part it uses. DashboardService is served
+ * when `dashboard` is given, FleetService when `engine` is (a server without the load balancer has no fleet),
+ * UserService when `users` is (the web port's listener passes it).
+ */
+export type WebServicesDeps = MonitorsServiceDeps &
+  Partial<Pick<UserServiceDeps, 'users'>> & {
+    engine?: FleetServiceDeps['engine'];
+  };
 
 /** Registers every web service on a Connect router. */
 export function registerWebServices(router: ConnectRouter, deps: WebServicesDeps): void {
   router.service(MonitorsService, createMonitorsServiceImpl(deps));
+  if (deps.users) router.service(UserService, createUserServiceImpl({ users: deps.users, now: deps.now }));
+  if (deps.dashboard) router.service(DashboardService, createDashboardServiceImpl({ ...deps, dashboard: deps.dashboard }));
+  if (deps.engine) router.service(FleetService, createFleetServiceImpl({ engine: deps.engine, now: deps.now }));
 }

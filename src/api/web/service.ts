@@ -9,6 +9,8 @@ import { queryMetrics, uptimeWindows } from '../../monitoring/control/rollups.js
 import { auditToProto, monitorInputFromProto, monitorToProto, pointToProto, resultToProto, workerToProto } from './convert.js';
 import { applyUpdateMask, describeApplyError, specToInput, validateApplyInputs, validateMonitorInput } from './validation.js';
 import { applyMonitors, type AppliedMonitor } from '../../monitoring/apply/execute.js';
+import type { DashboardStore } from '../../store/dashboard.js';
+import { filteredMonitorPage, hasListFilter } from './monitor-list.js';
 
 /** Who is calling (from the API-key check), used as audit actor and monitor owner. */
 export const kActor = createContextKey<string>('anonymous');
@@ -19,6 +21,8 @@ export interface MonitorsServiceDeps {
   now: () => number;
   /** Called after a monitor change (the scheduler can run a pass at once). */
   onMonitorsChanged?: () => void;
+  /** The dashboard queries: ListMonitors' filters and summaries need them. */
+  dashboard?: DashboardStore;
 }
 
 const DAY = 86_400_000;
@@ -114,6 +118,10 @@ export function createMonitorsServiceImpl(d: MonitorsServiceDeps): ServiceImpl<t
       if (req.pageToken !== '') {
         after = Buffer.from(req.pageToken, 'base64url').toString('utf8');
         if (after === '') throw invalid('page_token: not a token from this API');
+      }
+      if (hasListFilter(req)) {
+        if (!d.dashboard) throw new ConnectError('search, statuses, region, type and with_summary need the dashboard queries, which this server does not serve', Code.Unimplemented);
+        return filteredMonitorPage({ store: d.store, dashboard: d.dashboard, now: d.now }, req, { limit, after });
       }
       const rows = await d.store.listMonitors({ includeDeleted: req.includeDeleted, limit: limit + 1, after });
       const page = rows.slice(0, limit);

@@ -8,6 +8,8 @@ import { PgMonitoringStore } from './monitoring.js';
 import { PgNotifier } from './notify.js';
 import { PgStatusPagesStore } from './status-pages.js';
 import { PgPkiStore } from './pki.js';
+import { PgUserStore } from './users.js';
+import { PgDashboardStore } from './dashboard.js';
 
 export function isPostgresUrl(target: string): boolean {
   return /^postgres(ql)?:\/\//i.test(target);
@@ -29,6 +31,8 @@ export async function openPostgres(config: StoreConfig, opts: { logger?: Logger;
     const monitoring = await PgMonitoringStore.open(pool, { now: opts.now, notifier });
     const statusPages = await PgStatusPagesStore.open(pool);
     const pki = await PgPkiStore.open(pool);
+    const users = await PgUserStore.open(pool);
+    const dashboard = await PgDashboardStore.open(pool);
     const leader = new PgLeader({ url: config.database, logger: opts.logger?.child({ component: 'leader' }) });
     let closing: Promise<void> | null = null;
     return {
@@ -36,6 +40,8 @@ export async function openPostgres(config: StoreConfig, opts: { logger?: Logger;
       monitoring,
       statusPages,
       pki,
+      users,
+      dashboard,
       leader,
       engine: 'postgres',
       databaseDown: () => notifier.down(),

@@ -8,6 +8,8 @@ import type { LbStore } from '../../../src/store/lb.js';
 import type { LeaderElector } from '../../../src/store/leader.js';
 import type { MonitoringStore } from '../../../src/store/monitoring.js';
 import type { StatusPagesStore } from '../../../src/store/status-pages.js';
+import type { DashboardStore } from '../../../src/store/dashboard.js';
+import { dashboardScenarios } from './dashboard.js';
 import { lbScenarios } from './lb.js';
 import { monitorScenarios } from './monitors.js';
 import { leasingScenarios } from './leasing.js';
@@ -17,6 +19,8 @@ import { leaderScenarios } from './leader.js';
 import { statusPageScenarios } from './status-pages.js';
 import { pkiScenarios } from './pki.js';
 import type { PkiStore } from '../../../src/store/pki.js';
+import { userScenarios } from './users.js';
+import type { UserStore } from '../../../src/store/users.js';
 
 export interface ContractStores {
   lb: LbStore;
@@ -24,6 +28,8 @@ export interface ContractStores {
   leader: LeaderElector;
   statusPages: StatusPagesStore;
   pki: PkiStore;
+  users: UserStore;
+  dashboard: DashboardStore;
 }
 
 /** Opens a fresh, empty database; `close` releases it (and may delete it). */
@@ -60,5 +66,7 @@ export function runStoreContract(name: string, open: OpenStores): void {
     leaderScenarios(ctx);
     statusPageScenarios(ctx);
     pkiScenarios(ctx);
+    userScenarios(ctx);
+    dashboardScenarios(ctx);
   });
 }

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vantage/v1/monitors.proto.
  */
 export const file_vantage_v1_monitors: GenFile = /*@__PURE__*/
-  fileDesc("Chl2YW50YWdlL3YxL21vbml0b3JzLnByb3RvEgp2YW50YWdlLnYxIosECgdNb25pdG9yEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDQoFb3duZXIYAyABKAkSDAoEdHlwZRgEIAEoCRILCgN1cmwYBSABKAkSDgoGbWV0aG9kGAYgASgJEjEKB2hlYWRlcnMYByADKAsyIC52YW50YWdlLnYxLk1vbml0b3IuSGVhZGVyc0VudHJ5EgwKBGJvZHkYCCABKAkSEwoLaW50ZXJ2YWxfbXMYCSABKAMSEgoKdGltZW91dF9tcxgKIAEoAxISCgphc3NlcnRpb25zGAsgAygJEg8KB3JlZ2lvbnMYDCADKAkSDwoHZW5hYmxlZBgNIAEoCBIUCgxvcHRpb25zX2pzb24YDiABKAkSFQoNY3JlYXRlZF9hdF9tcxgPIAEoAxIVCg11cGRhdGVkX2F0X21zGBAgASgDEhoKDWRlbGV0ZWRfYXRfbXMYESABKANIAIgBARIhChRsYXN0X3NjaGVkdWxlZF9hdF9tcxgSIAEoA0gBiAEBEhsKDm5leHRfZHVlX2F0X21zGBMgASgDSAKIAQEaLgoMSGVhZGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCEAoOX2RlbGV0ZWRfYXRfbXNCFwoVX2xhc3Rfc2NoZWR1bGVkX2F0X21zQhEKD19uZXh0X2R1ZV9hdF9tcyLsAgoMTW9uaXRvcklucHV0EgwKBG5hbWUYASABKAkSDAoEdHlwZRgCIAEoCRILCgN1cmwYAyABKAkSDgoGbWV0aG9kGAQgASgJEjYKB2hlYWRlcnMYBSADKAsyJS52YW50YWdlLnYxLk1vbml0b3JJbnB1dC5IZWFkZXJzRW50cnkSDAoEYm9keRgGIAEoCRIYCgtpbnRlcnZhbF9tcxgHIAEoA0gAiAEBEhcKCnRpbWVvdXRfbXMYCCABKANIAYgBARISCgphc3NlcnRpb25zGAkgAygJEg8KB3JlZ2lvbnMYCiADKAkSFAoHZW5hYmxlZBgLIAEoCEgCiAEBEhQKDG9wdGlvbnNfanNvbhgMIAEoCRouCgxIZWFkZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIOCgxfaW50ZXJ2YWxfbXNCDQoLX3RpbWVvdXRfbXNCCgoIX2VuYWJsZWQiQQoUQ3JlYXRlTW9uaXRvclJlcXVlc3QSKQoHbW9uaXRvchgBIAEoCzIYLnZhbnRhZ2UudjEuTW9uaXRvcklucHV0Ij0KFUNyZWF0ZU1vbml0b3JSZXNwb25zZRIkCgdtb25pdG9yGAEgASgLMhMudmFudGFnZS52MS5Nb25pdG9yIh8KEUdldE1vbml0b3JSZXF1ZXN0EgoKAmlkGAEgASgJIjoKEkdldE1vbml0b3JSZXNwb25zZRIkCgdtb25pdG9yGAEgASgLMhMudmFudGFnZS52MS5Nb25pdG9yImIKFFVwZGF0ZU1vbml0b3JSZXF1ZXN0EgoKAmlkGAEgASgJEikKB21vbml0b3IYAiABKAsyGC52YW50YWdlLnYxLk1vbml0b3JJbnB1dBITCgt1cGRhdGVfbWFzaxgDIAMoCSI9ChVVcGRhdGVNb25pdG9yUmVzcG9uc2USJAoHbW9uaXRvchgBIAEoCzITLnZhbnRhZ2UudjEuTW9uaXRvciIiChREZWxldGVNb25pdG9yUmVxdWVzdBIKCgJpZBgBIAEoCSI9ChVEZWxldGVNb25pdG9yUmVzcG9uc2USJAoHbW9uaXRvchgBIAEoCzITLnZhbnRhZ2UudjEuTW9uaXRvciJRChNMaXN0TW9uaXRvcnNSZXF1ZXN0EhcKD2luY2x1ZGVfZGVsZXRlZBgBIAEoCBINCgVsaW1pdBgCIAEoDRISCgpwYWdlX3Rva2VuGAMgASgJIlYKFExpc3RNb25pdG9yc1Jlc3BvbnNlEiUKCG1vbml0b3JzGAEgAygLMhMudmFudGFnZS52MS5Nb25pdG9yEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSL4AwoLQ2hlY2tSZXN1bHQSDgoGcnVuX2lkGAEgASgJEhIKCm1vbml0b3JfaWQYAiABKAkSDgoGcmVnaW9uGAMgASgJEhEKCXdvcmtlcl9pZBgEIAEoCRITCgtldmVudF9hdF9tcxgFIAEoAxIOCgZzdGF0dXMYBiABKAkSEQoJaHR0cF9jb2RlGAcgASgNEhMKBmRuc19tcxgIIAEoAUgAiAEBEhcKCmNvbm5lY3RfbXMYCSABKAFIAYgBARITCgZ0bHNfbXMYCiABKAFIAogBARIUCgd0dGZiX21zGAsgASgBSAOIAQESGAoLZG93bmxvYWRfbXMYDCABKAFIBIgBARIVCgh0b3RhbF9tcxgNIAEoAUgFiAEBEhcKCnNpemVfYnl0ZXMYDiABKANIBogBARINCgVlcnJvchgPIAEoCRITCgtlcnJvcl9jbGFzcxgQIAEoCRIXCg9hc3NlcnRpb25zX2pzb24YESABKAkSFQoNc3RhcnRlZF9hdF9tcxgSIAEoAxIWCg5maW5pc2hlZF9hdF9tcxgTIAEoA0IJCgdfZG5zX21zQg0KC19jb25uZWN0X21zQgkKB190bHNfbXNCCgoIX3R0ZmJfbXNCDgoMX2Rvd25sb2FkX21zQgsKCV90b3RhbF9tc0INCgtfc2l6ZV9ieXRlcyJnChJMaXN0UmVzdWx0c1JlcXVlc3QSEgoKbW9uaXRvcl9pZBgBIAEoCRIPCgdmcm9tX21zGAIgASgDEg0KBXRvX21zGAMgASgDEg4KBnJlZ2lvbhgEIAEoCRINCgVsaW1pdBgFIAEoDSI/ChNMaXN0UmVzdWx0c1Jlc3BvbnNlEigKB3Jlc3VsdHMYASADKAsyFy52YW50YWdlLnYxLkNoZWNrUmVzdWx0IsQCCgtNZXRyaWNQb2ludBIXCg9idWNrZXRfc3RhcnRfbXMYASABKAMSDQoFY291bnQYAiABKAQSEAoIdXBfY291bnQYAyABKAQSEwoLZXJyb3JfY291bnQYBCABKAQSEgoKZXJyb3JfcmF0ZRgFIAEoARISCgp1cHRpbWVfcGN0GAYgASgBEhMKBm1pbl9tcxgHIAEoAUgAiAEBEhMKBm1heF9tcxgIIAEoAUgBiAEBEhMKBmF2Z19tcxgJIAEoAUgCiAEBEhMKBnA1MF9tcxgKIAEoAUgDiAEBEhMKBnA5NV9tcxgLIAEoAUgEiAEBEhMKBnA5OV9tcxgMIAEoAUgFiAEBQgkKB19taW5fbXNCCQoHX21heF9tc0IJCgdfYXZnX21zQgkKB19wNTBfbXNCCQoHX3A5NV9tc0IJCgdfcDk5X21zImsKEUdldE1ldHJpY3NSZXF1ZXN0EhIKCm1vbml0b3JfaWQYASABKAkSDwoHZnJvbV9tcxgCIAEoAxINCgV0b19tcxgDIAEoAxISCgpyZXNvbHV0aW9uGAQgASgJEg4KBnJlZ2lvbhgFIAEoCSJ5ChJHZXRNZXRyaWNzUmVzcG9uc2USEgoKcmVzb2x1dGlvbhgBIAEoCRInCgZwb2ludHMYAiADKAsyFy52YW50YWdlLnYxLk1ldHJpY1BvaW50EiYKBXRvdGFsGAMgASgLMhcudmFudGFnZS52MS5NZXRyaWNQb2ludCI2ChBHZXRVcHRpbWVSZXF1ZXN0EhIKCm1vbml0b3JfaWQYASABKAkSDgoGcmVnaW9uGAIgASgJIpMBChFHZXRVcHRpbWVSZXNwb25zZRIpCghsYXN0XzI0aBgBIAEoCzIXLnZhbnRhZ2UudjEuTWV0cmljUG9pbnQSKAoHbGFzdF83ZBgCIAEoCzIXLnZhbnRhZ2UudjEuTWV0cmljUG9pbnQSKQoIbGFzdF8zMGQYAyABKAsyFy52YW50YWdlLnYxLk1ldHJpY1BvaW50IqcCCgZXb3JrZXISCgoCaWQYASABKAkSEAoIaG9zdG5hbWUYAiABKAkSDgoGcmVnaW9uGAMgASgJEg8KB3ZlcnNpb24YBCABKAkSDgoGc3RhdHVzGAUgASgJEhYKDmVucm9sbGVkX2F0X21zGAYgASgDEhcKD2xhc3Rfc2Vlbl9hdF9tcxgHIAEoAxImChljZXJ0aWZpY2F0ZV9leHBpcmVzX2F0X21zGAggASgDSACIAQESGgoNcmV2b2tlZF9hdF9tcxgJIAEoA0gBiAEBEhYKDnJldm9rZWRfcmVhc29uGAogASgJEhEKCWNvbm5lY3RlZBgLIAEoCEIcChpfY2VydGlmaWNhdGVfZXhwaXJlc19hdF9tc0IQCg5fcmV2b2tlZF9hdF9tcyIUChJMaXN0V29ya2Vyc1JlcXVlc3QiOgoTTGlzdFdvcmtlcnNSZXNwb25zZRIjCgd3b3JrZXJzGAEgAygLMhIudmFudGFnZS52MS5Xb3JrZXIilwEKCkF1ZGl0RXZlbnQSCgoCaWQYASABKAMSDQoFYXRfbXMYAiABKAMSDQoFYWN0b3IYAyABKAkSDgoGYWN0aW9uGAQgASgJEhMKC2VudGl0eV90eXBlGAUgASgJEhEKCWVudGl0eV9pZBgGIAEoCRITCgtiZWZvcmVfanNvbhgHIAEoCRISCgphZnRlcl9qc29uGAggASgJIjoKFkxpc3RBdWRpdEV2ZW50c1JlcXVlc3QSEQoJZW50aXR5X2lkGAEgASgJEg0KBWxpbWl0GAIgASgNIkEKF0xpc3RBdWRpdEV2ZW50c1Jlc3BvbnNlEiYKBmV2ZW50cxgBIAMoCzIWLnZhbnRhZ2UudjEuQXVkaXRFdmVudCJiChRBcHBseU1vbml0b3JzUmVxdWVzdBIqCghtb25pdG9ycxgBIAMoCzIYLnZhbnRhZ2UudjEuTW9uaXRvcklucHV0Eg0KBXBydW5lGAIgASgIEg8KB2RyeV9ydW4YAyABKAgiQgoOUGxhbm5lZE1vbml0b3ISDAoEbmFtZRgBIAEoCRIKCgJpZBgCIAEoCRIWCg5jaGFuZ2VkX2ZpZWxkcxgDIAMoCSLsAQoVQXBwbHlNb25pdG9yc1Jlc3BvbnNlEisKB2NyZWF0ZWQYASADKAsyGi52YW50YWdlLnYxLlBsYW5uZWRNb25pdG9yEisKB3VwZGF0ZWQYAiADKAsyGi52YW50YWdlLnYxLlBsYW5uZWRNb25pdG9yEisKB2RlbGV0ZWQYAyADKAsyGi52YW50YWdlLnYxLlBsYW5uZWRNb25pdG9yEi0KCXVuY2hhbmdlZBgEIAMoCzIaLnZhbnRhZ2UudjEuUGxhbm5lZE1vbml0b3ISDAoEa2VwdBgFIAEoDRIPCgdhcHBsaWVkGAYgASgIMpwHCg9Nb25pdG9yc1NlcnZpY2USVAoNQ3JlYXRlTW9uaXRvchIgLnZhbnRhZ2UudjEuQ3JlYXRlTW9uaXRvclJlcXVlc3QaIS52YW50YWdlLnYxLkNyZWF0ZU1vbml0b3JSZXNwb25zZRJLCgpHZXRNb25pdG9yEh0udmFudGFnZS52MS5HZXRNb25pdG9yUmVxdWVzdBoeLnZhbnRhZ2UudjEuR2V0TW9uaXRvclJlc3BvbnNlElQKDVVwZGF0ZU1vbml0b3ISIC52YW50YWdlLnYxLlVwZGF0ZU1vbml0b3JSZXF1ZXN0GiEudmFudGFnZS52MS5VcGRhdGVNb25pdG9yUmVzcG9uc2USVAoNRGVsZXRlTW9uaXRvchIgLnZhbnRhZ2UudjEuRGVsZXRlTW9uaXRvclJlcXVlc3QaIS52YW50YWdlLnYxLkRlbGV0ZU1vbml0b3JSZXNwb25zZRJRCgxMaXN0TW9uaXRvcnMSHy52YW50YWdlLnYxLkxpc3RNb25pdG9yc1JlcXVlc3QaIC52YW50YWdlLnYxLkxpc3RNb25pdG9yc1Jlc3BvbnNlEk4KC0xpc3RSZXN1bHRzEh4udmFudGFnZS52MS5MaXN0UmVzdWx0c1JlcXVlc3QaHy52YW50YWdlLnYxLkxpc3RSZXN1bHRzUmVzcG9uc2USSwoKR2V0TWV0cmljcxIdLnZhbnRhZ2UudjEuR2V0TWV0cmljc1JlcXVlc3QaHi52YW50YWdlLnYxLkdldE1ldHJpY3NSZXNwb25zZRJICglHZXRVcHRpbWUSHC52YW50YWdlLnYxLkdldFVwdGltZVJlcXVlc3QaHS52YW50YWdlLnYxLkdldFVwdGltZVJlc3BvbnNlEk4KC0xpc3RXb3JrZXJzEh4udmFudGFnZS52MS5MaXN0V29ya2Vyc1JlcXVlc3QaHy52YW50YWdlLnYxLkxpc3RXb3JrZXJzUmVzcG9uc2USWgoPTGlzdEF1ZGl0RXZlbnRzEiIudmFudGFnZS52MS5MaXN0QXVkaXRFdmVudHNSZXF1ZXN0GiMudmFudGFnZS52MS5MaXN0QXVkaXRFdmVudHNSZXNwb25zZRJUCg1BcHBseU1vbml0b3JzEiAudmFudGFnZS52MS5BcHBseU1vbml0b3JzUmVxdWVzdBohLnZhbnRhZ2UudjEuQXBwbHlNb25pdG9yc1Jlc3BvbnNlYgZwcm90bzM");
+  fileDesc("Chl2YW50YWdlL3YxL21vbml0b3JzLnByb3RvEgp2YW50YWdlLnYxIosECgdNb25pdG9yEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDQoFb3duZXIYAyABKAkSDAoEdHlwZRgEIAEoCRILCgN1cmwYBSABKAkSDgoGbWV0aG9kGAYgASgJEjEKB2hlYWRlcnMYByADKAsyIC52YW50YWdlLnYxLk1vbml0b3IuSGVhZGVyc0VudHJ5EgwKBGJvZHkYCCABKAkSEwoLaW50ZXJ2YWxfbXMYCSABKAMSEgoKdGltZW91dF9tcxgKIAEoAxISCgphc3NlcnRpb25zGAsgAygJEg8KB3JlZ2lvbnMYDCADKAkSDwoHZW5hYmxlZBgNIAEoCBIUCgxvcHRpb25zX2pzb24YDiABKAkSFQoNY3JlYXRlZF9hdF9tcxgPIAEoAxIVCg11cGRhdGVkX2F0X21zGBAgASgDEhoKDWRlbGV0ZWRfYXRfbXMYESABKANIAIgBARIhChRsYXN0X3NjaGVkdWxlZF9hdF9tcxgSIAEoA0gBiAEBEhsKDm5leHRfZHVlX2F0X21zGBMgASgDSAKIAQEaLgoMSGVhZGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCEAoOX2RlbGV0ZWRfYXRfbXNCFwoVX2xhc3Rfc2NoZWR1bGVkX2F0X21zQhEKD19uZXh0X2R1ZV9hdF9tcyLsAgoMTW9uaXRvcklucHV0EgwKBG5hbWUYASABKAkSDAoEdHlwZRgCIAEoCRILCgN1cmwYAyABKAkSDgoGbWV0aG9kGAQgASgJEjYKB2hlYWRlcnMYBSADKAsyJS52YW50YWdlLnYxLk1vbml0b3JJbnB1dC5IZWFkZXJzRW50cnkSDAoEYm9keRgGIAEoCRIYCgtpbnRlcnZhbF9tcxgHIAEoA0gAiAEBEhcKCnRpbWVvdXRfbXMYCCABKANIAYgBARISCgphc3NlcnRpb25zGAkgAygJEg8KB3JlZ2lvbnMYCiADKAkSFAoHZW5hYmxlZBgLIAEoCEgCiAEBEhQKDG9wdGlvbnNfanNvbhgMIAEoCRouCgxIZWFkZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIOCgxfaW50ZXJ2YWxfbXNCDQoLX3RpbWVvdXRfbXNCCgoIX2VuYWJsZWQiQQoUQ3JlYXRlTW9uaXRvclJlcXVlc3QSKQoHbW9uaXRvchgBIAEoCzIYLnZhbnRhZ2UudjEuTW9uaXRvcklucHV0Ij0KFUNyZWF0ZU1vbml0b3JSZXNwb25zZRIkCgdtb25pdG9yGAEgASgLMhMudmFudGFnZS52MS5Nb25pdG9yIh8KEUdldE1vbml0b3JSZXF1ZXN0EgoKAmlkGAEgASgJIjoKEkdldE1vbml0b3JSZXNwb25zZRIkCgdtb25pdG9yGAEgASgLMhMudmFudGFnZS52MS5Nb25pdG9yImIKFFVwZGF0ZU1vbml0b3JSZXF1ZXN0EgoKAmlkGAEgASgJEikKB21vbml0b3IYAiABKAsyGC52YW50YWdlLnYxLk1vbml0b3JJbnB1dBITCgt1cGRhdGVfbWFzaxgDIAMoCSI9ChVVcGRhdGVNb25pdG9yUmVzcG9uc2USJAoHbW9uaXRvchgBIAEoCzITLnZhbnRhZ2UudjEuTW9uaXRvciIiChREZWxldGVNb25pdG9yUmVxdWVzdBIKCgJpZBgBIAEoCSI9ChVEZWxldGVNb25pdG9yUmVzcG9uc2USJAoHbW9uaXRvchgBIAEoCzITLnZhbnRhZ2UudjEuTW9uaXRvciK9AQoTTGlzdE1vbml0b3JzUmVxdWVzdBIXCg9pbmNsdWRlX2RlbGV0ZWQYASABKAgSDQoFbGltaXQYAiABKA0SEgoKcGFnZV90b2tlbhgDIAEoCRIOCgZzZWFyY2gYBCABKAkSEAoIc3RhdHVzZXMYBSADKAkSDgoGcmVnaW9uGAYgASgJEgwKBHR5cGUYByABKAkSFAoMd2l0aF9zdW1tYXJ5GAggASgIEhQKDHN1bW1hcnlfYmFycxgJIAEoDSLoAQoOTW9uaXRvclN1bW1hcnkSEgoKbW9uaXRvcl9pZBgBIAEoCRIOCgZzdGF0dXMYAiABKAkSDgoGcmVjZW50GAMgAygJEh0KEGxhc3RfZXZlbnRfYXRfbXMYBCABKANIAIgBARIaCg1sYXN0X3RvdGFsX21zGAUgASgBSAGIAQESGwoOdXB0aW1lXzI0aF9wY3QYBiABKAFIAogBARIQCghydW5zXzI0aBgHIAEoBEITChFfbGFzdF9ldmVudF9hdF9tc0IQCg5fbGFzdF90b3RhbF9tc0IRCg9fdXB0aW1lXzI0aF9wY3QilAEKFExpc3RNb25pdG9yc1Jlc3BvbnNlEiUKCG1vbml0b3JzGAEgAygLMhMudmFudGFnZS52MS5Nb25pdG9yEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRItCglzdW1tYXJpZXMYAyADKAsyGi52YW50YWdlLnYxLk1vbml0b3JTdW1tYXJ5Eg0KBXRvdGFsGAQgASgNIvgDCgtDaGVja1Jlc3VsdBIOCgZydW5faWQYASABKAkSEgoKbW9uaXRvcl9pZBgCIAEoCRIOCgZyZWdpb24YAyABKAkSEQoJd29ya2VyX2lkGAQgASgJEhMKC2V2ZW50X2F0X21zGAUgASgDEg4KBnN0YXR1cxgGIAEoCRIRCglodHRwX2NvZGUYByABKA0SEwoGZG5zX21zGAggASgBSACIAQESFwoKY29ubmVjdF9tcxgJIAEoAUgBiAEBEhMKBnRsc19tcxgKIAEoAUgCiAEBEhQKB3R0ZmJfbXMYCyABKAFIA4gBARIYCgtkb3dubG9hZF9tcxgMIAEoAUgEiAEBEhUKCHRvdGFsX21zGA0gASgBSAWIAQESFwoKc2l6ZV9ieXRlcxgOIAEoA0gGiAEBEg0KBWVycm9yGA8gASgJEhMKC2Vycm9yX2NsYXNzGBAgASgJEhcKD2Fzc2VydGlvbnNfanNvbhgRIAEoCRIVCg1zdGFydGVkX2F0X21zGBIgASgDEhYKDmZpbmlzaGVkX2F0X21zGBMgASgDQgkKB19kbnNfbXNCDQoLX2Nvbm5lY3RfbXNCCQoHX3Rsc19tc0IKCghfdHRmYl9tc0IOCgxfZG93bmxvYWRfbXNCCwoJX3RvdGFsX21zQg0KC19zaXplX2J5dGVzImcKEkxpc3RSZXN1bHRzUmVxdWVzdBISCgptb25pdG9yX2lkGAEgASgJEg8KB2Zyb21fbXMYAiABKAMSDQoFdG9fbXMYAyABKAMSDgoGcmVnaW9uGAQgASgJEg0KBWxpbWl0GAUgASgNIj8KE0xpc3RSZXN1bHRzUmVzcG9uc2USKAoHcmVzdWx0cxgBIAMoCzIXLnZhbnRhZ2UudjEuQ2hlY2tSZXN1bHQixAIKC01ldHJpY1BvaW50EhcKD2J1Y2tldF9zdGFydF9tcxgBIAEoAxINCgVjb3VudBgCIAEoBBIQCgh1cF9jb3VudBgDIAEoBBITCgtlcnJvcl9jb3VudBgEIAEoBBISCgplcnJvcl9yYXRlGAUgASgBEhIKCnVwdGltZV9wY3QYBiABKAESEwoGbWluX21zGAcgASgBSACIAQESEwoGbWF4X21zGAggASgBSAGIAQESEwoGYXZnX21zGAkgASgBSAKIAQESEwoGcDUwX21zGAogASgBSAOIAQESEwoGcDk1X21zGAsgASgBSASIAQESEwoGcDk5X21zGAwgASgBSAWIAQFCCQoHX21pbl9tc0IJCgdfbWF4X21zQgkKB19hdmdfbXNCCQoHX3A1MF9tc0IJCgdfcDk1X21zQgkKB19wOTlfbXMiawoRR2V0TWV0cmljc1JlcXVlc3QSEgoKbW9uaXRvcl9pZBgBIAEoCRIPCgdmcm9tX21zGAIgASgDEg0KBXRvX21zGAMgASgDEhIKCnJlc29sdXRpb24YBCABKAkSDgoGcmVnaW9uGAUgASgJInkKEkdldE1ldHJpY3NSZXNwb25zZRISCgpyZXNvbHV0aW9uGAEgASgJEicKBnBvaW50cxgCIAMoCzIXLnZhbnRhZ2UudjEuTWV0cmljUG9pbnQSJgoFdG90YWwYAyABKAsyFy52YW50YWdlLnYxLk1ldHJpY1BvaW50IjYKEEdldFVwdGltZVJlcXVlc3QSEgoKbW9uaXRvcl9pZBgBIAEoCRIOCgZyZWdpb24YAiABKAkikwEKEUdldFVwdGltZVJlc3BvbnNlEikKCGxhc3RfMjRoGAEgASgLMhcudmFudGFnZS52MS5NZXRyaWNQb2ludBIoCgdsYXN0XzdkGAIgASgLMhcudmFudGFnZS52MS5NZXRyaWNQb2ludBIpCghsYXN0XzMwZBgDIAEoCzIXLnZhbnRhZ2UudjEuTWV0cmljUG9pbnQipwIKBldvcmtlchIKCgJpZBgBIAEoCRIQCghob3N0bmFtZRgCIAEoCRIOCgZyZWdpb24YAyABKAkSDwoHdmVyc2lvbhgEIAEoCRIOCgZzdGF0dXMYBSABKAkSFgoOZW5yb2xsZWRfYXRfbXMYBiABKAMSFwoPbGFzdF9zZWVuX2F0X21zGAcgASgDEiYKGWNlcnRpZmljYXRlX2V4cGlyZXNfYXRfbXMYCCABKANIAIgBARIaCg1yZXZva2VkX2F0X21zGAkgASgDSAGIAQESFgoOcmV2b2tlZF9yZWFzb24YCiABKAkSEQoJY29ubmVjdGVkGAsgASgIQhwKGl9jZXJ0aWZpY2F0ZV9leHBpcmVzX2F0X21zQhAKDl9yZXZva2VkX2F0X21zIhQKEkxpc3RXb3JrZXJzUmVxdWVzdCI6ChNMaXN0V29ya2Vyc1Jlc3BvbnNlEiMKB3dvcmtlcnMYASADKAsyEi52YW50YWdlLnYxLldvcmtlciKXAQoKQXVkaXRFdmVudBIKCgJpZBgBIAEoAxINCgVhdF9tcxgCIAEoAxINCgVhY3RvchgDIAEoCRIOCgZhY3Rpb24YBCABKAkSEwoLZW50aXR5X3R5cGUYBSABKAkSEQoJZW50aXR5X2lkGAYgASgJEhMKC2JlZm9yZV9qc29uGAcgASgJEhIKCmFmdGVyX2pzb24YCCABKAkiOgoWTGlzdEF1ZGl0RXZlbnRzUmVxdWVzdBIRCgllbnRpdHlfaWQYASABKAkSDQoFbGltaXQYAiABKA0iQQoXTGlzdEF1ZGl0RXZlbnRzUmVzcG9uc2USJgoGZXZlbnRzGAEgAygLMhYudmFudGFnZS52MS5BdWRpdEV2ZW50ImIKFEFwcGx5TW9uaXRvcnNSZXF1ZXN0EioKCG1vbml0b3JzGAEgAygLMhgudmFudGFnZS52MS5Nb25pdG9ySW5wdXQSDQoFcHJ1bmUYAiABKAgSDwoHZHJ5X3J1bhgDIAEoCCJCCg5QbGFubmVkTW9uaXRvchIMCgRuYW1lGAEgASgJEgoKAmlkGAIgASgJEhYKDmNoYW5nZWRfZmllbGRzGAMgAygJIuwBChVBcHBseU1vbml0b3JzUmVzcG9uc2USKwoHY3JlYXRlZBgBIAMoCzIaLnZhbnRhZ2UudjEuUGxhbm5lZE1vbml0b3ISKwoHdXBkYXRlZBgCIAMoCzIaLnZhbnRhZ2UudjEuUGxhbm5lZE1vbml0b3ISKwoHZGVsZXRlZBgDIAMoCzIaLnZhbnRhZ2UudjEuUGxhbm5lZE1vbml0b3ISLQoJdW5jaGFuZ2VkGAQgAygLMhoudmFudGFnZS52MS5QbGFubmVkTW9uaXRvchIMCgRrZXB0GAUgASgNEg8KB2FwcGxpZWQYBiABKAgynAcKD01vbml0b3JzU2VydmljZRJUCg1DcmVhdGVNb25pdG9yEiAudmFudGFnZS52MS5DcmVhdGVNb25pdG9yUmVxdWVzdBohLnZhbnRhZ2UudjEuQ3JlYXRlTW9uaXRvclJlc3BvbnNlEksKCkdldE1vbml0b3ISHS52YW50YWdlLnYxLkdldE1vbml0b3JSZXF1ZXN0Gh4udmFudGFnZS52MS5HZXRNb25pdG9yUmVzcG9uc2USVAoNVXBkYXRlTW9uaXRvchIgLnZhbnRhZ2UudjEuVXBkYXRlTW9uaXRvclJlcXVlc3QaIS52YW50YWdlLnYxLlVwZGF0ZU1vbml0b3JSZXNwb25zZRJUCg1EZWxldGVNb25pdG9yEiAudmFudGFnZS52MS5EZWxldGVNb25pdG9yUmVxdWVzdBohLnZhbnRhZ2UudjEuRGVsZXRlTW9uaXRvclJlc3BvbnNlElEKDExpc3RNb25pdG9ycxIfLnZhbnRhZ2UudjEuTGlzdE1vbml0b3JzUmVxdWVzdBogLnZhbnRhZ2UudjEuTGlzdE1vbml0b3JzUmVzcG9uc2USTgoLTGlzdFJlc3VsdHMSHi52YW50YWdlLnYxLkxpc3RSZXN1bHRzUmVxdWVzdBofLnZhbnRhZ2UudjEuTGlzdFJlc3VsdHNSZXNwb25zZRJLCgpHZXRNZXRyaWNzEh0udmFudGFnZS52MS5HZXRNZXRyaWNzUmVxdWVzdBoeLnZhbnRhZ2UudjEuR2V0TWV0cmljc1Jlc3BvbnNlEkgKCUdldFVwdGltZRIcLnZhbnRhZ2UudjEuR2V0VXB0aW1lUmVxdWVzdBodLnZhbnRhZ2UudjEuR2V0VXB0aW1lUmVzcG9uc2USTgoLTGlzdFdvcmtlcnMSHi52YW50YWdlLnYxLkxpc3RXb3JrZXJzUmVxdWVzdBofLnZhbnRhZ2UudjEuTGlzdFdvcmtlcnNSZXNwb25zZRJaCg9MaXN0QXVkaXRFdmVudHMSIi52YW50YWdlLnYxLkxpc3RBdWRpdEV2ZW50c1JlcXVlc3QaIy52YW50YWdlLnYxLkxpc3RBdWRpdEV2ZW50c1Jlc3BvbnNlElQKDUFwcGx5TW9uaXRvcnMSIC52YW50YWdlLnYxLkFwcGx5TW9uaXRvcnNSZXF1ZXN0GiEudmFudGFnZS52MS5BcHBseU1vbml0b3JzUmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * @generated from message vantage.v1.Monitor
@@ -373,6 +373,49 @@ export type ListMonitorsRequest = Message<"vantage.v1.ListMonitorsRequest"> & {
    * @generated from field: string page_token = 3;
    */
   pageToken: string;
+
+  /**
+   * Filters (any combination; empty ⇒ not filtered). With any filter set, system-owned monitors are left out
+   * before paging, so every page is full. search: case-insensitive substring of the name or URL.
+   *
+   * @generated from field: string search = 4;
+   */
+  search: string;
+
+  /**
+   * Any of "up" | "down" | "paused" | "pending" (enabled, no result yet); state from the latest result.
+   *
+   * @generated from field: repeated string statuses = 5;
+   */
+  statuses: string[];
+
+  /**
+   * Monitors configured to run in this region ("global" included as written).
+   *
+   * @generated from field: string region = 6;
+   */
+  region: string;
+
+  /**
+   * Check type ("http", "tcp", "dns", "tls", …).
+   *
+   * @generated from field: string type = 7;
+   */
+  type: string;
+
+  /**
+   * Also return one MonitorSummary per monitor of the page (latest results and 24 h uptime).
+   *
+   * @generated from field: bool with_summary = 8;
+   */
+  withSummary: boolean;
+
+  /**
+   * With with_summary: how many latest results per monitor; 0 ⇒ 90, at most 200.
+   *
+   * @generated from field: uint32 summary_bars = 9;
+   */
+  summaryBars: number;
 };
 
 /**
@@ -381,6 +424,61 @@ export type ListMonitorsRequest = Message<"vantage.v1.ListMonitorsRequest"> & {
  */
 export const ListMonitorsRequestSchema: GenMessage<ListMonitorsRequest> = /*@__PURE__*/
   messageDesc(file_vantage_v1_monitors, 10);
+
+/**
+ * A monitor's state at a glance, for list pages.
+ *
+ * @generated from message vantage.v1.MonitorSummary
+ */
+export type MonitorSummary = Message<"vantage.v1.MonitorSummary"> & {
+  /**
+   * @generated from field: string monitor_id = 1;
+   */
+  monitorId: string;
+
+  /**
+   * "up" | "down" | "paused" | "pending".
+   *
+   * @generated from field: string status = 2;
+   */
+  status: string;
+
+  /**
+   * Statuses of its latest results, newest first ("up" | "down" | "expired").
+   *
+   * @generated from field: repeated string recent = 3;
+   */
+  recent: string[];
+
+  /**
+   * @generated from field: optional int64 last_event_at_ms = 4;
+   */
+  lastEventAtMs?: bigint | undefined;
+
+  /**
+   * @generated from field: optional double last_total_ms = 5;
+   */
+  lastTotalMs?: number | undefined;
+
+  /**
+   * From the 1h rollups of the last 24 h; absent when there were no runs.
+   *
+   * @generated from field: optional double uptime_24h_pct = 6;
+   */
+  uptime24hPct?: number | undefined;
+
+  /**
+   * @generated from field: uint64 runs_24h = 7;
+   */
+  runs24h: bigint;
+};
+
+/**
+ * Describes the message vantage.v1.MonitorSummary.
+ * Use `create(MonitorSummarySchema)` to create a new message.
+ */
+export const MonitorSummarySchema: GenMessage<MonitorSummary> = /*@__PURE__*/
+  messageDesc(file_vantage_v1_monitors, 11);
 
 /**
  * @generated from message vantage.v1.ListMonitorsResponse
@@ -395,6 +493,20 @@ export type ListMonitorsResponse = Message<"vantage.v1.ListMonitorsResponse"> & 
    * @generated from field: string next_page_token = 2;
    */
   nextPageToken: string;
+
+  /**
+   * With with_summary: one per monitor of the page, same order.
+   *
+   * @generated from field: repeated vantage.v1.MonitorSummary summaries = 3;
+   */
+  summaries: MonitorSummary[];
+
+  /**
+   * With any filter set or with_summary: how many monitors match (all pages).
+   *
+   * @generated from field: uint32 total = 4;
+   */
+  total: number;
 };
 
 /**
@@ -402,7 +514,7 @@ export type ListMonitorsResponse = Message<"vantage.v1.ListMonitorsResponse"> & 
  * Use `create(ListMonitorsResponseSchema)` to create a new message.
  */
 export const ListMonitorsResponseSchema: GenMessage<ListMonitorsResponse> = /*@__PURE__*/
-  messageDesc(file_vantage_v1_monitors, 11);
+  messageDesc(file_vantage_v1_monitors, 12);
 
 /**
  * @generated from message vantage.v1.CheckResult
@@ -511,7 +623,7 @@ export type CheckResult = Message<"vantage.v1.CheckResult"> & {
  * Use `create(CheckResultSchema)` to create a new message.
  */
 export const CheckResultSchema: GenMessage<CheckResult> = /*@__PURE__*/
-  messageDesc(file_vantage_v1_monitors, 12);
+  messageDesc(file_vantage_v1_monitors, 13);
 
 /**
  * @generated from message vantage.v1.ListResultsRequest
@@ -554,7 +666,7 @@ export type ListResultsRequest = Message<"vantage.v1.ListResultsRequest"> & {
  * Use `create(ListResultsRequestSchema)` to create a new message.
  */
 export const ListResultsRequestSchema: GenMessage<ListResultsRequest> = /*@__PURE__*/
-  messageDesc(file_vantage_v1_monitors, 13);
+  messageDesc(file_vantage_v1_monitors, 14);
 
 /**
  * @generated from message vantage.v1.ListResultsResponse
@@ -571,7 +683,7 @@ export type ListResultsResponse = Message<"vantage.v1.ListResultsResponse"> & {
  * Use `create(ListResultsResponseSchema)` to create a new message.
  */
 export const ListResultsResponseSchema: GenMessage<ListResultsResponse> = /*@__PURE__*/
-  messageDesc(file_vantage_v1_monitors, 14);
+  messageDesc(file_vantage_v1_monitors, 15);
 
 /**
  * @generated from message vantage.v1.MetricPoint
@@ -645,7 +757,7 @@ export type MetricPoint = Message<"vantage.v1.MetricPoint"> & {
  * Use `create(MetricPointSchema)` to create a new message.
  */
 export const MetricPointSchema: GenMessage<MetricPoint> = /*@__PURE__*/
-  messageDesc(file_vantage_v1_monitors, 15);
+  messageDesc(file_vantage_v1_monitors, 16);
 
 /**
  * @generated from message vantage.v1.GetMetricsRequest
@@ -686,7 +798,7 @@ export type GetMetricsRequest = Message<"vantage.v1.GetMetricsRequest"> & {
  * Use `create(GetMetricsRequestSchema)` to create a new message.
  */
 export const GetMetricsRequestSchema: GenMessage<GetMetricsRequest> = /*@__PURE__*/
-  messageDesc(file_vantage_v1_monitors, 16);
+  messageDesc(file_vantage_v1_monitors, 17);
 
 /**
  * @generated from message vantage.v1.GetMetricsResponse
@@ -715,7 +827,7 @@ export type GetMetricsResponse = Message<"vantage.v1.GetMetricsResponse"> & {
  * Use `create(GetMetricsResponseSchema)` to create a new message.
  */
 export const GetMetricsResponseSchema: GenMessage<GetMetricsResponse> = /*@__PURE__*/
-  messageDesc(file_vantage_v1_monitors, 17);
+  messageDesc(file_vantage_v1_monitors, 18);
 
 /**
  * @generated from message vantage.v1.GetUptimeRequest
@@ -737,7 +849,7 @@ export type GetUptimeRequest = Message<"vantage.v1.GetUptimeRequest"> & {
  * Use `create(GetUptimeRequestSchema)` to create a new message.
  */
 export const GetUptimeRequestSchema: GenMessage<GetUptimeRequest> = /*@__PURE__*/
-  messageDesc(file_vantage_v1_monitors, 18);
+  messageDesc(file_vantage_v1_monitors, 19);
 
 /**
  * @generated from message vantage.v1.GetUptimeResponse
@@ -764,7 +876,7 @@ export type GetUptimeResponse = Message<"vantage.v1.GetUptimeResponse"> & {
  * Use `create(GetUptimeResponseSchema)` to create a new message.
  */
 export const GetUptimeResponseSchema: GenMessage<GetUptimeResponse> = /*@__PURE__*/
-  messageDesc(file_vantage_v1_monitors, 19);
+  messageDesc(file_vantage_v1_monitors, 20);
 
 /**
  * @generated from message vantage.v1.Worker
@@ -835,7 +947,7 @@ export type Worker = Message<"vantage.v1.Worker"> & {
  * Use `create(WorkerSchema)` to create a new message.
  */
 export const WorkerSchema: GenMessage<Worker> = /*@__PURE__*/
-  messageDesc(file_vantage_v1_monitors, 20);
+  messageDesc(file_vantage_v1_monitors, 21);
 
 /**
  * @generated from message vantage.v1.ListWorkersRequest
@@ -848,7 +960,7 @@ export type ListWorkersRequest = Message<"vantage.v1.ListWorkersRequest"> & {
  * Use `create(ListWorkersRequestSchema)` to create a new message.
  */
 export const ListWorkersRequestSchema: GenMessage<ListWorkersRequest> = /*@__PURE__*/
-  messageDesc(file_vantage_v1_monitors, 21);
+  messageDesc(file_vantage_v1_monitors, 22);
 
 /**
  * @generated from message vantage.v1.ListWorkersResponse
@@ -865,7 +977,7 @@ export type ListWorkersResponse = Message<"vantage.v1.ListWorkersResponse"> & {
  * Use `create(ListWorkersResponseSchema)` to create a new message.
  */
 export const ListWorkersResponseSchema: GenMessage<ListWorkersResponse> = /*@__PURE__*/
-  messageDesc(file_vantage_v1_monitors, 22);
+  messageDesc(file_vantage_v1_monitors, 23);
 
 /**
  * @generated from message vantage.v1.AuditEvent
@@ -921,7 +1033,7 @@ export type AuditEvent = Message<"vantage.v1.AuditEvent"> & {
  * Use `create(AuditEventSchema)` to create a new message.
  */
 export const AuditEventSchema: GenMessage<AuditEvent> = /*@__PURE__*/
-  messageDesc(file_vantage_v1_monitors, 23);
+  messageDesc(file_vantage_v1_monitors, 24);
 
 /**
  * @generated from message vantage.v1.ListAuditEventsRequest
@@ -945,7 +1057,7 @@ export type ListAuditEventsRequest = Message<"vantage.v1.ListAuditEventsRequest"
  * Use `create(ListAuditEventsRequestSchema)` to create a new message.
  */
 export const ListAuditEventsRequestSchema: GenMessage<ListAuditEventsRequest> = /*@__PURE__*/
-  messageDesc(file_vantage_v1_monitors, 24);
+  messageDesc(file_vantage_v1_monitors, 25);
 
 /**
  * @generated from message vantage.v1.ListAuditEventsResponse
@@ -962,7 +1074,7 @@ export type ListAuditEventsResponse = Message<"vantage.v1.ListAuditEventsRespons
  * Use `create(ListAuditEventsResponseSchema)` to create a new message.
  */
 export const ListAuditEventsResponseSchema: GenMessage<ListAuditEventsResponse> = /*@__PURE__*/
-  messageDesc(file_vantage_v1_monitors, 25);
+  messageDesc(file_vantage_v1_monitors, 26);
 
 /**
  * @generated from message vantage.v1.ApplyMonitorsRequest
@@ -995,7 +1107,7 @@ export type ApplyMonitorsRequest = Message<"vantage.v1.ApplyMonitorsRequest"> & 
  * Use `create(ApplyMonitorsRequestSchema)` to create a new message.
  */
 export const ApplyMonitorsRequestSchema: GenMessage<ApplyMonitorsRequest> = /*@__PURE__*/
-  messageDesc(file_vantage_v1_monitors, 26);
+  messageDesc(file_vantage_v1_monitors, 27);
 
 /**
  * @generated from message vantage.v1.PlannedMonitor
@@ -1026,7 +1138,7 @@ export type PlannedMonitor = Message<"vantage.v1.PlannedMonitor"> & {
  * Use `create(PlannedMonitorSchema)` to create a new message.
  */
 export const PlannedMonitorSchema: GenMessage<PlannedMonitor> = /*@__PURE__*/
-  messageDesc(file_vantage_v1_monitors, 27);
+  messageDesc(file_vantage_v1_monitors, 28);
 
 /**
  * @generated from message vantage.v1.ApplyMonitorsResponse
@@ -1072,7 +1184,7 @@ export type ApplyMonitorsResponse = Message<"vantage.v1.ApplyMonitorsResponse"> 
  * Use `create(ApplyMonitorsResponseSchema)` to create a new message.
  */
 export const ApplyMonitorsResponseSchema: GenMessage<ApplyMonitorsResponse> = /*@__PURE__*/
-  messageDesc(file_vantage_v1_monitors, 28);
+  messageDesc(file_vantage_v1_monitors, 29);
 
 /**
  * Management API for monitors (Connect, JSON or binary), served on the main HTTP port under

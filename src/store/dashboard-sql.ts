@@ -1,0 +1,146 @@
+/**
+ * The dashboard queries as SQL shared by SQLite and PostgreSQL. Placeholders are `?`; the PostgreSQL store
+ * numbers them ($1, $2, …). The two dialects differ only in the boolean literal and in text ordering (PostgreSQL
+ * orders ids with COLLATE "C" so that pages follow byte order as on SQLite).
+ */
+import type { MonitorFilter, MonitorState } from './dashboard.js';
+
+export interface Dialect {
+  true: string;
+  false: string;
+  collate: string;
+}
+export const SQLITE: Dialect = { true: '1', false: '0', collate: '' };
+export const POSTGRES: Dialect = { true: 'true', false: 'false', collate: ' COLLATE "C"' };
+
+export interface Sql {
+  text: string;
+  params: unknown[];
+}
+
+/** The latest result's status of monitor m (results_raw_monitor index: one seek per monitor). */
+const LAST_STATUS = '(SELECT r.status FROM results_raw r WHERE r.monitor_id = m.id ORDER BY r.event_at DESC LIMIT 1)';
+const LAST_EVENT = '(SELECT r.event_at FROM results_raw r WHERE r.monitor_id = m.id ORDER BY r.event_at DESC LIMIT 1)';
+export const USER_MONITORS = "m.deleted_at IS NULL AND m.owner NOT LIKE 'system:%'";
+
+const escapeLike = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** Derives a monitor's state from `enabled` and its last status (the column names of stateQuery). */
+export function stateOf(enabled: boolean, lastStatus: string | null): MonitorState {
+  if (!enabled) return 'paused';
+  if (lastStatus === null) return 'pending';
+  return lastStatus === 'up' ? 'up' : 'down';
+}
+
+function stateCondition(d: Dialect, s: MonitorState): string {
+  switch (s) {
+    case 'paused':
+      return `enabled = ${d.false}`;
+    case 'pending':
+      return `(enabled = ${d.true} AND last_status IS NULL)`;
+    case 'up':
+      return `(enabled = ${d.true} AND last_status = 'up')`;
+    case 'down':
+      return `(enabled = ${d.true} AND last_status IN ('down', 'expired'))`;
+  }
+}
+
+/** The monitors matching a filter, with their last status, as a subquery `s` (id, enabled, last_status). */
+function filtered(d: Dialect, f: MonitorFilter, withEvent: boolean): Sql {
+  const where = [USER_MONITORS];
+  const params: unknown[] = [];
+  if (f.search !== undefined && f.search !== '') {
+    where.push("(lower(m.name) LIKE ? ESCAPE '\\' OR lower(m.url) LIKE ? ESCAPE '\\')");
+    const like = `%${escapeLike(f.search.toLowerCase())}%`;
+    params.push(like, like);
+  }
+  if (f.type !== undefined && f.type !== '') {
+    where.push('m.type = ?');
+    params.push(f.type);
+  }
+  if (f.region !== undefined && f.region !== '') {
+    where.push("m.regions LIKE ? ESCAPE '\\'");
+    params.push(`%${escapeLike(JSON.stringify(f.region))}%`);
+  }
+  const cols = `m.id, m.enabled, ${LAST_STATUS} AS last_status${withEvent ? `, ${LAST_EVENT} AS last_event_at` : ''}`;
+  let text = `SELECT ${cols} FROM monitors m WHERE ${where.join(' AND ')}`;
+  const states = f.states ?? [];
+  if (states.length > 0 && states.length < 4) {
+    text = `SELECT * FROM (${text}) s WHERE ${states.map((s) => stateCondition(d, s)).join(' OR ')}`;
+  } else {
+    text = `SELECT * FROM (${text}) s`;
+  }
+  return { text, params };
+}
+
+export function listSql(d: Dialect, f: MonitorFilter, page: { after?: string; limit: number }): Sql {
+  const inner = filtered(d, f, true);
+  const params = [...inner.params];
+  let text = inner.text;
+  const hasWhere = / s WHERE /.test(text);
+  if (page.after !== undefined) {
+    text += `${hasWhere ? ' AND' : ' WHERE'} id${d.collate} > ?`;
+    params.push(page.after);
+  }
+  text += ` ORDER BY id${d.collate} LIMIT ?`;
+  params.push(page.limit);
+  return { text, params };
+}
+
+export function countSql(d: Dialect, f: MonitorFilter): Sql {
+  const inner = filtered(d, f, false);
+  return { text: `SELECT count(*) AS n FROM (${inner.text}) c`, params: inner.params };
+}
+
+export function countsSql(d: Dialect): Sql {
+  const inner = filtered(d, {}, false);
+  return {
+    text: `SELECT count(*) AS total,
+      COALESCE(SUM(CASE WHEN ${stateCondition(d, 'up')} THEN 1 ELSE 0 END), 0) AS up,
+      COALESCE(SUM(CASE WHEN ${stateCondition(d, 'down')} THEN 1 ELSE 0 END), 0) AS down,
+      COALESCE(SUM(CASE WHEN ${stateCondition(d, 'paused')} THEN 1 ELSE 0 END), 0) AS paused,
+      COALESCE(SUM(CASE WHEN ${stateCondition(d, 'pending')} THEN 1 ELSE 0 END), 0) AS pending
+      FROM (${inner.text}) c`,
+    params: inner.params,
+  };
+}
+
+export function runsSql(since: number): Sql {
+  return {
+    text: `SELECT COALESCE(SUM(a.count), 0) AS runs, COALESCE(SUM(a.count - a.up_count), 0) AS failures
+      FROM results_agg_1h a JOIN monitors m ON m.id = a.monitor_id
+      WHERE a.bucket_start >= ? AND ${USER_MONITORS}`,
+    params: [since],
+  };
+}
+
+export function failuresSql(since: number, limit: number): Sql {
+  return {
+    text: `SELECT r.monitor_id, m.name AS monitor_name, r.region, r.event_at, r.status, r.http_code, r.error, r.error_class
+      FROM results_raw r JOIN monitors m ON m.id = r.monitor_id
+      WHERE r.status <> 'up' AND r.event_at >= ? AND ${USER_MONITORS}
+      ORDER BY r.event_at DESC LIMIT ?`,
+    params: [since, limit],
+  };
+}
+
+export function slowestSql(since: number, limit: number): Sql {
+  return {
+    text: `SELECT a.monitor_id, m.name AS monitor_name, MAX(a.p95_ms) AS p95_ms, MAX(a.p99_ms) AS p99_ms
+      FROM results_agg_1h a JOIN monitors m ON m.id = a.monitor_id
+      WHERE a.bucket_start >= ? AND a.p95_ms IS NOT NULL AND ${USER_MONITORS}
+      GROUP BY a.monitor_id, m.name ORDER BY MAX(a.p95_ms) DESC, a.monitor_id LIMIT ?`,
+    params: [since, limit],
+  };
+}
+
+export function uptime24hSql(ids: readonly string[], since: number): Sql {
+  return {
+    text: `SELECT monitor_id, SUM(count) AS runs, SUM(up_count) AS up FROM results_agg_1h
+      WHERE bucket_start >= ? AND monitor_id IN (${ids.map(() => '?').join(', ')}) GROUP BY monitor_id`,
+    params: [since, ...ids],
+  };
+}
+
+export const RECENT_SQL = 'SELECT status, event_at, total_ms FROM results_raw WHERE monitor_id = ? ORDER BY event_at DESC LIMIT ?';
+export const ENABLED_SQL = (ids: readonly string[]): string => `SELECT id, enabled FROM monitors WHERE id IN (${ids.map(() => '?').join(', ')})`;
