@@ -23,9 +23,8 @@ export interface Sql {
   params: unknown[];
 }
 
-/** The latest result's status of monitor m (results_raw_monitor index: one seek per monitor). */
-const LAST_STATUS = '(SELECT r.status FROM results_raw r WHERE r.monitor_id = m.id ORDER BY r.event_at DESC LIMIT 1)';
-const LAST_EVENT = '(SELECT r.event_at FROM results_raw r WHERE r.monitor_id = m.id ORDER BY r.event_at DESC LIMIT 1)';
+/** The latest result of monitor m: monitor_latest (kept by a trigger on results_raw), joined as `l`. */
+const LATEST_JOIN = 'LEFT JOIN monitor_latest l ON l.monitor_id = m.id';
 export const USER_MONITORS = "m.deleted_at IS NULL AND m.owner NOT LIKE 'system:%'";
 
 const escapeLike = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -67,8 +66,8 @@ function filtered(d: Dialect, f: MonitorFilter, withEvent: boolean): Sql {
     where.push("m.regions LIKE ? ESCAPE '\\'");
     params.push(`%${escapeLike(JSON.stringify(f.region))}%`);
   }
-  const cols = `m.id, m.enabled, ${LAST_STATUS} AS last_status${withEvent ? `, ${LAST_EVENT} AS last_event_at` : ''}`;
-  let text = `SELECT ${cols} FROM monitors m WHERE ${where.join(' AND ')}`;
+  const cols = `m.id, m.enabled, l.status AS last_status${withEvent ? ', l.event_at AS last_event_at' : ''}`;
+  let text = `SELECT ${cols} FROM monitors m ${LATEST_JOIN} WHERE ${where.join(' AND ')}`;
   const states = f.states ?? [];
   if (states.length > 0 && states.length < 4) {
     text = `SELECT * FROM (${text}) s WHERE ${states.map((s) => stateCondition(d, s)).join(' OR ')}`;
