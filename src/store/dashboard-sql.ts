@@ -109,13 +109,20 @@ export function countsSql(d: Dialect): Sql {
   };
 }
 
-export function runsSql(d: Dialect, since: number): Sql {
+/**
+ * Runs and failures since `since`: the per-hour totals of every monitor (rollup_hour_totals, kept by triggers),
+ * less the buckets of the monitors left out (system-owned, deleted), read by primary key per such monitor.
+ */
+export function runsSql(since: number): Sql {
   return {
-    // The few monitors to leave out (system-owned, deleted) as a set, instead of a join per bucket row.
-    text: `SELECT COALESCE(SUM(count), 0) AS runs, COALESCE(SUM(count - up_count), 0) AS failures
-      FROM ${d.aggByTime}
-      WHERE bucket_start >= ? AND monitor_id NOT IN (SELECT id FROM monitors WHERE owner LIKE 'system:%' OR deleted_at IS NOT NULL)`,
-    params: [since],
+    text: `SELECT
+      (SELECT COALESCE(SUM(count), 0) FROM rollup_hour_totals WHERE bucket_start >= ?)
+        - (SELECT COALESCE(SUM(a.count), 0) FROM monitors x JOIN results_agg_1h a ON a.monitor_id = x.id
+           WHERE (x.owner LIKE 'system:%' OR x.deleted_at IS NOT NULL) AND a.bucket_start >= ?) AS runs,
+      (SELECT COALESCE(SUM(count - up_count), 0) FROM rollup_hour_totals WHERE bucket_start >= ?)
+        - (SELECT COALESCE(SUM(a.count - a.up_count), 0) FROM monitors x JOIN results_agg_1h a ON a.monitor_id = x.id
+           WHERE (x.owner LIKE 'system:%' OR x.deleted_at IS NOT NULL) AND a.bucket_start >= ?) AS failures`,
+    params: [since, since, since, since],
   };
 }
 

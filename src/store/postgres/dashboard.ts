@@ -32,7 +32,7 @@ export class PgDashboardStore implements DashboardStore {
   }
 
   async runsSince(since: number): Promise<{ runs: number; failures: number }> {
-    const r = (await this.all<{ runs: unknown; failures: unknown }>(runsSql(POSTGRES, since)))[0]!;
+    const r = (await this.all<{ runs: unknown; failures: unknown }>(runsSql(since)))[0]!;
     return { runs: toNum(r.runs), failures: toNum(r.failures) };
   }
 

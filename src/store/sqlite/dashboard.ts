@@ -18,7 +18,7 @@ export class SqliteDashboardStore implements DashboardStore {
   }
 
   async runsSince(since: number): Promise<{ runs: number; failures: number }> {
-    return this.all<{ runs: number; failures: number }>(runsSql(SQLITE, since))[0]!;
+    return this.all<{ runs: number; failures: number }>(runsSql(since))[0]!;
   }
 
   async recentFailures(since: number, limit: number): Promise<RecentFailure[]> {

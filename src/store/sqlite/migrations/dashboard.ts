@@ -27,4 +27,28 @@ CREATE TRIGGER results_raw_latest AFTER INSERT ON results_raw BEGIN
   WHERE excluded.event_at >= monitor_latest.event_at;
 END;`,
   },
+  // Runs and up counts of every monitor per hour, kept by triggers on the 1h rollups (which insert, update in
+  // place and delete buckets), so the overview's 24 h figures read 24 rows instead of 24 × monitors.
+  {
+    version: 4,
+    name: 'rollup_hour_totals',
+    sql: `CREATE TABLE rollup_hour_totals (
+  bucket_start INTEGER PRIMARY KEY,
+  count INTEGER NOT NULL,
+  up_count INTEGER NOT NULL
+);
+INSERT INTO rollup_hour_totals (bucket_start, count, up_count)
+  SELECT bucket_start, SUM(count), SUM(up_count) FROM results_agg_1h GROUP BY bucket_start;
+CREATE TRIGGER results_agg_1h_totals_insert AFTER INSERT ON results_agg_1h BEGIN
+  INSERT INTO rollup_hour_totals (bucket_start, count, up_count) VALUES (NEW.bucket_start, NEW.count, NEW.up_count)
+  ON CONFLICT (bucket_start) DO UPDATE SET count = count + excluded.count, up_count = up_count + excluded.up_count;
+END;
+CREATE TRIGGER results_agg_1h_totals_update AFTER UPDATE OF count, up_count ON results_agg_1h BEGIN
+  UPDATE rollup_hour_totals SET count = count + NEW.count - OLD.count, up_count = up_count + NEW.up_count - OLD.up_count
+  WHERE bucket_start = NEW.bucket_start;
+END;
+CREATE TRIGGER results_agg_1h_totals_delete AFTER DELETE ON results_agg_1h BEGIN
+  UPDATE rollup_hour_totals SET count = count - OLD.count, up_count = up_count - OLD.up_count WHERE bucket_start = OLD.bucket_start;
+END;`,
+  },
 ];
