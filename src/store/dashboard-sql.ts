@@ -111,17 +111,18 @@ export function countsSql(d: Dialect): Sql {
 
 /**
  * Runs and failures since `since`: the per-hour totals of every monitor (rollup_hour_totals, kept by triggers),
- * less the buckets of the monitors left out (system-owned, deleted), read by primary key per such monitor.
+ * less the buckets of the monitors left out (system-owned, deleted), read by primary key per such monitor
+ * (CROSS JOIN keeps SQLite from driving the join from the rollups' time index, a lookup per bucket row).
  */
 export function runsSql(since: number): Sql {
   return {
     text: `SELECT
       (SELECT COALESCE(SUM(count), 0) FROM rollup_hour_totals WHERE bucket_start >= ?)
-        - (SELECT COALESCE(SUM(a.count), 0) FROM monitors x JOIN results_agg_1h a ON a.monitor_id = x.id
-           WHERE (x.owner LIKE 'system:%' OR x.deleted_at IS NOT NULL) AND a.bucket_start >= ?) AS runs,
+        - (SELECT COALESCE(SUM(a.count), 0) FROM monitors x CROSS JOIN results_agg_1h a
+           WHERE a.monitor_id = x.id AND (x.owner LIKE 'system:%' OR x.deleted_at IS NOT NULL) AND a.bucket_start >= ?) AS runs,
       (SELECT COALESCE(SUM(count - up_count), 0) FROM rollup_hour_totals WHERE bucket_start >= ?)
-        - (SELECT COALESCE(SUM(a.count - a.up_count), 0) FROM monitors x JOIN results_agg_1h a ON a.monitor_id = x.id
-           WHERE (x.owner LIKE 'system:%' OR x.deleted_at IS NOT NULL) AND a.bucket_start >= ?) AS failures`,
+        - (SELECT COALESCE(SUM(a.count - a.up_count), 0) FROM monitors x CROSS JOIN results_agg_1h a
+           WHERE a.monitor_id = x.id AND (x.owner LIKE 'system:%' OR x.deleted_at IS NOT NULL) AND a.bucket_start >= ?) AS failures`,
     params: [since, since, since, since],
   };
 }
