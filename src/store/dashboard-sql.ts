@@ -9,18 +9,22 @@ export interface Dialect {
   true: string;
   false: string;
   collate: string;
+  /**
+   * How the 1h rollups are read by time range. SQLite's planner, without statistics, prefers walking the primary
+   * key in monitor_id order for a GROUP BY monitor_id (a scan of the whole table), so it is told the index.
+   */
+  aggByTime: string;
 }
-export const SQLITE: Dialect = { true: '1', false: '0', collate: '' };
-export const POSTGRES: Dialect = { true: 'true', false: 'false', collate: ' COLLATE "C"' };
+export const SQLITE: Dialect = { true: '1', false: '0', collate: '', aggByTime: 'results_agg_1h INDEXED BY results_agg_1h_bucket' };
+export const POSTGRES: Dialect = { true: 'true', false: 'false', collate: ' COLLATE "C"', aggByTime: 'results_agg_1h' };
 
 export interface Sql {
   text: string;
   params: unknown[];
 }
 
-/** The latest result's status of monitor m (results_raw_monitor index: one seek per monitor). */
-const LAST_STATUS = '(SELECT r.status FROM results_raw r WHERE r.monitor_id = m.id ORDER BY r.event_at DESC LIMIT 1)';
-const LAST_EVENT = '(SELECT r.event_at FROM results_raw r WHERE r.monitor_id = m.id ORDER BY r.event_at DESC LIMIT 1)';
+/** The latest result of monitor m: monitor_latest (kept by a trigger on results_raw), joined as `l`. */
+const LATEST_JOIN = 'LEFT JOIN monitor_latest l ON l.monitor_id = m.id';
 export const USER_MONITORS = "m.deleted_at IS NULL AND m.owner NOT LIKE 'system:%'";
 
 const escapeLike = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -62,8 +66,8 @@ function filtered(d: Dialect, f: MonitorFilter, withEvent: boolean): Sql {
     where.push("m.regions LIKE ? ESCAPE '\\'");
     params.push(`%${escapeLike(JSON.stringify(f.region))}%`);
   }
-  const cols = `m.id, m.enabled, ${LAST_STATUS} AS last_status${withEvent ? `, ${LAST_EVENT} AS last_event_at` : ''}`;
-  let text = `SELECT ${cols} FROM monitors m WHERE ${where.join(' AND ')}`;
+  const cols = `m.id, m.enabled, l.status AS last_status${withEvent ? ', l.event_at AS last_event_at' : ''}`;
+  let text = `SELECT ${cols} FROM monitors m ${LATEST_JOIN} WHERE ${where.join(' AND ')}`;
   const states = f.states ?? [];
   if (states.length > 0 && states.length < 4) {
     text = `SELECT * FROM (${text}) s WHERE ${states.map((s) => stateCondition(d, s)).join(' OR ')}`;
@@ -105,12 +109,21 @@ export function countsSql(d: Dialect): Sql {
   };
 }
 
+/**
+ * Runs and failures since `since`: the per-hour totals of every monitor (rollup_hour_totals, kept by triggers),
+ * less the buckets of the monitors left out (system-owned, deleted), read by primary key per such monitor
+ * (CROSS JOIN keeps SQLite from driving the join from the rollups' time index, a lookup per bucket row).
+ */
 export function runsSql(since: number): Sql {
   return {
-    text: `SELECT COALESCE(SUM(a.count), 0) AS runs, COALESCE(SUM(a.count - a.up_count), 0) AS failures
-      FROM results_agg_1h a JOIN monitors m ON m.id = a.monitor_id
-      WHERE a.bucket_start >= ? AND ${USER_MONITORS}`,
-    params: [since],
+    text: `SELECT
+      (SELECT COALESCE(SUM(count), 0) FROM rollup_hour_totals WHERE bucket_start >= ?)
+        - (SELECT COALESCE(SUM(a.count), 0) FROM monitors x CROSS JOIN results_agg_1h a
+           WHERE a.monitor_id = x.id AND (x.owner LIKE 'system:%' OR x.deleted_at IS NOT NULL) AND a.bucket_start >= ?) AS runs,
+      (SELECT COALESCE(SUM(count - up_count), 0) FROM rollup_hour_totals WHERE bucket_start >= ?)
+        - (SELECT COALESCE(SUM(a.count - a.up_count), 0) FROM monitors x CROSS JOIN results_agg_1h a
+           WHERE a.monitor_id = x.id AND (x.owner LIKE 'system:%' OR x.deleted_at IS NOT NULL) AND a.bucket_start >= ?) AS failures`,
+    params: [since, since, since, since],
   };
 }
 
@@ -124,12 +137,15 @@ export function failuresSql(since: number, limit: number): Sql {
   };
 }
 
-export function slowestSql(since: number, limit: number): Sql {
+export function slowestSql(d: Dialect, since: number, limit: number): Sql {
+  // Aggregated over the time range first, then joined for the names (a join per bucket row costs more).
   return {
-    text: `SELECT a.monitor_id, m.name AS monitor_name, MAX(a.p95_ms) AS p95_ms, MAX(a.p99_ms) AS p99_ms
-      FROM results_agg_1h a JOIN monitors m ON m.id = a.monitor_id
-      WHERE a.bucket_start >= ? AND a.p95_ms IS NOT NULL AND ${USER_MONITORS}
-      GROUP BY a.monitor_id, m.name ORDER BY MAX(a.p95_ms) DESC, a.monitor_id LIMIT ?`,
+    text: `SELECT t.monitor_id, m.name AS monitor_name, t.p95_ms, t.p99_ms
+      FROM (SELECT monitor_id, MAX(p95_ms) AS p95_ms, MAX(p99_ms) AS p99_ms FROM ${d.aggByTime}
+            WHERE bucket_start >= ? AND p95_ms IS NOT NULL GROUP BY monitor_id) t
+      JOIN monitors m ON m.id = t.monitor_id
+      WHERE ${USER_MONITORS}
+      ORDER BY t.p95_ms DESC, t.monitor_id LIMIT ?`,
     params: [since, limit],
   };
 }

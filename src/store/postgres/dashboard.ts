@@ -41,7 +41,7 @@ export class PgDashboardStore implements DashboardStore {
   }
 
   async slowest(since: number, limit: number): Promise<SlowMonitor[]> {
-    return this.all<SlowMonitor & pg.QueryResultRow>(slowestSql(since, limit));
+    return this.all<SlowMonitor & pg.QueryResultRow>(slowestSql(POSTGRES, since, limit));
   }
 
   async listMonitors(filter: MonitorFilter, page: { after?: string; limit: number }): Promise<MonitorStateRow[]> {

@@ -26,7 +26,7 @@ export class SqliteDashboardStore implements DashboardStore {
   }
 
   async slowest(since: number, limit: number): Promise<SlowMonitor[]> {
-    return this.all<SlowMonitor>(slowestSql(since, limit));
+    return this.all<SlowMonitor>(slowestSql(SQLITE, since, limit));
   }
 
   async listMonitors(filter: MonitorFilter, page: { after?: string; limit: number }): Promise<MonitorStateRow[]> {

@@ -46,6 +46,13 @@ export function dashboardScenarios(ctx: ContractContext): void {
       while ((await s().rollupPending(1000)) > 0);
       expect(await d().runsSince(T0)).toEqual({ runs: 5, failures: 2 });
       expect(await d().runsSince(T0 + H)).toEqual({ runs: 0, failures: 0 });
+      // A bucket folded again (a later result of the same hour) updates the totals in place.
+      await results(s(), 'fast', [{ at: T0 + 9_000, ms: null }]);
+      while ((await s().rollupPending(1000)) > 0);
+      expect(await d().runsSince(T0)).toEqual({ runs: 6, failures: 3 });
+      // A deleted monitor's runs no longer count.
+      await s().deleteMonitor('fast', { actor: 't', now: T0 });
+      expect(await d().runsSince(T0)).toEqual({ runs: 3, failures: 2 });
       const f = await d().recentFailures(T0, 10);
       expect(f.map((x) => [x.monitor_id, x.event_at, x.error_class])).toEqual([
         ['slow', T0 + 3_000, 'connect'],
