@@ -4,6 +4,7 @@
  * folder (./sqlite/, ./postgres/) implements all three and passes the contract suite in test/store/contract/.
  */
 import type { Logger } from 'pino';
+import type { AlertsStore } from './alerts.js';
 import type { LbStore } from './lb.js';
 import type { LeaderElector } from './leader.js';
 import type { MonitoringStore } from './monitoring.js';
@@ -11,8 +12,10 @@ import { openSqlite } from './sqlite/db.js';
 import { SqliteLbStore } from './sqlite/lb.js';
 import { SingleNodeLeader } from './sqlite/leader.js';
 import { SqliteMonitoringStore } from './sqlite/monitoring.js';
+import { SqliteAlertsStore } from './sqlite/alerts.js';
 import { isPostgresUrl, openPostgres } from './postgres/open.js';
 
+export type { AlertsStore } from './alerts.js';
 export type { LbStore } from './lb.js';
 export type { LeaderElector } from './leader.js';
 export type { MonitoringStore } from './monitoring.js';
@@ -22,6 +25,8 @@ export interface OpenedStore {
   lb: LbStore;
   monitoring: MonitoringStore;
   leader: LeaderElector;
+  /** Alert channels, alert status, incidents and the notification outbox. */
+  alerts: AlertsStore;
   /** Which engine the store runs on. */
   engine: 'sqlite' | 'postgres';
   /** Why the database cannot be reached right now, or null when it can (SQLite: always null). */
@@ -61,9 +66,11 @@ export function openSqliteStore(path: string): OpenedStore {
   const db = openSqlite(path);
   let lb: LbStore;
   let monitoring: MonitoringStore;
+  let alerts: AlertsStore;
   try {
     lb = new SqliteLbStore(db);
     monitoring = new SqliteMonitoringStore(db);
+    alerts = new SqliteAlertsStore(db);
   } catch (err) {
     db.close();
     throw err;
@@ -72,6 +79,7 @@ export function openSqliteStore(path: string): OpenedStore {
   return {
     lb,
     monitoring,
+    alerts,
     leader: new SingleNodeLeader(),
     engine: 'sqlite',
     databaseDown: () => null,

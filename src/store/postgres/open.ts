@@ -6,6 +6,7 @@ import { PgLbStore } from './lb.js';
 import { PgLeader } from './leader.js';
 import { PgMonitoringStore } from './monitoring.js';
 import { PgNotifier } from './notify.js';
+import { PgAlertsStore } from './alerts.js';
 
 export function isPostgresUrl(target: string): boolean {
   return /^postgres(ql)?:\/\//i.test(target);
@@ -25,11 +26,13 @@ export async function openPostgres(config: StoreConfig, opts: { logger?: Logger;
   try {
     const lb = await PgLbStore.open(pool, notifier);
     const monitoring = await PgMonitoringStore.open(pool, { now: opts.now, notifier });
+    const alerts = await PgAlertsStore.open(pool);
     const leader = new PgLeader({ url: config.database, logger: opts.logger?.child({ component: 'leader' }) });
     let closing: Promise<void> | null = null;
     return {
       lb,
       monitoring,
+      alerts,
       leader,
       engine: 'postgres',
       databaseDown: () => notifier.down(),
