@@ -16,7 +16,7 @@ runStoreContract('postgres', async () => {
   const url = await cluster.createDatabase('contract');
   const opened = await openStore({ database: url, db_max_open_conns: 10 });
   return {
-    stores: { lb: opened.lb, monitoring: opened.monitoring, leader: opened.leader },
+    stores: { lb: opened.lb, monitoring: opened.monitoring, leader: opened.leader, alerts: opened.alerts },
     close: () => opened.close(),
   };
 });

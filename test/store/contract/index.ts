@@ -4,6 +4,7 @@
  * runs it (test/store/sqlite.test.ts; PostgreSQL later) with a factory that opens an empty database.
  */
 import { afterEach, beforeEach, describe } from 'vitest';
+import type { AlertsStore } from '../../../src/store/alerts.js';
 import type { LbStore } from '../../../src/store/lb.js';
 import type { LeaderElector } from '../../../src/store/leader.js';
 import type { MonitoringStore } from '../../../src/store/monitoring.js';
@@ -13,11 +14,13 @@ import { leasingScenarios } from './leasing.js';
 import { ingestScenarios } from './ingest.js';
 import { rollupScenarios } from './rollups.js';
 import { leaderScenarios } from './leader.js';
+import { alertsScenarios } from './alerts.js';
 
 export interface ContractStores {
   lb: LbStore;
   monitoring: MonitoringStore;
   leader: LeaderElector;
+  alerts: AlertsStore;
 }
 
 /** Opens a fresh, empty database; `close` releases it (and may delete it). */
@@ -52,5 +55,6 @@ export function runStoreContract(name: string, open: OpenStores): void {
     ingestScenarios(ctx);
     rollupScenarios(ctx);
     leaderScenarios(ctx);
+    alertsScenarios(ctx);
   });
 }
