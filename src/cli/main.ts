@@ -134,9 +134,10 @@ export function buildProgram(): Command {
  * the long-running agent process small (the Connect client and generated code cost several MB).
  */
 async function registerClientCommands(program: Command): Promise<void> {
-  const [{ registerRouteCommand }, { registerMonitorCommand }] = await Promise.all([import('./route-command.js'), import('./monitor.js')]);
+  const [{ registerRouteCommand }, { registerMonitorCommand }, { registerAlertCommands }] = await Promise.all([import('./route-command.js'), import('./monitor.js'), import('./alert-command.js')]);
   registerRouteCommand(program);
   registerMonitorCommand(program);
+  registerAlertCommands(program);
 }
 
 async function main(): Promise<void> {
