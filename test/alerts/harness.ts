@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { ALERT_FIELDS } from '../../src/config/alerts.js';
 import { defaultsOf } from '../../src/config/fields.js';
-import { IngestQueue } from '../../src/monitoring/control/ingest.js';
+import type { IngestQueue } from '../../src/monitoring/control/ingest.js';
 import type { AlertsConfig } from '../../src/monitoring/alerts/index.js';
 import type { MonitoringStore } from '../../src/store/monitoring.js';
 import { result, spec } from '../store/contract/fixtures.js';
