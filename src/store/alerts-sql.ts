@@ -161,8 +161,9 @@ export class SqlAlertsStore implements AlertsStore {
         const payload = { ...t.details, event: t.kind, incidentId, monitorId: t.monitorId, monitorName: t.monitorName, at: t.at, reason: t.reason, idempotencyKey: key, ...(t.reminder !== undefined ? { reminder: t.reminder } : {}) };
         const n = await x.run(
           `INSERT INTO alert_outbox (id, incident_id, channel_id, kind, idempotency_key, payload, status, attempts, next_attempt_at, claimed_by, claimed_until, last_error, created_at, delivered_at)
-           VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, NULL, 0, NULL, ?, NULL) ON CONFLICT (idempotency_key) DO NOTHING`,
-          [id, incidentId, channelId, t.kind, key, JSON.stringify(payload), t.at, t.at],
+           VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, 0, NULL, 0, NULL, ?, NULL) ON CONFLICT (idempotency_key) DO NOTHING`,
+          // Due at once (0): the event time comes from a worker's clock, which may run ahead of the sender's.
+          [id, incidentId, channelId, t.kind, key, JSON.stringify(payload), t.at],
         );
         if (n > 0) outboxIds.push(id);
       }
