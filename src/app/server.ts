@@ -198,6 +198,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       leader: store.leader,
       registry,
       now,
+      alerting: { store: store.alerts, config },
     });
     const probes = monitoring === null ? null : startBackendProbes({ config, engine, monitoring, isLeader: () => store.leader.isLeader(), now, logger });
 

@@ -28,9 +28,24 @@ export interface SqlExec {
   run(sql: string, params?: unknown[]): Promise<number>;
 }
 
+/** One statement of a transaction body: the body yields it and gets its rows (`all`) or changed-row count (`run`). */
+export interface Op {
+  kind: 'all' | 'run';
+  sql: string;
+  params: unknown[];
+}
+/**
+ * A transaction body, written as a generator so that one body serves both engines: SQLite drives it
+ * synchronously inside one better-sqlite3 transaction (nothing else can interleave on the connection),
+ * PostgreSQL drives it asynchronously on one pooled connection.
+ */
+export type TxBody<T> = Generator<Op, T, unknown>;
+const all = (sql: string, params: unknown[] = []): Op => ({ kind: 'all', sql, params });
+const run = (sql: string, params: unknown[] = []): Op => ({ kind: 'run', sql, params });
+
 export interface SqlEngine extends SqlExec {
-  /** Runs `fn` in one transaction (serialisable enough for a compare-and-set on one row). */
-  tx<T>(fn: (x: SqlExec) => Promise<T>): Promise<T>;
+  /** Runs `body` in one transaction (serialisable enough for a compare-and-set on one row). */
+  tx<T>(body: () => TxBody<T>): Promise<T>;
   /** Appended to a SELECT that must lock the rows it reads (PostgreSQL: FOR UPDATE; SQLite: nothing, writes are serial). */
   lockSuffix: string;
   /** Appended to the claim SELECT (PostgreSQL: FOR UPDATE SKIP LOCKED). */
@@ -119,52 +134,52 @@ export class SqlAlertsStore implements AlertsStore {
   }
 
   applyTransition(t: TransitionInput): Promise<TransitionOutcome | null> {
-    return this.db.tx(async (x) => {
-      await x.run("INSERT INTO alert_monitor_state (monitor_id, status, incident_id, updated_at) VALUES (?, 'up', NULL, ?) ON CONFLICT (monitor_id) DO NOTHING", [t.monitorId, t.at]);
-      const cur = (await x.all(`SELECT status, incident_id FROM alert_monitor_state WHERE monitor_id = ?${this.db.lockSuffix}`, [t.monitorId]))[0]!;
+    const lock = this.db.lockSuffix;
+    return this.db.tx(function* () {
+      yield run("INSERT INTO alert_monitor_state (monitor_id, status, incident_id, updated_at) VALUES (?, 'up', NULL, ?) ON CONFLICT (monitor_id) DO NOTHING", [t.monitorId, t.at]);
+      const cur = ((yield all(`SELECT status, incident_id FROM alert_monitor_state WHERE monitor_id = ?${lock}`, [t.monitorId])) as Row[])[0]!;
       if (cur['status'] !== t.expected) return null;
       let incidentId = (cur['incident_id'] as string | null) ?? null;
-      const event = async (kind: string, status: string, message: string, at = t.at): Promise<void> => {
-        await x.run('INSERT INTO incident_events (incident_id, at, kind, status, message) VALUES (?, ?, ?, ?, ?)', [incidentId, at, kind, status, message]);
-      };
+      const event = (kind: string, status: string, message: string, at = t.at): Op =>
+        run('INSERT INTO incident_events (incident_id, at, kind, status, message) VALUES (?, ?, ?, ?, ?)', [incidentId, at, kind, status, message]);
       if (t.kind === 'down' || t.kind === 'degraded') {
         if (incidentId !== null) {
           // degraded → down: the degraded incident is closed by the 'recovered' transition first; a stale id is closed here.
-          await x.run("UPDATE incidents SET status = 'resolved', resolved_at = ? WHERE id = ? AND resolved_at IS NULL", [t.at, incidentId]);
+          yield run("UPDATE incidents SET status = 'resolved', resolved_at = ? WHERE id = ? AND resolved_at IS NULL", [t.at, incidentId]);
         }
         incidentId = randomId('inc_', 14);
         const impact = t.kind === 'down' ? 'major' : 'minor';
-        await x.run(
+        yield run(
           `INSERT INTO incidents (id, kind, title, status, impact, monitor_ids, status_page_slug, started_at, resolved_at, acknowledged_at, acknowledged_by)
            VALUES (?, 'auto', ?, 'investigating', ?, ?, NULL, ?, NULL, NULL, NULL)`,
           [incidentId, autoIncidentTitle(t.monitorName, t.kind), impact, JSON.stringify([t.monitorId]), t.firstFailureAt ?? t.at],
         );
-        if (t.kind === 'down' && t.firstFailureAt !== null) await event('first_failure', 'investigating', 'first failed run', t.firstFailureAt);
-        await event(t.kind === 'down' ? 'alert' : 'degraded', 'investigating', t.reason);
+        if (t.kind === 'down' && t.firstFailureAt !== null) yield event('first_failure', 'investigating', 'first failed run', t.firstFailureAt);
+        yield event(t.kind === 'down' ? 'alert' : 'degraded', 'investigating', t.reason);
       } else if (incidentId === null) {
         // resolved / recovered / reminder without an open incident: only the status changes.
-        await x.run('UPDATE alert_monitor_state SET status = ?, updated_at = ? WHERE monitor_id = ?', [t.next, t.at, t.monitorId]);
+        yield run('UPDATE alert_monitor_state SET status = ?, updated_at = ? WHERE monitor_id = ?', [t.next, t.at, t.monitorId]);
         return null;
       } else if (t.kind === 'reminder') {
-        await event('reminder', 'investigating', t.reason);
+        yield event('reminder', 'investigating', t.reason);
       } else {
-        await x.run("UPDATE incidents SET status = 'resolved', resolved_at = ? WHERE id = ? AND resolved_at IS NULL", [t.at, incidentId]);
-        await event(t.kind === 'resolved' ? 'resolved' : 'recovered', 'resolved', t.reason);
+        yield run("UPDATE incidents SET status = 'resolved', resolved_at = ? WHERE id = ? AND resolved_at IS NULL", [t.at, incidentId]);
+        yield event(t.kind === 'resolved' ? 'resolved' : 'recovered', 'resolved', t.reason);
       }
       const keepIncident = t.next !== 'up' ? incidentId : null;
-      await x.run('UPDATE alert_monitor_state SET status = ?, incident_id = ?, updated_at = ? WHERE monitor_id = ?', [t.next, keepIncident, t.at, t.monitorId]);
+      yield run('UPDATE alert_monitor_state SET status = ?, incident_id = ?, updated_at = ? WHERE monitor_id = ?', [t.next, keepIncident, t.at, t.monitorId]);
 
       const outboxIds: string[] = [];
       for (const channelId of t.channelIds) {
         const key = idempotencyKey(incidentId, t.kind, t.reminder, channelId);
         const id = randomId('ntf_', 14);
         const payload = { ...t.details, event: t.kind, incidentId, monitorId: t.monitorId, monitorName: t.monitorName, at: t.at, reason: t.reason, idempotencyKey: key, ...(t.reminder !== undefined ? { reminder: t.reminder } : {}) };
-        const n = await x.run(
+        const n = (yield run(
           `INSERT INTO alert_outbox (id, incident_id, channel_id, kind, idempotency_key, payload, status, attempts, next_attempt_at, claimed_by, claimed_until, last_error, created_at, delivered_at)
            VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, 0, NULL, 0, NULL, ?, NULL) ON CONFLICT (idempotency_key) DO NOTHING`,
           // Due at once (0): the event time comes from a worker's clock, which may run ahead of the sender's.
           [id, incidentId, channelId, t.kind, key, JSON.stringify(payload), t.at],
-        );
+        )) as number;
         if (n > 0) outboxIds.push(id);
       }
       return { incidentId, outboxIds };
@@ -222,77 +237,66 @@ export class SqlAlertsStore implements AlertsStore {
   }
 
   async acknowledge(id: string, by: string, at: number): Promise<IncidentRecord | null> {
-    await this.db.tx(async (x) => {
-      const n = await x.run('UPDATE incidents SET acknowledged_at = ?, acknowledged_by = ? WHERE id = ? AND acknowledged_at IS NULL', [at, by, id]);
-      if (n > 0) await x.run("INSERT INTO incident_events (incident_id, at, kind, status, message) VALUES (?, ?, 'acknowledged', (SELECT status FROM incidents WHERE id = ?), ?)", [id, at, id, `acknowledged by ${by}`]);
+    await this.db.tx(function* () {
+      const n = (yield run('UPDATE incidents SET acknowledged_at = ?, acknowledged_by = ? WHERE id = ? AND acknowledged_at IS NULL', [at, by, id])) as number;
+      if (n > 0) yield run("INSERT INTO incident_events (incident_id, at, kind, status, message) VALUES (?, ?, 'acknowledged', (SELECT status FROM incidents WHERE id = ?), ?)", [id, at, id, `acknowledged by ${by}`]);
     });
     return this.getIncident(id);
   }
 
   async createManualIncident(i: ManualIncidentInput): Promise<IncidentRecord> {
     const id = randomId('inc_', 14);
-    await this.db.tx(async (x) => {
-      await x.run(
+    await this.db.tx(function* () {
+      yield run(
         `INSERT INTO incidents (id, kind, title, status, impact, monitor_ids, status_page_slug, started_at, resolved_at, acknowledged_at, acknowledged_by)
          VALUES (?, 'manual', ?, ?, ?, ?, ?, ?, ?, NULL, NULL)`,
         [id, i.title, i.status, i.impact, JSON.stringify(i.monitorIds), i.statusPageSlug, i.at, i.status === 'resolved' ? i.at : null],
       );
-      await x.run("INSERT INTO incident_events (incident_id, at, kind, status, message) VALUES (?, ?, 'update', ?, ?)", [id, i.at, i.status, i.message]);
+      yield run("INSERT INTO incident_events (incident_id, at, kind, status, message) VALUES (?, ?, 'update', ?, ?)", [id, i.at, i.status, i.message]);
     });
     return (await this.getIncident(id))!;
   }
 
   async updateIncident(id: string, u: { status: IncidentStatus; message: string; at: number }): Promise<IncidentRecord | null> {
-    const found = await this.db.tx(async (x) => {
-      const n = await x.run(
+    const found = await this.db.tx(function* () {
+      const n = (yield run(
         `UPDATE incidents SET status = ?, resolved_at = CASE WHEN ? = 'resolved' THEN COALESCE(resolved_at, ?) ELSE NULL END WHERE id = ?`,
         [u.status, u.status, u.at, id],
-      );
+      )) as number;
       if (n === 0) return false;
-      await x.run("INSERT INTO incident_events (incident_id, at, kind, status, message) VALUES (?, ?, 'update', ?, ?)", [id, u.at, u.status, u.message]);
+      yield run("INSERT INTO incident_events (incident_id, at, kind, status, message) VALUES (?, ?, 'update', ?, ?)", [id, u.at, u.status, u.message]);
       return true;
     });
     return found ? this.getIncident(id) : null;
   }
 
   claimDue(owner: string, now: number, limit: number, leaseMs: number): Promise<OutboxRow[]> {
-    return this.db.tx(async (x) => {
-      const rows = await x.all(
-        `SELECT * FROM alert_outbox WHERE status = 'pending' AND next_attempt_at <= ? AND claimed_until <= ? ORDER BY created_at, id LIMIT ${Math.max(1, Math.trunc(limit))}${this.db.claimSuffix}`,
+    const claim = this.db.claimSuffix;
+    return this.db.tx(function* () {
+      const rows = (yield all(
+        `SELECT * FROM alert_outbox WHERE status = 'pending' AND next_attempt_at <= ? AND claimed_until <= ? ORDER BY created_at, id LIMIT ${Math.max(1, Math.trunc(limit))}${claim}`,
         [now, now],
-      );
-      for (const r of rows) await x.run('UPDATE alert_outbox SET claimed_by = ?, claimed_until = ? WHERE id = ?', [owner, now + leaseMs, r['id']]);
+      )) as Row[];
+      for (const r of rows) yield run('UPDATE alert_outbox SET claimed_by = ?, claimed_until = ? WHERE id = ?', [owner, now + leaseMs, r['id']]);
       return rows.map(outboxOf);
     });
   }
 
   async markDelivered(id: string, at: number, detail: string): Promise<void> {
-    await this.db.tx(async (x) => {
-      const n = await x.run("UPDATE alert_outbox SET status = 'delivered', delivered_at = ?, attempts = attempts + 1, claimed_until = 0 WHERE id = ? AND status = 'pending'", [at, id]);
-      if (n > 0) await this.notificationEvent(x, id, at, `delivered: ${detail}`);
+    await this.db.tx(function* () {
+      const n = (yield run("UPDATE alert_outbox SET status = 'delivered', delivered_at = ?, attempts = attempts + 1, claimed_until = 0 WHERE id = ? AND status = 'pending'", [at, id])) as number;
+      if (n > 0) yield* notificationEvent(id, at, `delivered: ${detail}`);
     });
   }
 
   async markFailed(id: string, at: number, error: string, nextAttemptAt: number, dead: boolean): Promise<void> {
-    await this.db.tx(async (x) => {
-      const n = await x.run(
+    await this.db.tx(function* () {
+      const n = (yield run(
         "UPDATE alert_outbox SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?, claimed_until = 0 WHERE id = ? AND status = 'pending'",
         [dead ? 'dead' : 'pending', nextAttemptAt, error.slice(0, 1000), id],
-      );
-      if (n > 0) await this.notificationEvent(x, id, at, `${dead ? 'gave up' : 'failed, will retry'}: ${error.slice(0, 300)}`);
+      )) as number;
+      if (n > 0) yield* notificationEvent(id, at, `${dead ? 'gave up' : 'failed, will retry'}: ${error.slice(0, 300)}`);
     });
-  }
-
-  private async notificationEvent(x: SqlExec, outboxId: string, at: number, outcome: string): Promise<void> {
-    const r = (await x.all('SELECT o.incident_id, o.kind, o.attempts, c.name AS channel FROM alert_outbox o LEFT JOIN alert_channels c ON c.id = o.channel_id WHERE o.id = ?', [outboxId]))[0];
-    if (!r) return;
-    const inc = (await x.all('SELECT status FROM incidents WHERE id = ?', [r['incident_id']]))[0];
-    await x.run("INSERT INTO incident_events (incident_id, at, kind, status, message) VALUES (?, ?, 'notification', ?, ?)", [
-      r['incident_id'],
-      at,
-      String(inc?.['status'] ?? 'investigating'),
-      `${String(r['kind'])} via ${String(r['channel'] ?? r['incident_id'])} (attempt ${num(r['attempts'])}) ${outcome}`,
-    ]);
   }
 
   async listOutbox(q: { incidentId?: string; status?: OutboxStatus }): Promise<OutboxRow[]> {
@@ -308,4 +312,18 @@ export class SqlAlertsStore implements AlertsStore {
     }
     return (await this.db.all(`SELECT * FROM alert_outbox${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`, params)).map(outboxOf);
   }
+}
+
+
+/** The timeline entry of a notification attempt (part of markDelivered's / markFailed's transaction). */
+function* notificationEvent(outboxId: string, at: number, outcome: string): TxBody<void> {
+  const r = ((yield all('SELECT o.incident_id, o.kind, o.attempts, c.name AS channel FROM alert_outbox o LEFT JOIN alert_channels c ON c.id = o.channel_id WHERE o.id = ?', [outboxId])) as Row[])[0];
+  if (!r) return;
+  const inc = ((yield all('SELECT status FROM incidents WHERE id = ?', [r['incident_id']])) as Row[])[0];
+  yield run("INSERT INTO incident_events (incident_id, at, kind, status, message) VALUES (?, ?, 'notification', ?, ?)", [
+    r['incident_id'],
+    at,
+    String(inc?.['status'] ?? 'investigating'),
+    `${String(r['kind'])} via ${String(r['channel'] ?? r['incident_id'])} (attempt ${num(r['attempts'])}) ${outcome}`,
+  ]);
 }

@@ -1,6 +1,6 @@
 /** The alerts store on PostgreSQL: the shared SQL (../alerts-sql.ts) over the pool; row locks and SKIP LOCKED claims. */
 import type pg from 'pg';
-import { SqlAlertsStore, type Row, type SqlEngine, type SqlExec } from '../alerts-sql.js';
+import { SqlAlertsStore, type Row, type SqlEngine, type SqlExec, type TxBody } from '../alerts-sql.js';
 import { migrate, tx, type Queryable } from './db.js';
 import { PG_ALERTS_MIGRATIONS } from './migrations/alerts.js';
 
@@ -23,7 +23,14 @@ export class PgAlertsStore extends SqlAlertsStore {
       ...exec(pool),
       lockSuffix: ' FOR UPDATE',
       claimSuffix: ' FOR UPDATE SKIP LOCKED',
-      tx: (fn) => tx(pool, (c) => fn(exec(c))),
+      tx: <T>(body: () => TxBody<T>) =>
+        tx(pool, async (c) => {
+          const x = exec(c);
+          const g = body();
+          let step = g.next();
+          while (!step.done) step = g.next(step.value.kind === 'all' ? await x.all(step.value.sql, step.value.params) : await x.run(step.value.sql, step.value.params));
+          return step.value;
+        }),
     };
     super(engine);
   }

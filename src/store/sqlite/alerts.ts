@@ -1,38 +1,34 @@
 /** The alerts store on SQLite: the shared SQL (../alerts-sql.ts) over better-sqlite3. */
-import { SqlAlertsStore, type Row, type SqlEngine, type SqlExec } from '../alerts-sql.js';
+import { SqlAlertsStore, type Row, type SqlEngine, type TxBody } from '../alerts-sql.js';
 import { migrate, type SqliteDb } from './db.js';
 import { ALERTS_MIGRATIONS } from './migrations/alerts.js';
 
 /**
- * better-sqlite3 is synchronous; a transaction here spans awaits of already-settled promises, so it is held in a
- * queue: one alerts transaction at a time. Other components' statements on the same connection run only
- * between event-loop turns of ours, and they are synchronous transactions of their own.
+ * Transaction bodies are driven synchronously inside one `BEGIN IMMEDIATE` transaction of better-sqlite3, so no
+ * other statement on the connection (ingest, the scheduler) can land inside an alerts transaction.
  */
 function engine(db: SqliteDb): SqlEngine {
-  const exec: SqlExec = {
-    all: (sql, params = []) => Promise.resolve(db.prepare(sql).all(...(params as never[])) as Row[]),
-    run: (sql, params = []) => Promise.resolve(db.prepare(sql).run(...(params as never[])).changes),
-  };
-  let chain: Promise<unknown> = Promise.resolve();
+  const all = (sql: string, params: unknown[] = []): Row[] => db.prepare(sql).all(...(params as never[])) as Row[];
+  const run = (sql: string, params: unknown[] = []): number => db.prepare(sql).run(...(params as never[])).changes;
   return {
-    ...exec,
+    all: (sql, params) => Promise.resolve(all(sql, params)),
+    run: (sql, params) => Promise.resolve(run(sql, params)),
     lockSuffix: '',
     claimSuffix: '',
-    tx<T>(fn: (x: SqlExec) => Promise<T>): Promise<T> {
-      const run = async (): Promise<T> => {
-        db.exec('BEGIN IMMEDIATE');
-        try {
-          const out = await fn(exec);
-          db.exec('COMMIT');
-          return out;
-        } catch (err) {
-          if (db.inTransaction) db.exec('ROLLBACK');
-          throw err;
-        }
-      };
-      const p = chain.then(run, run);
-      chain = p.catch(() => undefined);
-      return p;
+    tx<T>(body: () => TxBody<T>): Promise<T> {
+      try {
+        const out = db
+          .transaction(() => {
+            const g = body();
+            let step = g.next();
+            while (!step.done) step = g.next(step.value.kind === 'all' ? all(step.value.sql, step.value.params) : run(step.value.sql, step.value.params));
+            return step.value;
+          })
+          .immediate();
+        return Promise.resolve(out);
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
     },
   };
 }
