@@ -18,6 +18,8 @@ import { entryToInput } from '../config/monitor-entry.js';
 import { describeApplyError, validateApplyInputs } from '../api/web/validation.js';
 import { applyMonitors } from '../monitoring/apply/execute.js';
 import { newJitterSeed, newMonitorId } from '../platform/ids.js';
+import type { AlertsStore } from '../store/alerts.js';
+import { startAlerts, type Alerts, type AlertsConfig, type MaintenanceCalendar } from '../monitoring/alerts/index.js';
 
 export type { MonitoringTuning } from '../monitoring/control/index.js';
 
@@ -27,6 +29,11 @@ export type MonitoringPlaneContext = MonitoringContext & {
   engine?: 'sqlite' | 'postgres';
   /** What the web services read besides the monitoring store (the dashboard queries, the routing engine). */
   web?: Pick<WebServicesDeps, 'dashboard' | 'engine'>;
+  /**
+   * Alerting (src/monitoring/alerts): the engine on ingest's stored results, the outbox sender on the leader and
+   * AlertsService on the web handler. Absent: no alerting.
+   */
+  alerting?: { store: AlertsStore; config: AlertsConfig; maintenance?: MaintenanceCalendar };
 };
 
 export interface MonitoringHandle {
@@ -51,6 +58,8 @@ export interface MonitoringHandle {
   workerAuth: string;
   /** Whether the worker API serves TLS. */
   workerTls: boolean;
+  /** Alerting, when started (ctx.alerting). */
+  alerts: Alerts | null;
   stop(): Promise<void>;
 }
 
@@ -111,14 +120,39 @@ export async function startMonitoringPlane(ctx: MonitoringPlaneContext): Promise
     }
   }
 
+  let alerts: Alerts | null = null;
+  if (ctx.alerting) {
+    try {
+      alerts = await startAlerts({
+        config: ctx.alerting.config,
+        alerts: ctx.alerting.store,
+        monitoring: control.store,
+        now: control.now,
+        leader: ctx.leader,
+        onStored: (l) => control.ingest.onStored(l),
+        maintenance: ctx.alerting.maintenance,
+        timers: control.timers,
+        logger: logger.child({ component: 'alerts' }),
+      });
+    } catch (err) {
+      await api.close();
+      await control.stop();
+      throw err;
+    }
+  }
+
   const webHandler = createWebHandler({
     store: control.store,
     streams: control.streams,
     now: control.now,
     auth: cfg,
-    onMonitorsChanged: () => control.onMonitorsChanged(),
     dashboard: ctx.web?.dashboard,
     engine: ctx.web?.engine,
+    onMonitorsChanged: () => {
+      control.onMonitorsChanged();
+      void alerts?.engine.refresh().catch((err: unknown) => logger.error({ err }, 'alert catalogue refresh failed'));
+    },
+    ...(alerts ? { alerts: { alerts, alertsStore: ctx.alerting!.store } } : {}),
   });
 
   let stopped: Promise<void> | null = null;
@@ -133,11 +167,14 @@ export async function startMonitoringPlane(ctx: MonitoringPlaneContext): Promise
     runOnce: () => control.runOnce(),
     onMonitorsChanged: () => control.onMonitorsChanged(),
     onStored: (l) => control.ingest.onStored(l),
+    alerts,
     stop: () =>
       (stopped ??= (async () => {
         await control.quiesce();
         await api.close();
         await control.stop();
+        // After ingest drained: the last results' transitions are written, then the sender stops.
+        await alerts?.stop();
       })()),
   };
 }

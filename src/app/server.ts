@@ -57,6 +57,7 @@ import { startWebPlatform, type WebPlatform } from './web.js';
 import { createLiveStream, type LiveStream } from '../api/web/live.js';
 import { backgroundTimers } from '../platform/timers.js';
 import type { WebRoute } from '../api/web/server.js';
+import { startStatusPages, type StatusPagesPlane } from './status-pages.js';
 
 export interface StartServerOptions {
   logger: Logger;
@@ -203,6 +204,8 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
     // Reads and checks the certificate pair now: a bad file is a startup error naming the setting.
     const tlsMaterial = tls ? loadTlsMaterial(config.tls_cert_file, config.tls_key_file) : null;
     const security = new SecurityRuntime({ config, https: tls, registry, now, onKeyVerify: opts.onKeyVerify });
+    // Maintenance windows and public status pages; alerting consults the same calendar.
+    const statusPages: StatusPagesPlane | null = config.monitoring_enabled === false ? null : await startStatusPages({ config, store, logger, now });
     const monitoring = await startMonitoringIfEnabled({
       config,
       logger,
@@ -213,6 +216,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       registry,
       now,
       web: { dashboard: store.dashboard, engine },
+      alerting: { store: store.alerts, config, maintenance: statusPages?.calendar },
     });
     const probes = monitoring === null ? null : startBackendProbes({ config, engine, monitoring, isLeader: () => store.leader.isLeader(), now, logger });
 
@@ -325,14 +329,23 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
         web = await startWebPlatform({
           config,
           store,
-          services: { store: store.monitoring, dashboard: store.dashboard, engine, streams: monitoring?.streams, now, onMonitorsChanged: () => monitoring?.onMonitorsChanged() },
+          services: {
+            store: store.monitoring,
+            dashboard: store.dashboard,
+            engine,
+            streams: monitoring?.streams,
+            now,
+            onMonitorsChanged: () => monitoring?.onMonitorsChanged(),
+            ...(monitoring?.alerts ? { alerts: { alerts: monitoring.alerts, alertsStore: store.alerts } } : {}),
+          },
           apiKeys: () => security.keys(),
           clientIp: (req) => requestClientIp(req, security.policy().trustedProxies),
-          routes: [live.route, ...(webOpts.routes ?? [])],
+          routes: [live.route, ...((statusPages?.routes ?? []) as WebRoute[]), ...(webOpts.routes ?? [])],
           staticDir: webOpts.staticDir,
           logger: logger.child({ component: 'web' }),
           now,
         });
+        statusPages?.setPublicUrl(web.web.url);
       } catch (err) {
         live.close();
         httpServer.close();
@@ -374,6 +387,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       closing = (async () => {
         const timeoutMs = closeOpts.timeoutMs ?? config.shutdown_timeout_seconds * 1000;
         live?.close();
+        statusPages?.close();
         const webClosed = web?.close() ?? Promise.resolve();
         const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
         httpServer.closeIdleConnections();

@@ -143,14 +143,16 @@ export function buildProgram(): Command {
  * the long-running agent process small (the Connect client and generated code cost several MB).
  */
 async function registerClientCommands(program: Command): Promise<void> {
-  const [{ registerRouteCommand }, { registerMonitorCommand }, { registerUserCommand }] = await Promise.all([
+  const [{ registerRouteCommand }, { registerMonitorCommand }, { registerUserCommand }, { registerAlertCommands }] = await Promise.all([
     import('./route-command.js'),
     import('./monitor.js'),
     import('./user-command.js'),
+    import('./alert-command.js'),
   ]);
   registerRouteCommand(program);
   registerMonitorCommand(program);
   registerUserCommand(program);
+  registerAlertCommands(program);
 }
 
 async function main(): Promise<void> {

@@ -4,6 +4,7 @@ import { bool, int, json, num, oneOf, str, strList, type ConfigOf, type FieldTab
 import { DEFAULT_TIERS, TierSchema, type Tier } from './tiers.js';
 import { ServerMonitorsSchema } from './monitor-entry.js';
 import { parseDuration } from '../platform/duration.js';
+import { ALERT_FIELDS } from './alerts.js';
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 const isPathPrefix = { check: (v: string) => v.startsWith('/'), expected: 'a path prefix starting with "/" (or "/*" for all paths)' };
@@ -175,6 +176,8 @@ export const SERVER_FIELDS = {
     [],
     'Vantage: monitors as code, applied at start (created or updated by name, never deleted; see docs/monitoring.md#monitors-in-serveryml).',
   ),
+  // Alerts (src/config/alerts.ts)
+  ...ALERT_FIELDS,
 } satisfies FieldTable;
 
 export type ServerConfigInput = ConfigOf<typeof SERVER_FIELDS>;

@@ -8,7 +8,8 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { createHash, createPrivateKey, webcrypto } from 'node:crypto';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+// The DOM Crypto type the library declares differs between tsconfigs (with and without lib "dom"); the object is the same.
+x509.cryptoProvider.set(webcrypto as never);
 
 export type CryptoKey = webcrypto.CryptoKey;
 export type KeyPair = webcrypto.CryptoKeyPair;

@@ -4,6 +4,7 @@
  * folder (./sqlite/, ./postgres/) implements all three and passes the contract suite in test/store/contract/.
  */
 import type { Logger } from 'pino';
+import type { AlertsStore } from './alerts.js';
 import type { LbStore } from './lb.js';
 import type { LeaderElector } from './leader.js';
 import type { MonitoringStore } from './monitoring.js';
@@ -19,8 +20,10 @@ import { SqliteLbStore } from './sqlite/lb.js';
 import { SingleNodeLeader } from './sqlite/leader.js';
 import { SqliteMonitoringStore } from './sqlite/monitoring.js';
 import { SqliteStatusPagesStore } from './sqlite/status-pages.js';
+import { SqliteAlertsStore } from './sqlite/alerts.js';
 import { isPostgresUrl, openPostgres } from './postgres/open.js';
 
+export type { AlertsStore } from './alerts.js';
 export type { LbStore } from './lb.js';
 export type { LeaderElector } from './leader.js';
 export type { MonitoringStore } from './monitoring.js';
@@ -42,6 +45,8 @@ export interface OpenedStore {
   users: UserStore;
   /** The dashboard's read queries over the monitoring tables. */
   dashboard: DashboardStore;
+  /** Alert channels, alert status, incidents and the notification outbox. */
+  alerts: AlertsStore;
   /** Which engine the store runs on. */
   engine: 'sqlite' | 'postgres';
   /** Why the database cannot be reached right now, or null when it can (SQLite: always null). */
@@ -85,6 +90,7 @@ export function openSqliteStore(path: string): OpenedStore {
   let pki: PkiStore;
   let users: UserStore;
   let dashboard: DashboardStore;
+  let alerts: AlertsStore;
   try {
     lb = new SqliteLbStore(db);
     monitoring = new SqliteMonitoringStore(db);
@@ -92,6 +98,7 @@ export function openSqliteStore(path: string): OpenedStore {
     pki = new SqlitePkiStore(db);
     users = new SqliteUserStore(db);
     dashboard = new SqliteDashboardStore(db);
+    alerts = new SqliteAlertsStore(db);
   } catch (err) {
     db.close();
     throw err;
@@ -104,6 +111,7 @@ export function openSqliteStore(path: string): OpenedStore {
     pki,
     users,
     dashboard,
+    alerts,
     leader: new SingleNodeLeader(),
     engine: 'sqlite',
     databaseDown: () => null,

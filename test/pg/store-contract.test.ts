@@ -16,7 +16,7 @@ runStoreContract('postgres', async () => {
   const url = await cluster.createDatabase('contract');
   const opened = await openStore({ database: url, db_max_open_conns: 10 });
   return {
-    stores: { lb: opened.lb, monitoring: opened.monitoring, leader: opened.leader, statusPages: opened.statusPages, pki: opened.pki, users: opened.users, dashboard: opened.dashboard },
+    stores: { lb: opened.lb, monitoring: opened.monitoring, leader: opened.leader, statusPages: opened.statusPages, pki: opened.pki, users: opened.users, dashboard: opened.dashboard, alerts: opened.alerts },
     close: () => opened.close(),
   };
 });

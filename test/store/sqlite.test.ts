@@ -9,7 +9,7 @@ runStoreContract('sqlite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'vantage-contract-'));
   const opened = await openStore({ database: join(dir, 'vantage.db') });
   return {
-    stores: { lb: opened.lb, monitoring: opened.monitoring, leader: opened.leader, statusPages: opened.statusPages, pki: opened.pki, users: opened.users, dashboard: opened.dashboard },
+    stores: { lb: opened.lb, monitoring: opened.monitoring, leader: opened.leader, statusPages: opened.statusPages, pki: opened.pki, users: opened.users, dashboard: opened.dashboard, alerts: opened.alerts },
     close() {
       opened.close();
       rmSync(dir, { recursive: true, force: true });

@@ -4,8 +4,10 @@
  * methods' roles in roles.ts).
  */
 import type { ConnectRouter } from '@connectrpc/connect';
+import { AlertsService } from '../../gen/vantage/v1/alerts_pb.js';
 import { MonitorsService } from '../../gen/vantage/v1/monitors_pb.js';
 import { UserService } from '../../gen/vantage/v1/users_pb.js';
+import { createAlertsServiceImpl, type AlertsServiceDeps } from './alerts-service.js';
 import { createMonitorsServiceImpl, type MonitorsServiceDeps } from './service.js';
 import { createUserServiceImpl, type UserServiceDeps } from './users-service.js';
 import { DashboardService } from '../../gen/vantage/v1/dashboard_pb.js';
@@ -21,6 +23,8 @@ import { createFleetServiceImpl, type FleetServiceDeps } from './fleet.js';
 export type WebServicesDeps = MonitorsServiceDeps &
   Partial<Pick<UserServiceDeps, 'users'>> & {
     engine?: FleetServiceDeps['engine'];
+    /** Alerting; absent = AlertsService is not served (alerting not started). */
+    alerts?: Omit<AlertsServiceDeps, 'now'>;
   };
 
 /** Registers every web service on a Connect router. */
@@ -29,4 +33,5 @@ export function registerWebServices(router: ConnectRouter, deps: WebServicesDeps
   if (deps.users) router.service(UserService, createUserServiceImpl({ users: deps.users, now: deps.now }));
   if (deps.dashboard) router.service(DashboardService, createDashboardServiceImpl({ ...deps, dashboard: deps.dashboard }));
   if (deps.engine) router.service(FleetService, createFleetServiceImpl({ engine: deps.engine, now: deps.now }));
+  if (deps.alerts) router.service(AlertsService, createAlertsServiceImpl({ ...deps.alerts, now: deps.now }));
 }

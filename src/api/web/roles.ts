@@ -31,6 +31,14 @@ export const METHOD_ROLES: Readonly<Record<string, Role>> = {
   'vantage.v1.UserService/CreateUser': 'admin',
   'vantage.v1.UserService/UpdateUser': 'admin',
   'vantage.v1.UserService/DeleteUser': 'admin',
+  // Alert channels, rules and incidents: editors manage them (the contract: "editor … changes monitors and alerts").
+  'vantage.v1.AlertsService/PutChannel': 'editor',
+  'vantage.v1.AlertsService/DeleteChannel': 'editor',
+  'vantage.v1.AlertsService/TestChannel': 'editor',
+  'vantage.v1.AlertsService/SetRule': 'editor',
+  'vantage.v1.AlertsService/AcknowledgeIncident': 'editor',
+  'vantage.v1.AlertsService/CreateIncident': 'editor',
+  'vantage.v1.AlertsService/UpdateIncident': 'editor',
 };
 
 const READ_METHOD = /^(Get|List|Explain|Overview|Watch|Stream|Search)/;

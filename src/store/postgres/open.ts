@@ -10,6 +10,7 @@ import { PgStatusPagesStore } from './status-pages.js';
 import { PgPkiStore } from './pki.js';
 import { PgUserStore } from './users.js';
 import { PgDashboardStore } from './dashboard.js';
+import { PgAlertsStore } from './alerts.js';
 
 export function isPostgresUrl(target: string): boolean {
   return /^postgres(ql)?:\/\//i.test(target);
@@ -33,6 +34,7 @@ export async function openPostgres(config: StoreConfig, opts: { logger?: Logger;
     const pki = await PgPkiStore.open(pool);
     const users = await PgUserStore.open(pool);
     const dashboard = await PgDashboardStore.open(pool);
+    const alerts = await PgAlertsStore.open(pool);
     const leader = new PgLeader({ url: config.database, logger: opts.logger?.child({ component: 'leader' }) });
     let closing: Promise<void> | null = null;
     return {
@@ -42,6 +44,7 @@ export async function openPostgres(config: StoreConfig, opts: { logger?: Logger;
       pki,
       users,
       dashboard,
+      alerts,
       leader,
       engine: 'postgres',
       databaseDown: () => notifier.down(),

@@ -4,6 +4,7 @@
  * runs it (test/store/sqlite.test.ts; PostgreSQL later) with a factory that opens an empty database.
  */
 import { afterEach, beforeEach, describe } from 'vitest';
+import type { AlertsStore } from '../../../src/store/alerts.js';
 import type { LbStore } from '../../../src/store/lb.js';
 import type { LeaderElector } from '../../../src/store/leader.js';
 import type { MonitoringStore } from '../../../src/store/monitoring.js';
@@ -21,6 +22,7 @@ import { pkiScenarios } from './pki.js';
 import type { PkiStore } from '../../../src/store/pki.js';
 import { userScenarios } from './users.js';
 import type { UserStore } from '../../../src/store/users.js';
+import { alertsScenarios } from './alerts.js';
 
 export interface ContractStores {
   lb: LbStore;
@@ -30,6 +32,7 @@ export interface ContractStores {
   pki: PkiStore;
   users: UserStore;
   dashboard: DashboardStore;
+  alerts: AlertsStore;
 }
 
 /** Opens a fresh, empty database; `close` releases it (and may delete it). */
@@ -68,5 +71,6 @@ export function runStoreContract(name: string, open: OpenStores): void {
     pkiScenarios(ctx);
     userScenarios(ctx);
     dashboardScenarios(ctx);
+    alertsScenarios(ctx);
   });
 }

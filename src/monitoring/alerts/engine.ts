@@ -1,0 +1,176 @@
+/**
+ * The alert engine: feeds every stored result (ingest's onStored) through the pure state machine, and writes
+ * each state change — monitor status, incident, one outbox row per channel — in one store transaction. The
+ * per-monitor run counts live in memory; the status is stored and compared-and-set, so two replicas that see
+ * the same change write it once. Transitions of one monitor are written in order (one chain per monitor).
+ *
+ * The catalogue (monitors, their resolved rules and channels) is reloaded by `refresh()`: at start, on a timer
+ * and after the API changes a rule or channel.
+ */
+import type { Logger } from 'pino';
+import type { AlertsStore, MonitorAlertStatus, TransitionKind } from '../../store/alerts.js';
+import type { MonitoringStore, ResultInput } from '../../store/monitoring.js';
+import type { IngestedJob } from '../control/ingest.js';
+import { NO_MAINTENANCE, type MaintenanceCalendar } from './contract.js';
+import { parseMonitorOverride, resolveRule, RuleOverrideSchema, type AlertGroup, type AlertRule, type RuleDefaults, type RuleOverride } from './rules.js';
+import { applyRun, initialState, tick, type AlertEvent, type EvalContext, type MonitorAlertState } from './state-machine.js';
+
+export interface MonitorEntry {
+  id: string;
+  name: string;
+  regions: string[];
+  rule: AlertRule;
+  /** dependsOn resolved to monitor ids. */
+  parents: string[];
+  channelIds: string[];
+}
+
+export interface EngineOptions {
+  alerts: AlertsStore;
+  monitoring: MonitoringStore;
+  now: () => number;
+  defaults: RuleDefaults;
+  groups?: readonly AlertGroup[];
+  /** server.yml alert_rules: by monitor name or id. */
+  configRules?: readonly (RuleOverride & { monitor: string })[];
+  maintenance?: MaintenanceCalendar;
+  logger?: Logger;
+  /** Called after a transition wrote outbox rows (the sender wakes up). */
+  onOutbox?: () => void;
+}
+
+const EXPECTED: Record<TransitionKind, MonitorAlertStatus | null> = { down: null, degraded: 'up', resolved: 'down', recovered: 'degraded', reminder: 'down' };
+const NEXT: Record<TransitionKind, MonitorAlertStatus> = { down: 'down', degraded: 'degraded', resolved: 'up', recovered: 'up', reminder: 'down' };
+
+export class AlertEngine {
+  private monitors = new Map<string, MonitorEntry>();
+  private readonly states = new Map<string, MonitorAlertState>();
+  private readonly chains = new Map<string, Promise<void>>();
+  private readonly maintenance: MaintenanceCalendar;
+  /** Transitions written (for tests and metrics). */
+  transitions = 0;
+
+  constructor(private readonly o: EngineOptions) {
+    this.maintenance = o.maintenance ?? NO_MAINTENANCE;
+  }
+
+  /** Loads stored statuses (first call only) and rebuilds the catalogue. */
+  async start(): Promise<void> {
+    const stored = await this.o.alerts.loadStatuses();
+    await this.refresh();
+    for (const [id, s] of stored) {
+      const m = this.monitors.get(id);
+      const st = initialState();
+      st.status = s.status;
+      st.since = this.o.now();
+      st.lastNotifiedAt = this.o.now();
+      // A stored down state counts every region as failing until it passes success_threshold runs again.
+      if (s.status === 'down') for (const r of m?.regions ?? ['global']) st.regions[r] = { fails: 0, oks: 0, failing: true };
+      this.states.set(id, st);
+    }
+  }
+
+  async refresh(): Promise<void> {
+    const [records, channels, apiRules] = await Promise.all([this.o.monitoring.listMonitors({ includeDeleted: false, limit: 100_000 }), this.o.alerts.listChannels(), this.o.alerts.listRules()]);
+    const byName = new Map(records.map((m) => [m.name, m.id]));
+    const channelByName = new Map(channels.map((c) => [c.name, c]));
+    const defaults = channels.filter((c) => c.isDefault && c.enabled).map((c) => c.id);
+    const next = new Map<string, MonitorEntry>();
+    for (const m of records) {
+      const layers: RuleOverride[] = [];
+      for (const r of this.o.configRules ?? []) if (r.monitor === m.id || r.monitor === m.name) layers.push(r);
+      const fromOptions = parseMonitorOverride(m.options);
+      if (fromOptions.error) this.o.logger?.warn({ monitorId: m.id, error: fromOptions.error }, 'alert rule ignored');
+      if (fromOptions.override) layers.push(fromOptions.override);
+      const api = apiRules.get(m.id);
+      if (api) {
+        const p = RuleOverrideSchema.safeParse(api);
+        if (p.success) layers.push(p.data);
+      }
+      const merged = Object.assign({}, ...layers.map((l) => Object.fromEntries(Object.entries(l).filter(([k, v]) => k !== 'monitor' && v !== undefined)))) as RuleOverride;
+      const rule = resolveRule(this.o.defaults, this.o.groups ?? [], layers.length > 0 ? merged : undefined);
+      const channelIds = rule.channels.length > 0 ? rule.channels.map((n) => channelByName.get(n)).filter((c) => c !== undefined && c.enabled).map((c) => c!.id) : defaults;
+      next.set(m.id, { id: m.id, name: m.name, regions: m.regions.length > 0 ? m.regions : ['global'], rule, parents: rule.dependsOn.map((d) => byName.get(d) ?? d), channelIds });
+    }
+    this.monitors = next;
+  }
+
+  entry(monitorId: string): MonitorEntry | undefined {
+    return this.monitors.get(monitorId);
+  }
+
+  status(monitorId: string): MonitorAlertStatus {
+    return this.states.get(monitorId)?.status ?? 'up';
+  }
+
+  private ctx(m: MonitorEntry, at: number): EvalContext {
+    return {
+      regions: m.regions,
+      inMaintenance: this.maintenance.activeFor(m.id, at) !== null,
+      parentDown: m.parents.some((p) => this.states.get(p)?.status === 'down'),
+    };
+  }
+
+  /** The ingest listener: synchronous, cheap; writes happen behind it. */
+  readonly onStored = (job: IngestedJob, result: ResultInput): void => {
+    const m = this.monitors.get(job.monitorId);
+    if (!m) return;
+    const prev = this.states.get(m.id) ?? initialState();
+    const at = result.event_at;
+    const out = applyRun(prev, m.rule, { region: job.region, status: result.status, latencyMs: result.total_ms, at, error: result.error }, this.ctx(m, at));
+    this.states.set(m.id, out.state);
+    if (out.events.length > 0) this.persist(m, prev.status, out.events, out.state);
+  };
+
+  /** Time passing: reminders, and monitors whose suppression (maintenance, parent down) ended. */
+  tickAll(): void {
+    const at = this.o.now();
+    for (const [id, prev] of this.states) {
+      const m = this.monitors.get(id);
+      if (!m) continue;
+      const out = tick(prev, m.rule, at, this.ctx(m, at));
+      this.states.set(id, out.state);
+      if (out.events.length > 0) this.persist(m, prev.status, out.events, out.state);
+    }
+  }
+
+  private persist(m: MonitorEntry, before: MonitorAlertStatus, events: AlertEvent[], state: MonitorAlertState): void {
+    const prev = this.chains.get(m.id) ?? Promise.resolve();
+    const run = async (): Promise<void> => {
+      let status = before;
+      for (const e of events) {
+        const expected = EXPECTED[e.kind] ?? status;
+        const out = await this.o.alerts.applyTransition({
+          monitorId: m.id,
+          monitorName: m.name,
+          kind: e.kind,
+          expected,
+          next: NEXT[e.kind],
+          at: e.at,
+          firstFailureAt: e.firstFailureAt ?? state.firstFailureAt,
+          reason: e.reason,
+          ...(e.reminder !== undefined ? { reminder: e.reminder } : {}),
+          channelIds: m.channelIds,
+          details: { failingRegions: e.failingRegions, ...(e.p95Ms !== undefined ? { p95Ms: e.p95Ms } : {}) },
+        });
+        status = NEXT[e.kind];
+        if (out === null) {
+          this.o.logger?.debug({ monitorId: m.id, kind: e.kind }, 'alert transition already applied elsewhere');
+          continue;
+        }
+        this.transitions++;
+        if (out.outboxIds.length > 0) this.o.onOutbox?.();
+      }
+    };
+    const p = prev.then(run).catch((err: unknown) => this.o.logger?.error({ err, monitorId: m.id }, 'alert transition failed'));
+    this.chains.set(m.id, p);
+    void p.then(() => {
+      if (this.chains.get(m.id) === p) this.chains.delete(m.id);
+    });
+  }
+
+  /** Resolves when every transition queued so far is written. */
+  async flush(): Promise<void> {
+    while (this.chains.size > 0) await Promise.all([...this.chains.values()]);
+  }
+}
