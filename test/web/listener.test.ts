@@ -94,7 +94,7 @@ describe('static front end', () => {
 });
 
 describe('routes', () => {
-  it('run after auth and Connect, before static, with the principal; a cookie POST without the token is refused', async () => {
+  it('run after auth and Connect, before static, with the principal; a cookie POST without the token is refused; public pages act for nobody', async () => {
     const tmp = tempDir('vantage-routes-');
     const seen: Array<string | null> = [];
     const config = testServerConfig(tmp.dir, { web_port: 0, web_tls_disable: true });
@@ -104,10 +104,11 @@ describe('routes', () => {
         staticDir: fakeFrontEnd(tmp.dir),
         routes: [
           (req, res, principal) => {
-            if (!req.url?.startsWith('/status/')) return false;
+            const page = req.url?.startsWith('/status/') ? 'status page' : req.url?.startsWith('/team/') ? 'team page' : null;
+            if (page === null) return false;
             seen.push(principal?.kind === 'user' ? principal.username : null);
             res.writeHead(200, { 'content-type': 'text/plain' });
-            res.end('status page');
+            res.end(page);
             return true;
           },
         ],
@@ -118,13 +119,18 @@ describe('routes', () => {
       const token = new URL(server.web!.setupLink!).searchParams.get('token');
       const setup = await call(base, '/api/auth/setup', { body: { token, username: 'admin', password: 'long-enough-1' }, origin: base });
       const cookie = sessionCookieOf(setup)!;
-      expect((await call(base, '/status/main')).text).toBe('status page');
-      expect((await call(base, '/status/main', { cookie })).text).toBe('status page');
+      expect((await call(base, '/team/main')).text).toBe('team page');
+      expect((await call(base, '/team/main', { cookie })).text).toBe('team page');
       expect(seen).toEqual([null, 'admin']);
-      const post = await call(base, '/status/main/subscribe', { body: {}, cookie, origin: 'https://evil.example' });
+      const post = await call(base, '/team/main/edit', { body: {}, cookie, origin: 'https://evil.example' });
       expect(post.status).toBe(403);
       expect(post.json.error).toMatch(/csrf/);
-      expect((await call(base, '/status/main/subscribe', { body: {}, origin: 'https://evil.example' })).status).toBe(200);
+      expect((await call(base, '/team/main/edit', { body: {}, origin: 'https://evil.example' })).status).toBe(200);
+      // A public status page never sees the session, so a signed-in visitor's form POST needs no token.
+      seen.length = 0;
+      expect((await call(base, '/status/main', { cookie })).text).toBe('status page');
+      expect((await call(base, '/status/main/subscribe', { body: {}, cookie, origin: 'https://evil.example' })).status).toBe(200);
+      expect(seen).toEqual([null, null]);
     } finally {
       await server.close({ timeoutMs: 1000 });
       tmp.cleanup();

@@ -61,6 +61,8 @@ export interface RunningWebServer {
 }
 
 const CONNECT_PREFIX = '/vantage.v1.';
+/** Paths of the public status pages and badges (monitoring/status-pages/routes.ts). */
+const PUBLIC_PREFIXES = ['/status/', '/badge/'] as const;
 
 /** Headers on every answer: no sniffing, no framing, same-origin referrers. */
 const BASE_HEADERS: Record<string, string> = {
@@ -111,6 +113,14 @@ export async function createWebServer(opts: WebServerOptions): Promise<RunningWe
     auths.set(req, auth);
     if (path.startsWith(AUTH_PREFIX)) return handleAuth({ users: opts.users, sessions: opts.sessions, throttle: opts.throttle, https, clientIp, now: opts.now }, req, res, path, auth.session);
     const connect = path.startsWith(CONNECT_PREFIX) && !path.startsWith('/vantage.v1.WorkerService/');
+    // Public pages (status pages, badges, subscriber sign-up) act for nobody: they never see the cookie's session,
+    // so a signed-in visitor's plain form POST there needs no CSRF token and gains no authority.
+    if (PUBLIC_PREFIXES.some((p) => path.startsWith(p))) {
+      for (const route of opts.routes) {
+        if (await route(req, res, null)) return;
+      }
+      return sendJson(res, 404, { error: `not found: ${path.slice(0, 200)}` });
+    }
     if (auth.refused) {
       if (connect) return sendConnectError(res, 401, 'unauthenticated', auth.refused);
       return sendJson(res, 401, { error: auth.refused });
