@@ -1,18 +1,20 @@
 /**
  * Composition of the public status pages and badges (monitoring/status-pages) for the web port: the maintenance
- * calendar (loaded from the store, reloaded every 30 s and consulted by alerting), incidents from the alerts
- * store, and subscriber mail over the configured SMTP server.
+ * calendar (loaded from the store, reloaded every 10 s and consulted by alerting), incidents from the alerts
+ * store, subscriber mail over the configured SMTP server, and the maintenance start/end notices, sent by the leader
+ * (each notice is also claimed once in the store, so a leader change never mails twice).
  */
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/server.js';
 import { incidentReader } from '../monitoring/alerts/contract.js';
 import { MaintenanceCalendarCache } from '../monitoring/maintenance/calendar.js';
 import { createSmtpMailer } from '../monitoring/status-pages/mailer.js';
+import { sendMaintenanceNotices } from '../monitoring/status-pages/subscribers.js';
 import { createStatusPageRoutes } from '../monitoring/status-pages/routes.js';
 import type { WebRouteLike } from '../monitoring/status-pages/web-route.js';
 import type { OpenedStore } from '../store/index.js';
 
-const CALENDAR_RELOAD_MS = 30_000;
+const CALENDAR_RELOAD_MS = 10_000;
 
 export interface StatusPagesPlane {
   calendar: MaintenanceCalendarCache;
@@ -25,15 +27,26 @@ export interface StatusPagesPlane {
 export async function startStatusPages(o: { config: ServerConfig; store: OpenedStore; logger: Logger; now: () => number }): Promise<StatusPagesPlane> {
   const calendar = new MaintenanceCalendarCache(o.store.statusPages);
   await calendar.reload();
-  const timer = setInterval(() => {
-    calendar.reload().catch((err: unknown) => o.logger.error({ err }, 'maintenance calendar reload failed'));
-  }, CALENDAR_RELOAD_MS);
-  timer.unref();
   const c = o.config;
   const mailer =
     c.smtp_host === ''
       ? null
       : createSmtpMailer({ host: c.smtp_host, port: c.smtp_port, secure: c.smtp_secure, user: c.smtp_user, pass: c.smtp_pass, from: c.smtp_from });
+  let busy = false;
+  const tick = async (): Promise<void> => {
+    const loaded = await calendar.reload();
+    if (mailer === null || !o.store.leader.isLeader()) return;
+    const sent = await sendMaintenanceNotices({ store: o.store.statusPages, mailer, publicUrl: deps.publicUrl, calendar: loaded }, o.now());
+    if (sent > 0) o.logger.info({ sent }, 'maintenance notices mailed to subscribers');
+  };
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    tick()
+      .catch((err: unknown) => o.logger.error({ err }, 'maintenance calendar reload or notices failed'))
+      .finally(() => (busy = false));
+  }, CALENDAR_RELOAD_MS);
+  timer.unref();
   const deps = {
     statusPages: o.store.statusPages,
     monitoring: o.store.monitoring,
