@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { CheckTypeDefinition } from './definition.js';
+import { RuleOverrideSchema } from '../alerts/rules.js';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
@@ -59,7 +60,8 @@ export function targetOf(def: CheckTypeDefinition | undefined, type: string, url
 export function buildCheckSpecSchema(defs: readonly CheckTypeDefinition[]): CheckSpecSchemaType {
   const byName = new Map(defs.map((d) => [d.name, d]));
   const names = defs.map((d) => d.name);
-  const Options = z.strictObject(Object.assign({}, ...defs.map((d) => d.options)) as z.ZodRawShape);
+  // `alerts`: the monitor's own alert rule (monitoring/alerts/rules.ts), the same for every check type.
+  const Options = z.strictObject(Object.assign({ alerts: RuleOverrideSchema.optional() }, ...defs.map((d) => d.options)) as z.ZodRawShape);
   const schema = z
     .strictObject({
       type: z.enum(names as [string, ...string[]]).default('http'),
