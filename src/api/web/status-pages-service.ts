@@ -25,9 +25,11 @@ export interface StatusPagesServiceDeps {
 const invalid = (m: string): ConnectError => new ConnectError(m, Code.InvalidArgument);
 const notFound = (what: string): ConnectError => new ConnectError(`${what} not found`, Code.NotFound);
 
+/** The first issue as "<field path>: <what was expected>", fields in their proto (snake_case) spelling. */
 function firstIssue(err: z.ZodError, prefix: string): string {
   const i = err.issues[0]!;
-  return `${[prefix, ...i.path].filter((p) => p !== '').join('.')}: ${i.message}`;
+  const path = i.path.map((p) => String(p).replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
+  return `${[prefix, ...path].filter((p) => p !== '').join('.')}: ${i.message}`;
 }
 
 /** The slug rule of the public routes (/status/<slug>). */
