@@ -13,10 +13,10 @@ import { Command } from 'commander';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createWebHandler } from '../../src/api/web/handler.js';
-import { requiredRole } from '../../src/api/web/roles.js';
 import { maintenanceClient, registerStatusPageCommands, statusPagesClient } from '../../src/cli/status-page-command.js';
 import { MaintenanceCalendarCache } from '../../src/monitoring/maintenance/calendar.js';
 import { openSqliteStore, type OpenedStore } from '../../src/store/index.js';
+import { call, startWebServer } from '../web/auth-helpers.js';
 
 let dir: string;
 let opened: OpenedStore;
@@ -119,12 +119,26 @@ describe('StatusPagesService', () => {
     expect(listed.filter((p) => p.slug === 'same')).toHaveLength(1);
   });
 
-  it('writes need editor, reads viewer', () => {
-    expect(requiredRole('vantage.v1.StatusPagesService', 'PutPage')).toBe('editor');
-    expect(requiredRole('vantage.v1.StatusPagesService', 'DeletePage')).toBe('editor');
-    expect(requiredRole('vantage.v1.MaintenanceService', 'PutWindow')).toBe('editor');
-    expect(requiredRole('vantage.v1.MaintenanceService', 'DeleteWindow')).toBe('editor');
-    expect(requiredRole('vantage.v1.MaintenanceService', 'ListWindows')).toBe('viewer');
+  it('on a real server (web port and main port) reads need viewer, writes editor', async () => {
+    const t = await startWebServer({ api_keys: ['read-key-1:viewer', 'edit-key-1:editor'], monitoring_enabled: true, worker_port: 0, worker_host: '127.0.0.1' });
+    try {
+      for (const url of [t.base, t.server.url]) {
+        const at = (key: string, method: string, body: unknown) => call(url, `/vantage.v1.${method}`, { body, apiKey: key });
+        expect((await at('read-key-1', 'StatusPagesService/PutPage', { page: page('acme') })).json.code).toBe('permission_denied');
+        expect((await at('read-key-1', 'MaintenanceService/PutWindow', { window: { title: 'x' } })).json.code).toBe('permission_denied');
+        const put = await at('edit-key-1', 'StatusPagesService/PutPage', { page: page('acme') });
+        expect(put.status).toBe(200);
+        expect(put.json.page.slug).toBe('acme');
+        const bad = await at('edit-key-1', 'MaintenanceService/PutWindow', { window: { title: 'x', schedule: { kind: 'once', startsAtMs: '2000', endsAtMs: '1000' }, targets: { monitorIds: ['m'] } } });
+        expect(bad.json).toMatchObject({ code: 'invalid_argument', message: 'window.schedule.ends_at: expected a time after starts_at' });
+        expect((await at('read-key-1', 'StatusPagesService/ListPages', {})).json.pages).toHaveLength(1);
+        expect((await at('read-key-1', 'MaintenanceService/ListWindows', {})).status).toBe(200);
+        expect((await at('read-key-1', 'StatusPagesService/DeletePage', { slug: 'acme' })).json.code).toBe('permission_denied');
+        expect((await at('edit-key-1', 'StatusPagesService/DeletePage', { slug: 'acme' })).status).toBe(200);
+      }
+    } finally {
+      await t.close();
+    }
   });
 });
 
