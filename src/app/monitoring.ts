@@ -28,7 +28,7 @@ export type MonitoringPlaneContext = MonitoringContext & {
   pkiStore?: PkiStore;
   engine?: 'sqlite' | 'postgres';
   /** What the web services read besides the monitoring store (the dashboard queries, the routing engine). */
-  web?: Pick<WebServicesDeps, 'dashboard' | 'engine'>;
+  web?: Pick<WebServicesDeps, 'dashboard' | 'engine' | 'statusPages' | 'onMaintenanceChanged'>;
   /**
    * Alerting (src/monitoring/alerts): the engine on ingest's stored results, the outbox sender on the leader and
    * AlertsService on the web handler. Absent: no alerting.
@@ -148,6 +148,8 @@ export async function startMonitoringPlane(ctx: MonitoringPlaneContext): Promise
     auth: cfg,
     dashboard: ctx.web?.dashboard,
     engine: ctx.web?.engine,
+    statusPages: ctx.web?.statusPages,
+    onMaintenanceChanged: ctx.web?.onMaintenanceChanged,
     onMonitorsChanged: () => {
       control.onMonitorsChanged();
       void alerts?.engine.refresh().catch((err: unknown) => logger.error({ err }, 'alert catalogue refresh failed'));

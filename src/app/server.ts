@@ -215,7 +215,12 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       leader: store.leader,
       registry,
       now,
-      web: { dashboard: store.dashboard, engine },
+      web: {
+        dashboard: store.dashboard,
+        engine,
+        statusPages: store.statusPages,
+        onMaintenanceChanged: () => void statusPages?.calendar.reload().catch((err: unknown) => logger.error({ err }, 'maintenance calendar reload failed')),
+      },
       alerting: { store: store.alerts, config, maintenance: statusPages?.calendar },
     });
     const probes = monitoring === null ? null : startBackendProbes({ config, engine, monitoring, isLeader: () => store.leader.isLeader(), now, logger });
@@ -337,6 +342,8 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
             now,
             onMonitorsChanged: () => monitoring?.onMonitorsChanged(),
             ...(monitoring?.alerts ? { alerts: { alerts: monitoring.alerts, alertsStore: store.alerts } } : {}),
+            statusPages: store.statusPages,
+            onMaintenanceChanged: () => void statusPages?.calendar.reload().catch((err: unknown) => logger.error({ err }, 'maintenance calendar reload failed')),
           },
           apiKeys: () => security.keys(),
           clientIp: (req) => requestClientIp(req, security.policy().trustedProxies),

@@ -143,16 +143,18 @@ export function buildProgram(): Command {
  * the long-running agent process small (the Connect client and generated code cost several MB).
  */
 async function registerClientCommands(program: Command): Promise<void> {
-  const [{ registerRouteCommand }, { registerMonitorCommand }, { registerUserCommand }, { registerAlertCommands }] = await Promise.all([
+  const [{ registerRouteCommand }, { registerMonitorCommand }, { registerUserCommand }, { registerAlertCommands }, { registerStatusPageCommands }] = await Promise.all([
     import('./route-command.js'),
     import('./monitor.js'),
     import('./user-command.js'),
     import('./alert-command.js'),
+    import('./status-page-command.js'),
   ]);
   registerRouteCommand(program);
   registerMonitorCommand(program);
   registerUserCommand(program);
   registerAlertCommands(program);
+  registerStatusPageCommands(program);
 }
 
 async function main(): Promise<void> {

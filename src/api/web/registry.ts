@@ -14,6 +14,8 @@ import { DashboardService } from '../../gen/vantage/v1/dashboard_pb.js';
 import { FleetService } from '../../gen/vantage/v1/fleet_pb.js';
 import { createDashboardServiceImpl } from './dashboard.js';
 import { createFleetServiceImpl, type FleetServiceDeps } from './fleet.js';
+import { MaintenanceService, StatusPagesService } from '../../gen/vantage/v1/status_pages_pb.js';
+import { createMaintenanceServiceImpl, createStatusPagesServiceImpl, type StatusPagesServiceDeps } from './status-pages-service.js';
 
 /**
  * What the web services need from the server; each service takes the part it uses. DashboardService is served
@@ -25,6 +27,10 @@ export type WebServicesDeps = MonitorsServiceDeps &
     engine?: FleetServiceDeps['engine'];
     /** Alerting; absent = AlertsService is not served (alerting not started). */
     alerts?: Omit<AlertsServiceDeps, 'now'>;
+    /** Status pages and maintenance windows; absent = StatusPagesService and MaintenanceService are not served. */
+    statusPages?: StatusPagesServiceDeps['statusPages'];
+    /** Called after a status page or maintenance window changed (the maintenance calendar reloads). */
+    onMaintenanceChanged?: () => void;
   };
 
 /** Registers every web service on a Connect router. */
@@ -34,4 +40,9 @@ export function registerWebServices(router: ConnectRouter, deps: WebServicesDeps
   if (deps.dashboard) router.service(DashboardService, createDashboardServiceImpl({ ...deps, dashboard: deps.dashboard }));
   if (deps.engine) router.service(FleetService, createFleetServiceImpl({ engine: deps.engine, now: deps.now }));
   if (deps.alerts) router.service(AlertsService, createAlertsServiceImpl({ ...deps.alerts, now: deps.now }));
+  if (deps.statusPages) {
+    const sp: StatusPagesServiceDeps = { statusPages: deps.statusPages, now: deps.now, ...(deps.onMaintenanceChanged ? { onMaintenanceChanged: deps.onMaintenanceChanged } : {}) };
+    router.service(StatusPagesService, createStatusPagesServiceImpl(sp));
+    router.service(MaintenanceService, createMaintenanceServiceImpl(sp));
+  }
 }

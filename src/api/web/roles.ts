@@ -39,6 +39,14 @@ export const METHOD_ROLES: Readonly<Record<string, Role>> = {
   'vantage.v1.AlertsService/AcknowledgeIncident': 'editor',
   'vantage.v1.AlertsService/CreateIncident': 'editor',
   'vantage.v1.AlertsService/UpdateIncident': 'editor',
+  // Status pages and maintenance windows: editors manage them, viewers read them.
+  'vantage.v1.StatusPagesService/ListPages': 'viewer',
+  'vantage.v1.StatusPagesService/GetPage': 'viewer',
+  'vantage.v1.StatusPagesService/PutPage': 'editor',
+  'vantage.v1.StatusPagesService/DeletePage': 'editor',
+  'vantage.v1.MaintenanceService/ListWindows': 'viewer',
+  'vantage.v1.MaintenanceService/PutWindow': 'editor',
+  'vantage.v1.MaintenanceService/DeleteWindow': 'editor',
 };
 
 const READ_METHOD = /^(Get|List|Explain|Overview|Watch|Stream|Search)/;
