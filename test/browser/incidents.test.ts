@@ -100,7 +100,8 @@ describe('incidents and alert channels in Chromium', () => {
     // The detail: acknowledge, then post an update that moves it to "monitoring".
     await row.getByRole('link', { name: 'Database failover' }).click();
     await page.getByRole('button', { name: 'Acknowledge' }).click();
-    await page.getByText('Acknowledged by admin').waitFor();
+    await expect(page.locator('p[data-ack="yes"]').textContent()).resolves.toMatch(/^Acknowledged by user:admin at /);
+    await page.getByRole('list', { name: 'timeline' }).getByText('acknowledged by user:admin').waitFor();
     expect(await page.getByRole('button', { name: 'Acknowledge' }).count()).toBe(0);
     const upd = page.getByRole('form', { name: 'Post update' });
     await upd.getByLabel('Status').selectOption('monitoring');

@@ -248,7 +248,7 @@ export function IncidentDetailPage({ session, params }: PageProps) {
         <p>
           Monitors: {(inc.monitorIds ?? []).join(', ') || '–'} · started {when(inc.startedAtMs)} · resolved {when(inc.resolvedAtMs)}
         </p>
-        <p>{acked ? `Acknowledged by ${inc.acknowledgedBy || '?'} at ${when(inc.acknowledgedAtMs)}` : 'Not acknowledged'}</p>
+        <p data-ack={acked ? 'yes' : 'no'}>{acked ? `Acknowledged by ${inc.acknowledgedBy || '?'} at ${when(inc.acknowledgedAtMs)}` : 'Not acknowledged'}</p>
         {canEdit && !acked && isOpen(inc) && <button onClick={() => void acknowledge()}>Acknowledge</button>}
         {actionError !== '' && (
           <p className="error" role="alert">
