@@ -5,6 +5,7 @@
  *  - a manual incident created through the "New incident" form is listed, open, on /incidents;
  *  - an update posted through its detail page appears in the timeline, and "Acknowledge" records the admin;
  *  - the channel page lists the webhook with its secret masked, and "Send test" reaches the receiver;
+ *  - a viewer sees both pages without the Acknowledge, New incident, update and Send test controls;
  *  - both pages render without console errors. Run by `npm run test:browser` (needs `npm run build`).
  */
 import http from 'node:http';
@@ -129,6 +130,38 @@ describe('incidents and alert channels in Chromium', () => {
     await waitFor(() => (received.length > before ? true : null), 'the test notification at the receiver', 10_000, 50);
     expect(received[received.length - 1]!.headers['x-vantage-signature']).toMatch(/^sha256=[0-9a-f]{64}$/);
     await shot('alert-channels');
+  }, 60_000);
+
+  it('shows a viewer the incidents and channels but no Acknowledge, New incident, update form or Send test', async () => {
+    await page.getByRole('link', { name: 'Users' }).click();
+    const form = page.getByRole('form', { name: 'new user' });
+    await form.getByLabel('Username').fill('watcher');
+    await form.getByLabel('Password').fill('correct horse viewer');
+    await form.getByLabel('Role').selectOption('viewer');
+    await form.getByRole('button', { name: 'Add user' }).click();
+    await page.getByRole('cell', { name: 'watcher' }).waitFor();
+    // A separate browser context: its own cookies, so the admin's session stays signed in.
+    const ctx = await browser.newContext();
+    try {
+      const v = await ctx.newPage();
+      await v.goto(`${webUrl}/incidents`);
+      await v.getByLabel('Username').fill('watcher');
+      await v.getByLabel('Password').fill('correct horse viewer');
+      await v.getByRole('button', { name: 'Sign in' }).click();
+      await v.getByRole('link', { name: 'Incidents' }).click();
+      const row = v.locator('table[aria-label="incidents"] tbody tr', { hasText: 'Database failover' });
+      await row.waitFor();
+      expect(await v.getByRole('button', { name: 'New incident' }).count()).toBe(0);
+      await row.getByRole('link', { name: 'Database failover' }).click();
+      await v.getByRole('list', { name: 'timeline' }).getByText('Replica promoted; watching error rates.').waitFor();
+      expect(await v.getByRole('button', { name: 'Acknowledge' }).count()).toBe(0);
+      expect(await v.getByRole('form', { name: 'Post update' }).count()).toBe(0);
+      await v.getByRole('link', { name: 'Alert channels' }).click();
+      await v.locator('table[aria-label="channels"] tbody tr', { hasText: 'ops-hook' }).waitFor();
+      expect(await v.getByRole('button', { name: 'Send test' }).count()).toBe(0);
+    } finally {
+      await ctx.close();
+    }
   }, 60_000);
 
   it('renders the incidents and alert channel pages without console errors', async () => {
