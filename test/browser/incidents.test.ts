@@ -2,7 +2,8 @@
  * The incidents and alert-channel pages in a real browser (playwright-core driving Debian's chromium) against a
  * real `vantage server` (built: dist/cli/main.js and dist/web) with alerting on, and a real webhook receiver on
  * loopback as its one alert channel:
- *  - a manual incident created through the "New incident" form is listed, open, on /incidents;
+ *  - a manual incident created through the "New incident" form is listed, open, on /incidents, above a newer
+ *    resolved one;
  *  - an update posted through its detail page appears in the timeline, and "Acknowledge" records the admin;
  *  - the channel page lists the webhook with its secret masked, and "Send test" reaches the receiver;
  *  - a viewer sees both pages without the Acknowledge, New incident, update and Send test controls;
@@ -91,10 +92,22 @@ describe('incidents and alert channels in Chromium', () => {
     const timeline = page.getByRole('list', { name: 'timeline' });
     await timeline.getByText('Primary is unreachable, failing over.').waitFor();
 
-    // Listed on /incidents, open, with its status and impact.
+    // A newer incident that is already resolved: the list still shows the open one first.
     await page.getByRole('link', { name: 'Incidents' }).click();
-    const row = page.locator('table[aria-label="incidents"] tbody tr', { hasText: 'Database failover' });
+    await page.getByRole('button', { name: 'New incident' }).click();
+    await form.getByLabel('Title').fill('Cache flush done');
+    await form.getByLabel('Status').selectOption('resolved');
+    await form.getByRole('button', { name: 'Create incident' }).click();
+    await page.getByRole('heading', { name: 'Cache flush done' }).waitFor();
+
+    // Listed on /incidents, open, with its status and impact, above the resolved one.
+    await page.getByRole('link', { name: 'Incidents' }).click();
+    const rows = page.locator('table[aria-label="incidents"] tbody tr');
+    const row = rows.filter({ hasText: 'Database failover' });
     await row.waitFor();
+    await rows.filter({ hasText: 'Cache flush done' }).waitFor();
+    await expect(rows.allTextContents()).resolves.toEqual([expect.stringContaining('Database failover'), expect.stringContaining('Cache flush done')]);
+    await expect(rows.nth(1).getAttribute('class')).resolves.toBe('');
     await expect(row.getAttribute('class')).resolves.toBe('open');
     await expect(row.textContent()).resolves.toMatch(/investigating.*major/);
 
