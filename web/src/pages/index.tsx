@@ -7,6 +7,8 @@ import { MonitorsPage } from './Monitors';
 import { MonitorDetailPage } from './MonitorDetail';
 import { FleetPage } from './Fleet';
 import { AuditPage, UsersPage, WorkersPage } from './Admin';
+import { IncidentDetailPage, IncidentsPage } from './Incidents';
+import { ChannelsPage } from './Channels';
 
 export interface PageProps {
   session: Session;
@@ -26,6 +28,9 @@ export const pages: PageDef[] = [
   { path: '/monitors', title: 'Monitors', nav: true, minRole: 'viewer', render: (p) => <MonitorsPage {...p} /> },
   { path: '/monitors/:id', title: 'Monitor', nav: false, minRole: 'viewer', render: (p) => <MonitorDetailPage key={p.params.id} {...p} /> },
   { path: '/fleet', title: 'Fleet', nav: true, minRole: 'viewer', render: () => <FleetPage /> },
+  { path: '/incidents', title: 'Incidents', nav: true, minRole: 'viewer', render: (p) => <IncidentsPage {...p} /> },
+  { path: '/incidents/:id', title: 'Incident', nav: false, minRole: 'viewer', render: (p) => <IncidentDetailPage key={p.params.id} {...p} /> },
+  { path: '/alerts', title: 'Alert channels', nav: true, minRole: 'viewer', render: (p) => <ChannelsPage {...p} /> },
   { path: '/workers', title: 'Workers', nav: true, minRole: 'viewer', render: () => <WorkersPage /> },
   { path: '/users', title: 'Users', nav: true, minRole: 'admin', render: (p) => <UsersPage {...p} /> },
   { path: '/audit', title: 'Audit log', nav: true, minRole: 'viewer', render: () => <AuditPage /> },
