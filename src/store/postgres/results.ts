@@ -80,7 +80,10 @@ export class PgResults {
   async insert(c: Queryable, rows: readonly ResultRecord[]): Promise<void> {
     if (rows.length === 0) return;
     await this.ensurePartitions(rows.map((r) => dayOf(r.event_at)));
-    const params = RESULT_COLUMNS.map(([col]) => rows.map((r) => (r as unknown as Record<ResultColumn, unknown>)[col] ?? null));
+    // Rows go in monitor order: the AFTER INSERT trigger upserts monitor_latest per row, so two replicas ingesting
+    // batches that share monitors take those row locks in the same order and cannot deadlock.
+    const ordered = [...rows].sort((a, b) => (a.monitor_id < b.monitor_id ? -1 : a.monitor_id > b.monitor_id ? 1 : 0));
+    const params = RESULT_COLUMNS.map(([col]) => ordered.map((r) => (r as unknown as Record<ResultColumn, unknown>)[col] ?? null));
     await c.query(INSERT_RESULTS, params);
   }
 
