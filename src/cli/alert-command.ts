@@ -2,37 +2,18 @@
  * `vantage alert …` (channels, test a channel, rules) and `vantage incident …` (list, show, ack, open a manual
  * incident, post an update) against a running server's AlertsService. Exit codes as `vantage monitor`.
  */
-import { createClient, type Client, type Interceptor } from '@connectrpc/connect';
-import { createConnectTransport } from '@connectrpc/connect-node';
+import type { Client } from '@connectrpc/connect';
 import type { Command } from 'commander';
 import { AlertsService, type Incident } from '../gen/vantage/v1/alerts_pb.js';
 import { parsePositiveDurationFlag } from '../platform/duration.js';
 import { failure, stdio, toJson, type CommonOptions, type MonitorCliIo } from './monitor.js';
+import { serviceClient, table } from './connect-client.js';
 
 export function alertsClient(o: CommonOptions): Client<typeof AlertsService> {
-  const key = o.apiKey ?? process.env.VANTAGE_API_KEY ?? '';
-  const withKey: Interceptor = (next) => (req) => {
-    if (key !== '') req.header.set('x-api-key', key);
-    return next(req);
-  };
-  return createClient(
-    AlertsService,
-    createConnectTransport({
-      baseUrl: o.server,
-      httpVersion: '1.1',
-      useBinaryFormat: false,
-      interceptors: [withKey],
-      defaultTimeoutMs: o.timeout !== undefined ? parsePositiveDurationFlag('--timeout', o.timeout) : 15_000,
-    }),
-  );
+  return serviceClient(AlertsService, { server: o.server, apiKey: o.apiKey, timeoutMs: o.timeout !== undefined ? parsePositiveDurationFlag('--timeout', o.timeout) : 15_000 });
 }
 
 const iso = (ms: bigint): string => (ms > 0n ? new Date(Number(ms)).toISOString() : '-');
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
-}
 
 export function formatIncident(i: Incident): string {
   const head = [

@@ -2,13 +2,13 @@
  * `vantage monitor add|list|rm|show`: manage monitors through the server's MonitorsService
  * (Connect, JSON over HTTP on the main port, authenticated with X-API-Key).
  */
-import { Code, ConnectError, createClient, type Client, type Interceptor } from '@connectrpc/connect';
-import { createConnectTransport } from '@connectrpc/connect-node';
+import { Code, ConnectError, type Client } from '@connectrpc/connect';
 import type { Command } from 'commander';
 import { MonitorsService, type CheckResult, type MetricPoint, type Monitor } from '../gen/vantage/v1/monitors_pb.js';
 import { checkTypeNames } from '../monitoring/checks/registry.js';
 import { formatDuration, parseDuration, parsePositiveDurationFlag } from '../platform/duration.js';
 import { registerMonitorApply } from './monitor-apply.js';
+import { serviceClient } from './connect-client.js';
 
 export { formatDuration, parseDuration } from '../platform/duration.js';
 
@@ -30,19 +30,7 @@ export interface CommonOptions {
 }
 
 export function monitorsClient(opts: { server: string; apiKey?: string; timeoutMs?: number }): Client<typeof MonitorsService> {
-  const key = opts.apiKey ?? process.env.VANTAGE_API_KEY ?? '';
-  const withKey: Interceptor = (next) => (req) => {
-    if (key !== '') req.header.set('x-api-key', key);
-    return next(req);
-  };
-  const transport = createConnectTransport({
-    baseUrl: opts.server,
-    httpVersion: '1.1',
-    useBinaryFormat: false,
-    interceptors: [withKey],
-    defaultTimeoutMs: opts.timeoutMs ?? 10_000,
-  });
-  return createClient(MonitorsService, transport);
+  return serviceClient(MonitorsService, { server: opts.server, apiKey: opts.apiKey, timeoutMs: opts.timeoutMs ?? 10_000 });
 }
 
 function parseHeader(h: string): [string, string] {

@@ -2,39 +2,20 @@
  * `vantage status-page list|put|rm` and `vantage maintenance list|add|rm` against a running server's
  * StatusPagesService and MaintenanceService. Exit codes as `vantage monitor` (2 bad input, 4 not found).
  */
-import { createClient, type Client, type Interceptor } from '@connectrpc/connect';
-import { createConnectTransport } from '@connectrpc/connect-node';
+import type { Client } from '@connectrpc/connect';
 import type { Command } from 'commander';
 import type { DescService } from '@bufbuild/protobuf';
 import { MaintenanceService, StatusPagesService, type MaintenanceSchedule } from '../gen/vantage/v1/status_pages_pb.js';
 import { formatDuration, parsePositiveDurationFlag } from '../platform/duration.js';
 import { failure, stdio, toJson, type CommonOptions, type MonitorCliIo } from './monitor.js';
+import { serviceClient, table } from './connect-client.js';
 
 function client<S extends DescService>(service: S, o: CommonOptions): Client<S> {
-  const key = o.apiKey ?? process.env.VANTAGE_API_KEY ?? '';
-  const withKey: Interceptor = (next) => (req) => {
-    if (key !== '') req.header.set('x-api-key', key);
-    return next(req);
-  };
-  return createClient(
-    service,
-    createConnectTransport({
-      baseUrl: o.server,
-      httpVersion: '1.1',
-      useBinaryFormat: false,
-      interceptors: [withKey],
-      defaultTimeoutMs: o.timeout !== undefined ? parsePositiveDurationFlag('--timeout', o.timeout) : 15_000,
-    }),
-  );
+  return serviceClient(service, { server: o.server, apiKey: o.apiKey, timeoutMs: o.timeout !== undefined ? parsePositiveDurationFlag('--timeout', o.timeout) : 15_000 });
 }
 
 export const statusPagesClient = (o: CommonOptions): Client<typeof StatusPagesService> => client(StatusPagesService, o);
 export const maintenanceClient = (o: CommonOptions): Client<typeof MaintenanceService> => client(MaintenanceService, o);
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
-}
 
 async function run(io: MonitorCliIo, fn: () => Promise<void>): Promise<number> {
   try {
