@@ -1,5 +1,5 @@
 /** The dashboard's pages: path pattern, nav title, minimum role, and how to render it. */
-import type { ReactNode } from 'react';
+import { lazy, Suspense, type ReactNode } from 'react';
 import type { Role, Session } from '../lib/api';
 import { atLeast } from '../lib/roles';
 import { OverviewPage } from './Overview';
@@ -9,6 +9,10 @@ import { FleetPage } from './Fleet';
 import { AuditPage, UsersPage, WorkersPage } from './Admin';
 import { IncidentDetailPage, IncidentsPage } from './Incidents';
 import { ChannelsPage } from './Channels';
+import { StatusPagesPage } from './StatusPages';
+
+// The maintenance page carries the window maths (cron-parser, luxon): loaded only when it is opened.
+const MaintenancePage = lazy(() => import('./Maintenance').then((m) => ({ default: m.MaintenancePage })));
 
 export interface PageProps {
   session: Session;
@@ -30,6 +34,18 @@ export const pages: PageDef[] = [
   { path: '/fleet', title: 'Fleet', nav: true, minRole: 'viewer', render: () => <FleetPage /> },
   { path: '/incidents', title: 'Incidents', nav: true, minRole: 'viewer', render: (p) => <IncidentsPage {...p} /> },
   { path: '/incidents/:id', title: 'Incident', nav: false, minRole: 'viewer', render: (p) => <IncidentDetailPage key={p.params.id} {...p} /> },
+  { path: '/status-pages', title: 'Status pages', nav: true, minRole: 'viewer', render: (p) => <StatusPagesPage {...p} /> },
+  {
+    path: '/maintenance',
+    title: 'Maintenance',
+    nav: true,
+    minRole: 'viewer',
+    render: (p) => (
+      <Suspense fallback={<p className="muted">Loading…</p>}>
+        <MaintenancePage {...p} />
+      </Suspense>
+    ),
+  },
   { path: '/alerts', title: 'Alert channels', nav: true, minRole: 'viewer', render: (p) => <ChannelsPage {...p} /> },
   { path: '/workers', title: 'Workers', nav: true, minRole: 'viewer', render: () => <WorkersPage /> },
   { path: '/users', title: 'Users', nav: true, minRole: 'admin', render: (p) => <UsersPage {...p} /> },
