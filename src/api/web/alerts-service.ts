@@ -124,6 +124,8 @@ export function createAlertsServiceImpl(d: AlertsServiceDeps): ServiceImpl<typeo
       }
     },
     async getRule(req) {
+      // A monitor created a moment ago may not be in the catalogue yet (it refreshes after each change).
+      if (!d.alerts.engine.entry(req.monitorId)) await refresh();
       const e = d.alerts.engine.entry(req.monitorId);
       if (!e) throw notFound(`monitor ${req.monitorId}`);
       const own = (await store.listRules()).get(req.monitorId);

@@ -1,6 +1,7 @@
 /**
  * Monitor detail: 90-day uptime bar (1d rollups), latest checks bar, latency p50/p95/p99 with downtime shaded
- * (1h rollups, 48 h), per-region breakdown and recent results with error class and timing waterfall.
+ * (1h rollups, 48 h), per-region breakdown, recent results with error class and timing waterfall, and the
+ * monitor's alert rule (MonitorRule.tsx).
  */
 import { useState } from 'react';
 import { num, rpc } from '../lib/api';
@@ -12,6 +13,7 @@ import type { CheckResult, MetricPoint, Monitor } from '../lib/types';
 import { atLeast } from '../lib/roles';
 import type { PageProps } from './index';
 import { MonitorForm } from './MonitorForm';
+import { MonitorRule } from './MonitorRule';
 
 const DAY = 86_400_000;
 
@@ -131,6 +133,7 @@ export function MonitorDetailPage({ session, params }: PageProps) {
           </div>
         ))}
       </div>
+      <MonitorRule monitorId={id} canEdit={canEdit} />
       <h2>Last 90 checks</h2>
       <Bars
         big
