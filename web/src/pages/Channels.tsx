@@ -99,24 +99,25 @@ function ChannelForm({ channel, onSaved, onCancel }: { channel?: Channel; onSave
           const value = values[f.key] ?? '';
           const placeholder = kept ? 'stored: leave blank to keep' : (f.placeholder ?? '');
           return (
-            <label key={`${type}.${f.key}`}>
-              {f.label}
-              {f.kind === 'select' ? (
-                <select value={value} onChange={(e) => set(e.target.value)}>
-                  {(f.options ?? []).map((o) => (
-                    <option key={o}>{o}</option>
-                  ))}
-                </select>
-              ) : f.kind === 'headers' ? (
-                <textarea rows={2} value={value} placeholder={placeholder} disabled={clear.has(f.key)} onChange={(e) => set(e.target.value)} />
-              ) : (
-                <input type={f.secret ? 'password' : 'text'} autoComplete={f.secret ? 'new-password' : 'off'} value={value} placeholder={placeholder} disabled={clear.has(f.key)} onChange={(e) => set(e.target.value)} />
-              )}
+            <div className="field" key={`${type}.${f.key}`}>
+              <label>
+                {f.label}
+                {f.kind === 'select' ? (
+                  <select value={value} onChange={(e) => set(e.target.value)}>
+                    {(f.options ?? []).map((o) => (
+                      <option key={o}>{o}</option>
+                    ))}
+                  </select>
+                ) : f.kind === 'headers' ? (
+                  <textarea rows={2} value={value} placeholder={placeholder} disabled={clear.has(f.key)} onChange={(e) => set(e.target.value)} />
+                ) : (
+                  <input type={f.secret ? 'password' : 'text'} autoComplete={f.secret ? 'new-password' : 'off'} value={value} placeholder={placeholder} disabled={clear.has(f.key)} onChange={(e) => set(e.target.value)} />
+                )}
+              </label>
               {kept && f.optional && (
-                <span className="inline">
+                <label className="inline">
                   <input
                     type="checkbox"
-                    aria-label={`Remove the stored ${f.label.toLowerCase()}`}
                     checked={clear.has(f.key)}
                     onChange={(e) =>
                       setClear((c) => {
@@ -127,15 +128,15 @@ function ChannelForm({ channel, onSaved, onCancel }: { channel?: Channel; onSave
                       })
                     }
                   />{' '}
-                  <small className="muted">remove the stored value</small>
-                </span>
+                  <small className="muted">remove the stored {f.label.toLowerCase()}</small>
+                </label>
               )}
               <FieldError field={`settings.${f.key}`} at={error} />
-            </label>
+            </div>
           );
         })}
         <label className="inline">
-          <input type="checkbox" checked={isDefault} onChange={(e) => setIsDefault(e.target.checked)} /> Default (notified when a rule names no channels)
+          <input type="checkbox" checked={isDefault} onChange={(e) => setIsDefault(e.target.checked)} /> Default (used when a rule lists no channels)
         </label>
         <label className="inline">
           <input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} /> Enabled
