@@ -329,7 +329,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
     if (opts.web !== undefined && opts.web !== false) {
       const webOpts = opts.web === true ? {} : opts.web;
       // The live stream (GET /api/live, Server-Sent Events) is a route of the web port.
-      live = createLiveStream({ dashboard: store.dashboard, engine, now, timers: backgroundTimers, onStored: monitoring ? (l) => monitoring.onStored(l) : undefined, onError: (err) => logger.error({ err }, 'live stream tick failed') });
+      live = createLiveStream({ dashboard: store.dashboard, engine, incidents: store.alerts, now, timers: backgroundTimers, onStored: monitoring ? (l) => monitoring.onStored(l) : undefined, onError: (err) => logger.error({ err }, 'live stream tick failed') });
       try {
         web = await startWebPlatform({
           config,

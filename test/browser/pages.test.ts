@@ -10,7 +10,8 @@
  *    original secret, which never appears on the page; server.yml channels offer no Edit;
  *  - a monitor's rule override set on its page (after a bad threshold is refused at its field) reads back
  *    after a reload;
- *  - a viewer sees these pages without any edit control;
+ *  - a viewer sees these pages without any edit control, and an incident opened meanwhile appears on the
+ *    viewer's open incidents page without a reload (the live stream's `incidents` event);
  *  - every page renders without console errors. Run by `npm run test:browser` (needs `npm run build`).
  */
 import { createHmac } from 'node:crypto';
@@ -319,6 +320,29 @@ describe('status pages, maintenance, channels and rules in Chromium', () => {
       await ctx.close();
     }
   }, 90_000);
+
+  it('shows an incident opened elsewhere on a viewer\'s open incidents page without a reload (live stream)', async () => {
+    const ctx = await browser.newContext();
+    try {
+      const v = await ctx.newPage();
+      await v.goto(`${webUrl}/incidents`);
+      await v.getByLabel('Username').fill('watcher');
+      await v.getByLabel('Password').fill('correct horse viewer');
+      await v.getByRole('button', { name: 'Sign in' }).click();
+      await v.getByRole('heading', { name: 'Incidents' }).waitFor();
+      await v.getByText('No incidents.').waitFor();
+      await page.goto(`${webUrl}/incidents`);
+      await page.getByRole('button', { name: 'New incident' }).click();
+      const form = page.getByRole('form', { name: 'New incident' });
+      await form.getByLabel('Title').fill('Payments slow');
+      await form.getByRole('button', { name: 'Create incident' }).click();
+      await page.getByRole('heading', { name: 'Payments slow' }).waitFor();
+      // The viewer's page was not reloaded: the row arrives through the `incidents` event (a 5 s tick).
+      await v.locator('table[aria-label="incidents"] tbody tr', { hasText: 'Payments slow' }).waitFor({ timeout: 15_000 });
+    } finally {
+      await ctx.close();
+    }
+  }, 60_000);
 
   it('renders the pages without console errors', async () => {
     consoleErrors.length = 0;

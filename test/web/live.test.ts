@@ -108,4 +108,37 @@ describe('GET /api/live', () => {
     await new Promise<void>((r) => setImmediate(r));
     expect(timers.pending()).toBeGreaterThan(0);
   });
+
+  it('sends an incidents event when an incident opens or changes (read from the store), and none while nothing changes', async () => {
+    const t = manualTimers();
+    const withIncidents = createLiveStream({ now: f.clock.now, timers: t, incidents: f.store.alerts });
+    const route = (req: http.IncomingMessage, res: http.ServerResponse) => withIncidents.route(req, res, { kind: 'user' });
+    f.routes.unshift(route);
+    // One tick of every loop, run to its end (each reschedules itself when done).
+    const tick = async () => {
+      const n = t.pending();
+      t.fire();
+      while (t.pending() < n) await new Promise<void>((r) => setImmediate(r));
+    };
+    try {
+      const c = open();
+      await c.ready;
+      while (withIncidents.clients() === 0) await new Promise<void>((r) => setImmediate(r));
+      await tick(); // takes the fingerprint of the (empty) list
+      const inc = await f.store.alerts.createManualIncident({ title: 'DB down', status: 'investigating', impact: 'major', monitorIds: [], statusPageSlug: null, message: 'looking', at: f.clock.now() });
+      await tick();
+      await c.until(() => c.events.some((e) => e.event === 'incidents'));
+      expect(JSON.parse(c.events.find((e) => e.event === 'incidents')!.data)).toEqual({ open: 1, atMs: f.clock.now() });
+      await tick();
+      await tick();
+      expect(c.events.filter((e) => e.event === 'incidents')).toHaveLength(1);
+      await f.store.alerts.acknowledge(inc.id, 'user:admin', f.clock.now());
+      await tick();
+      await c.until(() => c.events.filter((e) => e.event === 'incidents').length === 2);
+      c.close();
+    } finally {
+      f.routes.splice(f.routes.indexOf(route), 1);
+      withIncidents.close();
+    }
+  });
 });

@@ -1,8 +1,10 @@
 /**
  * The live stream `GET /api/live` (Server-Sent Events) as a web route: events `overview` (DashboardService
  * GetOverview's answer), `fleet` (FleetService ListBackends' answer), both in Connect's JSON form, and `result`
- * (one per stored check result). Overview and fleet are computed once per tick for all clients, and only while
- * someone listens; each client gets one at once on connecting. A client that does not read (its socket buffer
+ * (one per stored check result), and `incidents` (`{"open": n, "atMs": t}`, sent when the newest incidents changed:
+ * one opened, resolved, acknowledged or updated, on this replica or another, since they are read from the store).
+ * Overview, fleet and incidents are computed once per tick for all clients, and only while someone listens; each
+ * client gets overview and fleet at once on connecting. A client that does not read (its socket buffer
  * full) misses events until it drains instead of growing the server's memory.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -12,6 +14,7 @@ import { ListBackendsResponseSchema } from '../../gen/vantage/v1/fleet_pb.js';
 import type { Timers } from '../../platform/timers.js';
 import type { DashboardStore } from '../../store/dashboard.js';
 import type { StoredListener } from '../../monitoring/control/ingest.js';
+import type { AlertsStore, IncidentRecord } from '../../store/alerts.js';
 import { overview } from './dashboard.js';
 import { fleetSnapshot, type FleetServiceDeps } from './fleet.js';
 
@@ -24,11 +27,22 @@ export interface LiveOptions {
   timers: Timers;
   /** Adds a listener of stored results (MonitoringHandle.onStored); without it no `result` events. */
   onStored?: (l: StoredListener) => void;
-  /** Tick periods (defaults: overview 5 s, fleet 2 s, keep-alive comment 15 s). */
+  /** Where incidents are read (the alerts store); without it no `incidents` events. */
+  incidents?: Pick<AlertsStore, 'listIncidents'>;
+  /** Tick periods (defaults: overview 5 s, fleet 2 s, incidents 5 s, keep-alive comment 15 s). */
   overviewMs?: number;
   fleetMs?: number;
+  incidentsMs?: number;
   keepAliveMs?: number;
   onError?: (err: unknown) => void;
+}
+
+/** How many of the newest incidents the `incidents` tick compares. */
+const INCIDENTS_WATCHED = 200;
+
+/** What the incident pages show changing: the set, each status, resolution, acknowledgement and timeline. */
+export function incidentsFingerprint(list: readonly IncidentRecord[]): string {
+  return list.map((i) => `${i.id}:${i.status}:${i.resolvedAt ?? ''}:${i.acknowledgedAt ?? ''}:${i.timeline.length}`).join('|');
 }
 
 interface Client {
@@ -49,6 +63,7 @@ export function createLiveStream(o: LiveOptions): LiveStream {
   const overviewMs = o.overviewMs ?? 5_000;
   const fleetMs = o.fleetMs ?? 2_000;
   const keepAliveMs = o.keepAliveMs ?? 15_000;
+  const incidentsMs = o.incidentsMs ?? 5_000;
   const timers: unknown[] = [];
   let closed = false;
 
@@ -94,6 +109,17 @@ export function createLiveStream(o: LiveOptions): LiveStream {
     const j = fleetJson();
     if (j !== null) broadcast('fleet', j);
   });
+  if (o.incidents) {
+    const source = o.incidents;
+    // The first tick only takes the fingerprint.
+    let last: string | null = null;
+    every(incidentsMs, async () => {
+      const list = await source.listIncidents({ limit: INCIDENTS_WATCHED });
+      const fp = incidentsFingerprint(list);
+      if (last !== null && fp !== last) broadcast('incidents', JSON.stringify({ open: list.filter((i) => i.resolvedAt === null).length, atMs: o.now() }));
+      last = fp;
+    });
+  }
   every(keepAliveMs, () => {
     for (const c of clients) if (!c.blocked) c.res.write(': keep-alive\n\n');
   });

@@ -42,7 +42,7 @@ let source: EventSource | null = null;
 function ensureSource(): void {
   if (source !== null) return;
   source = new EventSource('/api/live', { withCredentials: true });
-  for (const ev of ['overview', 'fleet', 'result']) {
+  for (const ev of ['overview', 'fleet', 'result', 'incidents']) {
     source.addEventListener(ev, (m) => {
       const data: unknown = JSON.parse((m as MessageEvent<string>).data);
       for (const l of listeners.get(ev) ?? []) l(data);
@@ -51,7 +51,7 @@ function ensureSource(): void {
 }
 
 /** Subscribes to one live event type while the component is mounted (one EventSource for the whole page). */
-export function useLive<T>(event: 'overview' | 'fleet' | 'result', onEvent: (data: T) => void): void {
+export function useLive<T>(event: 'overview' | 'fleet' | 'result' | 'incidents', onEvent: (data: T) => void): void {
   const ref = useRef(onEvent);
   ref.current = onEvent;
   useEffect(() => {

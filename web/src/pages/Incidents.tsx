@@ -1,10 +1,11 @@
 /**
  * Incidents: the list (open first), one incident with its timeline, and — for editors and admins — acknowledge,
- * a "New incident" form (manual incidents) and an update form (status + message). Viewers only read.
+ * a "New incident" form (manual incidents) and an update form (status + message). Viewers only read. Both pages
+ * read again when the live stream's `incidents` event says something changed.
  */
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { ApiError, num, rpc } from '../lib/api';
-import { useLoad } from '../lib/hooks';
+import { useLive, useLoad } from '../lib/hooks';
 import { atLeast } from '../lib/roles';
 import { navigate } from '../lib/router';
 import { when } from '../lib/format';
@@ -163,6 +164,8 @@ export function IncidentsPage({ session }: PageProps) {
   const canEdit = atLeast(session.user.role, 'editor');
   const [creating, setCreating] = useState(false);
   const list = useLoad(() => rpc<{ incidents?: Incident[] }>('AlertsService', 'ListIncidents', { limit: 200 }), []);
+  // The live stream says when incidents opened, resolved or changed: the list is read again.
+  useLive('incidents', list.reload);
   const incidents = sortIncidents(list.data?.incidents ?? []);
   return (
     <>
@@ -226,6 +229,9 @@ export function IncidentDetailPage({ session, params }: PageProps) {
   const [actionError, setActionError] = useState('');
   const [override, setOverride] = useState<Incident | null>(null);
   const got = useLoad(() => rpc<{ incident: Incident }>('AlertsService', 'GetIncident', { id }), [id]);
+  useLive('incidents', got.reload);
+  // A fresh read replaces what an action answered.
+  useEffect(() => setOverride(null), [got.data]);
   const inc = override ?? got.data?.incident ?? null;
   const acknowledge = async () => {
     setActionError('');
