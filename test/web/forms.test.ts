@@ -4,7 +4,7 @@
  * upcoming or past at an instant.
  */
 import { describe, expect, it } from 'vitest';
-import { placeError, fieldPath } from '../../web/src/lib/fields.js';
+import { fieldPath, indexIn, placeError } from '../../web/src/lib/fields.js';
 import { buildSettings, initialValues, parseHeaders, SECRET_MASK, SettingsError } from '../../web/src/lib/channels.js';
 import { buildOverride, ruleFormOf } from '../../web/src/lib/rules.js';
 import { classify, epochToLocal, groupWindows, localToEpoch, type WireWindow } from '../../web/src/lib/maintenance.js';
@@ -24,6 +24,12 @@ describe('placeError', () => {
     expect(placeError('page: required', 'page', keys).field).toBeNull();
     expect(placeError('window.title: x', 'page', keys).field).toBeNull();
     expect(fieldPath('[invalid_argument] override_json.max_reminders: expected a non-negative integer', 'override_json')).toBe('max_reminders');
+  });
+  it('finds which entry of a list a message is about (the group of a status page)', () => {
+    expect(indexIn('page.groups.2.monitor_ids.0: expected a monitor id', 'page.groups')).toBe(2);
+    expect(indexIn('page.groups.0: x', 'page.groups')).toBe(0);
+    expect(indexIn('page.groups: expected at most 100 groups', 'page.groups')).toBeNull();
+    expect(indexIn('page.slug: x', 'page.groups')).toBeNull();
   });
 });
 

@@ -33,3 +33,11 @@ export function placeError(message: string, prefix: string, keys: readonly strin
   }
   return { field: best, message };
 }
+
+/** The list index a message names right after `listPath` ("page.groups.2.name: …", "page.groups" → 2), else null. */
+export function indexIn(message: string, listPath: string): number | null {
+  const path = fieldPath(message, '');
+  if (path === null || !path.startsWith(`${listPath}.`)) return null;
+  const n = /^(\d+)(?:\.|$)/.exec(path.slice(listPath.length + 1));
+  return n ? Number(n[1]) : null;
+}

@@ -5,7 +5,7 @@
  */
 import { useState, type FormEvent } from 'react';
 import { ApiError, rpc } from '../lib/api';
-import { placeError, type Placed } from '../lib/fields';
+import { indexIn, placeError, type Placed } from '../lib/fields';
 import { when } from '../lib/format';
 import { useLoad } from '../lib/hooks';
 import { CheckList, FieldError, FormError, useMonitorNames, type Named } from '../lib/pickers';
@@ -27,12 +27,6 @@ export interface StatusPage {
 }
 
 const FIELDS = ['slug', 'title', 'description', 'groups', 'show_targets'] as const;
-
-/** The group index a placed message is about ("groups.2.monitor_ids.0: …" → 2), else null. */
-export function groupIndexOf(message: string): number | null {
-  const m = /^(?:\[[a-z_]+\] )?page\.groups\.(\d+)\./.exec(message);
-  return m ? Number(m[1]) : null;
-}
 
 /** The public page's address (served without login on the same listener). */
 export const publicUrl = (slug: string): string => `/status/${encodeURIComponent(slug)}`;
@@ -67,7 +61,7 @@ function PageForm({ page, monitors, taken, onSaved, onCancel }: { page?: StatusP
       onSaved((await rpc<{ page: StatusPage }>('StatusPagesService', 'PutPage', body)).page);
     } catch (err) {
       const msg = err instanceof ApiError || err instanceof Error ? err.message : String(err);
-      setError({ ...placeError(msg, 'page', FIELDS), group: groupIndexOf(msg) });
+      setError({ ...placeError(msg, 'page', FIELDS), group: indexIn(msg, 'page.groups') });
     } finally {
       setBusy(false);
     }
