@@ -115,6 +115,23 @@ describe('AlertsService and the CLI', () => {
     expect((await cli('alert', 'rule', 'mon_nope')).code).toBe(4);
   });
 
+  it('GetRule finds a monitor created after the last catalogue read, and unknown ids reload the catalogue at most once a second', async () => {
+    let refreshes = 0;
+    const real = alerts.engine.refresh.bind(alerts.engine);
+    alerts.engine.refresh = () => (refreshes++, real());
+    await opened.monitoring.createMonitor(spec({ name: 'fresh' }), { id: 'mon_fresh', actor: 't', now: 2, jitterSeed: 1 });
+    expect(alerts.engine.entry('mon_fresh')).toBeUndefined();
+    const t0 = Date.now();
+    expect(JSON.parse((await client().getRule({ monitorId: 'mon_fresh' })).ruleJson)).toMatchObject({ failure_threshold: 3 });
+    expect(refreshes).toBe(1);
+    for (let i = 0; i < 20; i++) {
+      const e = (await client().getRule({ monitorId: `mon_nope_${i}` }).catch((x: unknown) => x)) as ConnectError;
+      expect(e.code).toBe(Code.NotFound);
+    }
+    // One read for the first miss, then at most one per second that passed.
+    expect(refreshes).toBeLessThanOrEqual(1 + Math.floor((Date.now() - t0) / 1000));
+  });
+
   it('incidents: ack through the CLI (actor recorded), manual incident lifecycle', async () => {
     await opened.alerts.applyTransition({ monitorId: 'mon_api', monitorName: 'api', kind: 'down', expected: 'up', next: 'down', at: Date.now(), firstFailureAt: null, reason: 'x', channelIds: [], details: {} });
     const [inc] = (await client().listIncidents({ openOnly: true })).incidents;

@@ -81,9 +81,13 @@ export function ruleToJson(r: AlertRule): Record<string, unknown> {
   };
 }
 
+/** GetRule re-reads the rule catalogue for an id it does not know at most this often. */
+const MISS_REFRESH_MS = 1_000;
+
 export function createAlertsServiceImpl(d: AlertsServiceDeps): ServiceImpl<typeof AlertsService> {
   const store = d.alertsStore;
   const refresh = () => d.alerts.engine.refresh();
+  let lastMissRefresh = -Infinity;
   const incident = async (id: string) => {
     const i = await store.getIncident(id);
     if (!i) throw notFound(`incident ${id}`);
@@ -124,8 +128,12 @@ export function createAlertsServiceImpl(d: AlertsServiceDeps): ServiceImpl<typeo
       }
     },
     async getRule(req) {
-      // A monitor created a moment ago may not be in the catalogue yet (it refreshes after each change).
-      if (!d.alerts.engine.entry(req.monitorId)) await refresh();
+      // A monitor created a moment ago may not be in the catalogue yet (it refreshes after each change): read it
+      // again, at most once a second, so unknown ids from a reader cannot keep the server reloading it.
+      if (!d.alerts.engine.entry(req.monitorId) && d.now() - lastMissRefresh >= MISS_REFRESH_MS) {
+        lastMissRefresh = d.now();
+        await refresh();
+      }
       const e = d.alerts.engine.entry(req.monitorId);
       if (!e) throw notFound(`monitor ${req.monitorId}`);
       const own = (await store.listRules()).get(req.monitorId);
