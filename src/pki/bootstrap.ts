@@ -71,8 +71,11 @@ async function singleServerCa(cfg: PkiConfig, store: PkiStore, now: number, log:
   return ca;
 }
 
-/** PostgreSQL: the database's CA with its sealed key or a key file; null when this replica has no way to one. */
-async function replicatedCa(cfg: PkiConfig, store: PkiStore, now: number, log: Logger): Promise<Ca | null> {
+/**
+ * PostgreSQL: the database's CA with its sealed key or a key file; `missing` (why) when this replica has no way
+ * to the key: it then never makes a CA of its own.
+ */
+async function replicatedCa(cfg: PkiConfig, store: PkiStore, now: number, log: Logger): Promise<Ca | { missing: string }> {
   const stored = await store.getCa();
   const keyFile = cfg.pki_ca_key_file;
   if (stored) {
@@ -89,11 +92,12 @@ async function replicatedCa(cfg: PkiConfig, store: PkiStore, now: number, log: L
       if (fromFile.fingerprint !== stored.fingerprint) throw new PkiError(`pki_ca_key_file: ${keyFile} is not the key of the database's CA sha256:${stored.fingerprint}`);
       return fromFile;
     }
-    throw new PkiError(
-      stored.key_sealed !== null
-        ? 'pki_seal_key: the database holds a sealed worker CA key, and this replica has no pki_seal_key to open it (set the same value as the other replicas)'
-        : 'pki_ca_key_file: the database holds the worker CA certificate and its key is kept in a file; set pki_ca_key_file on this replica',
-    );
+    return {
+      missing:
+        stored.key_sealed !== null
+          ? `pki_seal_key: the database holds the worker CA sha256:${stored.fingerprint} with its key sealed, and this replica has no pki_seal_key to open it (set the same value as the other replicas)`
+          : `pki_ca_key_file: the database holds the worker CA sha256:${stored.fingerprint} and its key is kept in a file; set pki_ca_cert_file and pki_ca_key_file on this replica`,
+    };
   }
   if (cfg.pki_ca_cert_file !== '' && keyFile !== '') {
     const ca = await loadCaFiles(cfg.pki_ca_cert_file, keyFile);
@@ -109,24 +113,28 @@ async function replicatedCa(cfg: PkiConfig, store: PkiStore, now: number, log: L
       return mine;
     }
     // Another replica stored its CA first: use that one.
-    return caFromPem(won.cert_pem, unseal(won.key_sealed!, cfg.pki_seal_key), { cert: 'the database CA', key: 'the sealed CA key' });
+    if (won.key_sealed === null) return { missing: `pki_ca_key_file: another replica stored the worker CA sha256:${won.fingerprint} with its key in a file; set pki_ca_cert_file and pki_ca_key_file on this replica` };
+    return caFromPem(won.cert_pem, unseal(won.key_sealed, cfg.pki_seal_key), { cert: 'the database CA', key: 'the sealed CA key' });
   }
-  return null;
+  return { missing: 'pki_seal_key: with PostgreSQL set pki_seal_key (the same on every replica) or pki_ca_cert_file + pki_ca_key_file' };
 }
 
 export async function resolvePki(cfg: PkiConfig, store: PkiStore | undefined, engine: 'sqlite' | 'postgres', o: { now: number; logger: Logger }): Promise<ResolvedPki> {
   const tokens = cfg.cluster_token !== '' || cfg.server_key !== '';
   const wanted = cfg.worker_auth;
   let ca: Ca | null = null;
+  let missing = '';
   // auto with a shared token configured stays in token mode, so no CA is loaded or created for it.
   if (store && ((wanted === 'auto' && !tokens) || wanted === 'mtls' || wanted === 'both')) {
-    ca = engine === 'sqlite' ? await singleServerCa(cfg, store, o.now, o.logger) : await replicatedCa(cfg, store, o.now, o.logger);
-    if (ca === null) {
-      o.logger.error('worker PKI is off: with PostgreSQL set pki_seal_key (the same on every replica) or pki_ca_cert_file + pki_ca_key_file; no replica makes a CA of its own');
-    }
+    const found = engine === 'sqlite' ? await singleServerCa(cfg, store, o.now, o.logger) : await replicatedCa(cfg, store, o.now, o.logger);
+    if ('missing' in found) missing = found.missing;
+    else ca = found;
   }
   if ((wanted === 'mtls' || wanted === 'both') && ca === null) {
-    throw new PkiError(`worker_auth: ${wanted} needs the worker CA; with PostgreSQL set pki_seal_key or pki_ca_cert_file + pki_ca_key_file`);
+    throw new PkiError(`worker_auth: ${wanted} needs the worker CA: ${missing || 'no worker CA is available'}`);
+  }
+  if (missing !== '') {
+    o.logger.error({ reason: missing }, `worker PKI is off (no replica makes a CA of its own; only loopback workers are accepted): ${missing}`);
   }
   if (wanted === 'token' && !tokens) throw new PkiError('worker_auth: token needs cluster_token or server_key');
   let mode: WorkerAuthMode;
