@@ -27,6 +27,8 @@ export type MonitoringPlaneContext = MonitoringContext & {
   /** The PKI store (worker CA, tokens, certificates); without it the worker API keeps token-only auth (tests). */
   pkiStore?: PkiStore;
   engine?: 'sqlite' | 'postgres';
+  /** Where the server keeps generated files (the worker API certificate); absent: that certificate is made at every start. */
+  stateDir?: string;
   /** What the web services read besides the monitoring store (the dashboard queries, the routing engine). */
   web?: Pick<WebServicesDeps, 'dashboard' | 'engine' | 'statusPages' | 'onMaintenanceChanged'>;
   /**
@@ -70,7 +72,7 @@ export async function startMonitoringPlane(ctx: MonitoringPlaneContext): Promise
 
   // Without a PKI store (tests that start the plane alone) the worker API keeps its token-only behaviour.
   const pki = ctx.pkiStore
-    ? await resolvePki(cfg, ctx.pkiStore, ctx.engine ?? 'sqlite', { now: control.now(), logger }).catch(async (err: unknown) => {
+    ? await resolvePki(cfg, ctx.pkiStore, ctx.engine ?? 'sqlite', { now: control.now(), logger, stateDir: ctx.stateDir ?? null }).catch(async (err: unknown) => {
         await control.stop();
         throw err;
       })

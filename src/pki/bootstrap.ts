@@ -15,7 +15,8 @@ import type { PkiStore } from '../store/pki.js';
 import type { WorkerAuthMode } from '../api/worker/server.js';
 import { PkiAuthority } from './authority.js';
 import { type Ca, caFromPem, createCa, defaultCaPaths, loadCaFiles, PkiError, writeCaFiles } from './ca.js';
-import { issueServerCert, serverNames } from './issue.js';
+import { serverNames } from './issue.js';
+import { workerApiServerCert } from './server-cert.js';
 import { seal, unseal } from './seal.js';
 
 export interface PkiConfig {
@@ -119,7 +120,11 @@ async function replicatedCa(cfg: PkiConfig, store: PkiStore, now: number, log: L
   return { missing: 'pki_seal_key: with PostgreSQL set pki_seal_key (the same on every replica) or pki_ca_cert_file + pki_ca_key_file' };
 }
 
-export async function resolvePki(cfg: PkiConfig, store: PkiStore | undefined, engine: 'sqlite' | 'postgres', o: { now: number; logger: Logger }): Promise<ResolvedPki> {
+/**
+ * `o.stateDir`: where the worker API certificate is kept (`<state_dir>/worker-tls/`) so a restart serves the
+ * same one; null keeps it in memory (made at every start).
+ */
+export async function resolvePki(cfg: PkiConfig, store: PkiStore | undefined, engine: 'sqlite' | 'postgres', o: { now: number; logger: Logger; stateDir?: string | null }): Promise<ResolvedPki> {
   const tokens = cfg.cluster_token !== '' || cfg.server_key !== '';
   const wanted = cfg.worker_auth;
   let ca: Ca | null = null;
@@ -143,7 +148,13 @@ export async function resolvePki(cfg: PkiConfig, store: PkiStore | undefined, en
   if (wanted === 'auto') mode = tokens ? 'token' : ca ? 'mtls' : 'loopback';
   else mode = wanted === 'none' ? 'none' : wanted;
   const authority = ca && (mode === 'mtls' || mode === 'both') ? new PkiAuthority(ca, store!, { certDays: cfg.worker_cert_days, now: Date.now }) : null;
-  const server = authority ? await issueServerCert(authority.ca, serverNames(cfg.pki_server_names), o.now) : null;
+  let server: ResolvedPki['server'] = null;
+  if (authority) {
+    const got = await workerApiServerCert({ ca: authority.ca, names: serverNames(cfg.pki_server_names), now: o.now, stateDir: o.stateDir ?? null });
+    if (got.writeError) o.logger.warn({ err: got.writeError }, 'worker API certificate issued but not stored (it is made again at the next start)');
+    else if (got.issued !== false) o.logger.info({ file: got.stored, reason: got.issued }, 'worker API certificate issued by the worker CA');
+    server = { certPem: got.certPem, keyPem: got.keyPem };
+  }
   const summary = {
     mtls: 'workers authenticate with client certificates from the worker CA (mTLS)',
     both: 'workers authenticate with client certificates (mTLS) or the shared cluster_token/server_key (weaker: one secret, never expires; move workers to enrollment and set worker_auth: mtls)',
