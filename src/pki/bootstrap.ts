@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import type { PkiStore } from '../store/pki.js';
 import type { WorkerAuthMode } from '../api/worker/server.js';
 import { PkiAuthority } from './authority.js';
-import { type Ca, caFromPem, createCa, defaultCaPaths, loadCaFiles, PkiError, writeCaFiles } from './ca.js';
+import { type Ca, caFromPem, createCa, defaultCaPaths, loadCaFiles, PkiError, writeCaFilesOnce } from './ca.js';
 import { serverNames } from './issue.js';
 import { workerApiServerCert } from './server-cert.js';
 import { seal, unseal } from './seal.js';
@@ -45,7 +45,7 @@ function caPaths(cfg: PkiConfig): { certFile: string; keyFile: string } {
   return { certFile, keyFile: cfg.pki_ca_key_file || join(dirname(certFile), 'ca-key.pem') };
 }
 
-/** SQLite: the CA files, created when both are missing; a concurrent first start loads the winner's files. */
+/** SQLite: the CA files, created when both are missing; a concurrent first start on the same paths loads the winner's files. */
 async function singleServerCa(cfg: PkiConfig, store: PkiStore, now: number, log: Logger): Promise<Ca> {
   const { certFile, keyFile } = caPaths(cfg);
   let ca: Ca;
@@ -61,9 +61,9 @@ async function singleServerCa(cfg: PkiConfig, store: PkiStore, now: number, log:
     if (stored) {
       throw new PkiError(`pki_ca_cert_file: ${certFile} is missing, but this database was used with the CA sha256:${stored.fingerprint}; restore the CA files (or point pki_ca_cert_file/pki_ca_key_file at them)`);
     }
-    ca = await createCa(now);
-    writeCaFiles(ca, certFile, keyFile);
-    log.info({ certFile, keyFile, fingerprint: `sha256:${ca.fingerprint}` }, 'worker CA created');
+    const written = await writeCaFilesOnce(await createCa(now), certFile, keyFile);
+    ca = written.ca;
+    if (written.created) log.info({ certFile, keyFile, fingerprint: `sha256:${ca.fingerprint}` }, 'worker CA created');
   }
   const stored = await store.putCaIfAbsent({ cert_pem: ca.certPem, key_sealed: null, fingerprint: ca.fingerprint, created_at: now });
   if (stored.fingerprint !== ca.fingerprint) {
