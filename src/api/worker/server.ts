@@ -81,7 +81,15 @@ function replaying(socket: net.Socket, first: Buffer): Duplex {
     if (!d.push(c)) socket.pause();
   });
   socket.on('end', () => d.push(null));
-  socket.on('close', () => d.destroy());
+  socket.on('error', (err) => d.destroy(err));
+  // The TLS or HTTP/2 layer on top learns that the peer is gone only from an end it has read or an error: a
+  // plain destroy() would drop a pushed end unread and leave the session (and its worker's leases) open until a
+  // missed ping. So a close before the end was read is passed on as a reset.
+  socket.on('close', () => {
+    if (d.destroyed) return;
+    if (d.readableEnded) d.destroy();
+    else d.destroy(Object.assign(new Error('connection closed by the peer'), { code: 'ECONNRESET' }));
+  });
   return d;
 }
 
