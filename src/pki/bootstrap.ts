@@ -37,6 +37,11 @@ export interface ResolvedPki {
   server: { certPem: string; keyPem: string } | null;
   /** One line for the startup log. */
   summary: string;
+  /**
+   * With PKI: re-checks the worker API certificate at `now` and returns a new pair when it was re-issued
+   * (stored in the state dir), null while the current one is still good.
+   */
+  refreshServerCert?: (now: number) => Promise<{ certPem: string; keyPem: string } | null>;
 }
 
 function caPaths(cfg: PkiConfig): { certFile: string; keyFile: string } {
@@ -149,11 +154,22 @@ export async function resolvePki(cfg: PkiConfig, store: PkiStore | undefined, en
   else mode = wanted === 'none' ? 'none' : wanted;
   const authority = ca && (mode === 'mtls' || mode === 'both') ? new PkiAuthority(ca, store!, { certDays: cfg.worker_cert_days, now: Date.now }) : null;
   let server: ResolvedPki['server'] = null;
+  let refreshServerCert: ResolvedPki['refreshServerCert'];
   if (authority) {
-    const got = await workerApiServerCert({ ca: authority.ca, names: serverNames(cfg.pki_server_names), now: o.now, stateDir: o.stateDir ?? null });
-    if (got.writeError) o.logger.warn({ err: got.writeError }, 'worker API certificate issued but not stored (it is made again at the next start)');
-    else if (got.issued !== false) o.logger.info({ file: got.stored, reason: got.issued }, 'worker API certificate issued by the worker CA');
-    server = { certPem: got.certPem, keyPem: got.keyPem };
+    const names = serverNames(cfg.pki_server_names);
+    const stateDir = o.stateDir ?? null;
+    let current: { certPem: string; keyPem: string } | null = null;
+    const obtain = async (now: number): Promise<{ certPem: string; keyPem: string } | null> => {
+      // In memory only (no state dir), the pair served now is the one to judge; with one, the stored files are.
+      const got = await workerApiServerCert({ ca: authority.ca, names, now, stateDir, current });
+      if (got.writeError) o.logger.warn({ err: got.writeError }, 'worker API certificate issued but not stored (it is made again at the next start)');
+      else if (got.issued !== false) o.logger.info({ file: got.stored, reason: got.issued }, 'worker API certificate issued by the worker CA');
+      const changed = current === null || got.certPem !== current.certPem;
+      current = { certPem: got.certPem, keyPem: got.keyPem };
+      return changed ? current : null;
+    };
+    server = await obtain(o.now);
+    refreshServerCert = obtain;
   }
   const summary = {
     mtls: 'workers authenticate with client certificates from the worker CA (mTLS)',
@@ -162,5 +178,5 @@ export async function resolvePki(cfg: PkiConfig, store: PkiStore | undefined, en
     none: 'worker API accepts ANY client as a worker (worker_auth: none)',
     loopback: 'no worker authentication is available: only workers on this machine (loopback) are accepted',
   }[mode];
-  return { mode, authority, server, summary };
+  return { mode, authority, server, summary, refreshServerCert };
 }

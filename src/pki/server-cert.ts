@@ -94,12 +94,13 @@ export interface ServerCertOutcome extends ServerCertPair {
 
 /**
  * The worker API certificate for `ca` and `names`: the stored one when it is still good, else a new one,
- * written back. Without `stateDir` it is made in memory only.
+ * written back. Without `stateDir` it is made in memory only (`current`, the pair served now, is then the one
+ * judged).
  */
-export async function workerApiServerCert(o: { ca: Ca; names: readonly string[]; now: number; stateDir: string | null }): Promise<ServerCertOutcome> {
-  const existing = o.stateDir === null ? null : readPair(o.stateDir);
+export async function workerApiServerCert(o: { ca: Ca; names: readonly string[]; now: number; stateDir: string | null; current?: ServerCertPair | null }): Promise<ServerCertOutcome> {
+  const existing = o.stateDir === null ? (o.current ?? null) : readPair(o.stateDir);
   const verdict = serverCertVerdict(existing, o.ca, o.names, o.now);
-  if (verdict.reuse) return { ...existing!, issued: false, stored: serverCertFiles(o.stateDir!).certFile };
+  if (verdict.reuse) return { ...existing!, issued: false, stored: o.stateDir === null ? null : serverCertFiles(o.stateDir).certFile };
   const fresh = await issueServerCert(o.ca, o.names, o.now, SERVER_CERT_DAYS);
   if (o.stateDir === null) return { ...fresh, issued: verdict.reason, stored: null };
   const { certFile, keyFile } = serverCertFiles(o.stateDir);

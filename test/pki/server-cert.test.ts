@@ -4,6 +4,7 @@
  * when the stored pair is broken. The last test restarts a real worker API (real TLS) on the same state dir and
  * compares the certificate it presents.
  */
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,6 +110,7 @@ describe('a restarted worker API presents the same certificate', () => {
     });
     return {
       fingerprint: await presented(mon.workerPort),
+      mon,
       stop: async () => {
         await mon.stop();
         await opened.close();
@@ -130,5 +132,21 @@ describe('a restarted worker API presents the same certificate', () => {
     const c = await start(dir);
     await c.stop();
     expect(c.fingerprint).not.toBe(a.fingerprint);
+  });
+
+  it('a running server re-issues the certificate in place once it is due; new connections get it', async () => {
+    const dir = temp();
+    const a = await start(dir);
+    try {
+      expect(await a.mon.refreshWorkerApiCert(Date.now())).toBe(false);
+      expect(await presented(a.mon.workerPort)).toBe(a.fingerprint);
+      // 300 days on: past two thirds of the 397-day lifetime (the new certificate is issued for that clock).
+      expect(await a.mon.refreshWorkerApiCert(Date.now() + 300 * DAY)).toBe(true);
+      const now = await presented(a.mon.workerPort);
+      expect(now).not.toBe(a.fingerprint);
+      expect(new X509Certificate(readFileSync(serverCertFiles(dir).certFile, 'utf8')).fingerprint256).toBe(now);
+    } finally {
+      await a.stop();
+    }
   });
 });
