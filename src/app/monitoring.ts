@@ -27,6 +27,8 @@ export type MonitoringPlaneContext = MonitoringContext & {
   /** The PKI store (worker CA, tokens, certificates); without it the worker API keeps token-only auth (tests). */
   pkiStore?: PkiStore;
   engine?: 'sqlite' | 'postgres';
+  /** Where the server keeps generated files (the worker API certificate); absent: that certificate is made at every start. */
+  stateDir?: string;
   /** What the web services read besides the monitoring store (the dashboard queries, the routing engine). */
   web?: Pick<WebServicesDeps, 'dashboard' | 'engine' | 'statusPages' | 'onMaintenanceChanged'>;
   /**
@@ -60,8 +62,16 @@ export interface MonitoringHandle {
   workerTls: boolean;
   /** Alerting, when started (ctx.alerting). */
   alerts: Alerts | null;
+  /**
+   * Re-checks the worker API certificate at `now` (a timer does so every few hours) and serves a re-issued one
+   * to new connections; true when it changed. False without PKI.
+   */
+  refreshWorkerApiCert(now: number): Promise<boolean>;
   stop(): Promise<void>;
 }
+
+/** How often a running server checks whether its worker API certificate is due for re-issue. */
+const SERVER_CERT_CHECK_MS = 6 * 3_600_000;
 
 /** Starts the monitoring control loops, the worker API and the web API handler. */
 export async function startMonitoringPlane(ctx: MonitoringPlaneContext): Promise<MonitoringHandle> {
@@ -70,7 +80,7 @@ export async function startMonitoringPlane(ctx: MonitoringPlaneContext): Promise
 
   // Without a PKI store (tests that start the plane alone) the worker API keeps its token-only behaviour.
   const pki = ctx.pkiStore
-    ? await resolvePki(cfg, ctx.pkiStore, ctx.engine ?? 'sqlite', { now: control.now(), logger }).catch(async (err: unknown) => {
+    ? await resolvePki(cfg, ctx.pkiStore, ctx.engine ?? 'sqlite', { now: control.now(), logger, stateDir: ctx.stateDir ?? null }).catch(async (err: unknown) => {
         await control.stop();
         throw err;
       })
@@ -107,6 +117,20 @@ export async function startMonitoringPlane(ctx: MonitoringPlaneContext): Promise
     throw err;
   });
   logger.info({ workerPort: api.port, tls: api.tls }, 'monitoring control plane started');
+
+  // A server running for months re-issues the worker API certificate in place once it is due (the same rule as
+  // at start: src/pki/server-cert.ts); connections made afterwards get the new one.
+  const refreshWorkerApiCert = async (now: number): Promise<boolean> => {
+    const pair = pki?.refreshServerCert ? await pki.refreshServerCert(now) : null;
+    if (pair) api.setServerCert(pair);
+    return pair !== null;
+  };
+  const certTimer = pki?.refreshServerCert
+    ? setInterval(() => {
+        refreshWorkerApiCert(Date.now()).catch((err: unknown) => logger.warn({ err }, 'worker API certificate check failed'));
+      }, SERVER_CERT_CHECK_MS)
+    : null;
+  certTimer?.unref();
 
   // server.yml `monitors:` (config as code): created or updated by name through the same apply as
   // `vantage monitor apply`, never pruned. The config loader has validated the entries already.
@@ -170,9 +194,11 @@ export async function startMonitoringPlane(ctx: MonitoringPlaneContext): Promise
     onMonitorsChanged: () => control.onMonitorsChanged(),
     onStored: (l) => control.ingest.onStored(l),
     alerts,
+    refreshWorkerApiCert,
     stop: () =>
       (stopped ??= (async () => {
         await control.quiesce();
+        if (certTimer) clearInterval(certTimer);
         await api.close();
         await control.stop();
         // After ingest drained: the last results' transitions are written, then the sender stops.

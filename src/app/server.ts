@@ -53,7 +53,7 @@ import { checkPortsFree, type PortClaim } from '../http/port-check.js';
 import { WriteBehind } from '../lb/write-behind.js';
 import { startHealthChecker, type HealthCheckerHandle } from '../lb/health/index.js';
 import { createProxy, pathOf, type Proxy } from '../lb/proxy/index.js';
-import { startWebPlatform, type WebPlatform } from './web.js';
+import { serverStateDir, startWebPlatform, type WebPlatform } from './web.js';
 import { createLiveStream, type LiveStream } from '../api/web/live.js';
 import { backgroundTimers } from '../platform/timers.js';
 import type { WebRoute } from '../api/web/server.js';
@@ -213,6 +213,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       pkiStore: store.pki,
       engine: store.engine,
       leader: store.leader,
+      stateDir: serverStateDir(config),
       registry,
       now,
       web: {

@@ -165,7 +165,7 @@ export const SERVER_FIELDS = {
   web_tls_disable: bool(false, 'Vantage: serve the web port over plain HTTP (the environment variable WEB_TLS_DISABLE=true does the same); default HTTPS.'),
   web_tls_cert_file: str('', 'Vantage: PEM certificate of the web port (empty = a self-signed certificate generated once into state_dir).'),
   web_tls_key_file: str('', 'Vantage: PEM private key for web_tls_cert_file.'),
-  state_dir: str('', 'Vantage: where the server keeps generated files, e.g. the web port\'s self-signed certificate (empty = the SQLite database\'s folder, ./data with PostgreSQL).'),
+  state_dir: str('', 'Vantage: where the server keeps generated files: the web port\'s self-signed certificate (web-tls/) and the worker API certificate the worker CA signs (worker-tls/) (empty = the SQLite database\'s folder, ./data with PostgreSQL).'),
   session_secret: str('', 'Vantage: HMAC-SHA256 key signing session cookies (empty = one generated on first start and stored in the database).'),
   session_ttl: str('7d', 'Vantage: how long a web session lasts after sign-in (a duration: 30m, 12h, 7d).', isDuration),
   login_max_failures_per_user: int(5, 'Vantage: failed sign-ins for one username within login_throttle_window before it is refused with 429.', { min: 1 }),

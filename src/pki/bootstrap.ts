@@ -14,8 +14,9 @@ import type { Logger } from 'pino';
 import type { PkiStore } from '../store/pki.js';
 import type { WorkerAuthMode } from '../api/worker/server.js';
 import { PkiAuthority } from './authority.js';
-import { type Ca, caFromPem, createCa, defaultCaPaths, loadCaFiles, PkiError, writeCaFiles } from './ca.js';
-import { issueServerCert, serverNames } from './issue.js';
+import { type Ca, caFromPem, createCa, defaultCaPaths, loadCaFiles, PkiError, writeCaFilesOnce } from './ca.js';
+import { serverNames } from './issue.js';
+import { workerApiServerCert } from './server-cert.js';
 import { seal, unseal } from './seal.js';
 
 export interface PkiConfig {
@@ -36,6 +37,11 @@ export interface ResolvedPki {
   server: { certPem: string; keyPem: string } | null;
   /** One line for the startup log. */
   summary: string;
+  /**
+   * With PKI: re-checks the worker API certificate at `now` and returns a new pair when it was re-issued
+   * (stored in the state dir), null while the current one is still good.
+   */
+  refreshServerCert?: (now: number) => Promise<{ certPem: string; keyPem: string } | null>;
 }
 
 function caPaths(cfg: PkiConfig): { certFile: string; keyFile: string } {
@@ -44,7 +50,7 @@ function caPaths(cfg: PkiConfig): { certFile: string; keyFile: string } {
   return { certFile, keyFile: cfg.pki_ca_key_file || join(dirname(certFile), 'ca-key.pem') };
 }
 
-/** SQLite: the CA files, created when both are missing; a concurrent first start loads the winner's files. */
+/** SQLite: the CA files, created when both are missing; a concurrent first start on the same paths loads the winner's files. */
 async function singleServerCa(cfg: PkiConfig, store: PkiStore, now: number, log: Logger): Promise<Ca> {
   const { certFile, keyFile } = caPaths(cfg);
   let ca: Ca;
@@ -60,9 +66,9 @@ async function singleServerCa(cfg: PkiConfig, store: PkiStore, now: number, log:
     if (stored) {
       throw new PkiError(`pki_ca_cert_file: ${certFile} is missing, but this database was used with the CA sha256:${stored.fingerprint}; restore the CA files (or point pki_ca_cert_file/pki_ca_key_file at them)`);
     }
-    ca = await createCa(now);
-    writeCaFiles(ca, certFile, keyFile);
-    log.info({ certFile, keyFile, fingerprint: `sha256:${ca.fingerprint}` }, 'worker CA created');
+    const written = await writeCaFilesOnce(await createCa(now), certFile, keyFile);
+    ca = written.ca;
+    if (written.created) log.info({ certFile, keyFile, fingerprint: `sha256:${ca.fingerprint}` }, 'worker CA created');
   }
   const stored = await store.putCaIfAbsent({ cert_pem: ca.certPem, key_sealed: null, fingerprint: ca.fingerprint, created_at: now });
   if (stored.fingerprint !== ca.fingerprint) {
@@ -71,8 +77,11 @@ async function singleServerCa(cfg: PkiConfig, store: PkiStore, now: number, log:
   return ca;
 }
 
-/** PostgreSQL: the database's CA with its sealed key or a key file; null when this replica has no way to one. */
-async function replicatedCa(cfg: PkiConfig, store: PkiStore, now: number, log: Logger): Promise<Ca | null> {
+/**
+ * PostgreSQL: the database's CA with its sealed key or a key file; `missing` (why) when this replica has no way
+ * to the key: it then never makes a CA of its own.
+ */
+async function replicatedCa(cfg: PkiConfig, store: PkiStore, now: number, log: Logger): Promise<Ca | { missing: string }> {
   const stored = await store.getCa();
   const keyFile = cfg.pki_ca_key_file;
   if (stored) {
@@ -89,11 +98,12 @@ async function replicatedCa(cfg: PkiConfig, store: PkiStore, now: number, log: L
       if (fromFile.fingerprint !== stored.fingerprint) throw new PkiError(`pki_ca_key_file: ${keyFile} is not the key of the database's CA sha256:${stored.fingerprint}`);
       return fromFile;
     }
-    throw new PkiError(
-      stored.key_sealed !== null
-        ? 'pki_seal_key: the database holds a sealed worker CA key, and this replica has no pki_seal_key to open it (set the same value as the other replicas)'
-        : 'pki_ca_key_file: the database holds the worker CA certificate and its key is kept in a file; set pki_ca_key_file on this replica',
-    );
+    return {
+      missing:
+        stored.key_sealed !== null
+          ? `pki_seal_key: the database holds the worker CA sha256:${stored.fingerprint} with its key sealed, and this replica has no pki_seal_key to open it (set the same value as the other replicas)`
+          : `pki_ca_key_file: the database holds the worker CA sha256:${stored.fingerprint} and its key is kept in a file; set pki_ca_cert_file and pki_ca_key_file on this replica`,
+    };
   }
   if (cfg.pki_ca_cert_file !== '' && keyFile !== '') {
     const ca = await loadCaFiles(cfg.pki_ca_cert_file, keyFile);
@@ -109,24 +119,32 @@ async function replicatedCa(cfg: PkiConfig, store: PkiStore, now: number, log: L
       return mine;
     }
     // Another replica stored its CA first: use that one.
-    return caFromPem(won.cert_pem, unseal(won.key_sealed!, cfg.pki_seal_key), { cert: 'the database CA', key: 'the sealed CA key' });
+    if (won.key_sealed === null) return { missing: `pki_ca_key_file: another replica stored the worker CA sha256:${won.fingerprint} with its key in a file; set pki_ca_cert_file and pki_ca_key_file on this replica` };
+    return caFromPem(won.cert_pem, unseal(won.key_sealed, cfg.pki_seal_key), { cert: 'the database CA', key: 'the sealed CA key' });
   }
-  return null;
+  return { missing: 'pki_seal_key: with PostgreSQL set pki_seal_key (the same on every replica) or pki_ca_cert_file + pki_ca_key_file' };
 }
 
-export async function resolvePki(cfg: PkiConfig, store: PkiStore | undefined, engine: 'sqlite' | 'postgres', o: { now: number; logger: Logger }): Promise<ResolvedPki> {
+/**
+ * `o.stateDir`: where the worker API certificate is kept (`<state_dir>/worker-tls/`) so a restart serves the
+ * same one; null keeps it in memory (made at every start).
+ */
+export async function resolvePki(cfg: PkiConfig, store: PkiStore | undefined, engine: 'sqlite' | 'postgres', o: { now: number; logger: Logger; stateDir?: string | null }): Promise<ResolvedPki> {
   const tokens = cfg.cluster_token !== '' || cfg.server_key !== '';
   const wanted = cfg.worker_auth;
   let ca: Ca | null = null;
+  let missing = '';
   // auto with a shared token configured stays in token mode, so no CA is loaded or created for it.
   if (store && ((wanted === 'auto' && !tokens) || wanted === 'mtls' || wanted === 'both')) {
-    ca = engine === 'sqlite' ? await singleServerCa(cfg, store, o.now, o.logger) : await replicatedCa(cfg, store, o.now, o.logger);
-    if (ca === null) {
-      o.logger.error('worker PKI is off: with PostgreSQL set pki_seal_key (the same on every replica) or pki_ca_cert_file + pki_ca_key_file; no replica makes a CA of its own');
-    }
+    const found = engine === 'sqlite' ? await singleServerCa(cfg, store, o.now, o.logger) : await replicatedCa(cfg, store, o.now, o.logger);
+    if ('missing' in found) missing = found.missing;
+    else ca = found;
   }
   if ((wanted === 'mtls' || wanted === 'both') && ca === null) {
-    throw new PkiError(`worker_auth: ${wanted} needs the worker CA; with PostgreSQL set pki_seal_key or pki_ca_cert_file + pki_ca_key_file`);
+    throw new PkiError(`worker_auth: ${wanted} needs the worker CA: ${missing || 'no worker CA is available'}`);
+  }
+  if (missing !== '') {
+    o.logger.error({ reason: missing }, `worker PKI is off (no replica makes a CA of its own; only loopback workers are accepted): ${missing}`);
   }
   if (wanted === 'token' && !tokens) throw new PkiError('worker_auth: token needs cluster_token or server_key');
   let mode: WorkerAuthMode;
@@ -135,7 +153,24 @@ export async function resolvePki(cfg: PkiConfig, store: PkiStore | undefined, en
   if (wanted === 'auto') mode = tokens ? 'token' : ca ? 'mtls' : 'loopback';
   else mode = wanted === 'none' ? 'none' : wanted;
   const authority = ca && (mode === 'mtls' || mode === 'both') ? new PkiAuthority(ca, store!, { certDays: cfg.worker_cert_days, now: Date.now }) : null;
-  const server = authority ? await issueServerCert(authority.ca, serverNames(cfg.pki_server_names), o.now) : null;
+  let server: ResolvedPki['server'] = null;
+  let refreshServerCert: ResolvedPki['refreshServerCert'];
+  if (authority) {
+    const names = serverNames(cfg.pki_server_names);
+    const stateDir = o.stateDir ?? null;
+    let current: { certPem: string; keyPem: string } | null = null;
+    const obtain = async (now: number): Promise<{ certPem: string; keyPem: string } | null> => {
+      // In memory only (no state dir), the pair served now is the one to judge; with one, the stored files are.
+      const got = await workerApiServerCert({ ca: authority.ca, names, now, stateDir, current });
+      if (got.writeError) o.logger.warn({ err: got.writeError }, 'worker API certificate issued but not stored (it is made again at the next start)');
+      else if (got.issued !== false) o.logger.info({ file: got.stored, reason: got.issued }, 'worker API certificate issued by the worker CA');
+      const changed = current === null || got.certPem !== current.certPem;
+      current = { certPem: got.certPem, keyPem: got.keyPem };
+      return changed ? current : null;
+    };
+    server = await obtain(o.now);
+    refreshServerCert = obtain;
+  }
   const summary = {
     mtls: 'workers authenticate with client certificates from the worker CA (mTLS)',
     both: 'workers authenticate with client certificates (mTLS) or the shared cluster_token/server_key (weaker: one secret, never expires; move workers to enrollment and set worker_auth: mtls)',
@@ -143,5 +178,5 @@ export async function resolvePki(cfg: PkiConfig, store: PkiStore | undefined, en
     none: 'worker API accepts ANY client as a worker (worker_auth: none)',
     loopback: 'no worker authentication is available: only workers on this machine (loopback) are accepted',
   }[mode];
-  return { mode, authority, server, summary };
+  return { mode, authority, server, summary, refreshServerCert };
 }

@@ -3,10 +3,10 @@
  * written 0600 (key) and 0644 (certificate); a key file readable by group or others is refused. The default
  * directory follows the seed: /var/lib/vantage as root, ~/.vantage otherwise.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { webcrypto } from 'node:crypto';
+import { randomBytes, webcrypto } from 'node:crypto';
 import { certPem, type CryptoKey, fingerprint, generateKeyPair, importPrivateKey, newSerial, privateKeyPem, SIGNING_ALG, x509 } from './x509.js';
 
 export class PkiError extends Error {
@@ -124,9 +124,58 @@ export function writeCaFiles(ca: Ca, certFile: string, keyFile: string): void {
   writePrivate(certFile, ca.certPem, 0o644);
 }
 
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Links `from` to `to` unless `to` exists (atomic); false when it existed. */
+function linkIfAbsent(from: string, to: string): boolean {
+  try {
+    linkSync(from, to);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV') throw err;
+    // A file system without hard links: exclusive create (a racing reader may see a partly written file).
+    try {
+      writeFileSync(to, readFileSync(from), { flag: 'wx', mode: statSync(from).mode & 0o777 });
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e;
+    }
+  }
+}
+
 /**
- * The CA of a single server (SQLite): loaded from the files when they exist, else created and written there.
- * Only one of the two files existing is an error (a lost key must not silently become a new CA).
+ * Writes a new CA's files unless another process (a second server starting at the same moment with the same
+ * paths) writes its own first: each file is written complete under a temporary name and linked into place,
+ * the key first, so exactly one CA ends on disk. The loser waits (up to `waitMs`) for the winner's certificate
+ * and loads the winner's pair. Returns the CA on disk and whether it is `ca`.
+ */
+export async function writeCaFilesOnce(ca: Ca, certFile: string, keyFile: string, waitMs = 5_000): Promise<{ ca: Ca; created: boolean }> {
+  const tag = `.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  writePrivate(`${keyFile}${tag}`, ca.keyPem, 0o600);
+  writePrivate(`${certFile}${tag}`, ca.certPem, 0o644);
+  try {
+    if (linkIfAbsent(`${keyFile}${tag}`, keyFile)) {
+      if (!linkIfAbsent(`${certFile}${tag}`, certFile)) {
+        throw new PkiError(`pki_ca_cert_file: ${certFile} appeared while this server was writing a new CA with ${keyFile}; remove both and start again`);
+      }
+      return { ca, created: true };
+    }
+  } finally {
+    rmSync(`${keyFile}${tag}`, { force: true });
+    rmSync(`${certFile}${tag}`, { force: true });
+  }
+  const deadline = Date.now() + waitMs;
+  while (!existsSync(certFile) && Date.now() < deadline) await sleep(20);
+  return { ca: await loadCaFiles(certFile, keyFile), created: false };
+}
+
+/**
+ * The CA of a single server (SQLite): loaded from the files when they exist, else created and written there
+ * (once, however many servers start together on the same paths). Only one of the two files existing is an
+ * error (a lost key must not silently become a new CA).
  */
 export async function loadOrCreateCaFiles(certFile: string, keyFile: string, now: number): Promise<{ ca: Ca; created: boolean }> {
   const haveCert = existsSync(certFile);
@@ -137,7 +186,5 @@ export async function loadOrCreateCaFiles(certFile: string, keyFile: string, now
       `pki_ca_cert_file/pki_ca_key_file: ${haveCert ? certFile : keyFile} exists but ${haveCert ? keyFile : certFile} does not; restore the missing file or remove both to create a new CA (every enrolled worker must then enroll again)`,
     );
   }
-  const ca = await createCa(now);
-  writeCaFiles(ca, certFile, keyFile);
-  return { ca, created: true };
+  return writeCaFilesOnce(await createCa(now), certFile, keyFile);
 }

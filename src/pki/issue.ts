@@ -69,7 +69,7 @@ export function serverNames(extra: readonly string[] = []): string[] {
   return [...new Set(['localhost', '127.0.0.1', '::1', osHostname(), ...extra].filter((n) => n !== ''))];
 }
 
-/** A fresh key and server certificate for the worker API (kept in memory; re-made at every start). */
+/** A fresh key and server certificate for the worker API (kept and reused by src/pki/server-cert.ts). */
 export async function issueServerCert(ca: Ca, names: readonly string[], now: number, days = 397): Promise<{ certPem: string; keyPem: string }> {
   const keys = await generateKeyPair();
   const cert = await x509.X509CertificateGenerator.create({

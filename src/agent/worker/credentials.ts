@@ -3,12 +3,14 @@
  * - Legacy: the cluster token, or the server key when no token is set (`authHeaders`).
  * - Enrolled: a key made here (it never leaves the host), the certificate the CA signed and the CA itself,
  *   kept in state_dir as worker-key.pem, worker-cert.pem and worker-ca.pem, all 0600.
- * Enrollment pins the CA: the server's chain must end in the CA whose fingerprint was given
+ * Enrollment uses one TLS connection and pins the CA: the server's chain must end in the CA whose fingerprint was given
  * (`--ca-fingerprint`, `ca_fingerprint`), or, without one, the CA seen on this first contact is trusted and
  * kept. Renewal happens over mTLS with a new key once two thirds of the lifetime have passed.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import https from 'node:https';
+import { isIP } from 'node:net';
 import tls from 'node:tls';
 import { join } from 'node:path';
 import { createCsr } from '../../pki/issue.js';
@@ -69,32 +71,68 @@ export function renewalDueAt(c: Pick<WorkerCredentials, 'notBefore' | 'notAfter'
   return c.notBefore + Math.floor(((c.notAfter - c.notBefore) * 2) / 3);
 }
 
-/** Connects once to read the CA at the end of the server's chain (the server sends leaf + CA). */
-function presentedCa(url: URL): Promise<string> {
+/**
+ * One TLS connection for the whole enrollment: the server's chain is read (leaf + CA), the CA at its end must
+ * be the pinned one (or, without a pin, is taken on first use), and the leaf is then verified against that CA
+ * here (signature, validity, serverAuth, host name), since node:tls could not verify it without knowing the CA
+ * in advance. Only then is the token sent, over the same connection.
+ */
+function pinnedConnection(url: URL, want: string | null): Promise<{ socket: tls.TLSSocket; caPem: string; fingerprint: string }> {
   return new Promise((resolve, reject) => {
     const host = url.hostname.replace(/^\[|\]$/g, '');
-    const s = tls.connect({ host, port: Number(url.port || 443), servername: /^[\d.:]+$/.test(host) ? undefined : host, rejectUnauthorized: false, ALPNProtocols: ['h2', 'http/1.1'] }, () => {
-      let c = s.getPeerCertificate(true);
+    const fail = (s: tls.TLSSocket, message: string): void => {
+      s.destroy();
+      reject(new EnrollmentError(`${url.origin}: ${message}`));
+    };
+    const s = tls.connect({ host, port: Number(url.port || 443), servername: isIP(host) ? undefined : host, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }, () => {
+      const leaf = s.getPeerCertificate(true);
+      let root = leaf;
       const seen = new Set<string>();
-      while (c?.issuerCertificate && c.issuerCertificate !== c && !seen.has(c.fingerprint256)) {
-        seen.add(c.fingerprint256);
-        c = c.issuerCertificate;
+      while (root?.issuerCertificate && root.issuerCertificate !== root && !seen.has(root.fingerprint256)) {
+        seen.add(root.fingerprint256);
+        root = root.issuerCertificate;
       }
-      s.end();
-      if (!c?.raw) return reject(new EnrollmentError(`${url.origin}: the server presented no certificate chain`));
-      resolve(new x509.X509Certificate(c.raw).toString('pem') + '\n');
+      if (!leaf?.raw || !root?.raw || root === leaf) return fail(s, 'the server presented no certificate chain ending in a CA');
+      const caDer = root.raw;
+      const seenFp = fingerprint(caDer);
+      if (want !== null && seenFp !== want) {
+        return fail(s, `the server's CA is sha256:${seenFp}, not the expected sha256:${want}; not enrolling (someone may be intercepting the connection)`);
+      }
+      const ca = new X509Certificate(caDer);
+      const cert = new X509Certificate(leaf.raw);
+      const now = Date.now();
+      if (!ca.ca) return fail(s, 'the certificate at the end of the server\'s chain is not a CA');
+      if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) return fail(s, 'the server certificate is not signed by its CA');
+      if (now < Date.parse(cert.validFrom) || now > Date.parse(cert.validTo)) return fail(s, 'the server certificate is not valid now');
+      if (!(cert.keyUsage ?? []).includes(SERVER_AUTH_OID)) return fail(s, 'the server certificate is not for server authentication');
+      const hostError = tls.checkServerIdentity(host, leaf);
+      if (hostError) return fail(s, hostError.message);
+      resolve({ socket: s, caPem: new x509.X509Certificate(caDer).toString('pem') + '\n', fingerprint: seenFp });
     });
     s.once('error', (e) => reject(new EnrollmentError(`${url.origin}: cannot connect: ${e.message}`)));
     s.setTimeout(10_000, () => s.destroy(new Error('timed out')));
   });
 }
 
-function postJson(url: URL, body: unknown, o: { ca: string; key?: string; cert?: string }): Promise<{ status: number; json: Record<string, unknown> }> {
+const SERVER_AUTH_OID = '1.3.6.1.5.5.7.3.1';
+
+/** POST JSON; over `o.socket` (an already verified connection) when given, else a new one verified against `o.ca`. */
+function postJson(url: URL, body: unknown, o: { ca: string; key?: string; cert?: string; socket?: tls.TLSSocket }): Promise<{ status: number; json: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const data = JSON.stringify(body);
+    const socket = o.socket;
     const req = https.request(
       url,
-      { method: 'POST', ca: o.ca, key: o.key, cert: o.cert, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) }, timeout: 15_000 },
+      {
+        method: 'POST',
+        ca: o.ca,
+        key: o.key,
+        cert: o.cert,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data), ...(socket ? { connection: 'close' } : {}) },
+        timeout: 15_000,
+        // createConnection without an agent: node then uses this socket (agent: false would make a new one).
+        ...(socket ? { createConnection: () => socket } : {}),
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -130,14 +168,16 @@ export async function enroll(o: EnrollOptions): Promise<{ credentials: WorkerCre
   const url = new URL(httpsUrl(o.workerUrl));
   const want = o.caFingerprint === '' ? null : normaliseFingerprint(o.caFingerprint);
   if (o.caFingerprint !== '' && want === null) throw new EnrollmentError('--ca-fingerprint: expected a sha256 fingerprint (64 hex digits)');
-  const caPem = await presentedCa(url);
-  const seen = fingerprint(new x509.X509Certificate(caPem));
-  if (want !== null && seen !== want) {
-    throw new EnrollmentError(`${url.origin}: the server's CA is sha256:${seen}, not the expected sha256:${want}; not enrolling (someone may be intercepting the connection)`);
-  }
+  // The key and CSR first, so the connection is not held open while they are made.
   const { keyPem, csrPem } = await createCsr(o.hostname || 'vantage-worker');
-  // From here the server must chain to the pinned CA (node:https verifies the chain and the host name).
-  const r = await postJson(new URL('/v1/enroll', url), { token: o.token, csr: csrPem, region: o.region, hostname: o.hostname }, { ca: caPem });
+  const conn = await pinnedConnection(url, want);
+  const seen = conn.fingerprint;
+  let r: Awaited<ReturnType<typeof postJson>>;
+  try {
+    r = await postJson(new URL('/v1/enroll', url), { token: o.token, csr: csrPem, region: o.region, hostname: o.hostname }, { ca: conn.caPem, socket: conn.socket });
+  } finally {
+    conn.socket.destroy();
+  }
   if (r.status !== 200) throw new EnrollmentError(`enrollment refused (${r.status}): ${String(r.json.error ?? 'no reason given')}`);
   const cert = String(r.json.certificate ?? '');
   const ca = String(r.json.ca ?? '');

@@ -54,6 +54,8 @@ export interface WorkerApi {
   mode: WorkerAuthMode;
   /** Runs the revocation check of open streams now (the periodic one calls this too); returns streams closed. */
   checkRevocations(): Promise<number>;
+  /** Serves a new server certificate (PKI only) to connections made from now on; open ones keep theirs. */
+  setServerCert(pair: { certPem: string; keyPem: string }): void;
   close(): Promise<void>;
 }
 
@@ -81,7 +83,15 @@ function replaying(socket: net.Socket, first: Buffer): Duplex {
     if (!d.push(c)) socket.pause();
   });
   socket.on('end', () => d.push(null));
-  socket.on('close', () => d.destroy());
+  socket.on('error', (err) => d.destroy(err));
+  // The TLS or HTTP/2 layer on top learns that the peer is gone only from an end it has read or an error: a
+  // plain destroy() would drop a pushed end unread and leave the session (and its worker's leases) open until a
+  // missed ping. So a close before the end was read is passed on as a reset.
+  socket.on('close', () => {
+    if (d.destroyed) return;
+    if (d.readableEnded) d.destroy();
+    else d.destroy(Object.assign(new Error('connection closed by the peer'), { code: 'ECONNRESET' }));
+  });
   return d;
 }
 
@@ -145,6 +155,7 @@ export async function startWorkerApi(o: WorkerApiOptions): Promise<WorkerApi> {
   };
   let listener: net.Server;
   let tls: boolean;
+  let secureServer: http2.Http2SecureServer | null = null;
   if (o.pki) {
     tls = true;
     const secure = http2.createSecureServer(
@@ -152,6 +163,7 @@ export async function startWorkerApi(o: WorkerApiOptions): Promise<WorkerApi> {
       handler,
     );
     secure.on('session', track);
+    secureServer = secure;
     if (mode === 'mtls') listener = secure;
     else {
       const cleartext = http2.createServer(handler);
@@ -206,6 +218,11 @@ export async function startWorkerApi(o: WorkerApiOptions): Promise<WorkerApi> {
     tls,
     mode,
     checkRevocations,
+    setServerCert(pair) {
+      if (!secureServer || !o.pki) throw new Error('the worker API serves no worker-CA certificate (PKI is off)');
+      const caPem = o.pki.authority.ca.certPem;
+      secureServer.setSecureContext({ cert: pair.certPem + caPem, key: pair.keyPem, ca: [caPem] });
+    },
     async close() {
       if (timer) clearInterval(timer);
       for (const s of sessions) s.close('server shutting down');
