@@ -37,14 +37,14 @@ export const MANAGEMENT_PREFIXES = ['/reservations/', '/vantage.v1.'] as const;
 /** Why `v` cannot be the dashboard's path on the main port, or null ('' disables it). */
 export function dashboardPathProblem(v: string): string | null {
   if (v === '') return null;
-  if (!v.startsWith('/') || !v.endsWith('/') || v.length < 3) return `expected a path that starts and ends with "/" such as "/ui/" (or "" / false to disable), got ${JSON.stringify(v)}`;
-  if (!/^[A-Za-z0-9._~/-]+$/.test(v) || v.includes('//') || /(^|\/)\.\.?(\/|$)/.test(v)) return `expected letters, digits and . _ ~ - between slashes, got ${JSON.stringify(v)}`;
+  if (!v.startsWith('/') || !v.endsWith('/') || v.length < 3) return 'expected a path that starts and ends with "/" such as "/ui/" (or "" / false to disable)';
+  if (!/^[A-Za-z0-9._~/-]+$/.test(v) || v.includes('//') || /(^|\/)\.\.?(\/|$)/.test(v)) return 'expected letters, digits and . _ ~ - between slashes';
   const bare = v.slice(0, -1);
   for (const p of MANAGEMENT_PATHS) {
-    if (p.startsWith(v) || p === bare) return `${JSON.stringify(v)} clashes with the management path ${p}${p === '/health' ? ' (the health path)' : ''}`;
+    if (p.startsWith(v) || p === bare) return `expected a path that does not clash with the management path ${p}${p === '/health' ? ' (the health path)' : ''}`;
   }
   for (const p of MANAGEMENT_PREFIXES) {
-    if (v.startsWith(p) || p.startsWith(v)) return `${JSON.stringify(v)} clashes with the management paths under ${p}`;
+    if (v.startsWith(p) || p.startsWith(v)) return `expected a path that does not clash with the management paths under ${p}`;
   }
   return null;
 }

@@ -96,7 +96,10 @@ function indexHtml(file: string, base: string): Buffer {
     indexCache.set(file, cached);
   }
   const tag = `<base href="${base.replace(/[^A-Za-z0-9._~/-]/g, '')}">`;
-  const html = BASE_TAG.test(cached.html) ? cached.html.replace(BASE_TAG, tag) : cached.html.replace(/<head>/i, `<head>${tag}`);
+  let html: string;
+  if (BASE_TAG.test(cached.html)) html = cached.html.replace(BASE_TAG, tag);
+  else if (/<head[^>]*>/i.test(cached.html)) html = cached.html.replace(/<head[^>]*>/i, (h) => h + tag);
+  else html = /^<!doctype html>/i.test(cached.html) ? cached.html.replace(/^<!doctype html>/i, (d) => d + tag) : tag + cached.html;
   return Buffer.from(html, 'utf8');
 }
 
