@@ -28,7 +28,7 @@ export type MonitoringPlaneContext = MonitoringContext & {
   pkiStore?: PkiStore;
   engine?: 'sqlite' | 'postgres';
   /** What the web services read besides the monitoring store (the dashboard queries, the routing engine). */
-  web?: Pick<WebServicesDeps, 'dashboard' | 'engine' | 'statusPages' | 'onMaintenanceChanged'>;
+  web?: Pick<WebServicesDeps, 'dashboard' | 'overviewCache' | 'engine' | 'statusPages' | 'onMaintenanceChanged'>;
   /**
    * Alerting (src/monitoring/alerts): the engine on ingest's stored results, the outbox sender on the leader and
    * AlertsService on the web handler. Absent: no alerting.
@@ -147,6 +147,7 @@ export async function startMonitoringPlane(ctx: MonitoringPlaneContext): Promise
     now: control.now,
     auth: cfg,
     dashboard: ctx.web?.dashboard,
+    overviewCache: ctx.web?.overviewCache,
     engine: ctx.web?.engine,
     statusPages: ctx.web?.statusPages,
     onMaintenanceChanged: ctx.web?.onMaintenanceChanged,

@@ -56,6 +56,7 @@ import { startHealthChecker, type HealthCheckerHandle } from '../lb/health/index
 import { createProxy, pathOf, type Proxy } from '../lb/proxy/index.js';
 import { startWebPlatform, type WebPlatform } from './web.js';
 import { createLiveStream, type LiveStream } from '../api/web/live.js';
+import { createOverviewCache } from '../api/web/overview-cache.js';
 import { backgroundTimers } from '../platform/timers.js';
 import type { WebApp, WebRoute } from '../api/web/server.js';
 import { MOUNT_METHODS, mountedWebHandler } from '../api/web/mount.js';
@@ -211,6 +212,8 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
     const security = new SecurityRuntime({ config, https: tls, registry, now, onKeyVerify: opts.onKeyVerify });
     // Maintenance windows and public status pages; alerting consults the same calendar.
     const statusPages: StatusPagesPlane | null = config.monitoring_enabled === false ? null : await startStatusPages({ config, store, logger, now });
+    // One overview for every reader (GetOverview on both ports, the live stream): computed at most every 2 s.
+    const overviewCache = createOverviewCache({ dashboard: store.dashboard, now });
     const monitoring = await startMonitoringIfEnabled({
       config,
       logger,
@@ -222,6 +225,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       now,
       web: {
         dashboard: store.dashboard,
+        overviewCache,
         engine,
         statusPages: store.statusPages,
         onMaintenanceChanged: () => void statusPages?.calendar.reload().catch((err: unknown) => logger.error({ err }, 'maintenance calendar reload failed')),
@@ -354,7 +358,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
     if (opts.web !== undefined && opts.web !== false) {
       const webOpts = opts.web === true ? {} : opts.web;
       // The live stream (GET /api/live, Server-Sent Events) is a route of the web port.
-      live = createLiveStream({ dashboard: store.dashboard, engine, now, timers: backgroundTimers, onStored: monitoring ? (l) => monitoring.onStored(l) : undefined, onError: (err) => logger.error({ err }, 'live stream tick failed') });
+      live = createLiveStream({ dashboard: store.dashboard, overviewCache, engine, now, timers: backgroundTimers, onStored: monitoring ? (l) => monitoring.onStored(l) : undefined, onError: (err) => logger.error({ err }, 'live stream tick failed') });
       try {
         web = await startWebPlatform({
           config,
@@ -362,6 +366,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
           services: {
             store: store.monitoring,
             dashboard: store.dashboard,
+            overviewCache,
             engine,
             streams: monitoring?.streams,
             now,
