@@ -6,6 +6,9 @@
  * toward backends, dashboard_path disabled or moved, and the config errors of a bad dashboard_path.
  */
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { connect as h2connect } from 'node:http2';
+import { join } from 'node:path';
+import { makeCert } from '../security/helpers.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadServerConfig } from '../../src/config/load.js';
 import { ServerConfigSchema } from '../../src/config/server.js';
@@ -217,6 +220,51 @@ describe('the dashboard under dashboard_path on the main port', () => {
     expect((await call(t.server.url, '/ops/console/')).text).toContain('<base href="/ops/console/">');
     expect((await call(t.server.url, '/ops/console')).headers.location).toBe('/ops/console/');
     expect((await call(t.server.url, '/ui/')).status).toBe(404);
+  });
+});
+
+/** One HTTP/2 request; the answer's status, headers and body. */
+function h2(base: string, path: string, o: { method?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<{ status: number; headers: Record<string, unknown>; text: string }> {
+  return new Promise((resolve, reject) => {
+    const session = h2connect(base, { rejectUnauthorized: false });
+    session.on('error', reject);
+    const body = o.body === undefined ? undefined : JSON.stringify(o.body);
+    const req = session.request({ ':method': o.method ?? (body ? 'POST' : 'GET'), ':path': path, ...(body ? { 'content-type': 'application/json' } : {}), ...(o.headers ?? {}) });
+    let headers: Record<string, unknown> = {};
+    const chunks: Buffer[] = [];
+    req.on('response', (h) => (headers = h));
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      session.close();
+      resolve({ status: Number(headers[':status']), headers, text: Buffer.concat(chunks).toString('utf8') });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('the dashboard under dashboard_path over HTTP/2 (main port with TLS)', () => {
+  it('serves the SPA, signs in with a Secure cookie of Path=/ui/ and answers a Connect call', async () => {
+    const tmp = tempDir('vantage-mainport-h2-');
+    cleanups.push(() => tmp.cleanup());
+    const cert = makeCert(join(tmp.dir, 'tls'), 'localhost');
+    t = await startWebServer({ tls_cert_file: cert.cert, tls_key_file: cert.key }, { staticDir: fakeFrontEnd(tmp.dir) });
+    const main = t.server.url;
+    expect(main).toMatch(/^https:/);
+    const index = await h2(main, '/ui/monitors/1');
+    expect(index.status).toBe(200);
+    expect(index.text).toContain('<base href="/ui/">');
+    const setup = await h2(main, '/ui/api/auth/setup', { body: { token: t.setupToken, username: 'admin', password: 'long-enough-1' }, headers: { origin: main } });
+    expect(setup.status).toBe(200);
+    const setCookie = ([] as string[]).concat(setup.headers['set-cookie'] as string | string[]);
+    expect(setCookie[0]).toMatch(/; Path=\/ui\/; Max-Age=\d+; Secure$/);
+    const cookie = setCookie[0]!.split(';')[0]!;
+    const csrf = (JSON.parse(setup.text) as { csrfToken: string }).csrfToken;
+    const profile = await h2(main, '/ui/vantage.v1.UserService/GetProfile', { body: {}, headers: { origin: main, cookie, 'x-csrf-token': csrf } });
+    expect(profile.status).toBe(200);
+    expect(profile.text).toContain('admin');
+    const plainOrigin = await h2(main, '/ui/vantage.v1.UserService/GetProfile', { body: {}, headers: { origin: main.replace('https:', 'http:'), cookie, 'x-csrf-token': csrf } });
+    expect(plainOrigin.status).toBe(403);
   });
 });
 
