@@ -173,16 +173,13 @@ export function topP95InHourSql(d: Dialect, hour: number, n: number): Sql {
   };
 }
 
-/** slowestSql restricted to `ids` (read by primary key, monitor_id first). */
-export function slowestOfSql(ids: readonly string[], since: number, limit: number): Sql {
+/** Names and worst p99 over the range of the slowest monitors (`ids`: at most a page), by primary key. */
+export function namesAndP99Sql(ids: readonly string[], since: number): Sql {
   return {
-    text: `SELECT t.monitor_id, m.name AS monitor_name, t.p95_ms, t.p99_ms
-      FROM (SELECT monitor_id, MAX(p95_ms) AS p95_ms, MAX(p99_ms) AS p99_ms FROM results_agg_1h
-            WHERE monitor_id IN (${ids.map(() => '?').join(', ')}) AND bucket_start >= ? AND p95_ms IS NOT NULL GROUP BY monitor_id) t
-      JOIN monitors m ON m.id = t.monitor_id
-      WHERE ${USER_MONITORS}
-      ORDER BY t.p95_ms DESC, t.monitor_id LIMIT ?`,
-    params: [...ids, since, limit],
+    text: `SELECT m.id AS monitor_id, m.name AS monitor_name,
+        (SELECT MAX(a.p99_ms) FROM results_agg_1h a WHERE a.monitor_id = m.id AND a.bucket_start >= ? AND a.p95_ms IS NOT NULL) AS p99_ms
+      FROM monitors m WHERE m.id IN (${ids.map(() => '?').join(', ')})`,
+    params: [since, ...ids],
   };
 }
 
