@@ -30,7 +30,7 @@ export type MonitoringPlaneContext = MonitoringContext & {
   /** Where the server keeps generated files (the worker API certificate); absent: that certificate is made at every start. */
   stateDir?: string;
   /** What the web services read besides the monitoring store (the dashboard queries, the routing engine). */
-  web?: Pick<WebServicesDeps, 'dashboard' | 'engine' | 'statusPages' | 'onMaintenanceChanged'>;
+  web?: Pick<WebServicesDeps, 'dashboard' | 'overviewCache' | 'engine' | 'statusPages' | 'onMaintenanceChanged'>;
   /**
    * Alerting (src/monitoring/alerts): the engine on ingest's stored results, the outbox sender on the leader and
    * AlertsService on the web handler. Absent: no alerting.
@@ -171,6 +171,7 @@ export async function startMonitoringPlane(ctx: MonitoringPlaneContext): Promise
     now: control.now,
     auth: cfg,
     dashboard: ctx.web?.dashboard,
+    overviewCache: ctx.web?.overviewCache,
     engine: ctx.web?.engine,
     statusPages: ctx.web?.statusPages,
     onMaintenanceChanged: ctx.web?.onMaintenanceChanged,

@@ -28,6 +28,7 @@ import { startMonitoringIfEnabled, type MonitoringHandle } from './monitoring.js
 import { startBackendProbes } from './backend-probes.js';
 import { latencyHandler } from '../lb/handlers/latency.js';
 import {
+  dashboardPipeline,
   guardUpgrade,
   healthPipeline,
   managementPipeline,
@@ -55,8 +56,11 @@ import { startHealthChecker, type HealthCheckerHandle } from '../lb/health/index
 import { createProxy, pathOf, type Proxy } from '../lb/proxy/index.js';
 import { serverStateDir, startWebPlatform, type WebPlatform } from './web.js';
 import { createLiveStream, type LiveStream } from '../api/web/live.js';
+import { createOverviewCache } from '../api/web/overview-cache.js';
 import { backgroundTimers } from '../platform/timers.js';
-import type { WebRoute } from '../api/web/server.js';
+import type { WebApp, WebRoute } from '../api/web/server.js';
+import { MOUNT_METHODS, mountedWebHandler } from '../api/web/mount.js';
+import { MANAGEMENT_PATHS, MANAGEMENT_PREFIXES } from '../config/server.js';
 import { startStatusPages, type StatusPagesPlane } from './status-pages.js';
 
 export interface StartServerOptions {
@@ -123,6 +127,8 @@ export interface RunningServer {
   readonly health: HealthCheckerHandle;
   /** The web listener (web_port) when started (StartServerOptions.web), else null. */
   readonly web: WebPlatform | null;
+  /** `<url><dashboard_path>`: the dashboard on this (main) port; null when the web platform is off or dashboard_path is "". */
+  readonly dashboardUrl: string | null;
   setFallback(fn: FallbackHandler | null): void;
   inFlight(): number;
   /** Runs the stats-retention job once now; returns the number of rows deleted. */
@@ -206,6 +212,8 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
     const security = new SecurityRuntime({ config, https: tls, registry, now, onKeyVerify: opts.onKeyVerify });
     // Maintenance windows and public status pages; alerting consults the same calendar.
     const statusPages: StatusPagesPlane | null = config.monitoring_enabled === false ? null : await startStatusPages({ config, store, logger, now });
+    // One overview for every reader (GetOverview on both ports, the live stream): computed at most every 2 s.
+    const overviewCache = createOverviewCache({ dashboard: store.dashboard, now });
     const monitoring = await startMonitoringIfEnabled({
       config,
       logger,
@@ -218,6 +226,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       now,
       web: {
         dashboard: store.dashboard,
+        overviewCache,
         engine,
         statusPages: store.statusPages,
         onMaintenanceChanged: () => void statusPages?.calendar.reload().catch((err: unknown) => logger.error({ err }, 'maintenance calendar reload failed')),
@@ -256,7 +265,27 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       { prefix: MONITORING_PREFIX, route: route('/vantage.v1.*', { POST: monitoringWeb, GET: monitoringWeb }, 'stream') },
     ];
 
+    // The one list of management paths (config/server.ts) is what dashboard_path is checked against.
+    for (const p of routes.keys()) if (!(MANAGEMENT_PATHS as readonly string[]).includes(p)) throw new Error(`management path ${p} missing from MANAGEMENT_PATHS`);
+    for (const p of prefixes) if (!(MANAGEMENT_PREFIXES as readonly string[]).includes(p.prefix)) throw new Error(`management prefix ${p.prefix} missing from MANAGEMENT_PREFIXES`);
     const stages: ManagementStages = { ...managementStages(security, logger), ...opts.stages };
+    // The dashboard under dashboard_path (api/web/mount.ts): a management path like the others, so it wins over
+    // proxy_endpoints ("/*" included); its app is the web port's, set once the web platform has started.
+    const webEnabled = opts.web !== undefined && opts.web !== false;
+    const dashboardPath = webEnabled && config.dashboard_path !== '' ? config.dashboard_path : null;
+    let webApp: WebApp | null = null;
+    if (dashboardPath !== null) {
+      const handler = mountedWebHandler({ base: dashboardPath, https: tls, app: () => webApp });
+      const dashboard: ManagementRoute = {
+        name: 'dashboard',
+        methods: Object.fromEntries(MOUNT_METHODS.map((m) => [m, handler])),
+        auth: false,
+        body: 'stream',
+        pipeline: dashboardPipeline(stages, logger),
+      };
+      routes.set(dashboardPath.slice(0, -1), dashboard);
+      prefixes.push({ prefix: dashboardPath, route: dashboard });
+    }
     const dispatcher: RequestRouter = createRequestRouter({
       routes,
       prefixes,
@@ -330,7 +359,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
     if (opts.web !== undefined && opts.web !== false) {
       const webOpts = opts.web === true ? {} : opts.web;
       // The live stream (GET /api/live, Server-Sent Events) is a route of the web port.
-      live = createLiveStream({ dashboard: store.dashboard, engine, incidents: store.alerts, now, timers: backgroundTimers, onStored: monitoring ? (l) => monitoring.onStored(l) : undefined, onError: (err) => logger.error({ err }, 'live stream tick failed') });
+      live = createLiveStream({ dashboard: store.dashboard, overviewCache, engine, incidents: store.alerts, now, timers: backgroundTimers, onStored: monitoring ? (l) => monitoring.onStored(l) : undefined, onError: (err) => logger.error({ err }, 'live stream tick failed') });
       try {
         web = await startWebPlatform({
           config,
@@ -338,6 +367,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
           services: {
             store: store.monitoring,
             dashboard: store.dashboard,
+            overviewCache,
             engine,
             streams: monitoring?.streams,
             now,
@@ -354,6 +384,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
           now,
         });
         statusPages?.setPublicUrl(web.web.url);
+        webApp = web.app;
       } catch (err) {
         live.close();
         httpServer.close();
@@ -465,6 +496,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       proxy,
       health,
       web,
+      dashboardUrl: web !== null && dashboardPath !== null ? `${tls ? 'https' : 'http'}://${hostForUrl(connectableHost(host))}:${port}${dashboardPath}` : null,
       setFallback: (fn) => dispatcher.setFallback(proxiedPipeline(security, logger, fn)),
       inFlight: () => dispatcher.inFlight(),
       runCleanup,

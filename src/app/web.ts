@@ -17,13 +17,17 @@ import type { KeyChecker } from '../auth/api-key.js';
 import { parseDuration } from '../platform/duration.js';
 import { loadTlsMaterial } from '../http/tls.js';
 import { selfSignedWebCert } from '../http/self-signed.js';
-import { createWebServer, type RunningWebServer, type WebRoute } from '../api/web/server.js';
+import { createWebApp, listenWebServer, type RunningWebServer, type WebApp, type WebRoute } from '../api/web/server.js';
 import type { WebServicesDeps } from '../api/web/registry.js';
 
 export interface WebPlatform {
   web: RunningWebServer;
+  /** The web port's request handling, which the main port also mounts under dashboard_path. */
+  app: WebApp;
   /** `<web url>/setup?token=…` while the server has no user (valid once, for 1 h); else null. */
   setupLink: string | null;
+  /** The one-time setup token of `setupLink` (the main port's dashboard takes it at `<dashboard_path>setup?token=`). */
+  setupToken: string | null;
   close(): Promise<void>;
 }
 
@@ -71,10 +75,7 @@ export async function startWebPlatform(opts: {
       tls = generated;
     }
   }
-  const web = await createWebServer({
-    host: config.web_host || config.host,
-    port: config.web_port,
-    tls,
+  const app = createWebApp({
     users,
     sessions,
     throttle,
@@ -86,10 +87,15 @@ export async function startWebPlatform(opts: {
     logger,
     now,
   });
+  const web = await listenWebServer(app, { host: config.web_host || config.host, port: config.web_port, tls, logger });
   let setupLink: string | null = null;
+  let setupToken: string | null = null;
   try {
     const token = await issueSetupToken(users, now());
-    if (token) setupLink = `${web.url}/setup?token=${token.token}`;
+    if (token) {
+      setupToken = token.token;
+      setupLink = `${web.url}/setup?token=${token.token}`;
+    }
   } catch (err) {
     await web.close();
     throw err;
@@ -100,7 +106,9 @@ export async function startWebPlatform(opts: {
   sweep.unref();
   return {
     web,
+    app,
     setupLink,
+    setupToken,
     close: async () => {
       clearInterval(sweep);
       await web.close();

@@ -102,23 +102,49 @@ export class SessionManager {
 
 /** The value of one cookie in a Cookie header, or null. */
 export function readCookie(header: string | undefined, name: string): string | null {
-  if (!header) return null;
+  return readCookies(header, name)[0] ?? null;
+}
+
+/**
+ * Every value of a cookie in a Cookie header, in the order sent. The same name can come twice: a cookie of the
+ * web port (Path=/) and one of the main port's dashboard_path (Path=/ui/) on the same host (cookies ignore ports).
+ */
+export function readCookies(header: string | undefined, name: string): string[] {
+  if (!header) return [];
+  const out: string[] = [];
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
     if (eq < 0) continue;
-    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+    if (part.slice(0, eq).trim() === name) out.push(part.slice(eq + 1).trim());
   }
-  return null;
+  return out;
 }
 
-/** Set-Cookie for a session: HttpOnly, SameSite=Lax, Path=/, Secure over HTTPS, Max-Age until expiry. */
-export function sessionCookie(value: string, opts: { secure: boolean; maxAgeSeconds: number }): string {
-  return `${SESSION_COOKIE}=${value}; HttpOnly; SameSite=Lax; Path=/; Max-Age=${Math.max(0, Math.floor(opts.maxAgeSeconds))}${opts.secure ? '; Secure' : ''}`;
+/**
+ * A Cookie header without the session cookie (what the reverse proxy forwards to backends): null when no other
+ * cookie is left, the header unchanged when it has no session cookie.
+ */
+export function withoutSessionCookie(header: string): string | null {
+  if (!header.includes(SESSION_COOKIE)) return header;
+  const kept = header.split(';').filter((part) => {
+    const eq = part.indexOf('=');
+    return eq < 0 ? part.trim() !== '' : part.slice(0, eq).trim() !== SESSION_COOKIE;
+  });
+  if (kept.length === 0) return null;
+  return kept.map((p) => p.trim()).join('; ');
 }
 
-/** Set-Cookie that clears the session cookie. */
-export function clearedSessionCookie(secure: boolean): string {
-  return `${SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0${secure ? '; Secure' : ''}`;
+/**
+ * Set-Cookie for a session: HttpOnly, SameSite=Lax, Path (default /; the main port's dashboard uses its
+ * dashboard_path so the browser never sends it to proxied paths), Secure over HTTPS, Max-Age until expiry.
+ */
+export function sessionCookie(value: string, opts: { secure: boolean; maxAgeSeconds: number; path?: string }): string {
+  return `${SESSION_COOKIE}=${value}; HttpOnly; SameSite=Lax; Path=${opts.path ?? '/'}; Max-Age=${Math.max(0, Math.floor(opts.maxAgeSeconds))}${opts.secure ? '; Secure' : ''}`;
+}
+
+/** Set-Cookie that clears the session cookie (same Path as it was set with). */
+export function clearedSessionCookie(secure: boolean, path = '/'): string {
+  return `${SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=${path}; Max-Age=0${secure ? '; Secure' : ''}`;
 }
 
 /** A new random secret (session_secret when none is configured). */

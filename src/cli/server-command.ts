@@ -46,7 +46,7 @@ function startFailure(config: ServerConfig, err: unknown): string | null {
 
 function writePortFile(path: string, server: RunningServer): void {
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify({ port: server.port, url: server.url, webUrl: server.web?.web.url ?? null, pid: process.pid }) + '\n');
+  writeFileSync(tmp, JSON.stringify({ port: server.port, url: server.url, webUrl: server.web?.web.url ?? null, dashboardUrl: server.dashboardUrl, pid: process.pid }) + '\n');
   renameSync(tmp, path);
 }
 
@@ -184,8 +184,10 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions): P
   );
   if (server.web) {
     logger.info({ dashboard: server.web.web.url, tls: server.web.web.tls }, `dashboard: ${server.web.web.url}/`);
+    if (server.dashboardUrl) logger.info({ dashboard: server.dashboardUrl, tls: server.tls }, `dashboard on the main port: ${server.dashboardUrl}`);
     if (server.web.setupLink) {
-      logger.info({ setup: server.web.setupLink }, `no user exists yet: create the first admin at ${server.web.setupLink} (valid once, for 1 h)`);
+      const onMain = server.dashboardUrl && server.web.setupToken ? ` (or ${server.dashboardUrl}setup?token=${server.web.setupToken})` : '';
+      logger.info({ setup: server.web.setupLink }, `no user exists yet: create the first admin at ${server.web.setupLink}${onMain} (valid once, for 1 h)`);
     }
   }
   const portFile = opts.portFile ?? process.env.VANTAGE_PORT_FILE;

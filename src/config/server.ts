@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isCidr } from './cidr.js';
-import { bool, int, json, num, oneOf, str, strList, type ConfigOf, type FieldTable } from './fields.js';
+import { bool, int, json, num, oneOf, str, strList, type ConfigOf, type Field, type FieldTable } from './fields.js';
 import { DEFAULT_TIERS, TierSchema, type Tier } from './tiers.js';
 import { ServerMonitorsSchema } from './monitor-entry.js';
 import { parseDuration } from '../platform/duration.js';
@@ -27,6 +27,41 @@ const isDuration = {
   check: (v: string) => /^\s*\d+(\.\d+)?\s*(ms|s|m|h|d)?\s*$/i.test(v) && parseDuration(v) > 0,
   expected: 'a duration above 0 such as 30m, 12h or 7d (a bare number is seconds)',
 };
+/**
+ * The main port's management paths (exact, and prefixes), which always win over proxy_endpoints; app/server.ts
+ * registers exactly these (it checks at start), and dashboard_path must not clash with any of them.
+ */
+export const MANAGEMENT_PATHS = ['/register', '/stats', '/route', '/health', '/clients', '/latency', '/clients/purge', '/clients/purge-pending', '/metrics'] as const;
+export const MANAGEMENT_PREFIXES = ['/reservations/', '/vantage.v1.'] as const;
+
+/** Why `v` cannot be the dashboard's path on the main port, or null ('' disables it). */
+export function dashboardPathProblem(v: string): string | null {
+  if (v === '') return null;
+  if (!v.startsWith('/') || !v.endsWith('/') || v.length < 3) return 'expected a path that starts and ends with "/" such as "/ui/" (or "" / false to disable)';
+  if (!/^[A-Za-z0-9._~/-]+$/.test(v) || v.includes('//') || /(^|\/)\.\.?(\/|$)/.test(v)) return 'expected letters, digits and . _ ~ - between slashes';
+  const bare = v.slice(0, -1);
+  for (const p of MANAGEMENT_PATHS) {
+    if (p.startsWith(v) || p === bare) return `expected a path that does not clash with the management path ${p}${p === '/health' ? ' (the health path)' : ''}`;
+  }
+  for (const p of MANAGEMENT_PREFIXES) {
+    if (v.startsWith(p) || p.startsWith(v)) return `expected a path that does not clash with the management paths under ${p}`;
+  }
+  return null;
+}
+
+/** dashboard_path: a path, or false (as '') to disable; "false" from the environment or a flag is false too. */
+function dashboardPathField(def: string, doc: string): Field<string> {
+  const schema = z
+    .union([z.string(), z.literal(false)], { error: 'expected a path such as "/ui/", or "" / false to disable' })
+    .transform((v) => (v === false || v === 'false' ? '' : v))
+    .superRefine((v, ctx) => {
+      const problem = dashboardPathProblem(v);
+      if (problem !== null) ctx.addIssue({ code: 'custom', message: problem, input: v });
+    })
+    .default(def);
+  return { schema: schema as unknown as z.ZodType<string>, kind: 'string', default: def, doc, arg: '<path>' };
+}
+
 const isHeaderName = { check: (v: string) => v === '' || /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(v), expected: 'an HTTP header name (or empty)' };
 
 /**
@@ -163,6 +198,10 @@ export const SERVER_FIELDS = {
   web_port: int(8082, 'Vantage: port of the web dashboard and its API (session cookies; 0 = pick a free port).', { min: 0, max: 65535 }),
   web_host: str('', 'Vantage: address of the web port (empty = host).'),
   web_tls_disable: bool(false, 'Vantage: serve the web port over plain HTTP (the environment variable WEB_TLS_DISABLE=true does the same); default HTTPS.'),
+  dashboard_path: dashboardPathField(
+    '/ui/',
+    'Vantage: the dashboard (with its sign-in, live stream and web API) is also served on the main port under this path; "" or false = only on the web port. Session cookies set here carry Path=<dashboard_path> (docs/web.md#the-dashboard-on-the-main-port).',
+  ),
   web_tls_cert_file: str('', 'Vantage: PEM certificate of the web port (empty = a self-signed certificate generated once into state_dir).'),
   web_tls_key_file: str('', 'Vantage: PEM private key for web_tls_cert_file.'),
   state_dir: str('', 'Vantage: where the server keeps generated files: the web port\'s self-signed certificate (web-tls/) and the worker API certificate the worker CA signs (worker-tls/) (empty = the SQLite database\'s folder, ./data with PostgreSQL).'),

@@ -128,7 +128,7 @@ export function createRequestRouter(opts: RequestRouterOptions): RequestRouter {
       }
       // The pipelines contain their own crash handling; this catch is a last resort.
       try {
-        (route.auth ? opts.management : opts.open)(ctx);
+        (route.pipeline ?? (route.auth ? opts.management : opts.open))(ctx);
       } catch (err) {
         opts.logger.error({ err, path }, 'request pipeline failed');
         res.destroy();

@@ -22,6 +22,8 @@ export interface ManagementRoute {
   /** false only for /health. */
   auth: boolean;
   body: BodyKind;
+  /** A route with a pipeline of its own (the dashboard under dashboard_path); default: by `auth`. */
+  pipeline?: (ctx: RequestContext) => void;
 }
 
 /** Per-request state passed along the pipeline. */

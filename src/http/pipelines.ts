@@ -92,6 +92,21 @@ export function healthPipeline(s: Pick<ManagementStages, 'securityHeaders' | 'co
 }
 
 /**
+ * The dashboard under dashboard_path on the main port (the web app, api/web/server.ts, which authenticates by
+ * session cookie or X-API-Key itself and checks CSRF): crash containment → security headers → request log →
+ * Host validation → handler. No allow-list, rate limit, API-key stage or timeout: the dashboard is the web
+ * port's app with the web port's rules (sign-in has its own throttle), and its live stream is long-lived.
+ */
+export function dashboardPipeline(s: Pick<ManagementStages, 'securityHeaders' | 'requestLog' | 'host'>, logger: Logger) {
+  const methodCheck = validateInput();
+  return compose(
+    [s.securityHeaders, s.requestLog, s.host],
+    (ctx) => (ctx.handler === undefined ? methodCheck(ctx, () => undefined) : ctx.handler(ctx)),
+    crashHandler(logger),
+  );
+}
+
+/**
  * The checks proxied requests and WebSocket upgrades pass, in order: Host validation → input validation (tier
  * names, path) → rate limit (the proxy's own buckets). No allow-list and no API key, ever.
  */

@@ -14,9 +14,17 @@ export interface Dialect {
    * key in monitor_id order for a GROUP BY monitor_id (a scan of the whole table), so it is told the index.
    */
   aggByTime: string;
+  /** One hour's 1h rollups by p95, highest first, joined to monitors (SQLite: the index named, driving the join). */
+  aggByP95: string;
 }
-export const SQLITE: Dialect = { true: '1', false: '0', collate: '', aggByTime: 'results_agg_1h INDEXED BY results_agg_1h_bucket' };
-export const POSTGRES: Dialect = { true: 'true', false: 'false', collate: ' COLLATE "C"', aggByTime: 'results_agg_1h' };
+export const SQLITE: Dialect = {
+  true: '1',
+  false: '0',
+  collate: '',
+  aggByTime: 'results_agg_1h INDEXED BY results_agg_1h_bucket',
+  aggByP95: 'results_agg_1h a INDEXED BY results_agg_1h_p95 CROSS JOIN monitors m',
+};
+export const POSTGRES: Dialect = { true: 'true', false: 'false', collate: ' COLLATE "C"', aggByTime: 'results_agg_1h', aggByP95: 'results_agg_1h a JOIN monitors m' };
 
 export interface Sql {
   text: string;
@@ -150,6 +158,31 @@ export function slowestSql(d: Dialect, since: number, limit: number): Sql {
   };
 }
 
+/** The hours (1h bucket starts) at or after `since` that have rollups, from the per-hour totals. */
+export function hoursSinceSql(since: number): Sql {
+  return { text: 'SELECT bucket_start FROM rollup_hour_totals WHERE bucket_start >= ? ORDER BY bucket_start', params: [since] };
+}
+
+/** The `n` highest-p95 rows of one hour's 1h rollups of user monitors (one row per monitor and region). */
+export function topP95InHourSql(d: Dialect, hour: number, n: number): Sql {
+  return {
+    text: `SELECT a.monitor_id, a.p95_ms FROM ${d.aggByP95} ON m.id = a.monitor_id
+      WHERE a.bucket_start = ? AND a.p95_ms IS NOT NULL AND ${USER_MONITORS}
+      ORDER BY a.p95_ms DESC LIMIT ?`,
+    params: [hour, n],
+  };
+}
+
+/** Names and worst p99 over the range of the slowest monitors (`ids`: at most a page), by primary key. */
+export function namesAndP99Sql(ids: readonly string[], since: number): Sql {
+  return {
+    text: `SELECT m.id AS monitor_id, m.name AS monitor_name,
+        (SELECT MAX(a.p99_ms) FROM results_agg_1h a WHERE a.monitor_id = m.id AND a.bucket_start >= ? AND a.p95_ms IS NOT NULL) AS p99_ms
+      FROM monitors m WHERE m.id IN (${ids.map(() => '?').join(', ')})`,
+    params: [since, ...ids],
+  };
+}
+
 export function uptime24hSql(ids: readonly string[], since: number): Sql {
   return {
     text: `SELECT monitor_id, SUM(count) AS runs, SUM(up_count) AS up FROM results_agg_1h
@@ -159,4 +192,28 @@ export function uptime24hSql(ids: readonly string[], since: number): Sql {
 }
 
 export const RECENT_SQL = 'SELECT status, event_at, total_ms FROM results_raw WHERE monitor_id = ? ORDER BY event_at DESC LIMIT ?';
+
+/**
+ * The last `bars` results of every monitor of a page in one statement (not one per monitor): per id, the
+ * newest rows by the (monitor_id, event_at) index, as (monitor_id, status, event_at, total_ms), newest first
+ * within a monitor. SQLite: a correlated rowid subquery per id of json_each; PostgreSQL: a LATERAL join.
+ */
+export function recentBatchSql(engine: 'sqlite' | 'postgres', ids: readonly string[], bars: number): Sql {
+  if (engine === 'postgres') {
+    return {
+      text: `SELECT ids.id AS monitor_id, r.status, r.event_at, r.total_ms
+        FROM unnest(?::text[]) WITH ORDINALITY AS ids(id, ord)
+        CROSS JOIN LATERAL (SELECT status, event_at, total_ms FROM results_raw WHERE monitor_id = ids.id ORDER BY event_at DESC LIMIT ?) r
+        ORDER BY ids.ord, r.event_at DESC`,
+      params: [[...ids], bars],
+    };
+  }
+  return {
+    text: `SELECT r.monitor_id, r.status, r.event_at, r.total_ms
+      FROM json_each(?) ids CROSS JOIN results_raw r
+      WHERE r.rowid IN (SELECT rowid FROM results_raw WHERE monitor_id = ids.value ORDER BY event_at DESC LIMIT ?)
+      ORDER BY ids.key, r.event_at DESC`,
+    params: [JSON.stringify(ids), bars],
+  };
+}
 export const ENABLED_SQL = (ids: readonly string[]): string => `SELECT id, enabled FROM monitors WHERE id IN (${ids.map(() => '?').join(', ')})`;

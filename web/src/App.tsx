@@ -1,7 +1,7 @@
 /** The dashboard shell: loads the session, shows login/setup when signed out, else the nav and the page. */
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { ApiError, getSession, logout, type Session } from './lib/api';
-import { navigate, useLocation } from './lib/router';
+import { href, navigate, useLocation } from './lib/router';
 import { LoginPage, SetupPage } from './pages/Login';
 import { pages, findPage } from './pages';
 
@@ -10,7 +10,7 @@ type State = { kind: 'loading' } | { kind: 'signed-out'; setupRequired: boolean 
 function Link({ to, children, active }: { to: string; children: ReactNode; active: boolean }) {
   return (
     <a
-      href={to}
+      href={href(to)}
       className={active ? 'active' : ''}
       onClick={(e) => {
         e.preventDefault();

@@ -29,6 +29,8 @@ export interface AuthRoutesDeps {
   sessions: SessionManager;
   throttle: LoginThrottle;
   https: boolean;
+  /** Path of the session cookie: / on the web port, dashboard_path on the main port. */
+  cookiePath: string;
   clientIp: (req: IncomingMessage) => string;
   now: () => number;
 }
@@ -84,7 +86,7 @@ async function startSession(deps: AuthRoutesDeps, res: ServerResponse, user: Use
   if (previous) await deps.sessions.destroy(previous.idHash);
   const issued: IssuedSession = await deps.sessions.issue(user.id);
   const maxAge = (issued.expiresAt - deps.now()) / 1000;
-  sendJson(res, 200, sessionBody(user, issued.csrfToken), { 'set-cookie': sessionCookie(issued.cookie, { secure: deps.https, maxAgeSeconds: maxAge }) });
+  sendJson(res, 200, sessionBody(user, issued.csrfToken), { 'set-cookie': sessionCookie(issued.cookie, { secure: deps.https, maxAgeSeconds: maxAge, path: deps.cookiePath }) });
 }
 
 async function login(deps: AuthRoutesDeps, req: IncomingMessage, res: ServerResponse, session: ActiveSession | null): Promise<void> {
@@ -120,7 +122,7 @@ async function logout(deps: AuthRoutesDeps, req: IncomingMessage, res: ServerRes
     if (problem !== null) return sendJson(res, 403, { error: problem });
     await deps.sessions.destroy(session.idHash);
   }
-  res.writeHead(204, { 'set-cookie': clearedSessionCookie(deps.https), 'cache-control': 'no-store' });
+  res.writeHead(204, { 'set-cookie': clearedSessionCookie(deps.https, deps.cookiePath), 'cache-control': 'no-store' });
   res.end();
 }
 

@@ -5,12 +5,15 @@ import type { DashboardStore } from '../../store/dashboard.js';
 import type { MonitoringStore, WorkerRecord } from '../../store/monitoring.js';
 import type { WorkerStreams } from '../../monitoring/control/worker-streams.js';
 import { big } from './convert.js';
+import { createOverviewCache, type OverviewCache } from './overview-cache.js';
 
 export interface DashboardServiceDeps {
   dashboard: DashboardStore;
   store: MonitoringStore;
   streams?: WorkerStreams;
   now: () => number;
+  /** Shared with the live stream (app/server.ts makes one); absent = one of its own. */
+  overviewCache?: OverviewCache;
 }
 
 const H = 3_600_000;
@@ -77,10 +80,11 @@ export function regionHealth(workers: readonly WorkerRecord[], connected: (id: s
 }
 
 export function createDashboardServiceImpl(d: DashboardServiceDeps): ServiceImpl<typeof DashboardService> {
+  const cache = d.overviewCache ?? createOverviewCache(d);
   return {
     async getOverview(req) {
       const limit = req.limit === 0 ? 10 : Math.min(req.limit, 100);
-      return overview(d, limit);
+      return cache.get(limit);
     },
     async getRegionHealth() {
       const workers = await d.store.listWorkers();

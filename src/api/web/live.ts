@@ -15,7 +15,7 @@ import type { Timers } from '../../platform/timers.js';
 import type { DashboardStore } from '../../store/dashboard.js';
 import type { StoredListener } from '../../monitoring/control/ingest.js';
 import type { AlertsStore, IncidentRecord } from '../../store/alerts.js';
-import { overview } from './dashboard.js';
+import { createOverviewCache, type OverviewCache } from './overview-cache.js';
 import { fleetSnapshot, type FleetServiceDeps } from './fleet.js';
 
 export const LIVE_PATH = '/api/live';
@@ -23,6 +23,8 @@ export const LIVE_PATH = '/api/live';
 export interface LiveOptions {
   dashboard?: DashboardStore;
   engine?: FleetServiceDeps['engine'];
+  /** The overview shared with DashboardService.GetOverview (overview-cache.ts); absent = one of its own. */
+  overviewCache?: OverviewCache;
   now: () => number;
   timers: Timers;
   /** Adds a listener of stored results (MonitoringHandle.onStored); without it no `result` events. */
@@ -78,9 +80,10 @@ export function createLiveStream(o: LiveOptions): LiveStream {
     for (const c of clients) send(c, event, data);
   };
 
+  const cache = o.overviewCache ?? (o.dashboard ? createOverviewCache({ dashboard: o.dashboard, now: o.now }) : null);
   const overviewJson = async (): Promise<string | null> => {
-    if (!o.dashboard) return null;
-    const v = await overview({ dashboard: o.dashboard, now: o.now });
+    if (cache === null) return null;
+    const v = await cache.get(10);
     return JSON.stringify(toJson(GetOverviewResponseSchema, create(GetOverviewResponseSchema, v)));
   };
   const fleetJson = (): string | null => {

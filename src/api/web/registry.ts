@@ -13,6 +13,7 @@ import { createUserServiceImpl, type UserServiceDeps } from './users-service.js'
 import { DashboardService } from '../../gen/vantage/v1/dashboard_pb.js';
 import { FleetService } from '../../gen/vantage/v1/fleet_pb.js';
 import { createDashboardServiceImpl } from './dashboard.js';
+import type { OverviewCache } from './overview-cache.js';
 import { createFleetServiceImpl, type FleetServiceDeps } from './fleet.js';
 import { MaintenanceService, StatusPagesService } from '../../gen/vantage/v1/status_pages_pb.js';
 import { createMaintenanceServiceImpl, createStatusPagesServiceImpl, type StatusPagesServiceDeps } from './status-pages-service.js';
@@ -25,6 +26,8 @@ import { createMaintenanceServiceImpl, createStatusPagesServiceImpl, type Status
 export type WebServicesDeps = MonitorsServiceDeps &
   Partial<Pick<UserServiceDeps, 'users'>> & {
     engine?: FleetServiceDeps['engine'];
+    /** The overview shared with the live stream (overview-cache.ts); absent = DashboardService keeps its own. */
+    overviewCache?: OverviewCache;
     /** Alerting; absent = AlertsService is not served (alerting not started). */
     alerts?: Omit<AlertsServiceDeps, 'now'>;
     /** Status pages and maintenance windows; absent = StatusPagesService and MaintenanceService are not served. */

@@ -7,6 +7,10 @@
  * services (registry.ts; role per method in roles.ts), the caller's `routes` in order, the static front end
  * with SPA fallback (static.ts), else 404. A state-changing request authenticated by the cookie must pass the
  * CSRF check (http/stages/csrf.ts) or gets 403 (Connect: permission_denied).
+ *
+ * The request handling is `createWebApp`, a handler with no listener of its own: the web port runs it at its
+ * root, and the main port mounts the same app under dashboard_path (app/server.ts), with the session cookie's
+ * Path, the scheme and the SPA's <base href> of that mount (`WebMount`).
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -16,7 +20,7 @@ import type { Logger } from 'pino';
 import { createContextValues } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { authenticateApiKey, actorOf, type KeyChecker } from '../../auth/api-key.js';
-import { readCookie, SESSION_COOKIE, type ActiveSession, type SessionManager, type WebPrincipal } from '../../auth/session.js';
+import { readCookies, SESSION_COOKIE, type ActiveSession, type SessionManager, type WebPrincipal } from '../../auth/session.js';
 import type { LoginThrottle } from '../../auth/login-throttle.js';
 import type { UserStore } from '../../store/users.js';
 import { csrfProblem, isStateChanging } from '../../http/stages/csrf.js';
@@ -33,11 +37,7 @@ export type { WebPrincipal } from '../../auth/session.js';
 /** A route on the web port; returns true when it answered the request. */
 export type WebRoute = (req: IncomingMessage, res: ServerResponse, principal: WebPrincipal | null) => boolean | Promise<boolean>;
 
-export interface WebServerOptions {
-  host: string;
-  port: number;
-  /** PEM certificate and key; null serves plain HTTP. */
-  tls: { cert: string | Buffer; key: string | Buffer } | null;
+export interface WebAppOptions {
   users: UserStore;
   sessions: SessionManager;
   throttle: LoginThrottle;
@@ -50,6 +50,26 @@ export interface WebServerOptions {
   clientIp?: (req: IncomingMessage) => string;
   logger: Logger;
   now: () => number;
+}
+
+export interface WebServerOptions extends WebAppOptions {
+  host: string;
+  port: number;
+  /** PEM certificate and key; null serves plain HTTP. */
+  tls: { cert: string | Buffer; key: string | Buffer } | null;
+}
+
+/** Where the web app is mounted, as the browser sees it. */
+export interface WebMount {
+  /** The browser reached this listener over HTTPS (Secure cookie; the https:// self origin for CSRF). */
+  https: boolean;
+  /** The mount's path, starting and ending with '/': '/' on the web port, dashboard_path on the main port. */
+  base: string;
+}
+
+export interface WebApp {
+  /** Answers a request whose req.url is relative to the mount (the mount's prefix already taken off). */
+  handle(req: IncomingMessage, res: ServerResponse, mount: WebMount): Promise<void>;
 }
 
 export interface RunningWebServer {
@@ -73,8 +93,7 @@ const BASE_HEADERS: Record<string, string> = {
 
 type Auth = { principal: WebPrincipal | null; session: ActiveSession | null; via: 'api-key' | 'cookie' | 'none'; refused?: string };
 
-export async function createWebServer(opts: WebServerOptions): Promise<RunningWebServer> {
-  const https = opts.tls !== null;
+export function createWebApp(opts: WebAppOptions): WebApp {
   const staticRoot = opts.staticDir === null ? null : resolve(opts.staticDir);
   const clientIp = opts.clientIp ?? ((req: IncomingMessage) => req.socket.remoteAddress ?? 'unknown');
   const auths = new WeakMap<IncomingMessage, Auth>();
@@ -99,19 +118,26 @@ export async function createWebServer(opts: WebServerOptions): Promise<RunningWe
       if (p === 'missing' || p === 'wrong') return { principal: null, session: null, via: 'api-key', refused: 'X-API-Key wrong' };
       return { principal: { kind: 'api-key', role: p.kind === 'api-key' ? p.role : 'admin' }, session: null, via: 'api-key' };
     }
-    const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
-    if (cookie === null || cookie === '') return { principal: null, session: null, via: 'none' };
-    const session = await opts.sessions.resolve(cookie);
-    return session ? { principal: session.principal, session, via: 'cookie' } : { principal: null, session: null, via: 'none' };
+    // At most two (the web port's cookie and the main port's dashboard_path one), more is not a browser.
+    for (const cookie of readCookies(req.headers.cookie, SESSION_COOKIE).slice(0, 2)) {
+      if (cookie === '') continue;
+      const session = await opts.sessions.resolve(cookie);
+      if (session) return { principal: session.principal, session, via: 'cookie' };
+    }
+    return { principal: null, session: null, via: 'none' };
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, mount: WebMount): Promise<void> => {
+    const https = mount.https;
     for (const [k, v] of Object.entries(BASE_HEADERS)) res.setHeader(k, v);
     if (https) res.setHeader('strict-transport-security', 'max-age=31536000');
     const path = pathOf(req);
     const auth = await authenticate(req);
     auths.set(req, auth);
-    if (path.startsWith(AUTH_PREFIX)) return handleAuth({ users: opts.users, sessions: opts.sessions, throttle: opts.throttle, https, clientIp, now: opts.now }, req, res, path, auth.session);
+    if (path.startsWith(AUTH_PREFIX)) {
+      const deps = { users: opts.users, sessions: opts.sessions, throttle: opts.throttle, https, cookiePath: mount.base, clientIp, now: opts.now };
+      return handleAuth(deps, req, res, path, auth.session);
+    }
     const connect = path.startsWith(CONNECT_PREFIX) && !path.startsWith('/vantage.v1.WorkerService/');
     // Public pages (status pages, badges, subscriber sign-up) act for nobody: they never see the cookie's session,
     // so a signed-in visitor's plain form POST there needs no CSRF token and gains no authority.
@@ -141,12 +167,22 @@ export async function createWebServer(opts: WebServerOptions): Promise<RunningWe
     for (const route of opts.routes) {
       if (await route(req, res, auth.principal)) return;
     }
-    if (staticRoot !== null && serveStatic(staticRoot, req, res, path)) return;
+    if (staticRoot !== null && serveStatic(staticRoot, req, res, path, mount.base)) return;
     sendJson(res, 404, { error: `not found: ${path.slice(0, 200)}` });
   };
+  return { handle };
+}
 
+export async function createWebServer(opts: WebServerOptions): Promise<RunningWebServer> {
+  return listenWebServer(createWebApp(opts), opts);
+}
+
+/** The web port's listener around an app (mounted at its root). */
+export async function listenWebServer(app: WebApp, opts: Pick<WebServerOptions, 'host' | 'port' | 'tls' | 'logger'>): Promise<RunningWebServer> {
+  const mount: WebMount = { https: opts.tls !== null, base: '/' };
+  const https = mount.https;
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    handle(req, res).catch((err: unknown) => {
+    app.handle(req, res, mount).catch((err: unknown) => {
       opts.logger.error({ err, path: pathOf(req) }, 'web request failed');
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
       else res.destroy();

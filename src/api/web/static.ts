@@ -2,9 +2,11 @@
  * Static serving of the built front end (dist/web, vite's outDir): files under `/assets/` have hashed names
  * and are cached immutably for a year; index.html is `no-cache`. A `.br` or `.gz` sibling is served when the
  * client accepts that encoding. A GET for an unknown path that is not an API path serves index.html, so the
- * front end's routes (/monitors/…, /setup) load the app.
+ * front end's routes (/monitors/…, /setup) load the app. The build uses relative asset URLs (vite base './'),
+ * so one build serves any mount point: index.html is sent with `<base href="…">` set to where it is mounted
+ * (/ on the web port, dashboard_path on the main port), which the front end also reads for its API and routes.
  */
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 
@@ -82,8 +84,37 @@ function send(req: IncomingMessage, res: ServerResponse, file: string, cacheCont
   createReadStream(body).on('error', () => res.destroy()).pipe(res);
 }
 
-/** Serves `root` (absolute); returns false when the request is not a static one (not GET/HEAD, or an API path). */
-export function serveStatic(root: string, req: IncomingMessage, res: ServerResponse, path: string): boolean {
+const BASE_TAG = /<base\s+href="[^"]*"\s*\/?>/i;
+const indexCache = new Map<string, { mtimeMs: number; size: number; html: string }>();
+
+/** index.html with its <base href> set to `base` (read again when the file changes: a rebuild needs no restart). */
+function indexHtml(file: string, base: string): Buffer {
+  const st = statSync(file);
+  let cached = indexCache.get(file);
+  if (cached === undefined || cached.mtimeMs !== st.mtimeMs || cached.size !== st.size) {
+    cached = { mtimeMs: st.mtimeMs, size: st.size, html: readFileSync(file, 'utf8') };
+    indexCache.set(file, cached);
+  }
+  const tag = `<base href="${base.replace(/[^A-Za-z0-9._~/-]/g, '')}">`;
+  let html: string;
+  if (BASE_TAG.test(cached.html)) html = cached.html.replace(BASE_TAG, tag);
+  else if (/<head[^>]*>/i.test(cached.html)) html = cached.html.replace(/<head[^>]*>/i, (h) => h + tag);
+  else html = /^<!doctype html>/i.test(cached.html) ? cached.html.replace(/^<!doctype html>/i, (d) => d + tag) : tag + cached.html;
+  return Buffer.from(html, 'utf8');
+}
+
+function sendIndex(req: IncomingMessage, res: ServerResponse, file: string, base: string): void {
+  const body = indexHtml(file, base);
+  res.writeHead(200, { 'content-type': TYPES['.html']!, 'cache-control': 'no-cache', 'content-length': body.length });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/**
+ * Serves `root` (absolute) for a request whose path within the mount is `path`; `base` is the mount's own path
+ * as the browser sees it (ends with /). Returns false when the request is not a static one (not GET/HEAD, or an
+ * API path).
+ */
+export function serveStatic(root: string, req: IncomingMessage, res: ServerResponse, path: string, base = '/'): boolean {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
   if (API_PATHS.test(path)) return false;
   const file = path === '/' ? null : fileAt(root, path);
@@ -95,6 +126,6 @@ export function serveStatic(root: string, req: IncomingMessage, res: ServerRespo
   if (path.startsWith('/assets/')) return false;
   const index = fileAt(root, '/index.html');
   if (index === null) return false;
-  send(req, res, index, 'no-cache');
+  sendIndex(req, res, index, base);
   return true;
 }

@@ -2,8 +2,12 @@
  * Header rewriting for the reverse proxy (RFC 9110 §7.6): hop-by-hop headers are stripped both ways
  * (Connection and every header it names, Keep-Alive, TE, Trailer, Transfer-Encoding, Upgrade, Proxy-*),
  * X-Forwarded-For is appended to, X-Forwarded-Proto/-Host and Forwarded (RFC 7239) describe the client
- * connection, and Via names this proxy.
+ * connection, and Via names this proxy. The dashboard's credentials never reach a backend: the session cookie
+ * (`vantage_session`) is taken out of Cookie and X-CSRF-Token is dropped, since proxied paths share the
+ * dashboard's origin (docs/web.md#the-dashboard-on-the-main-port).
  */
+import { withoutSessionCookie } from '../../auth/session.js';
+import { CSRF_HEADER } from '../../http/stages/csrf.js';
 
 export const VIA = '1.1 vantage';
 
@@ -104,6 +108,13 @@ export function upstreamRequestHeaders(raw: readonly string[], client: ClientInf
       case 'accept-encoding':
         if (opts.noCompression) continue;
         break;
+      case 'cookie': {
+        const kept = withoutSessionCookie(value);
+        if (kept !== null) out.push(name, kept);
+        continue;
+      }
+      case CSRF_HEADER:
+        continue;
       default:
         if (isHopByHop(lower) || (named !== null && named.has(lower))) continue;
     }

@@ -1,9 +1,10 @@
 /** PostgreSQL implementation of DashboardStore: the shared SQL (../dashboard-sql.ts) with numbered placeholders. */
 import type pg from 'pg';
 import { migrate } from './db.js';
+import { slowestByHours } from '../dashboard-slowest.js';
 import { PG_DASHBOARD_MIGRATIONS } from './migrations/dashboard.js';
 import type { DashboardStore, MonitorFilter, MonitorStateRow, MonitorSummary, OverviewCounts, RecentFailure, SlowMonitor } from '../dashboard.js';
-import { countSql, countsSql, ENABLED_SQL, failuresSql, listSql, POSTGRES, RECENT_SQL, runsSql, slowestSql, stateOf, uptime24hSql, type Sql } from '../dashboard-sql.js';
+import { countSql, countsSql, ENABLED_SQL, failuresSql, listSql, POSTGRES, recentBatchSql, runsSql, stateOf, uptime24hSql, type Sql } from '../dashboard-sql.js';
 
 /** `?` → `$n` (the shared SQL has no `?` inside string literals). */
 function numbered(text: string): string {
@@ -41,7 +42,7 @@ export class PgDashboardStore implements DashboardStore {
   }
 
   async slowest(since: number, limit: number): Promise<SlowMonitor[]> {
-    return this.all<SlowMonitor & pg.QueryResultRow>(slowestSql(POSTGRES, since, limit));
+    return slowestByHours(async <T>(q: Sql) => (await this.pool.query(numbered(q.text), q.params)).rows as T[], POSTGRES, since, limit);
   }
 
   async listMonitors(filter: MonitorFilter, page: { after?: string; limit: number }): Promise<MonitorStateRow[]> {
@@ -58,9 +59,14 @@ export class PgDashboardStore implements DashboardStore {
     const enabled = new Map((await this.all<{ id: string; enabled: boolean }>({ text: ENABLED_SQL(ids), params: [...ids] })).map((r) => [r.id, r.enabled]));
     const up = new Map((await this.all<{ monitor_id: string; runs: unknown; up: unknown }>(uptime24hSql(ids, opts.since24h))).map((r) => [r.monitor_id, r]));
     const present = ids.filter((id) => enabled.has(id));
-    const recents = await Promise.all(present.map((id) => this.all<{ status: string; event_at: unknown; total_ms: number | null }>({ text: RECENT_SQL, params: [id, opts.bars] })));
-    return present.map((id, i) => {
-      const rows = recents[i]!.map((r) => ({ status: r.status, event_at: toNum(r.event_at), total_ms: r.total_ms }));
+    const recent = new Map<string, MonitorSummary['recent']>();
+    for (const r of await this.all<{ monitor_id: string; status: string; event_at: unknown; total_ms: number | null }>(recentBatchSql('postgres', present, opts.bars))) {
+      let list = recent.get(r.monitor_id);
+      if (list === undefined) recent.set(r.monitor_id, (list = []));
+      list.push({ status: r.status, event_at: toNum(r.event_at), total_ms: r.total_ms });
+    }
+    return present.map((id) => {
+      const rows = recent.get(id) ?? [];
       const u = up.get(id);
       return { monitor_id: id, state: stateOf(enabled.get(id)!, rows[0]?.status ?? null), recent: rows, runs_24h: toNum(u?.runs), up_24h: toNum(u?.up) };
     });

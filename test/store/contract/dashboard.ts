@@ -64,6 +64,26 @@ export function dashboardScenarios(ctx: ContractContext): void {
       expect(slow[0]!.p95_ms).toBeGreaterThan(800);
     });
 
+    it('finds the slowest over several hours: ties by id, worst hour of each monitor, deleted ones left out', async () => {
+      // 20 monitors with the same p95 in the first hour (more rows than the first read per hour), two of them
+      // worse in the second hour, and a deleted monitor worse than all.
+      await results(s(), 'zz-del', [{ at: T0 + 500, ms: 900 }]);
+      for (let i = 0; i < 20; i++) await results(s(), `t${String(i).padStart(2, '0')}`, [{ at: T0 + 1_000 + i, ms: 100 }]);
+      await results(s(), 't07', [{ at: T0 + H + 1_000, ms: 500 }]);
+      await results(s(), 't15', [{ at: T0 + H + 2_000, ms: 300 }]);
+      await s().deleteMonitor('zz-del', meta);
+      while ((await s().rollupPending(1000)) > 0);
+      const ids = async (since: number, limit: number) => (await d().slowest(since, limit)).map((x) => x.monitor_id);
+      expect(await ids(T0, 4)).toEqual(['t07', 't15', 't00', 't01']);
+      expect(await ids(T0 + H, 4)).toEqual(['t07', 't15']);
+      expect(await ids(T0 + 2 * H, 4)).toEqual([]);
+      expect(await ids(T0, 0)).toEqual([]);
+      expect((await ids(T0, 30)).length).toBe(20);
+      const [worst] = await d().slowest(T0, 1);
+      expect(worst!.p95_ms).toBeGreaterThan(450);
+      expect(worst!.p99_ms).toBeGreaterThanOrEqual(worst!.p95_ms);
+    });
+
     it('pages the filtered monitor list by id and counts the matches', async () => {
       // m04's result first: seeding schedules every due monitor, so it runs before the others exist.
       await results(s(), 'm04', [{ at: T0 + 1_000, ms: null }], { name: 'Shop 4', url: 'https://h4.example/', type: 'http' });
@@ -102,8 +122,18 @@ export function dashboardScenarios(ctx: ContractContext): void {
     it('summarises monitors: their last results newest first and the 24 h uptime', async () => {
       await results(s(), 'x', [{ at: T0 + 1_000, ms: 10 }, { at: T0 + 2_000, ms: null }, { at: T0 + 3_000, ms: 30 }, { at: T0 + 4_000, ms: 40 }]);
       while ((await s().rollupPending(1000)) > 0);
-      const [sum, ...rest] = await d().summaries(['x', 'missing'], { bars: 3, since24h: T0 });
+      await results(s(), 'y', [{ at: T0 + 5_000, ms: null }, { at: T0 + 6_000, ms: 60 }]);
+      while ((await s().rollupPending(1000)) > 0);
+      // One statement for the page: each monitor's own last results, in the order asked.
+      const [ySum, sum, ...rest] = await d().summaries(['y', 'x', 'missing'], { bars: 3, since24h: T0 });
       expect(rest).toEqual([]);
+      expect(ySum!.monitor_id).toBe('y');
+      expect(ySum!.recent.map((r) => [r.status, r.event_at])).toEqual([
+        ['up', T0 + 6_000],
+        ['down', T0 + 5_000],
+      ]);
+      expect([ySum!.runs_24h, ySum!.up_24h]).toEqual([2, 1]);
+      expect(sum!.monitor_id).toBe('x');
       expect(sum!.state).toBe('up');
       expect(sum!.recent.map((r) => [r.status, r.event_at])).toEqual([
         ['up', T0 + 4_000],

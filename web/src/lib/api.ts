@@ -1,7 +1,10 @@
 /**
  * Every call the dashboard makes: the auth endpoints (JSON) and Connect services (JSON over POST, same origin).
- * Cookie-authenticated state changes carry the session's CSRF token in `X-CSRF-Token`.
+ * Cookie-authenticated state changes carry the session's CSRF token in `X-CSRF-Token`. Paths are under the
+ * dashboard's mount (lib/base.ts): /api/… on the web port, <dashboard_path>api/… on the main port.
  */
+import { underBase } from './base.js';
+
 export type Role = 'admin' | 'editor' | 'viewer';
 export interface SessionUser {
   id: string;
@@ -42,7 +45,7 @@ async function readJson(res: Response): Promise<Record<string, unknown>> {
 }
 
 async function authCall(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(path, {
+  const res = await fetch(underBase(path), {
     method,
     credentials: 'same-origin',
     headers: body === undefined ? {} : { 'content-type': 'application/json', 'x-csrf-token': csrfToken },
@@ -76,7 +79,7 @@ export async function logout(): Promise<void> {
 
 /** One Connect unary call in the JSON codec: POST /vantage.v1.<Service>/<Method>. */
 export async function rpc<T>(service: string, method: string, req: object = {}): Promise<T> {
-  const res = await fetch(`/vantage.v1.${service}/${method}`, {
+  const res = await fetch(underBase(`/vantage.v1.${service}/${method}`), {
     method: 'POST',
     credentials: 'same-origin',
     headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken },

@@ -1,4 +1,5 @@
 /** Data hooks: one Connect call with loading/error state, and the live stream (GET /api/live, SSE). */
+import { underBase } from './base.js';
 import { useCallback, useEffect, useRef, useState } from 'react';
 
 export interface Loaded<T> {
@@ -41,7 +42,7 @@ let source: EventSource | null = null;
 
 function ensureSource(): void {
   if (source !== null) return;
-  source = new EventSource('/api/live', { withCredentials: true });
+  source = new EventSource(underBase('/api/live'), { withCredentials: true });
   for (const ev of ['overview', 'fleet', 'result', 'incidents']) {
     source.addEventListener(ev, (m) => {
       const data: unknown = JSON.parse((m as MessageEvent<string>).data);

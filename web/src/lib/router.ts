@@ -1,17 +1,25 @@
-/** A small history-API router: the current path and query, and navigate() without a page load. */
+/**
+ * A small history-API router: the current path and query, and navigate() without a page load. Paths are the
+ * app's ('/monitors/1'); the URL carries them under the dashboard's mount (lib/base.ts, e.g. '/ui/monitors/1').
+ */
 import { useEffect, useState } from 'react';
+import { appPath, underBase } from './base.js';
+
+/** The href of an app path, for links (`<a href={href('/monitors/1')}>`). */
+export const href = underBase;
 
 export interface Location {
   path: string;
   query: URLSearchParams;
 }
 
-const read = (): Location => ({ path: window.location.pathname, query: new URLSearchParams(window.location.search) });
+const read = (): Location => ({ path: appPath(window.location.pathname), query: new URLSearchParams(window.location.search) });
 const listeners = new Set<() => void>();
 
 export function navigate(to: string, replace = false): void {
-  if (replace) window.history.replaceState(null, '', to);
-  else window.history.pushState(null, '', to);
+  const url = underBase(to);
+  if (replace) window.history.replaceState(null, '', url);
+  else window.history.pushState(null, '', url);
   for (const l of listeners) l();
 }
 

@@ -7,7 +7,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { ApiError, num, rpc } from '../lib/api';
 import { useLive, useLoad } from '../lib/hooks';
 import { atLeast } from '../lib/roles';
-import { navigate } from '../lib/router';
+import { href, navigate } from '../lib/router';
 import { when } from '../lib/format';
 import type { PageProps } from './index';
 
@@ -199,7 +199,7 @@ export function IncidentsPage({ session }: PageProps) {
               <tr key={i.id} data-incident={i.id} className={isOpen(i) ? 'open' : ''}>
                 <td>
                   <a
-                    href={`/incidents/${encodeURIComponent(i.id)}`}
+                    href={href(`/incidents/${encodeURIComponent(i.id)}`)}
                     onClick={(e) => {
                       e.preventDefault();
                       navigate(`/incidents/${encodeURIComponent(i.id)}`);

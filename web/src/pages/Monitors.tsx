@@ -6,7 +6,7 @@ import { useState } from 'react';
 import { rpc } from '../lib/api';
 import { Bars, ms, pct, StatusDot } from '../lib/format';
 import { useLive, useLoad } from '../lib/hooks';
-import { navigate } from '../lib/router';
+import { href, navigate } from '../lib/router';
 import type { ListMonitorsResponse, Monitor } from '../lib/types';
 import { atLeast } from '../lib/roles';
 import type { PageProps } from './index';
@@ -125,7 +125,7 @@ export function MonitorsPage({ session, query }: PageProps) {
                   <StatusDot status={s?.status ?? 'pending'} />
                 </td>
                 <td>
-                  <a href={`/monitors/${m.id}`} onClick={(e) => (e.preventDefault(), navigate(`/monitors/${m.id}`))}>
+                  <a href={href(`/monitors/${m.id}`)} onClick={(e) => (e.preventDefault(), navigate(`/monitors/${m.id}`))}>
                     {m.name}
                   </a>
                 </td>

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { num, rpc } from '../lib/api';
 import { ago, ms, StatusDot } from '../lib/format';
 import { useLive, useLoad } from '../lib/hooks';
-import { navigate } from '../lib/router';
+import { href, navigate } from '../lib/router';
 import type { Overview, RegionHealth } from '../lib/types';
 
 function Stat({ label, value, cls }: { label: string; value: string | number; cls?: string }) {
@@ -88,7 +88,7 @@ export function OverviewPage() {
               {(o.recentFailures ?? []).map((f, i) => (
                 <tr key={i}>
                   <td>
-                    <a href={`/monitors/${f.monitorId}`} onClick={(e) => (e.preventDefault(), navigate(`/monitors/${f.monitorId}`))}>
+                    <a href={href(`/monitors/${f.monitorId}`)} onClick={(e) => (e.preventDefault(), navigate(`/monitors/${f.monitorId}`))}>
                       {f.monitorName}
                     </a>
                   </td>
@@ -121,7 +121,7 @@ export function OverviewPage() {
               {(o.slowest ?? []).map((s) => (
                 <tr key={s.monitorId}>
                   <td>
-                    <a href={`/monitors/${s.monitorId}`} onClick={(e) => (e.preventDefault(), navigate(`/monitors/${s.monitorId}`))}>
+                    <a href={href(`/monitors/${s.monitorId}`)} onClick={(e) => (e.preventDefault(), navigate(`/monitors/${s.monitorId}`))}>
                       {s.monitorName}
                     </a>
                   </td>

@@ -10,6 +10,7 @@ import { when } from '../lib/format';
 import { useLoad } from '../lib/hooks';
 import { CheckList, FieldError, FormError, useMonitorNames, type Named } from '../lib/pickers';
 import { atLeast } from '../lib/roles';
+import { href } from '../lib/router';
 import type { PageProps } from './index';
 
 export interface StatusPageGroup {
@@ -29,7 +30,7 @@ export interface StatusPage {
 const FIELDS = ['slug', 'title', 'description', 'groups', 'show_targets'] as const;
 
 /** The public page's address (served without login on the same listener). */
-export const publicUrl = (slug: string): string => `/status/${encodeURIComponent(slug)}`;
+export const publicUrl = (slug: string): string => href(`/status/${encodeURIComponent(slug)}`);
 
 interface GroupDraft {
   key: number;

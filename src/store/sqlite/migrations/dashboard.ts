@@ -51,4 +51,7 @@ CREATE TRIGGER results_agg_1h_totals_delete AFTER DELETE ON results_agg_1h BEGIN
   UPDATE rollup_hour_totals SET count = count - OLD.count, up_count = up_count - OLD.up_count WHERE bucket_start = OLD.bucket_start;
 END;`,
   },
+  // The slowest monitors: the top p95 rows of each hour read in index order (dashboard-slowest.ts), instead
+  // of aggregating every monitor's buckets of the range (20 000 rows with 10 000 monitors) to keep 10.
+  { version: 5, name: 'results_agg_1h_p95', sql: 'CREATE INDEX IF NOT EXISTS results_agg_1h_p95 ON results_agg_1h (bucket_start, p95_ms) WHERE p95_ms IS NOT NULL;' },
 ];
