@@ -153,7 +153,14 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
     const registry = new Registry();
     // On PostgreSQL other replicas route on what this one writes: flush within 200 ms so that a stats report
     // is routable everywhere within a second (SQLite keeps the 1 s default).
-    const writeBehind = new WriteBehind({ store: store.lb, logger, flushIntervalMs: store.engine === 'postgres' ? 200 : undefined });
+    // Where another replica's sticky choice won in the database, this engine adopts it (before the waiting
+    // /route answers, which then name the winner).
+    const writeBehind = new WriteBehind({
+      store: store.lb,
+      logger,
+      flushIntervalMs: store.engine === 'postgres' ? 200 : undefined,
+      onAdopt: (winners) => engine.restoreSticky(winners),
+    });
     const engine = new RoutingEngine({
       tiers: config.tiers,
       defaultTier: config.default_tier,

@@ -29,6 +29,10 @@ export interface RoutingEnginePort {
   backends(): BackendView[];
   counts(): EngineCounts;
   stickyAssignments(): StickyAssignment[];
+  /** The assignment of (stickyId, tier), if any (a copy). */
+  stickyOf(stickyId: string, tier: string): StickyAssignment | undefined;
+  /** Removes a backend with its reservations and sticky assignments. */
+  remove(clientId: string): boolean;
   restoreSticky(list: readonly StickyAssignment[]): void;
   clearReservations(): number;
   /** Live reservations (the fleet page lists them per backend). */

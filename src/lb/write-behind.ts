@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
-import type { LbClientTouch, LbStats, LbStickyChange, LbStore } from '../store/lb.js';
+import type { LbClientTouch, LbStats, LbSticky, LbStickyChange, LbStore } from '../store/lb.js';
 
+import { coalesceSticky } from '../store/lb-sticky.js';
 import { backgroundTimers, type Timers } from '../platform/timers.js';
 
 export interface WriteBehindOptions {
@@ -13,6 +14,12 @@ export interface WriteBehindOptions {
   maxQueuedStats?: number;
   timers?: Timers;
   logger?: Logger;
+  /**
+   * Called with the assignments another replica holds where this one's choice lost (LbWriteResult.adopted),
+   * before the flush that found them resolves: the engine adopts them, so the caller that waited for the
+   * commit already sees the winner.
+   */
+  onAdopt?: (winners: LbSticky[]) => void;
 }
 
 /**
@@ -62,8 +69,9 @@ export class WriteBehind {
 
   stickyChange(ch: LbStickyChange): void {
     const key = ch.type === 'set' ? `${ch.assignment.stickyId}\u0000${ch.assignment.tier}` : `${ch.stickyId}\u0000${ch.tier}`;
+    const older = this.sticky.get(key);
     this.sticky.delete(key); // re-insert so the map keeps the order of the latest change
-    this.sticky.set(key, ch);
+    this.sticky.set(key, older === undefined ? ch : coalesceSticky(older, ch));
     // A fresh (sticky_id, tier) → backend pair: its first answer must not be acknowledged before it is durable.
     if (ch.type === 'set' && ch.assignment.createdAt === ch.assignment.lastUsed) this.newSticky = true;
     this.schedule(false);
@@ -112,7 +120,8 @@ export class WriteBehind {
     this.sticky = new Map();
     const run = (async () => {
       try {
-        await this.opts.store.writeBatch({ stats, touches: [...touches.values()], sticky: [...sticky.values()] });
+        const r = await this.opts.store.writeBatch({ stats, touches: [...touches.values()], sticky: [...sticky.values()] });
+        if (r && r.adopted.length > 0) this.opts.onAdopt?.(r.adopted);
       } catch (err) {
         this.requeue(stats, touches, sticky);
         throw err;
@@ -142,8 +151,9 @@ export class WriteBehind {
     for (const [k, v] of touches) if (!this.touches.has(k)) this.touches.set(k, v);
     const merged = new Map(sticky);
     for (const [k, v] of this.sticky) {
+      const older = merged.get(k);
       merged.delete(k);
-      merged.set(k, v);
+      merged.set(k, older === undefined ? v : coalesceSticky(older, v));
     }
     this.sticky = merged;
     this.schedule(false);
