@@ -159,7 +159,10 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       store: store.lb,
       logger,
       flushIntervalMs: store.engine === 'postgres' ? 200 : undefined,
-      onAdopt: (winners) => engine.restoreSticky(winners),
+      onAdopt: (winners) => {
+        engine.restoreSticky(winners);
+        metrics.stickyAdopted(winners.length);
+      },
     });
     const engine = new RoutingEngine({
       tiers: config.tiers,

@@ -22,6 +22,11 @@ export interface WriteBehindOptions {
   onAdopt?: (winners: LbSticky[]) => void;
 }
 
+/** A change that can lose to another replica's: a new assignment, or a move to another backend. */
+function isClaim(ch: LbStickyChange): boolean {
+  return ch.type === 'set' && ch.prev !== undefined && ch.prev !== ch.assignment.clientId;
+}
+
 /**
  * Queues stats rows, client liveness updates and sticky-assignment changes and writes them to the store in
  * batched transactions, off the request path. Liveness updates and sticky changes are coalesced per key
@@ -39,6 +44,8 @@ export class WriteBehind {
   /** A new sticky assignment is queued that callers must not acknowledge before it is committed. */
   private newSticky = false;
   private groupCommit: Promise<void> | null = null;
+  /** The sticky changes of the batch being written. */
+  private flightSticky: Map<string, LbStickyChange> | null = null;
   private readonly flushIntervalMs: number;
   private readonly maxBatch: number;
   private readonly maxQueuedStats: number;
@@ -97,6 +104,25 @@ export class WriteBehind {
     return this.groupCommit;
   }
 
+  /**
+   * Waits for the database's answer on this (sticky_id, tier) when this replica's assignment of it is a claim
+   * or move not yet confirmed (queued, or in the batch being written): another replica may have chosen at the
+   * same time, and only one choice wins (see store/lb-sticky.ts). Resolves once that batch is committed and any
+   * winner adopted (onAdopt); a queued claim is written in a group commit shared by every caller of the same
+   * event-loop turn. Null when the assignment is confirmed (no database round trip on a known sticky id).
+   */
+  commitSticky(stickyId: string, tier: string): Promise<void> | null {
+    const key = `${stickyId}\u0000${tier}`;
+    const queued = this.sticky.get(key);
+    if (queued !== undefined && isClaim(queued)) {
+      this.newSticky = true;
+      return this.commitNewSticky();
+    }
+    const inFlight = this.flightSticky?.get(key);
+    if (inFlight !== undefined && isClaim(inFlight) && this.flushing !== null) return this.flushing;
+    return null;
+  }
+
   /** Number of queued changes not yet written. */
   pending(): number {
     return this.stats.length + this.touches.size + this.sticky.size;
@@ -118,6 +144,7 @@ export class WriteBehind {
     this.stats = [];
     this.touches = new Map();
     this.sticky = new Map();
+    this.flightSticky = sticky;
     const run = (async () => {
       try {
         const r = await this.opts.store.writeBatch({ stats, touches: [...touches.values()], sticky: [...sticky.values()] });
@@ -132,6 +159,7 @@ export class WriteBehind {
       await run;
     } finally {
       this.flushing = null;
+      this.flightSticky = null;
     }
   }
 

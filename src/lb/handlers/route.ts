@@ -165,8 +165,9 @@ export function routeHandler(d: ApiDeps): Handler {
     const outcome = decision.ok ? (decision.sticky ? 'sticky' : 'ok') : decision.code;
     // Unknown tier names come from callers: do not let them grow the label set.
     d.metrics.route(decision.ok || decision.code !== 'unknown_tier' ? tier : '(unknown)', outcome, seconds);
-    // A new sticky assignment is acknowledged only once committed (one shared transaction per event-loop turn).
-    const commit = decision.ok && req.stickyId !== null ? d.writeBehind.commitNewSticky() : null;
+    // A new (or moved) sticky assignment is acknowledged only once committed and confirmed as the one winner
+    // (one shared transaction per event-loop turn); a confirmed one costs no database round trip.
+    const commit = decision.ok && req.stickyId !== null && req.stickyId !== undefined ? d.writeBehind.commitSticky(req.stickyId, decision.tier) : null;
     if (commit === null) return send(ctx, decision);
     return commit.then(() => settleSticky(req, decision, 0)).then((final) => send(ctx, final));
   };
@@ -181,7 +182,7 @@ export function routeHandler(d: ApiDeps): Handler {
     if (held === undefined || held.clientId === decision.clientId || round >= MAX_STICKY_ROUNDS) return decision;
     d.engine.release(decision.reservationId);
     const again = d.engine.route(req);
-    const commit = again.ok ? d.writeBehind.commitNewSticky() : null;
+    const commit = again.ok ? d.writeBehind.commitSticky(req.stickyId, again.tier) : null;
     if (commit !== null) await commit;
     return settleSticky(req, again, round + 1);
   };
