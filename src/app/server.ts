@@ -233,7 +233,15 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       },
       alerting: { store: store.alerts, config, maintenance: statusPages?.calendar },
     });
-    const probes = monitoring === null ? null : startBackendProbes({ config, engine, monitoring, isLeader: () => store.leader.isLeader(), now, logger });
+    const probes = monitoring === null ? null : startBackendProbes({
+            config,
+            engine,
+            monitoring,
+            isLeader: () => store.leader.isLeader(),
+            now,
+            logger,
+            announceRtt: store.lb.announceRtt ? (samples) => store.lb.announceRtt!(samples) : undefined,
+          });
 
     const route = (name: string, methods: ManagementRoute['methods'], body: ManagementRoute['body'] = 'none', auth = true): ManagementRoute => ({
       name,

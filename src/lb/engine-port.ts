@@ -39,5 +39,5 @@ export interface RoutingEnginePort {
   reservations(): ReservationView[];
   purgeStale(olderThanMs?: number): string[];
   /** The latency matrix, region locations and routing_distance (src/lb/routing/measured-distance.ts). */
-  readonly latency: Pick<MeasuredDistance, 'entries' | 'regions' | 'mode' | 'kmPerMs'>;
+  readonly latency: Pick<MeasuredDistance, 'entries' | 'regions' | 'mode' | 'kmPerMs' | 'recordRtt'>;
 }

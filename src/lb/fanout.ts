@@ -19,6 +19,7 @@ export function applyRemoteChange(engine: RoutingEnginePort, ch: LbRemoteChange)
   // Purged on another replica: gone from the database, so gone here too (with its reservations and assignments).
   for (const id of ch.removedClients) engine.remove(id);
   if (ch.clearReservations === true) engine.clearReservations();
+  for (const x of ch.rtt ?? []) engine.latency.recordRtt(x.region, x.clientId, x.rttMs);
   for (const c of ch.clients) engine.register(toRegistration(c), Math.max(c.lastSeen, engine.backend(c.clientId)?.lastSeen ?? 0));
   for (const s of ch.stats) {
     const { clientId, ...rest } = s;

@@ -47,6 +47,13 @@ export interface LbWriteBatch {
   sticky: readonly LbStickyChange[];
 }
 
+/** One backend-probe round trip (region → backend), as the latency matrix records it. */
+export interface LbRttSample {
+  region: string;
+  clientId: string;
+  rttMs: number;
+}
+
 /** What a batch found in the database beyond what it wrote. */
 export interface LbWriteResult {
   /**
@@ -70,6 +77,8 @@ export interface LbRemoteChange {
   removedClients: string[];
   /** Another replica dropped every reservation (purge-pending): drop this replica's too. */
   clearReservations?: boolean;
+  /** Backend-probe round trips another replica ingested (its workers' streams): fed into this latency matrix. */
+  rtt?: LbRttSample[];
   full: boolean;
 }
 
@@ -92,6 +101,11 @@ export interface LbStore {
    * replica's memory. Absent on SQLite (one server).
    */
   announceClearReservations?(): Promise<void>;
+  /**
+   * Tells the other replicas the probe round trips this one ingested (the latency matrix lives in each
+   * replica's memory; the results reach only the replica of the worker's stream). Absent on SQLite.
+   */
+  announceRtt?(samples: readonly LbRttSample[]): Promise<void>;
   /** Deletes at most `limit` stats rows with timestamp < cutoffMs; returns how many. */
   deleteStatsBefore(cutoffMs: number, limit: number): Promise<number>;
   listClients(): Promise<LbClient[]>;

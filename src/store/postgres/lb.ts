@@ -1,6 +1,6 @@
 /** PostgreSQL implementation of LbStore (the "lb" component's tables; see migrations/lb.ts). */
 import type pg from 'pg';
-import type { LbClient, LbRemoteChange, LbSticky, LbStats, LbStickyChange, LbStore, LbWriteBatch, LbWriteResult } from '../lb.js';
+import type { LbClient, LbRemoteChange, LbRttSample, LbSticky, LbStats, LbStickyChange, LbStore, LbWriteBatch, LbWriteResult } from '../lb.js';
 import { planSticky, stickyKey, uniqueChanges } from '../lb-sticky.js';
 import { migrate, tx, type Queryable } from './db.js';
 import { toClient, toStats, type ClientRow, type StatsRow } from '../lb-rows.js';
@@ -22,6 +22,8 @@ interface LbNotice {
   removed?: string[];
   /** Every reservation was dropped (purge-pending). */
   clearReservations?: boolean;
+  /** Probe round trips [region, client id, ms]. */
+  rtt?: Array<[string, string, number]>;
 }
 const NOTIFY_IDS = 100;
 
@@ -82,6 +84,7 @@ export class PgLbStore implements LbStore {
   private async readChange(n: LbNotice): Promise<LbRemoteChange> {
     const out: LbRemoteChange = { clients: [], stats: [], sticky: [], removedSticky: [], removedClients: n.removed ?? [], full: false };
     if (n.clearReservations === true) out.clearReservations = true;
+    if (n.rtt?.length) out.rtt = n.rtt.map(([region, clientId, rttMs]) => ({ region, clientId, rttMs }));
     const ids = [...new Set([...(n.clients ?? []), ...(n.stats ?? [])])];
     if (ids.length > 0) {
       out.clients = (await this.pool.query<ClientRow>('SELECT * FROM clients WHERE client_id = ANY($1::text[]) ORDER BY client_id COLLATE "C"', [ids])).rows.map(toClient);
@@ -134,6 +137,15 @@ export class PgLbStore implements LbStore {
       await this.announce(c, { removed: [...clientIds] });
       return r.rowCount ?? 0;
     });
+  }
+
+  async announceRtt(samples: readonly LbRttSample[]): Promise<void> {
+    const origin = this.notifier?.origin ?? '';
+    // about 60 bytes a sample: 100 per notification stays far below NOTIFY's 8 000-byte payload
+    for (let i = 0; i < samples.length; i += NOTIFY_IDS) {
+      const rtt = samples.slice(i, i + NOTIFY_IDS).map((x): [string, string, number] => [x.region, x.clientId, Math.round(x.rttMs * 1000) / 1000]);
+      await notify(this.pool, LB_CHANNEL, { origin, rtt } satisfies LbNotice);
+    }
   }
 
   async announceClearReservations(): Promise<void> {
