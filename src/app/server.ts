@@ -159,7 +159,17 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
     const registry = new Registry();
     // On PostgreSQL other replicas route on what this one writes: flush within 200 ms so that a stats report
     // is routable everywhere within a second (SQLite keeps the 1 s default).
-    const writeBehind = new WriteBehind({ store: store.lb, logger, flushIntervalMs: store.engine === 'postgres' ? 200 : undefined });
+    // Where another replica's sticky choice won in the database, this engine adopts it (before the waiting
+    // /route answers, which then name the winner).
+    const writeBehind = new WriteBehind({
+      store: store.lb,
+      logger,
+      flushIntervalMs: store.engine === 'postgres' ? 200 : undefined,
+      onAdopt: (winners) => {
+        engine.restoreSticky(winners);
+        metrics.stickyAdopted(winners.length);
+      },
+    });
     const engine = new RoutingEngine({
       tiers: config.tiers,
       defaultTier: config.default_tier,
@@ -233,7 +243,15 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       },
       alerting: { store: store.alerts, config, maintenance: statusPages?.calendar },
     });
-    const probes = monitoring === null ? null : startBackendProbes({ config, engine, monitoring, isLeader: () => store.leader.isLeader(), now, logger });
+    const probes = monitoring === null ? null : startBackendProbes({
+            config,
+            engine,
+            monitoring,
+            isLeader: () => store.leader.isLeader(),
+            now,
+            logger,
+            announceRtt: store.lb.announceRtt ? (samples) => store.lb.announceRtt!(samples) : undefined,
+          });
 
     const route = (name: string, methods: ManagementRoute['methods'], body: ManagementRoute['body'] = 'none', auth = true): ManagementRoute => ({
       name,

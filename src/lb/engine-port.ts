@@ -29,11 +29,15 @@ export interface RoutingEnginePort {
   backends(): BackendView[];
   counts(): EngineCounts;
   stickyAssignments(): StickyAssignment[];
+  /** The assignment of (stickyId, tier), if any (a copy). */
+  stickyOf(stickyId: string, tier: string): StickyAssignment | undefined;
+  /** Removes a backend with its reservations and sticky assignments. */
+  remove(clientId: string): boolean;
   restoreSticky(list: readonly StickyAssignment[]): void;
   clearReservations(): number;
   /** Live reservations (the fleet page lists them per backend). */
   reservations(): ReservationView[];
   purgeStale(olderThanMs?: number): string[];
   /** The latency matrix, region locations and routing_distance (src/lb/routing/measured-distance.ts). */
-  readonly latency: Pick<MeasuredDistance, 'entries' | 'regions' | 'mode' | 'kmPerMs'>;
+  readonly latency: Pick<MeasuredDistance, 'entries' | 'regions' | 'mode' | 'kmPerMs' | 'recordRtt'>;
 }

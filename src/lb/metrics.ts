@@ -11,6 +11,8 @@ export interface ServerMetrics {
   /** Counts one finished HTTP request. */
   request(route: string, status: number | 'aborted'): void;
   statsReport(): void;
+  /** Counts sticky assignments adopted from another replica (its choice won in the database). */
+  stickyAdopted(n: number): void;
 }
 
 /** How often the default metrics sample the event-loop lag (ms). */
@@ -92,6 +94,12 @@ export function createServerMetrics(
     registers: [registry],
   });
 
+  const stickyAdopted = new Counter({
+    name: 'vantage_sticky_adopted_total',
+    help: "Sticky assignments this replica adopted because another replica's choice won in the database.",
+    registers: [registry],
+  });
+
   // Label children are cached (two-level maps, no key string built per call): label hashing per call would
   // cost more than the routing decision itself.
   const routeChildren = new ChildCache<string, RouteOutcome>((tier, outcome) => routes.labels({ tier, outcome }));
@@ -106,6 +114,9 @@ export function createServerMetrics(
     },
     statsReport() {
       statsReports.inc();
+    },
+    stickyAdopted(n) {
+      stickyAdopted.inc(n);
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
-import type { LbClientTouch, LbStats, LbStickyChange, LbStore } from '../store/lb.js';
+import type { LbClientTouch, LbStats, LbSticky, LbStickyChange, LbStore } from '../store/lb.js';
 
+import { coalesceSticky } from '../store/lb-sticky.js';
 import { backgroundTimers, type Timers } from '../platform/timers.js';
 
 export interface WriteBehindOptions {
@@ -13,6 +14,17 @@ export interface WriteBehindOptions {
   maxQueuedStats?: number;
   timers?: Timers;
   logger?: Logger;
+  /**
+   * Called with the assignments another replica holds where this one's choice lost (LbWriteResult.adopted),
+   * before the flush that found them resolves: the engine adopts them, so the caller that waited for the
+   * commit already sees the winner.
+   */
+  onAdopt?: (winners: LbSticky[]) => void;
+}
+
+/** A change that can lose to another replica's: a new assignment, or a move to another backend. */
+function isClaim(ch: LbStickyChange): boolean {
+  return ch.type === 'set' && ch.prev !== undefined && ch.prev !== ch.assignment.clientId;
 }
 
 /**
@@ -32,6 +44,8 @@ export class WriteBehind {
   /** A new sticky assignment is queued that callers must not acknowledge before it is committed. */
   private newSticky = false;
   private groupCommit: Promise<void> | null = null;
+  /** The sticky changes of the batch being written. */
+  private flightSticky: Map<string, LbStickyChange> | null = null;
   private readonly flushIntervalMs: number;
   private readonly maxBatch: number;
   private readonly maxQueuedStats: number;
@@ -62,8 +76,9 @@ export class WriteBehind {
 
   stickyChange(ch: LbStickyChange): void {
     const key = ch.type === 'set' ? `${ch.assignment.stickyId}\u0000${ch.assignment.tier}` : `${ch.stickyId}\u0000${ch.tier}`;
+    const older = this.sticky.get(key);
     this.sticky.delete(key); // re-insert so the map keeps the order of the latest change
-    this.sticky.set(key, ch);
+    this.sticky.set(key, older === undefined ? ch : coalesceSticky(older, ch));
     // A fresh (sticky_id, tier) → backend pair: its first answer must not be acknowledged before it is durable.
     if (ch.type === 'set' && ch.assignment.createdAt === ch.assignment.lastUsed) this.newSticky = true;
     this.schedule(false);
@@ -89,6 +104,25 @@ export class WriteBehind {
     return this.groupCommit;
   }
 
+  /**
+   * Waits for the database's answer on this (sticky_id, tier) when this replica's assignment of it is a claim
+   * or move not yet confirmed (queued, or in the batch being written): another replica may have chosen at the
+   * same time, and only one choice wins (see store/lb-sticky.ts). Resolves once that batch is committed and any
+   * winner adopted (onAdopt); a queued claim is written in a group commit shared by every caller of the same
+   * event-loop turn. Null when the assignment is confirmed (no database round trip on a known sticky id).
+   */
+  commitSticky(stickyId: string, tier: string): Promise<void> | null {
+    const key = `${stickyId}\u0000${tier}`;
+    const queued = this.sticky.get(key);
+    if (queued !== undefined && isClaim(queued)) {
+      this.newSticky = true;
+      return this.commitNewSticky();
+    }
+    const inFlight = this.flightSticky?.get(key);
+    if (inFlight !== undefined && isClaim(inFlight) && this.flushing !== null) return this.flushing;
+    return null;
+  }
+
   /** Number of queued changes not yet written. */
   pending(): number {
     return this.stats.length + this.touches.size + this.sticky.size;
@@ -110,9 +144,11 @@ export class WriteBehind {
     this.stats = [];
     this.touches = new Map();
     this.sticky = new Map();
+    this.flightSticky = sticky;
     const run = (async () => {
       try {
-        await this.opts.store.writeBatch({ stats, touches: [...touches.values()], sticky: [...sticky.values()] });
+        const r = await this.opts.store.writeBatch({ stats, touches: [...touches.values()], sticky: [...sticky.values()] });
+        if (r && r.adopted.length > 0) this.opts.onAdopt?.(r.adopted);
       } catch (err) {
         this.requeue(stats, touches, sticky);
         throw err;
@@ -123,6 +159,7 @@ export class WriteBehind {
       await run;
     } finally {
       this.flushing = null;
+      this.flightSticky = null;
     }
   }
 
@@ -142,8 +179,9 @@ export class WriteBehind {
     for (const [k, v] of touches) if (!this.touches.has(k)) this.touches.set(k, v);
     const merged = new Map(sticky);
     for (const [k, v] of this.sticky) {
+      const older = merged.get(k);
       merged.delete(k);
-      merged.set(k, v);
+      merged.set(k, older === undefined ? v : coalesceSticky(older, v));
     }
     this.sticky = merged;
     this.schedule(false);

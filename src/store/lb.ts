@@ -47,6 +47,22 @@ export interface LbWriteBatch {
   sticky: readonly LbStickyChange[];
 }
 
+/** One backend-probe round trip (region → backend), as the latency matrix records it. */
+export interface LbRttSample {
+  region: string;
+  clientId: string;
+  rttMs: number;
+}
+
+/** What a batch found in the database beyond what it wrote. */
+export interface LbWriteResult {
+  /**
+   * For each `set` whose (sticky_id, tier) another replica holds on a different backend (see StickyEvent):
+   * the assignment the database holds, which the writer adopts. Empty on a single server.
+   */
+  adopted: LbSticky[];
+}
+
 /**
  * What another replica changed (PostgreSQL: announced with NOTIFY, read back from the database): backends
  * registered or updated, their newest stats, and sticky assignments set or removed. `full` marks a complete
@@ -57,19 +73,39 @@ export interface LbRemoteChange {
   stats: LbStats[];
   sticky: LbSticky[];
   removedSticky: Array<{ stickyId: string; tier: string }>;
+  /** Backends another replica deleted (purge): dropped here too, with their reservations and assignments. */
+  removedClients: string[];
+  /** Another replica dropped every reservation (purge-pending): drop this replica's too. */
+  clearReservations?: boolean;
+  /** Backend-probe round trips another replica ingested (its workers' streams): fed into this latency matrix. */
+  rtt?: LbRttSample[];
   full: boolean;
 }
 
 export interface LbStore {
   /** Inserts or updates a backend (created_at is kept on update). Durable once the promise resolves. */
   upsertClient(client: LbClient): Promise<void>;
-  /** Deletes backends with their stats and sticky assignments. Returns how many backends were deleted. */
+  /**
+   * Deletes backends with their stats and sticky assignments. Returns how many backends were deleted. On
+   * PostgreSQL the deletion is announced: every other replica drops those backends from its engine.
+   */
   deleteClients(clientIds: readonly string[]): Promise<number>;
   /**
    * Applies one batch atomically. Rows that refer to a backend no longer stored (purged meanwhile) are skipped,
-   * never an error.
+   * never an error. Sticky changes follow StickyEvent's rules: one winner per (sticky_id, tier), reported back
+   * in `adopted` when it is not the writer's choice.
    */
-  writeBatch(batch: LbWriteBatch): Promise<void>;
+  writeBatch(batch: LbWriteBatch): Promise<LbWriteResult | void>;
+  /**
+   * Tells the other replicas that every reservation was dropped (purge-pending); reservations live in each
+   * replica's memory. Absent on SQLite (one server).
+   */
+  announceClearReservations?(): Promise<void>;
+  /**
+   * Tells the other replicas the probe round trips this one ingested (the latency matrix lives in each
+   * replica's memory; the results reach only the replica of the worker's stream). Absent on SQLite.
+   */
+  announceRtt?(samples: readonly LbRttSample[]): Promise<void>;
   /** Deletes at most `limit` stats rows with timestamp < cutoffMs; returns how many. */
   deleteStatsBefore(cutoffMs: number, limit: number): Promise<number>;
   listClients(): Promise<LbClient[]>;

@@ -125,6 +125,36 @@ describe('WriteBehind (real SQLite store)', () => {
     expect(wb.commitNewSticky()).toBeNull();
   });
 
+  it('an unconfirmed claim is waited for (queued or in flight); a lost one is adopted before the waiters resume', async () => {
+    const t = manualTimers();
+    await store.lb.writeBatch({ stats: [], touches: [], sticky: [{ type: 'set', assignment: { stickyId: 'won', tier: 'small', clientId: 'b', createdAt: 1, lastUsed: 1 } }] });
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const lb: Pick<LbStore, 'writeBatch'> = { writeBatch: async (b) => (await gate, store.lb.writeBatch(b)) };
+    const adopted: string[] = [];
+    const wb = new WriteBehind({ store: lb, timers: t.timers, onAdopt: (w) => adopted.push(...w.map((x) => `${x.stickyId}:${x.clientId}`)) });
+    // a confirmed assignment (a refresh of the backend it names) is never waited for
+    wb.stickyChange({ type: 'set', assignment: { stickyId: 'known', tier: 'small', clientId: 'a', createdAt: 1, lastUsed: 5 }, prev: 'a' });
+    expect(wb.commitSticky('known', 'small')).toBeNull();
+    // this replica claims "won" for a, but b holds it in the database
+    wb.stickyChange({ type: 'set', assignment: { stickyId: 'won', tier: 'small', clientId: 'a', createdAt: 6, lastUsed: 6 }, prev: null });
+    const queued = wb.commitSticky('won', 'small');
+    expect(queued).not.toBeNull();
+    await new Promise((r) => setImmediate(r));
+    // the batch is in flight now: a second request for the same id waits for the same answer
+    const inFlight = wb.commitSticky('won', 'small');
+    expect(inFlight).not.toBeNull();
+    expect(adopted).toEqual([]);
+    release();
+    await Promise.all([queued, inFlight]);
+    expect(adopted).toEqual(['won:b']);
+    expect(await store.lb.listSticky()).toEqual([
+      { stickyId: 'known', tier: 'small', clientId: 'a', createdAt: 1, lastUsed: 5 },
+      { stickyId: 'won', tier: 'small', clientId: 'b', createdAt: 1, lastUsed: 1 },
+    ]);
+    expect(wb.commitSticky('won', 'small')).toBeNull();
+  });
+
   it('a failed group commit rejects its waiters and keeps the assignment queued for the next flush', async () => {
     const t = manualTimers();
     let fail = true;

@@ -74,7 +74,7 @@ export function clientsHandler(d: ApiDeps): Handler {
   };
 }
 
-/** POST|DELETE /clients/purge: forgets stale backends (memory and database). */
+/** POST|DELETE /clients/purge: forgets stale backends (memory and database; on PostgreSQL on every replica). */
 export function purgeHandler(d: ApiDeps): Handler {
   return async (ctx) => {
     const ids = d.engine.purgeStale();
@@ -84,10 +84,14 @@ export function purgeHandler(d: ApiDeps): Handler {
   };
 }
 
-/** POST|DELETE /clients/purge-pending: drops every reservation. */
+/**
+ * POST|DELETE /clients/purge-pending: drops every reservation (on PostgreSQL on every replica: each holds its
+ * own in memory; `cleared` counts this replica's).
+ */
 export function purgePendingHandler(d: ApiDeps): Handler {
-  return (ctx) => {
+  return async (ctx) => {
     const cleared = d.engine.clearReservations();
+    await d.lb.announceClearReservations?.();
     d.logger.info({ cleared }, 'dropped all pending reservations');
     sendJson(ctx.res, 200, { status: 'ok', cleared });
   };

@@ -557,7 +557,12 @@ export class RoutingEngine {
     return this.sticky.list();
   }
 
-  /** Restores persisted assignments at startup; emits no events. */
+  stickyOf(stickyId: string, tier: string): StickyAssignment | undefined {
+    const a = this.sticky.get(stickyId, tier);
+    return a === undefined ? undefined : { ...a };
+  }
+
+  /** Restores persisted assignments (at startup, or adopted from another replica); emits no events. */
   restoreSticky(list: readonly StickyAssignment[]): void {
     for (const a of list) this.sticky.put(a, false);
   }

@@ -23,12 +23,13 @@ describe.each(['indexed', 'scan'] as const)('sticky sessions (%s)', (strategy) =
     add('a', 10);
     add('b', 30);
     expect(pick('small', 's')).toBe('a');
-    expect(events).toEqual([{ type: 'set', assignment: { stickyId: 's', tier: 'small', clientId: 'a', createdAt: clock.now(), lastUsed: clock.now() } }]);
+    // a first assignment: nothing held before (prev null); a re-use names the backend it refreshes
+    expect(events).toEqual([{ type: 'set', assignment: { stickyId: 's', tier: 'small', clientId: 'a', createdAt: clock.now(), lastUsed: clock.now() }, prev: null }]);
     engine.reportStats('a', stats({ cpu: [50, 50, 50, 50, 90, 90, 90, 90] })); // b is now better
     clock.advance(1000);
     const d = engine.route({ tier: 'small', stickyId: 's' });
     expect(d).toMatchObject({ ok: true, clientId: 'a', sticky: true });
-    expect(events.at(-1)).toEqual({ type: 'set', assignment: { stickyId: 's', tier: 'small', clientId: 'a', createdAt: clock.now() - 1000, lastUsed: clock.now() } });
+    expect(events.at(-1)).toEqual({ type: 'set', assignment: { stickyId: 's', tier: 'small', clientId: 'a', createdAt: clock.now() - 1000, lastUsed: clock.now() }, prev: 'a' });
     // Another session goes to the better backend.
     const other = engine.route({ tier: 'small', stickyId: 't' });
     expect(other).toMatchObject({ ok: true, clientId: 'b', sticky: false });
@@ -60,9 +61,9 @@ describe.each(['indexed', 'scan'] as const)('sticky sessions (%s)', (strategy) =
     events.length = 0;
     engine.setHealth('a', 'unhealthy');
     expect(events).toEqual([
-      { type: 'delete', stickyId: 'other', tier: 'small' },
-      { type: 'delete', stickyId: 's', tier: 'medium' },
-      { type: 'delete', stickyId: 's', tier: 'small' },
+      { type: 'delete', stickyId: 'other', tier: 'small', clientId: 'a' },
+      { type: 'delete', stickyId: 's', tier: 'medium', clientId: 'a' },
+      { type: 'delete', stickyId: 's', tier: 'small', clientId: 'a' },
     ]);
     expect(engine.stickyAssignments()).toEqual([]);
     expect(pick('small', 's')).toBe('b');
@@ -96,7 +97,7 @@ describe.each(['indexed', 'scan'] as const)('sticky sessions (%s)', (strategy) =
     add('b', 30);
     expect(pick('small', 's')).toBe('a');
     expect(engine.remove('a')).toBe(true);
-    expect(events.at(-1)).toEqual({ type: 'delete', stickyId: 's', tier: 'small' });
+    expect(events.at(-1)).toEqual({ type: 'delete', stickyId: 's', tier: 'small', clientId: 'a' });
     expect(pick('small', 's')).toBe('b');
   });
 
@@ -130,7 +131,7 @@ describe.each(['indexed', 'scan'] as const)('sticky sessions (%s)', (strategy) =
     expect(events).toEqual([]);
     expect(engine.stickyAssignments()).toEqual([{ stickyId: 'r', tier: 'small', clientId: 'b', createdAt: 1, lastUsed: 2 }]);
     expect(pick('small', 'r')).toBe('b');
-    expect(events).toEqual([{ type: 'set', assignment: { stickyId: 'r', tier: 'small', clientId: 'b', createdAt: 1, lastUsed: clock.now() } }]);
+    expect(events).toEqual([{ type: 'set', assignment: { stickyId: 'r', tier: 'small', clientId: 'b', createdAt: 1, lastUsed: clock.now() }, prev: 'b' }]);
   });
 
   it('prunes assignments unused for a while', () => {
@@ -142,7 +143,7 @@ describe.each(['indexed', 'scan'] as const)('sticky sessions (%s)', (strategy) =
     expect(pick('small', 'new')).toBe('a');
     events.length = 0;
     expect(engine.pruneSticky(5_000)).toBe(1);
-    expect(events).toEqual([{ type: 'delete', stickyId: 'old', tier: 'small' }]);
+    expect(events).toEqual([{ type: 'delete', stickyId: 'old', tier: 'small', clientId: 'a' }]);
     expect(engine.stickyAssignments().map((a) => a.stickyId)).toEqual(['new']);
   });
 

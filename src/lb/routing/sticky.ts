@@ -36,7 +36,7 @@ export class StickyTable {
   /** Marks an assignment used now (emits 'set' so the store persists last_used). */
   touch(a: StickyAssignment, now: number, emit = true): void {
     a.lastUsed = now;
-    if (emit) this.emit({ type: 'set', assignment: { ...a } });
+    if (emit) this.emit({ type: 'set', assignment: { ...a }, prev: a.clientId });
   }
 
   /** Creates or replaces the assignment of (stickyId, tier). */
@@ -62,7 +62,7 @@ export class StickyTable {
       this.byClient.set(rec.clientId, s);
     }
     s.add(rec);
-    if (emit) this.emit({ type: 'set', assignment: { ...rec } });
+    if (emit) this.emit({ type: 'set', assignment: { ...rec }, prev: old?.clientId ?? null });
     return rec;
   }
 
@@ -74,7 +74,7 @@ export class StickyTable {
     if (m.size === 0) this.bySticky.delete(stickyId);
     this.unindexClient(a);
     this.count--;
-    if (emit) this.emit({ type: 'delete', stickyId, tier });
+    if (emit) this.emit({ type: 'delete', stickyId, tier, clientId: a.clientId });
     return true;
   }
 

@@ -171,9 +171,19 @@ export interface StickyAssignment {
   lastUsed: number;
 }
 
+/**
+ * A change of the sticky table, as the store must persist it. Across replicas the database holds one winner
+ * per (sticky_id, tier), and each change says what this replica believed before it:
+ * - `set` with `prev`: the backend this replica held the assignment on just before (null: none). The store
+ *   writes it only when the stored row is absent, already names `assignment.clientId` (a refresh), or still
+ *   names `prev` (a move this replica decided); otherwise another replica's choice stands and is adopted.
+ *   Without `prev` (restore, tests) the row is written as given.
+ * - `delete` with `clientId`: removes the row only while it still names that backend (or the `prev` of an
+ *   earlier change coalesced into this one), so that it never removes another replica's newer choice.
+ */
 export type StickyEvent =
-  | { type: 'set'; assignment: StickyAssignment }
-  | { type: 'delete'; stickyId: string; tier: string };
+  | { type: 'set'; assignment: StickyAssignment; prev?: string | null }
+  | { type: 'delete'; stickyId: string; tier: string; clientId?: string; prev?: string | null };
 
 export interface EngineOptions {
   tiers: readonly Tier[];

@@ -1,6 +1,7 @@
 /** PostgreSQL implementation of LbStore (the "lb" component's tables; see migrations/lb.ts). */
 import type pg from 'pg';
-import type { LbClient, LbRemoteChange, LbSticky, LbStats, LbStore, LbWriteBatch } from '../lb.js';
+import type { LbClient, LbRemoteChange, LbRttSample, LbSticky, LbStats, LbStickyChange, LbStore, LbWriteBatch, LbWriteResult } from '../lb.js';
+import { planSticky, stickyKey, uniqueChanges } from '../lb-sticky.js';
 import { migrate, tx, type Queryable } from './db.js';
 import { toClient, toStats, type ClientRow, type StatsRow } from '../lb-rows.js';
 import { LB_CHANNEL, notify, type PgNotifier } from './notify.js';
@@ -17,10 +18,24 @@ interface LbNotice {
   clients?: string[];
   stats?: string[];
   sticky?: Array<[string, string]>;
+  /** Backends deleted (purged). */
+  removed?: string[];
+  /** Every reservation was dropped (purge-pending). */
+  clearReservations?: boolean;
+  /** Probe round trips [region, client id, ms]. */
+  rtt?: Array<[string, string, number]>;
 }
 const NOTIFY_IDS = 100;
 
-const key = (stickyId: string, tier: string) => `${stickyId}\u0000${tier}`;
+interface StickyRow {
+  sticky_id: string;
+  tier: string;
+  client_id: string;
+  created_at: number;
+  last_used: number;
+}
+const toSticky = (x: StickyRow): LbSticky => ({ stickyId: x.sticky_id, tier: x.tier, clientId: x.client_id, createdAt: x.created_at, lastUsed: x.last_used });
+const key = stickyKey;
 
 export class PgLbStore implements LbStore {
   private constructor(
@@ -35,9 +50,9 @@ export class PgLbStore implements LbStore {
   }
 
   /** Announces changed rows to the other replicas, in chunks that fit NOTIFY's 8 000-byte payload. */
-  private async announce(c: Queryable, what: { clients?: string[]; stats?: string[]; sticky?: Array<[string, string]> }): Promise<void> {
+  private async announce(c: Queryable, what: { clients?: string[]; stats?: string[]; sticky?: Array<[string, string]>; removed?: string[] }): Promise<void> {
     const origin = this.notifier?.origin ?? '';
-    for (const field of ['clients', 'stats', 'sticky'] as const) {
+    for (const field of ['clients', 'stats', 'sticky', 'removed'] as const) {
       const ids = [...new Set((what[field] ?? []).map((x) => JSON.stringify(x)))].map((x) => JSON.parse(x) as string & [string, string]);
       for (let i = 0; i < ids.length; i += NOTIFY_IDS) await notify(c, LB_CHANNEL, { origin, [field]: ids.slice(i, i + NOTIFY_IDS) });
     }
@@ -67,7 +82,9 @@ export class PgLbStore implements LbStore {
   }
 
   private async readChange(n: LbNotice): Promise<LbRemoteChange> {
-    const out: LbRemoteChange = { clients: [], stats: [], sticky: [], removedSticky: [], full: false };
+    const out: LbRemoteChange = { clients: [], stats: [], sticky: [], removedSticky: [], removedClients: n.removed ?? [], full: false };
+    if (n.clearReservations === true) out.clearReservations = true;
+    if (n.rtt?.length) out.rtt = n.rtt.map(([region, clientId, rttMs]) => ({ region, clientId, rttMs }));
     const ids = [...new Set([...(n.clients ?? []), ...(n.stats ?? [])])];
     if (ids.length > 0) {
       out.clients = (await this.pool.query<ClientRow>('SELECT * FROM clients WHERE client_id = ANY($1::text[]) ORDER BY client_id COLLATE "C"', [ids])).rows.map(toClient);
@@ -93,7 +110,7 @@ export class PgLbStore implements LbStore {
   }
 
   private async readAll(): Promise<LbRemoteChange> {
-    return { clients: await this.listClients(), stats: await this.latestStats(), sticky: await this.listSticky(), removedSticky: [], full: true };
+    return { clients: await this.listClients(), stats: await this.latestStats(), sticky: await this.listSticky(), removedSticky: [], removedClients: [], full: true };
   }
 
   async upsertClient(c: LbClient): Promise<void> {
@@ -114,13 +131,30 @@ export class PgLbStore implements LbStore {
 
   async deleteClients(clientIds: readonly string[]): Promise<number> {
     if (clientIds.length === 0) return 0;
-    const r = await this.pool.query('DELETE FROM clients WHERE client_id = ANY($1::text[])', [clientIds]);
-    return r.rowCount ?? 0;
+    return tx(this.pool, async (c) => {
+      const r = await c.query('DELETE FROM clients WHERE client_id = ANY($1::text[])', [clientIds]);
+      // announced even when this replica found nothing to delete: another one may still route on them
+      await this.announce(c, { removed: [...clientIds] });
+      return r.rowCount ?? 0;
+    });
   }
 
-  async writeBatch(batch: LbWriteBatch): Promise<void> {
-    if (batch.stats.length + batch.touches.length + batch.sticky.length === 0) return;
-    await tx(this.pool, async (c) => {
+  async announceRtt(samples: readonly LbRttSample[]): Promise<void> {
+    const origin = this.notifier?.origin ?? '';
+    // about 60 bytes a sample: 100 per notification stays far below NOTIFY's 8 000-byte payload
+    for (let i = 0; i < samples.length; i += NOTIFY_IDS) {
+      const rtt = samples.slice(i, i + NOTIFY_IDS).map((x): [string, string, number] => [x.region, x.clientId, Math.round(x.rttMs * 1000) / 1000]);
+      await notify(this.pool, LB_CHANNEL, { origin, rtt } satisfies LbNotice);
+    }
+  }
+
+  async announceClearReservations(): Promise<void> {
+    await notify(this.pool, LB_CHANNEL, { origin: this.notifier?.origin ?? '', clearReservations: true } satisfies LbNotice);
+  }
+
+  async writeBatch(batch: LbWriteBatch): Promise<LbWriteResult> {
+    if (batch.stats.length + batch.touches.length + batch.sticky.length === 0) return { adopted: [] };
+    return tx(this.pool, async (c) => {
       if (batch.stats.length > 0) {
         const s = batch.stats;
         await c.query(
@@ -161,26 +195,65 @@ export class PgLbStore implements LbStore {
           await c.query('UPDATE clients SET last_seen = GREATEST(last_seen, $1) WHERE client_id = $2', [t.lastSeen, t.clientId]);
         }
       }
-      for (const ch of batch.sticky) {
-        if (ch.type === 'delete') {
-          await c.query('DELETE FROM sticky_assignments WHERE sticky_id = $1 AND tier = $2', [ch.stickyId, ch.tier]);
-        } else {
-          const a = ch.assignment;
-          await c.query(
-            `INSERT INTO sticky_assignments (sticky_id, tier, client_id, created_at, last_used)
-             SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM clients WHERE client_id = $3)
-             ON CONFLICT (sticky_id, tier) DO UPDATE SET
-               client_id = excluded.client_id, created_at = excluded.created_at, last_used = excluded.last_used`,
-            [a.stickyId, a.tier, a.clientId, a.createdAt, a.lastUsed],
-          );
-        }
-      }
+      const sticky = batch.sticky.length > 0 ? await this.writeSticky(c, batch.sticky) : { adopted: [], changed: [] };
       await this.announce(c, {
         stats: batch.stats.map((x) => x.clientId),
         clients: batch.touches.filter((t) => t.location).map((t) => t.clientId),
-        sticky: batch.sticky.map((ch) => (ch.type === 'delete' ? [ch.stickyId, ch.tier] : [ch.assignment.stickyId, ch.assignment.tier])),
+        sticky: sticky.changed,
       });
+      return { adopted: sticky.adopted };
     });
+  }
+
+  /**
+   * The sticky part of a batch (see lb-sticky.ts): takes a transaction-level advisory lock per (sticky_id,
+   * tier) in one sorted order, so that replicas writing the same keys queue instead of deadlocking and each
+   * decides against the row the previous one committed; then reads the rows, plans, and writes. Returns the
+   * rows adopted (another replica's choice stands) and the keys whose row changed (announced).
+   */
+  private async writeSticky(c: pg.PoolClient, changes: readonly LbStickyChange[]): Promise<{ adopted: LbSticky[]; changed: Array<[string, string]> }> {
+    const list = uniqueChanges(changes);
+    const ids = list.map((ch) => (ch.type === 'set' ? ch.assignment.stickyId : ch.stickyId));
+    const tiers = list.map((ch) => (ch.type === 'set' ? ch.assignment.tier : ch.tier));
+    await c.query(
+      `SELECT count(pg_advisory_xact_lock(h1, h2)) FROM (
+         SELECT DISTINCT hashtext(k.s) AS h1, hashtext(k.t) AS h2 FROM unnest($1::text[], $2::text[]) AS k(s, t) ORDER BY 1, 2 OFFSET 0
+       ) AS q`,
+      [ids, tiers],
+    );
+    const rows = (
+      await c.query<StickyRow>(
+        `SELECT s.* FROM sticky_assignments s JOIN unnest($1::text[], $2::text[]) AS k(sticky_id, tier) ON s.sticky_id = k.sticky_id AND s.tier = k.tier`,
+        [ids, tiers],
+      )
+    ).rows.map(toSticky);
+    const plan = planSticky(list, new Map(rows.map((r) => [stickyKey(r.stickyId, r.tier), r])));
+    const changed: Array<[string, string]> = [];
+    if (plan.remove.length > 0) {
+      const r = await c.query<{ sticky_id: string; tier: string }>(
+        `DELETE FROM sticky_assignments s USING unnest($1::text[], $2::text[]) AS k(sticky_id, tier)
+          WHERE s.sticky_id = k.sticky_id AND s.tier = k.tier RETURNING s.sticky_id, s.tier`,
+        [plan.remove.map((x) => x.stickyId), plan.remove.map((x) => x.tier)],
+      );
+      for (const x of r.rows) changed.push([x.sticky_id, x.tier]);
+    }
+    if (plan.write.length > 0) {
+      const w = plan.write;
+      const before = new Map(rows.map((r) => [stickyKey(r.stickyId, r.tier), r.clientId]));
+      const r = await c.query<{ sticky_id: string; tier: string; client_id: string }>(
+        `INSERT INTO sticky_assignments (sticky_id, tier, client_id, created_at, last_used)
+         SELECT u.sticky_id, u.tier, u.client_id, u.created_at, u.last_used
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) AS u(sticky_id, tier, client_id, created_at, last_used)
+          WHERE EXISTS (SELECT 1 FROM clients c WHERE c.client_id = u.client_id)
+         ON CONFLICT (sticky_id, tier) DO UPDATE SET
+           client_id = excluded.client_id, created_at = excluded.created_at, last_used = excluded.last_used
+         RETURNING sticky_id, tier, client_id`,
+        [w.map((x) => x.stickyId), w.map((x) => x.tier), w.map((x) => x.clientId), w.map((x) => x.createdAt), w.map((x) => x.lastUsed)],
+      );
+      // a refresh (same backend, last_used only) is nothing the other replicas need to hear about
+      for (const x of r.rows) if (before.get(stickyKey(x.sticky_id, x.tier)) !== x.client_id) changed.push([x.sticky_id, x.tier]);
+    }
+    return { adopted: plan.adopted, changed };
   }
 
   async deleteStatsBefore(cutoffMs: number, limit: number): Promise<number> {

@@ -25,6 +25,8 @@ export class PgNotifier {
   /** This process's id in every payload it sends. */
   readonly origin = randomUUID();
   private client: pg.Client | null = null;
+  /** The connection being opened (between connect() and LISTEN done); at most one at a time. */
+  private connecting: pg.Client | null = null;
   private readonly subs = new Map<Channel, Set<(payload: Record<string, unknown>) => void>>();
   private readonly reconnectSubs = new Set<() => void>();
   private timer: unknown = null;
@@ -41,7 +43,7 @@ export class PgNotifier {
     let set = this.subs.get(channel);
     if (!set) this.subs.set(channel, (set = new Set()));
     set.add(fn);
-    if (this.client === null && this.timer === null) this.connectSoon(0);
+    if (this.client === null && this.connecting === null) this.connectSoon(0);
     return () => set.delete(fn);
   }
 
@@ -65,12 +67,14 @@ export class PgNotifier {
     if (this.timer !== null) this.timers.clearTimeout(this.timer);
     this.timer = null;
     const c = this.client;
+    const opening = this.connecting;
     this.client = null;
-    await c?.end().catch(() => undefined);
+    this.connecting = null;
+    await Promise.all([c?.end().catch(() => undefined), opening?.end().catch(() => undefined)]);
   }
 
   private connectSoon(ms: number): void {
-    if (this.closed || this.timer !== null) return;
+    if (this.closed || this.timer !== null || this.connecting !== null) return;
     this.timer = this.timers.setTimeout(() => {
       this.timer = null;
       void this.connect();
@@ -79,11 +83,13 @@ export class PgNotifier {
 
   private async connect(): Promise<void> {
     const c = new pg.Client({ ...clientConfig(this.opts.url, 'vantage-listen'), keepAlive: true });
+    this.connecting = c;
     let dropped = false;
     const drop = (err?: unknown) => {
       if (dropped) return;
       dropped = true;
       if (this.client === c) this.client = null;
+      if (this.connecting === c) this.connecting = null;
       void c.end().catch(() => undefined);
       if (this.closed) return;
       this.lastError = err instanceof Error ? err.message : 'connection ended';
@@ -111,7 +117,8 @@ export class PgNotifier {
       drop(err);
       return;
     }
-    if (this.closed) {
+    if (this.connecting === c) this.connecting = null;
+    if (this.closed || dropped) {
       await c.end().catch(() => undefined);
       return;
     }

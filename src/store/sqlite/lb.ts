@@ -4,7 +4,9 @@ import type {
   LbStats,
   LbStore,
   LbWriteBatch,
+  LbWriteResult,
 } from '../lb.js';
+import { planSticky, stickyKey, uniqueChanges } from '../lb-sticky.js';
 import { migrate, type SqliteDb } from './db.js';
 import { toClient, toStats, type ClientRow, type StatsRow } from '../lb-rows.js';
 import { LB_MIGRATIONS } from './migrations/lb.js';
@@ -16,6 +18,8 @@ interface StickyRow {
   created_at: number;
   last_used: number;
 }
+
+const toSticky = (r: StickyRow): LbSticky => ({ stickyId: r.sticky_id, tier: r.tier, clientId: r.client_id, createdAt: r.created_at, lastUsed: r.last_used });
 
 /**
  * SQLite implementation of LbStore (better-sqlite3; the handle is shared with the other components' stores).
@@ -56,6 +60,7 @@ export class SqliteLbStore implements LbStore {
         ON CONFLICT(sticky_id, tier) DO UPDATE SET
           client_id = excluded.client_id, created_at = excluded.created_at, last_used = excluded.last_used`),
       deleteSticky: db.prepare('DELETE FROM sticky_assignments WHERE sticky_id = ? AND tier = ?'),
+      getSticky: db.prepare('SELECT * FROM sticky_assignments WHERE sticky_id = ? AND tier = ?'),
       deleteStatsBefore: db.prepare(
         'DELETE FROM stats WHERE id IN (SELECT id FROM stats WHERE timestamp < ? ORDER BY timestamp LIMIT ?)',
       ),
@@ -111,9 +116,9 @@ export class SqliteLbStore implements LbStore {
     return n;
   }
 
-  async writeBatch(batch: LbWriteBatch): Promise<void> {
+  async writeBatch(batch: LbWriteBatch): Promise<LbWriteResult> {
     const s = this.stmts;
-    this.db.transaction(() => {
+    return this.db.transaction((): LbWriteResult => {
       for (const st of batch.stats) {
         s.insertStats.run({
           client_id: st.clientId,
@@ -133,20 +138,20 @@ export class SqliteLbStore implements LbStore {
         if (t.location) s.touchLocation.run(t.lastSeen, t.location.lat, t.location.lon, t.clientId);
         else s.touch.run(t.lastSeen, t.clientId);
       }
-      for (const ch of batch.sticky) {
-        if (ch.type === 'delete') {
-          s.deleteSticky.run(ch.stickyId, ch.tier);
-        } else {
-          const a = ch.assignment;
-          s.setSticky.run({
-            sticky_id: a.stickyId,
-            tier: a.tier,
-            client_id: a.clientId,
-            created_at: a.createdAt,
-            last_used: a.lastUsed,
-          });
-        }
+      // One writer on SQLite, but the same rules as on PostgreSQL (store/lb-sticky.ts).
+      const changes = uniqueChanges(batch.sticky);
+      const current = new Map<string, LbSticky>();
+      for (const ch of changes) {
+        const k = ch.type === 'set' ? ch.assignment : ch;
+        const row = s.getSticky.get(k.stickyId, k.tier) as StickyRow | undefined;
+        if (row) current.set(stickyKey(row.sticky_id, row.tier), toSticky(row));
       }
+      const plan = planSticky(changes, current);
+      for (const k of plan.remove) s.deleteSticky.run(k.stickyId, k.tier);
+      for (const a of plan.write) {
+        s.setSticky.run({ sticky_id: a.stickyId, tier: a.tier, client_id: a.clientId, created_at: a.createdAt, last_used: a.lastUsed });
+      }
+      return { adopted: plan.adopted };
     })();
   }
 
@@ -163,13 +168,7 @@ export class SqliteLbStore implements LbStore {
   }
 
   async listSticky(): Promise<LbSticky[]> {
-    return (this.stmts.listSticky.all() as StickyRow[]).map((r) => ({
-      stickyId: r.sticky_id,
-      tier: r.tier,
-      clientId: r.client_id,
-      createdAt: r.created_at,
-      lastUsed: r.last_used,
-    }));
+    return (this.stmts.listSticky.all() as StickyRow[]).map(toSticky);
   }
 
   async countStats(clientId?: string): Promise<number> {

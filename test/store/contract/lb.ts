@@ -89,6 +89,32 @@ export function lbScenarios(ctx: ContractContext): void {
       await lb().writeBatch({ stats: [], touches: [], sticky: [set('s', 'small', 'b', 5), { type: 'delete', stickyId: 's', tier: 'large' }] });
       expect(await lb().listSticky()).toEqual([{ stickyId: 's', tier: 'small', clientId: 'b', createdAt: 5, lastUsed: 5 }]);
     });
+
+    it('one winner per (sticky id, tier): a claim or move that does not match the stored row loses and returns the row held', async () => {
+      for (const id of ['a', 'b', 'c']) await lb().upsertClient(client(id));
+      const claim = (stickyId: string, clientId: string, at: number, prev: string | null, lastUsed = at) =>
+        ({ type: 'set', assignment: { stickyId, tier: 'small', clientId, createdAt: at, lastUsed }, prev }) as const;
+      // first claims win; a second claim of the same key from a writer that saw nothing loses
+      expect(await lb().writeBatch({ stats: [], touches: [], sticky: [claim('s1', 'a', 10, null), claim('s2', 'b', 10, null)] })).toEqual({ adopted: [] });
+      expect(await lb().writeBatch({ stats: [], touches: [], sticky: [claim('s1', 'b', 11, null), claim('s3', 'c', 11, null)] })).toEqual({
+        adopted: [{ stickyId: 's1', tier: 'small', clientId: 'a', createdAt: 10, lastUsed: 10 }],
+      });
+      // a refresh of the held backend keeps created_at and only moves last_used forward
+      expect(await lb().writeBatch({ stats: [], touches: [], sticky: [claim('s1', 'a', 10, 'a', 30), claim('s2', 'b', 10, 'b', 5)] })).toEqual({ adopted: [] });
+      // a move from the backend still held wins; a move from one no longer held loses to the row
+      expect(await lb().writeBatch({ stats: [], touches: [], sticky: [claim('s2', 'c', 40, 'b'), claim('s3', 'a', 40, 'b')] })).toEqual({
+        adopted: [{ stickyId: 's3', tier: 'small', clientId: 'c', createdAt: 11, lastUsed: 11 }],
+      });
+      // a delete of a backend no longer held keeps the row; of the held one removes it
+      await lb().writeBatch({ stats: [], touches: [], sticky: [{ type: 'delete', stickyId: 's3', tier: 'small', clientId: 'a' }] });
+      expect((await lb().listSticky()).map((x) => [x.stickyId, x.clientId, x.createdAt, x.lastUsed])).toEqual([
+        ['s1', 'a', 10, 30],
+        ['s2', 'c', 40, 40],
+        ['s3', 'c', 11, 11],
+      ]);
+      await lb().writeBatch({ stats: [], touches: [], sticky: [{ type: 'delete', stickyId: 's3', tier: 'small', clientId: 'c' }] });
+      expect((await lb().listSticky()).map((x) => x.stickyId)).toEqual(['s1', 's2']);
+    });
   });
 
   describe('lb: retention', () => {
