@@ -92,8 +92,14 @@ describe('dashboard in Chromium', () => {
     await cores.waitFor({ timeout: 15_000 });
     const first = await cores.getAttribute('aria-label');
     expect(first).toMatch(/^CPU per core: \d/);
-    // The agent reports every few seconds and the page follows the live stream.
-    await waitFor(async () => ((await cores.getAttribute('aria-label')) !== first ? true : null), 'a new CPU report on the page', 30_000, 200);
+    const seen = await card.getAttribute('data-stats-at');
+    expect(Number(seen)).toBeGreaterThan(0);
+    // The agent reports every few seconds and the page follows the live stream: a newer report replaces the card's
+    // figures. Whole-percent figures can repeat on a machine whose cores are pegged, so the report's own time is
+    // what must change; the figures shown with it must still be well-formed per-core readings.
+    await waitFor(async () => ((await card.getAttribute('data-stats-at')) !== seen ? true : null), 'a new resource report on the page', 30_000, 200);
+    expect(Number(await card.getAttribute('data-stats-at'))).toBeGreaterThan(Number(seen));
+    await expect(cores.getAttribute('aria-label')).resolves.toMatch(/^CPU per core: \d+(, \d+)* %$/);
     await expect(card.textContent()).resolves.toMatch(/memory \d+\.\d GB \/ \d+\.\d GB/);
     await shot('fleet');
   }, 60_000);

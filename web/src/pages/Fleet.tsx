@@ -22,7 +22,7 @@ function BackendCard({ b }: { b: Backend }) {
   const cpu = b.cpuUsagePct ?? [];
   const mean = cpu.length > 0 ? cpu.reduce((a, x) => a + x, 0) / cpu.length : 0;
   return (
-    <div className="card backend" data-backend={b.clientId}>
+    <div className="card backend" data-backend={b.clientId} data-stats-at={String(b.statsAtMs ?? '')}>
       <header>
         <strong>{b.hostname || b.clientId}</strong>
         <span className="muted">{b.clientId}</span>
