@@ -124,7 +124,8 @@ describe('GET /api/live', () => {
       const c = open();
       await c.ready;
       while (withIncidents.clients() === 0) await new Promise<void>((r) => setImmediate(r));
-      await tick(); // takes the fingerprint of the (empty) list
+      // The fingerprint of the (empty) list is taken when the stream opens, so a change before the first tick
+      // is still a change.
       const inc = await f.store.alerts.createManualIncident({ title: 'DB down', status: 'investigating', impact: 'major', monitorIds: [], statusPageSlug: null, message: 'looking', at: f.clock.now() });
       await tick();
       await c.until(() => c.events.some((e) => e.event === 'incidents'));

@@ -112,11 +112,26 @@ export function createLiveStream(o: LiveOptions): LiveStream {
     const j = fleetJson();
     if (j !== null) broadcast('fleet', j);
   });
+  /** Takes the incidents' fingerprint without telling anyone (set when the incidents loop exists). */
+  let primeIncidents: (() => void) | null = null;
   if (o.incidents) {
     const source = o.incidents;
-    // The first tick only takes the fingerprint.
+    // The fingerprint is first taken when a stream opens (primeIncidents), not at the first tick: a change made
+    // between a page's connect and that tick would otherwise become the baseline and never be sent.
     let last: string | null = null;
+    let priming: Promise<void> | null = null;
+    primeIncidents = () => {
+      if (last !== null || priming !== null) return;
+      priming = source
+        .listIncidents({ limit: INCIDENTS_WATCHED })
+        .then((list) => {
+          last ??= incidentsFingerprint(list);
+        })
+        .catch(report)
+        .finally(() => (priming = null));
+    };
     every(incidentsMs, async () => {
+      if (priming !== null) await priming;
       const list = await source.listIncidents({ limit: INCIDENTS_WATCHED });
       const fp = incidentsFingerprint(list);
       if (last !== null && fp !== last) broadcast('incidents', JSON.stringify({ open: list.filter((i) => i.resolvedAt === null).length, atMs: o.now() }));
@@ -172,6 +187,7 @@ export function createLiveStream(o: LiveOptions): LiveStream {
       res.write('retry: 3000\n\n');
       const c: Client = { res, blocked: false };
       clients.add(c);
+      primeIncidents?.();
       const drop = () => clients.delete(c);
       req.on('close', drop);
       res.on('close', drop);

@@ -49,7 +49,15 @@ function ensureSource(): void {
       for (const l of listeners.get(ev) ?? []) l(data);
     });
   }
+  // `incidents` only says "something changed". A change made before this stream (re)connected sent its event to
+  // nobody, so each open counts as one: the page re-reads what it shows.
+  source.addEventListener('open', () => {
+    for (const ev of SIGNAL_EVENTS) for (const l of listeners.get(ev) ?? []) l(null);
+  });
 }
+
+/** Events that carry no state of their own, only a signal to re-read. */
+const SIGNAL_EVENTS = ['incidents'] as const;
 
 /** Subscribes to one live event type while the component is mounted (one EventSource for the whole page). */
 export function useLive<T>(event: 'overview' | 'fleet' | 'result' | 'incidents', onEvent: (data: T) => void): void {
