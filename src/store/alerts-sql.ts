@@ -16,6 +16,9 @@ import {
   type MonitorAlertStatus,
   type OutboxRow,
   type OutboxStatus,
+  type RegionAlertCounts,
+  type RegionRunInput,
+  type SharedRegionState,
   type TimelineEntry,
   type TransitionInput,
   type TransitionOutcome,
@@ -86,6 +89,10 @@ function outboxOf(r: Row): OutboxRow {
   };
 }
 
+function regionOf(r: Row): RegionAlertCounts {
+  return { fails: num(r['fails']), oks: num(r['oks']), failing: num(r['failing']) === 1, firstFailureAt: numOrNull(r['first_failure_at']) };
+}
+
 export class SqlAlertsStore implements AlertsStore {
   constructor(private readonly db: SqlEngine) {}
 
@@ -131,6 +138,35 @@ export class SqlAlertsStore implements AlertsStore {
   async loadStatuses(): Promise<Map<string, { status: MonitorAlertStatus; incidentId: string | null }>> {
     const rows = await this.db.all("SELECT monitor_id, status, incident_id FROM alert_monitor_state WHERE status <> 'up'");
     return new Map(rows.map((r) => [String(r['monitor_id']), { status: r['status'] as MonitorAlertStatus, incidentId: (r['incident_id'] as string | null) ?? null }]));
+  }
+
+  recordRegionRun(r: RegionRunInput): Promise<SharedRegionState> {
+    const lock = this.db.lockSuffix;
+    return this.db.tx(function* () {
+      yield run('INSERT INTO alert_region_state (monitor_id, region, fails, oks, failing, first_failure_at, last_at) VALUES (?, ?, 0, 0, 0, NULL, -1) ON CONFLICT (monitor_id, region) DO NOTHING', [r.monitorId, r.region]);
+      const cur = ((yield all(`SELECT fails, oks, failing, first_failure_at, last_at FROM alert_region_state WHERE monitor_id = ? AND region = ?${lock}`, [r.monitorId, r.region])) as Row[])[0]!;
+      const counted = r.at > num(cur['last_at']);
+      if (counted) {
+        const next = r.step(regionOf(cur));
+        yield run('UPDATE alert_region_state SET fails = ?, oks = ?, failing = ?, first_failure_at = ?, last_at = ? WHERE monitor_id = ? AND region = ?', [
+          next.fails,
+          next.oks,
+          next.failing ? 1 : 0,
+          next.firstFailureAt,
+          r.at,
+          r.monitorId,
+          r.region,
+        ]);
+      }
+      const rows = (yield all(
+        'SELECT region, fails, oks, failing, first_failure_at, (SELECT status FROM alert_monitor_state s WHERE s.monitor_id = r.monitor_id) AS status FROM alert_region_state r WHERE monitor_id = ?',
+        [r.monitorId],
+      )) as Row[];
+      const regions: Record<string, RegionAlertCounts> = {};
+      for (const row of rows) regions[String(row['region'])] = regionOf(row);
+      const status = (rows[0]?.['status'] as MonitorAlertStatus | null | undefined) ?? 'up';
+      return { regions, status, counted };
+    });
   }
 
   applyTransition(t: TransitionInput): Promise<TransitionOutcome | null> {

@@ -111,6 +111,33 @@ export interface OutboxRow {
   deliveredAt: number | null;
 }
 
+/** One region's consecutive-run counts of a monitor, shared by every replica (table alert_region_state). */
+export interface RegionAlertCounts {
+  fails: number;
+  oks: number;
+  failing: boolean;
+  /** First failed run of the region's current failure streak; null while it passes. */
+  firstFailureAt: number | null;
+}
+
+export interface RegionRunInput {
+  monitorId: string;
+  region: string;
+  /** The run's time: a run not newer than the region's last counted one (a duplicate, or late) is not counted. */
+  at: number;
+  /** The pure count update (the state machine's), applied to the stored counts under the row's lock. */
+  step: (prev: RegionAlertCounts) => RegionAlertCounts;
+}
+
+export interface SharedRegionState {
+  /** Every region of the monitor with stored counts, this run included. */
+  regions: Record<string, RegionAlertCounts>;
+  /** The monitor's stored alert status (up when none is stored). */
+  status: MonitorAlertStatus;
+  /** False when the run was not counted (not newer than the region's last run). */
+  counted: boolean;
+}
+
 export interface AlertsStore {
   upsertChannel(c: Omit<ChannelRecord, 'createdAt' | 'updatedAt'>, at: number): Promise<ChannelRecord>;
   listChannels(): Promise<ChannelRecord[]>;
@@ -123,6 +150,12 @@ export interface AlertsStore {
 
   /** Every monitor's stored alert status that is not `up` (an absent monitor is up). */
   loadStatuses(): Promise<Map<string, { status: MonitorAlertStatus; incidentId: string | null }>>;
+  /**
+   * Counts one run of one region in one transaction (the region's row locked, stepped by `r.step`, written) and
+   * returns every region's counts and the stored status, so that whichever replica ingested the run judges the
+   * quorum on all regions, including those whose results went to other replicas.
+   */
+  recordRegionRun(r: RegionRunInput): Promise<SharedRegionState>;
   /** The state change, its incident and its outbox rows in one transaction; null when `expected` no longer holds. */
   applyTransition(t: TransitionInput): Promise<TransitionOutcome | null>;
 

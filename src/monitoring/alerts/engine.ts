@@ -1,8 +1,12 @@
 /**
- * The alert engine: feeds every stored result (ingest's onStored) through the pure state machine, and writes
- * each state change — monitor status, incident, one outbox row per channel — in one store transaction. The
- * per-monitor run counts live in memory; the status is stored and compared-and-set, so two replicas that see
- * the same change write it once. Transitions of one monitor are written in order (one chain per monitor).
+ * The alert engine: feeds every stored result (ingest's onStored) through the state machine, and writes each
+ * state change — monitor status, incident, one outbox row per channel — in one store transaction.
+ *
+ * The per-region run counts are shared: each run is counted in the store (`recordRegionRun`, one row per
+ * monitor and region, locked and stepped in one transaction) and the quorum is judged on every region's stored
+ * counts, so a multi-region monitor whose regions stream to different replicas is judged on all of them by
+ * whichever replica ingested the deciding run. The status is stored and compared-and-set, so two replicas that
+ * see the same change write it once. Work of one monitor runs in order (one chain per monitor).
  *
  * The catalogue (monitors, their resolved rules and channels) is reloaded by `refresh()`: at start, on a timer
  * and after the API changes a rule or channel.
@@ -13,7 +17,7 @@ import type { MonitoringStore, ResultInput } from '../../store/monitoring.js';
 import type { IngestedJob } from '../control/ingest.js';
 import { NO_MAINTENANCE, type MaintenanceCalendar } from './contract.js';
 import { parseMonitorOverride, resolveRule, RuleOverrideSchema, type AlertGroup, type AlertRule, type RuleDefaults, type RuleOverride } from './rules.js';
-import { applyRun, initialState, tick, type AlertEvent, type EvalContext, type MonitorAlertState } from './state-machine.js';
+import { applySharedRun, initialState, stepRegion, tick, type AlertEvent, type EvalContext, type MonitorAlertState, type RunInput } from './state-machine.js';
 
 export interface MonitorEntry {
   id: string;
@@ -111,16 +115,39 @@ export class AlertEngine {
     };
   }
 
-  /** The ingest listener: synchronous, cheap; writes happen behind it. */
+  /** The ingest listener: synchronous and cheap; the run is counted and judged behind it, in the monitor's chain. */
   readonly onStored = (job: IngestedJob, result: ResultInput): void => {
-    const m = this.monitors.get(job.monitorId);
-    if (!m) return;
-    const prev = this.states.get(m.id) ?? initialState();
-    const at = result.event_at;
-    const out = applyRun(prev, m.rule, { region: job.region, status: result.status, latencyMs: result.total_ms, at, error: result.error }, this.ctx(m, at));
-    this.states.set(m.id, out.state);
-    if (out.events.length > 0) this.persist(m, prev.status, out.events, out.state);
+    if (!this.monitors.has(job.monitorId)) return;
+    const run: RunInput = { region: job.region, status: result.status, latencyMs: result.total_ms, at: result.event_at, error: result.error };
+    this.enqueue(job.monitorId, () => this.judgeRun(job.monitorId, run));
   };
+
+  private async judgeRun(monitorId: string, run: RunInput): Promise<void> {
+    const m = this.monitors.get(monitorId);
+    if (!m) return;
+    const rule = m.rule;
+    const shared = await this.o.alerts.recordRegionRun({
+      monitorId: m.id,
+      region: run.region,
+      at: run.at,
+      step: (prev) => {
+        const next = stepRegion(prev, rule, run.status);
+        next.firstFailureAt = run.status === 'down' ? (prev.firstFailureAt ?? run.at) : next.fails === 0 && !next.failing ? null : prev.firstFailureAt;
+        return next;
+      },
+    });
+    let prev = this.states.get(m.id) ?? initialState();
+    if (shared.status !== prev.status) prev = adoptStoredStatus(prev, shared.status, run.at);
+    const regions: MonitorAlertState['regions'] = {};
+    let firstFailureAt: number | null = null;
+    for (const [r, c] of Object.entries(shared.regions)) {
+      regions[r] = { fails: c.fails, oks: c.oks, failing: c.failing };
+      if (c.firstFailureAt !== null && (firstFailureAt === null || c.firstFailureAt < firstFailureAt)) firstFailureAt = c.firstFailureAt;
+    }
+    const out = applySharedRun(prev, rule, run, { regions, firstFailureAt }, this.ctx(m, run.at));
+    this.states.set(m.id, out.state);
+    if (out.events.length > 0) await this.write(m, prev.status, out.events, out.state);
+  }
 
   /** Time passing: reminders, and monitors whose suppression (maintenance, parent down) ended. */
   tickAll(): void {
@@ -128,49 +155,66 @@ export class AlertEngine {
     for (const [id, prev] of this.states) {
       const m = this.monitors.get(id);
       if (!m) continue;
-      const out = tick(prev, m.rule, at, this.ctx(m, at));
-      this.states.set(id, out.state);
-      if (out.events.length > 0) this.persist(m, prev.status, out.events, out.state);
+      // Cheap check first; the tick that writes runs in the monitor's chain, on the state current by then.
+      if (tick(prev, m.rule, at, this.ctx(m, at)).events.length === 0) continue;
+      this.enqueue(id, async () => {
+        const cur = this.states.get(id);
+        const entry = this.monitors.get(id);
+        if (!cur || !entry) return;
+        const out = tick(cur, entry.rule, at, this.ctx(entry, at));
+        this.states.set(id, out.state);
+        if (out.events.length > 0) await this.write(entry, cur.status, out.events, out.state);
+      });
     }
   }
 
-  private persist(m: MonitorEntry, before: MonitorAlertStatus, events: AlertEvent[], state: MonitorAlertState): void {
-    const prev = this.chains.get(m.id) ?? Promise.resolve();
-    const run = async (): Promise<void> => {
-      let status = before;
-      for (const e of events) {
-        const expected = EXPECTED[e.kind] ?? status;
-        const out = await this.o.alerts.applyTransition({
-          monitorId: m.id,
-          monitorName: m.name,
-          kind: e.kind,
-          expected,
-          next: NEXT[e.kind],
-          at: e.at,
-          firstFailureAt: e.firstFailureAt ?? state.firstFailureAt,
-          reason: e.reason,
-          ...(e.reminder !== undefined ? { reminder: e.reminder } : {}),
-          channelIds: m.channelIds,
-          details: { failingRegions: e.failingRegions, ...(e.p95Ms !== undefined ? { p95Ms: e.p95Ms } : {}) },
-        });
-        status = NEXT[e.kind];
-        if (out === null) {
-          this.o.logger?.debug({ monitorId: m.id, kind: e.kind }, 'alert transition already applied elsewhere');
-          continue;
-        }
-        this.transitions++;
-        if (out.outboxIds.length > 0) this.o.onOutbox?.();
-      }
-    };
-    const p = prev.then(run).catch((err: unknown) => this.o.logger?.error({ err, monitorId: m.id }, 'alert transition failed'));
-    this.chains.set(m.id, p);
+  private enqueue(monitorId: string, work: () => Promise<void>): void {
+    const prev = this.chains.get(monitorId) ?? Promise.resolve();
+    const p = prev.then(work).catch((err: unknown) => this.o.logger?.error({ err, monitorId }, 'alert evaluation failed'));
+    this.chains.set(monitorId, p);
     void p.then(() => {
-      if (this.chains.get(m.id) === p) this.chains.delete(m.id);
+      if (this.chains.get(monitorId) === p) this.chains.delete(monitorId);
     });
+  }
+
+  private async write(m: MonitorEntry, before: MonitorAlertStatus, events: AlertEvent[], state: MonitorAlertState): Promise<void> {
+    let status = before;
+    for (const e of events) {
+      const expected = EXPECTED[e.kind] ?? status;
+      const out = await this.o.alerts.applyTransition({
+        monitorId: m.id,
+        monitorName: m.name,
+        kind: e.kind,
+        expected,
+        next: NEXT[e.kind],
+        at: e.at,
+        firstFailureAt: e.firstFailureAt ?? state.firstFailureAt,
+        reason: e.reason,
+        ...(e.reminder !== undefined ? { reminder: e.reminder } : {}),
+        channelIds: m.channelIds,
+        details: { failingRegions: e.failingRegions, ...(e.p95Ms !== undefined ? { p95Ms: e.p95Ms } : {}) },
+      });
+      status = NEXT[e.kind];
+      if (out === null) {
+        this.o.logger?.debug({ monitorId: m.id, kind: e.kind }, 'alert transition already applied elsewhere');
+        continue;
+      }
+      this.transitions++;
+      if (out.outboxIds.length > 0) this.o.onOutbox?.();
+    }
   }
 
   /** Resolves when every transition queued so far is written. */
   async flush(): Promise<void> {
     while (this.chains.size > 0) await Promise.all([...this.chains.values()]);
   }
+}
+
+/**
+ * Another replica changed the stored status (it judged a run of a region this replica does not ingest): take it
+ * over, so this replica's next judgement starts from it. Reminders count from now.
+ */
+function adoptStoredStatus(prev: MonitorAlertState, status: MonitorAlertStatus, at: number): MonitorAlertState {
+  const up = status === 'up';
+  return { ...prev, status, since: up ? null : at, lastNotifiedAt: status === 'down' ? at : null, remindersSent: 0 };
 }

@@ -97,5 +97,24 @@ export function alertsScenarios(ctx: ContractContext): void {
       expect(await s.updateIncident('inc_missing', { status: 'resolved', message: '', at: T })).toBeNull();
       expect(await s.acknowledge('inc_missing', 'x', T)).toBeNull();
     });
+
+    it('region runs: counted under the row lock, duplicates and late runs not counted, every region returned with the status', async () => {
+      const s = ctx.stores().alerts;
+      const step = (status: 'up' | 'down') => (p: { fails: number; oks: number; failing: boolean; firstFailureAt: number | null }) =>
+        status === 'down' ? { fails: p.fails + 1, oks: 0, failing: p.fails + 1 >= 2, firstFailureAt: p.firstFailureAt ?? T } : { fails: 0, oks: p.oks + 1, failing: false, firstFailureAt: null };
+      // Concurrent runs of one region: each counted once (no lost update).
+      const raced = await Promise.all([1, 2, 3, 4].map((i) => s.recordRegionRun({ monitorId: 'mon_r', region: 'eu', at: T + i, step: step('down') })));
+      const eu = await s.recordRegionRun({ monitorId: 'mon_r', region: 'eu', at: T + 4, step: step('down') });
+      expect(eu.counted).toBe(false);
+      expect(eu.regions['eu']!.fails).toBe(raced.filter((r) => r.counted).length);
+      const us = await s.recordRegionRun({ monitorId: 'mon_r', region: 'us', at: T + 10, step: step('up') });
+      expect(us.counted).toBe(true);
+      expect(us.status).toBe('up');
+      expect(Object.keys(us.regions).sort()).toEqual(['eu', 'us']);
+      expect(us.regions['eu']).toMatchObject({ failing: true, firstFailureAt: T });
+      expect(us.regions['us']).toEqual({ fails: 0, oks: 1, failing: false, firstFailureAt: null });
+      await s.applyTransition(down({ monitorId: 'mon_r' }));
+      expect((await s.recordRegionRun({ monitorId: 'mon_r', region: 'us', at: T + 11, step: step('up') })).status).toBe('down');
+    });
   });
 }
