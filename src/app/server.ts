@@ -223,6 +223,14 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       },
       alerting: { store: store.alerts, config, maintenance: statusPages?.calendar },
     });
+    // server.yml status pages and windows: after the monitoring plane applied `monitors:`, so names resolve.
+    if (statusPages) {
+      await statusPages.applyConfig(config).catch(async (err: unknown) => {
+        statusPages.close();
+        await monitoring?.stop();
+        throw err;
+      });
+    }
     const probes = monitoring === null ? null : startBackendProbes({ config, engine, monitoring, isLeader: () => store.leader.isLeader(), now, logger });
 
     const route = (name: string, methods: ManagementRoute['methods'], body: ManagementRoute['body'] = 'none', auth = true): ManagementRoute => ({
@@ -459,7 +467,8 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
         logger,
         httpServer,
         tlsServer: tlsMaterial ? (httpServer as unknown as SecureContextTarget) : null,
-      }),
+        statusPages,
+      }, logger),
       restored,
       proxy,
       health,

@@ -11,6 +11,7 @@ import { MaintenanceCalendarCache } from '../monitoring/maintenance/calendar.js'
 import { createSmtpMailer } from '../monitoring/status-pages/mailer.js';
 import { sendMaintenanceNotices } from '../monitoring/status-pages/subscribers.js';
 import { createStatusPageRoutes } from '../monitoring/status-pages/routes.js';
+import { applyConfigStatusPages } from '../monitoring/status-pages/config-apply.js';
 import type { WebRouteLike } from '../monitoring/status-pages/web-route.js';
 import type { OpenedStore } from '../store/index.js';
 
@@ -19,6 +20,11 @@ const CALENDAR_RELOAD_MS = 10_000;
 export interface StatusPagesPlane {
   calendar: MaintenanceCalendarCache;
   routes: WebRouteLike[];
+  /**
+   * Upserts the server.yml `status_pages:` and `maintenance:` entries (after the config monitors exist, so that
+   * they resolve by name) and reloads the calendar; on reload also takes the new cache period and uptime rule.
+   */
+  applyConfig(config: ServerConfig): Promise<void>;
   /** Sets the base URL used in mail and feed links once the web port is listening. */
   setPublicUrl(url: string): void;
   close(): void;
@@ -54,13 +60,20 @@ export async function startStatusPages(o: { config: ServerConfig; store: OpenedS
     calendar,
     mailer,
     publicUrl: '',
-    cacheSeconds: 30,
-    excludeMaintenance: true,
+    cacheSeconds: c.status_page_cache_seconds,
+    excludeMaintenance: c.status_uptime_excludes_maintenance,
     now: o.now,
   };
   return {
     calendar,
     routes: createStatusPageRoutes(deps),
+    async applyConfig(next) {
+      deps.cacheSeconds = next.status_page_cache_seconds;
+      deps.excludeMaintenance = next.status_uptime_excludes_maintenance;
+      const out = await applyConfigStatusPages({ statusPages: o.store.statusPages, monitoring: o.store.monitoring, now: o.now() }, next.status_pages, next.maintenance);
+      if (out.pages.length + out.windows.length > 0) o.logger.info({ pages: out.pages, windows: out.windows }, 'server.yml status pages and maintenance windows applied');
+      await calendar.reload();
+    },
     setPublicUrl: (url) => {
       deps.publicUrl = url.replace(/\/$/, '');
     },

@@ -7,6 +7,10 @@ import type { MaintenanceSchedule } from '../monitoring/maintenance/window-math.
 
 export type { MaintenanceSchedule } from '../monitoring/maintenance/window-math.js';
 
+/** The slug rule of status pages and the public routes (/status/<slug>). */
+export const SLUG_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export const SLUG_HINT = 'expected lower-case letters, digits and dashes (1 to 63, starting with a letter or digit)';
+
 export interface StatusPageGroup {
   name: string;
   monitorIds: string[];
