@@ -226,7 +226,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
     // server.yml status pages and windows: after the monitoring plane applied `monitors:`, so names resolve.
     if (statusPages) {
       await statusPages.applyConfig(config).catch(async (err: unknown) => {
-        statusPages.close();
+        await statusPages.close();
         await monitoring?.stop();
         throw err;
       });
@@ -402,7 +402,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       closing = (async () => {
         const timeoutMs = closeOpts.timeoutMs ?? config.shutdown_timeout_seconds * 1000;
         live?.close();
-        statusPages?.close();
+        await statusPages?.close();
         const webClosed = web?.close() ?? Promise.resolve();
         const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
         httpServer.closeIdleConnections();

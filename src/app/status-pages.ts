@@ -14,6 +14,8 @@ import { createStatusPageRoutes } from '../monitoring/status-pages/routes.js';
 import { applyConfigStatusPages } from '../monitoring/status-pages/config-apply.js';
 import type { WebRouteLike } from '../monitoring/status-pages/web-route.js';
 import type { OpenedStore } from '../store/index.js';
+import { PeriodicTask, type Gate } from '../platform/periodic.js';
+import { backgroundTimers, type Timers } from '../platform/timers.js';
 
 const CALENDAR_RELOAD_MS = 10_000;
 
@@ -27,10 +29,22 @@ export interface StatusPagesPlane {
   applyConfig(config: ServerConfig): Promise<void>;
   /** Sets the base URL used in mail and feed links once the web port is listening. */
   setPublicUrl(url: string): void;
-  close(): void;
+  /** Stops the loop (waiting for a pass in progress) and the mailer. */
+  close(): Promise<void>;
 }
 
-export async function startStatusPages(o: { config: ServerConfig; store: OpenedStore; logger: Logger; now: () => number }): Promise<StatusPagesPlane> {
+export interface StartStatusPagesOptions {
+  config: ServerConfig;
+  store: OpenedStore;
+  logger: Logger;
+  now: () => number;
+  /** Timers of the calendar/notice loop (tests: fake timers); default background timers. */
+  timers?: Timers;
+  /** Who sends notices and runs retention (default the store's leader elector). */
+  leader?: Gate;
+}
+
+export async function startStatusPages(o: StartStatusPagesOptions): Promise<StatusPagesPlane> {
   const calendar = new MaintenanceCalendarCache(o.store.statusPages);
   await calendar.reload();
   const c = o.config;
@@ -38,21 +52,25 @@ export async function startStatusPages(o: { config: ServerConfig; store: OpenedS
     c.smtp_host === ''
       ? null
       : createSmtpMailer({ host: c.smtp_host, port: c.smtp_port, secure: c.smtp_secure, user: c.smtp_user, pass: c.smtp_pass, from: c.smtp_from });
-  let busy = false;
-  const tick = async (): Promise<void> => {
-    const loaded = await calendar.reload();
-    if (mailer === null || !o.store.leader.isLeader()) return;
-    const sent = await sendMaintenanceNotices({ store: o.store.statusPages, mailer, publicUrl: deps.publicUrl, calendar: loaded }, o.now());
-    if (sent > 0) o.logger.info({ sent }, 'maintenance notices mailed to subscribers');
-  };
-  const timer = setInterval(() => {
-    if (busy) return;
-    busy = true;
-    tick()
-      .catch((err: unknown) => o.logger.error({ err }, 'maintenance calendar reload or notices failed'))
-      .finally(() => (busy = false));
-  }, CALENDAR_RELOAD_MS);
-  timer.unref();
+  const leader = o.leader ?? o.store.leader;
+  // Every replica reloads its calendar (alerting reads it); the leader alone mails the notices.
+  const notices = new PeriodicTask(
+    async () => {
+      if (mailer === null) return 0;
+      const sent = await sendMaintenanceNotices({ store: o.store.statusPages, mailer, publicUrl: deps.publicUrl, calendar: calendar.calendar }, o.now());
+      if (sent > 0) o.logger.info({ sent }, 'maintenance notices mailed to subscribers');
+      return sent;
+    },
+    { gate: leader },
+  );
+  const loop = new PeriodicTask(
+    async () => {
+      await calendar.reload();
+      await notices.run();
+    },
+    { onError: (err) => o.logger.error({ err }, 'maintenance calendar reload or notices failed') },
+  );
+  loop.start(CALENDAR_RELOAD_MS, o.timers ?? backgroundTimers);
   const deps = {
     statusPages: o.store.statusPages,
     monitoring: o.store.monitoring,
@@ -77,8 +95,8 @@ export async function startStatusPages(o: { config: ServerConfig; store: OpenedS
     setPublicUrl: (url) => {
       deps.publicUrl = url.replace(/\/$/, '');
     },
-    close: () => {
-      clearInterval(timer);
+    async close() {
+      await loop.stop();
       mailer?.close();
     },
   };

@@ -31,7 +31,7 @@ beforeEach(() => {
   server = null;
 });
 afterEach(async () => {
-  plane?.close();
+  await plane?.close();
   if (server) await new Promise<void>((r) => server!.close(() => r()));
   await opened.close();
   rmSync(dir, { recursive: true, force: true });
