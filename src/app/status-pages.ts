@@ -18,6 +18,8 @@ import { PeriodicTask, type Gate } from '../platform/periodic.js';
 import { backgroundTimers, type Timers } from '../platform/timers.js';
 
 const CALENDAR_RELOAD_MS = 10_000;
+const RETENTION_INTERVAL_MS = 3_600_000;
+const DAY_MS = 86_400_000;
 
 export interface StatusPagesPlane {
   calendar: MaintenanceCalendarCache;
@@ -29,7 +31,12 @@ export interface StatusPagesPlane {
   applyConfig(config: ServerConfig): Promise<void>;
   /** Sets the base URL used in mail and feed links once the web port is listening. */
   setPublicUrl(url: string): void;
-  /** Stops the loop (waiting for a pass in progress) and the mailer. */
+  /**
+   * Retention on the leader (hourly): one-off windows ended `maintenance_retention_days` ago and notice claims that
+   * old are deleted; null when not leading.
+   */
+  retention: PeriodicTask<{ windows: number; notices: number }>;
+  /** Stops the loops (waiting for a pass in progress) and the mailer. */
   close(): Promise<void>;
 }
 
@@ -71,6 +78,23 @@ export async function startStatusPages(o: StartStatusPagesOptions): Promise<Stat
     { onError: (err) => o.logger.error({ err }, 'maintenance calendar reload or notices failed') },
   );
   loop.start(CALENDAR_RELOAD_MS, o.timers ?? backgroundTimers);
+  let retentionDays = c.maintenance_retention_days;
+  const retention = new PeriodicTask(
+    async () => {
+      if (retentionDays <= 0) return { windows: 0, notices: 0 };
+      const before = o.now() - retentionDays * DAY_MS;
+      let windows = 0;
+      for (const w of await o.store.statusPages.listWindows()) {
+        if (w.schedule.kind === 'once' && w.schedule.endsAt < before && (await o.store.statusPages.deleteWindow(w.id))) windows++;
+      }
+      const notices = await o.store.statusPages.deleteNoticesBefore(before);
+      if (windows > 0) await calendar.reload();
+      if (windows + notices > 0) o.logger.info({ windows, notices }, 'maintenance retention: ended windows and old notices deleted');
+      return { windows, notices };
+    },
+    { gate: leader, onError: (err) => o.logger.error({ err }, 'maintenance retention failed') },
+  );
+  retention.start(RETENTION_INTERVAL_MS, o.timers ?? backgroundTimers);
   const deps = {
     statusPages: o.store.statusPages,
     monitoring: o.store.monitoring,
@@ -85,7 +109,9 @@ export async function startStatusPages(o: StartStatusPagesOptions): Promise<Stat
   return {
     calendar,
     routes: createStatusPageRoutes(deps),
+    retention,
     async applyConfig(next) {
+      retentionDays = next.maintenance_retention_days;
       deps.cacheSeconds = next.status_page_cache_seconds;
       deps.excludeMaintenance = next.status_uptime_excludes_maintenance;
       const out = await applyConfigStatusPages({ statusPages: o.store.statusPages, monitoring: o.store.monitoring, now: o.now() }, next.status_pages, next.maintenance);
@@ -96,6 +122,7 @@ export async function startStatusPages(o: StartStatusPagesOptions): Promise<Stat
       deps.publicUrl = url.replace(/\/$/, '');
     },
     async close() {
+      await retention.stop();
       await loop.stop();
       mailer?.close();
     },

@@ -135,4 +135,5 @@ export const STATUS_PAGE_FIELDS = {
   ),
   status_page_cache_seconds: int(30, 'Vantage: Cache-Control max-age of status pages, their JSON/Atom and badges; the "updated" time is rounded down to it so unchanged pages keep their ETag.', { min: 0, max: 86_400 }),
   status_uptime_excludes_maintenance: bool(true, 'Vantage: leave maintenance time out of the uptime of status pages and badges (false = a run during maintenance counts like any other).'),
+  maintenance_retention_days: int(90, 'Vantage: one-off maintenance windows that ended this many days ago, and the ledger of notices sent that long ago, are deleted (0 = kept forever); recurring windows are kept; the leader checks hourly.', { min: 0 }),
 } satisfies FieldTable;

@@ -54,6 +54,7 @@ export const SERVER_LIVE_KEYS: readonly string[] = [
   'maintenance',
   'status_page_cache_seconds',
   'status_uptime_excludes_maintenance',
+  'maintenance_retention_days',
 ];
 
 export class ConfigReloader<C extends object> {

@@ -348,8 +348,25 @@ export class SqlAlertsStore implements AlertsStore {
     }
     return (await this.db.all(`SELECT * FROM alert_outbox${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`, params)).map(outboxOf);
   }
-}
 
+  deleteExpired(c: { outboxBefore: number | null; incidentsBefore: number | null }): Promise<{ outbox: number; incidents: number }> {
+    return this.db.tx(function* () {
+      let outbox = 0;
+      let incidents = 0;
+      if (c.outboxBefore !== null) {
+        outbox += (yield run("DELETE FROM alert_outbox WHERE status IN ('delivered', 'dead') AND COALESCE(delivered_at, created_at) < ?", [c.outboxBefore])) as number;
+      }
+      if (c.incidentsBefore !== null) {
+        const old = `SELECT id FROM incidents i WHERE i.resolved_at IS NOT NULL AND i.resolved_at < ?
+          AND NOT EXISTS (SELECT 1 FROM alert_outbox o WHERE o.incident_id = i.id AND o.status = 'pending')`;
+        outbox += (yield run(`DELETE FROM alert_outbox WHERE incident_id IN (${old})`, [c.incidentsBefore])) as number;
+        yield run(`DELETE FROM incident_events WHERE incident_id IN (${old})`, [c.incidentsBefore]);
+        incidents = (yield run(`DELETE FROM incidents WHERE id IN (${old})`, [c.incidentsBefore])) as number;
+      }
+      return { outbox, incidents };
+    });
+  }
+}
 
 /** The timeline entry of a notification attempt (part of markDelivered's / markFailed's transaction). */
 function* notificationEvent(outboxId: string, at: number, outcome: string): TxBody<void> {

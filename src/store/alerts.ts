@@ -177,6 +177,12 @@ export interface AlertsStore {
   /** Records a failed attempt: due again at `nextAttemptAt`, or `dead` when `dead` is set. */
   markFailed(id: string, at: number, error: string, nextAttemptAt: number, dead: boolean): Promise<void>;
   listOutbox(q: { incidentId?: string; status?: OutboxStatus }): Promise<OutboxRow[]>;
+  /**
+   * Retention: deletes delivered and dead outbox rows finished before `outboxBefore`, and incidents resolved before
+   * `incidentsBefore` (their timeline and finished outbox rows with them; one with a pending notification is kept).
+   * A null cutoff keeps everything of that kind.
+   */
+  deleteExpired(c: { outboxBefore: number | null; incidentsBefore: number | null }): Promise<{ outbox: number; incidents: number }>;
 }
 
 /** A channel's idempotency key: one per incident event (and reminder number) and channel. */

@@ -113,4 +113,6 @@ export interface StatusPagesStore {
    * first caller only, so a notice goes out once even when two replicas (or a restart) look at the same moment.
    */
   claimNotice(windowId: string, occurrenceStart: number, kind: 'start' | 'end', now: number): Promise<boolean>;
+  /** Retention of the notice ledger: deletes claims sent before `before`; returns how many. */
+  deleteNoticesBefore(before: number): Promise<number>;
 }

@@ -54,10 +54,11 @@ async function plane(timers: FakeTimers, leader: () => boolean = () => true): Pr
 /** Moves the clock to `at` and runs one loop pass (10 s on the fake timers), resolving when it has finished. */
 async function passAt(timers: FakeTimers, at: number): Promise<void> {
   clock = at;
-  expect(timers.size).toBe(1);
+  // Two loops wait: the 10 s calendar/notice pass and the hourly retention.
+  expect(timers.size).toBe(2);
   timers.advance(10_000);
   // The pass schedules the next one when it is done.
-  await waitFor(() => timers.size === 1, { what: 'the loop pass to finish' });
+  await waitFor(() => timers.size === 2, { what: 'the loop pass to finish' });
 }
 
 async function seed(): Promise<void> {
@@ -124,5 +125,29 @@ describe('maintenance notice loop (leader, fake timers, real SMTP)', () => {
     await waitFor(() => smtp.mails.length === 1, { what: 'the leader to mail the start notice' });
     await passAt(follower, T0 + 5 * MIN + 30_000);
     expect(smtp.mails).toHaveLength(1);
+  });
+
+  it('retention on the hourly tick: one-off windows ended maintenance_retention_days ago and old notice claims go, recurring windows stay', async () => {
+    await seed();
+    await opened.statusPages.createWindow(
+      { title: 'Weekly', description: '', schedule: { kind: 'weekly', weekdays: [0], start: '02:00', durationMs: 3_600_000, timezone: 'UTC' }, targets: { monitorIds: ['m1'], groups: [], statusPages: [] } },
+      { id: 'mw_weekly', now: T0 },
+    );
+    const timers = new FakeTimers();
+    const p = await plane(timers);
+    await passAt(timers, T0 + 5 * MIN + 10_000);
+    await waitFor(() => smtp.mails.length === 1, { what: 'the start notice' });
+    // 91 days later (default 90): the ended one-off window and its notice claim are deleted on the hour.
+    clock = T0 + 91 * 86_400_000;
+    expect(timers.size).toBe(2); // the 10 s loop and the hourly retention
+    timers.advance(3_600_000);
+    await waitFor(() => timers.size === 2, { what: 'the passes to finish' });
+    expect((await opened.statusPages.listWindows()).map((w) => w.id)).toEqual(['mw_weekly']);
+    expect(p.calendar.calendar.windows.map((w) => w.id)).toEqual(['mw_weekly']);
+    expect(await opened.statusPages.claimNotice('mw_db@acme', T0 + 5 * MIN, 'start', clock)).toBe(true); // its claim was gone
+    // A follower does nothing.
+    const follower = new FakeTimers();
+    const f = await plane(follower, () => false);
+    expect(await f.retention.run()).toBeNull();
   });
 });

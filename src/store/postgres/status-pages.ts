@@ -128,4 +128,8 @@ export class PgStatusPagesStore implements StatusPagesStore {
     );
     return (r.rowCount ?? 0) > 0;
   }
+
+  async deleteNoticesBefore(before: number): Promise<number> {
+    return (await this.pool.query('DELETE FROM maintenance_notices WHERE sent_at < $1', [before])).rowCount ?? 0;
+  }
 }

@@ -122,4 +122,8 @@ export class SqliteStatusPagesStore implements StatusPagesStore {
         .run(windowId, occurrenceStart, kind, now).changes > 0
     );
   }
+
+  async deleteNoticesBefore(before: number): Promise<number> {
+    return this.db.prepare('DELETE FROM maintenance_notices WHERE sent_at < ?').run(before).changes;
+  }
 }

@@ -116,5 +116,33 @@ export function alertsScenarios(ctx: ContractContext): void {
       await s.applyTransition(down({ monitorId: 'mon_r' }));
       expect((await s.recordRegionRun({ monitorId: 'mon_r', region: 'us', at: T + 11, step: step('up') })).status).toBe('down');
     });
+
+    it('retention: finished notifications and long-resolved incidents go; pending rows, open incidents and their rows stay', async () => {
+      const s = ctx.stores().alerts;
+      const D = 86_400_000;
+      // An incident resolved 40 days ago (both rows delivered), one open (one row delivered, one pending).
+      const old = (await s.applyTransition(down({ monitorId: 'mon_old', at: T - 50 * D, firstFailureAt: null })))!;
+      for (const r of await s.claimDue('x', T - 50 * D, 10, 1000)) await s.markDelivered(r.id, T - 50 * D, 'HTTP 200');
+      const res = (await s.applyTransition(down({ monitorId: 'mon_old', kind: 'resolved', expected: 'down', next: 'up', at: T - 40 * D })))!;
+      for (const r of await s.claimDue('x', T - 40 * D, 10, 1000)) await s.markDelivered(r.id, T - 40 * D, 'HTTP 200');
+      expect(res.incidentId).toBe(old.incidentId);
+      const open = (await s.applyTransition(down({ monitorId: 'mon_open', at: T - 20 * D, firstFailureAt: null })))!;
+      const [first] = await s.claimDue('x', T - 20 * D, 1, 1000);
+      await s.markDelivered(first!.id, T - 20 * D, 'HTTP 200');
+      expect(await s.listOutbox({})).toHaveLength(6);
+
+      // Outbox rows finished more than 30 days ago: the old incident's four.
+      expect(await s.deleteExpired({ outboxBefore: T - 30 * D, incidentsBefore: null })).toEqual({ outbox: 4, incidents: 0 });
+      expect((await s.listOutbox({})).map((r) => [r.incidentId, r.status]).sort()).toEqual([[open.incidentId, 'delivered'], [open.incidentId, 'pending']]);
+      expect(await s.getIncident(old.incidentId)).not.toBeNull();
+      // Incidents resolved more than 30 days ago: the old one, with its timeline; the open one stays.
+      expect(await s.deleteExpired({ outboxBefore: null, incidentsBefore: T - 30 * D })).toEqual({ outbox: 0, incidents: 1 });
+      expect(await s.getIncident(old.incidentId)).toBeNull();
+      expect((await s.listIncidents({})).map((i) => i.id)).toEqual([open.incidentId]);
+      // Nothing of the open incident goes, however short the periods; null keeps everything.
+      expect(await s.deleteExpired({ outboxBefore: T, incidentsBefore: T })).toEqual({ outbox: 1, incidents: 0 });
+      expect((await s.listOutbox({})).map((r) => r.status)).toEqual(['pending']);
+      expect(await s.deleteExpired({ outboxBefore: null, incidentsBefore: null })).toEqual({ outbox: 0, incidents: 0 });
+    });
   });
 }

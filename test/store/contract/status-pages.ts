@@ -91,6 +91,16 @@ export function statusPageScenarios(ctx: ContractContext): void {
       expect(await s.listSubscribers('acme', { confirmedOnly: false })).toHaveLength(1);
     });
 
+    it('the notice ledger: claims older than the cutoff are deleted, newer ones stay', async () => {
+      const s = ctx.stores().statusPages;
+      expect(await s.claimNotice('w@acme', 1000, 'start', 10_000)).toBe(true);
+      expect(await s.claimNotice('w@acme', 1000, 'end', 20_000)).toBe(true);
+      expect(await s.deleteNoticesBefore(15_000)).toBe(1);
+      expect(await s.claimNotice('w@acme', 1000, 'end', 30_000)).toBe(false); // still claimed
+      expect(await s.claimNotice('w@acme', 1000, 'start', 30_000)).toBe(true); // its claim was deleted
+      expect(await s.deleteNoticesBefore(0)).toBe(0);
+    });
+
     it('queryRollupCounts sums regions per bucket for many monitors in one call', async () => {
       const m = ctx.stores().monitoring;
       const D = 86_400_000;
