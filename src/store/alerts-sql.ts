@@ -140,32 +140,48 @@ export class SqlAlertsStore implements AlertsStore {
     return new Map(rows.map((r) => [String(r['monitor_id']), { status: r['status'] as MonitorAlertStatus, incidentId: (r['incident_id'] as string | null) ?? null }]));
   }
 
-  recordRegionRun(r: RegionRunInput): Promise<SharedRegionState> {
+  recordRegionRuns(runs: readonly RegionRunInput[]): Promise<SharedRegionState[]> {
+    if (runs.length === 0) return Promise.resolve([]);
     const lock = this.db.lockSuffix;
     return this.db.tx(function* () {
-      yield run('INSERT INTO alert_region_state (monitor_id, region, fails, oks, failing, first_failure_at, last_at) VALUES (?, ?, 0, 0, 0, NULL, -1) ON CONFLICT (monitor_id, region) DO NOTHING', [r.monitorId, r.region]);
-      const cur = ((yield all(`SELECT fails, oks, failing, first_failure_at, last_at FROM alert_region_state WHERE monitor_id = ? AND region = ?${lock}`, [r.monitorId, r.region])) as Row[])[0]!;
-      const counted = r.at > num(cur['last_at']);
-      if (counted) {
-        const next = r.step(regionOf(cur));
-        yield run('UPDATE alert_region_state SET fails = ?, oks = ?, failing = ?, first_failure_at = ?, last_at = ? WHERE monitor_id = ? AND region = ?', [
-          next.fails,
-          next.oks,
-          next.failing ? 1 : 0,
-          next.firstFailureAt,
-          r.at,
-          r.monitorId,
-          r.region,
-        ]);
+      const out: SharedRegionState[] = [];
+      for (const r of runs) {
+        if (r.steadyUp) {
+          const n = (yield run(
+            'UPDATE alert_region_state SET oks = oks + 1, last_at = ? WHERE monitor_id = ? AND region = ? AND fails = 0 AND failing = 0 AND oks >= ? AND last_at < ?',
+            [r.at, r.monitorId, r.region, r.steadyUp.successThreshold, r.at],
+          )) as number;
+          if (n > 0) {
+            out.push({ regions: {}, status: 'up', counted: true, steady: true });
+            continue;
+          }
+        }
+        yield run('INSERT INTO alert_region_state (monitor_id, region, fails, oks, failing, first_failure_at, last_at) VALUES (?, ?, 0, 0, 0, NULL, -1) ON CONFLICT (monitor_id, region) DO NOTHING', [r.monitorId, r.region]);
+        // Every region of the monitor, locked (this run's row among them), with the stored status.
+        const rows = (yield all(
+          `SELECT region, fails, oks, failing, first_failure_at, last_at, (SELECT status FROM alert_monitor_state s WHERE s.monitor_id = r.monitor_id) AS status FROM alert_region_state r WHERE monitor_id = ?${lock}`,
+          [r.monitorId],
+        )) as Row[];
+        const regions: Record<string, RegionAlertCounts> = {};
+        for (const row of rows) regions[String(row['region'])] = regionOf(row);
+        const cur = rows.find((row) => String(row['region']) === r.region)!;
+        const counted = r.at > num(cur['last_at']);
+        if (counted) {
+          const next = r.step(regions[r.region]!);
+          regions[r.region] = next;
+          yield run('UPDATE alert_region_state SET fails = ?, oks = ?, failing = ?, first_failure_at = ?, last_at = ? WHERE monitor_id = ? AND region = ?', [
+            next.fails,
+            next.oks,
+            next.failing ? 1 : 0,
+            next.firstFailureAt,
+            r.at,
+            r.monitorId,
+            r.region,
+          ]);
+        }
+        out.push({ regions, status: (cur['status'] as MonitorAlertStatus | null | undefined) ?? 'up', counted, steady: false });
       }
-      const rows = (yield all(
-        'SELECT region, fails, oks, failing, first_failure_at, (SELECT status FROM alert_monitor_state s WHERE s.monitor_id = r.monitor_id) AS status FROM alert_region_state r WHERE monitor_id = ?',
-        [r.monitorId],
-      )) as Row[];
-      const regions: Record<string, RegionAlertCounts> = {};
-      for (const row of rows) regions[String(row['region'])] = regionOf(row);
-      const status = (rows[0]?.['status'] as MonitorAlertStatus | null | undefined) ?? 'up';
-      return { regions, status, counted };
+      return out;
     });
   }
 

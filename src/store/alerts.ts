@@ -127,6 +127,12 @@ export interface RegionRunInput {
   at: number;
   /** The pure count update (the state machine's), applied to the stored counts under the row's lock. */
   step: (prev: RegionAlertCounts) => RegionAlertCounts;
+  /**
+   * Set for a passing run that cannot change which regions fail if its region already passes: when the stored row
+   * is steady (no failures, not failing, at least `successThreshold` passes) it is updated in place by one statement
+   * and the answer is `steady` without the other regions (the common case, kept cheap on the ingest path).
+   */
+  steadyUp?: { successThreshold: number };
 }
 
 export interface SharedRegionState {
@@ -136,6 +142,8 @@ export interface SharedRegionState {
   status: MonitorAlertStatus;
   /** False when the run was not counted (not newer than the region's last run). */
   counted: boolean;
+  /** The `steadyUp` fast path was taken: the region passes as before; `regions` is empty and `status` not read. */
+  steady: boolean;
 }
 
 export interface AlertsStore {
@@ -151,11 +159,11 @@ export interface AlertsStore {
   /** Every monitor's stored alert status that is not `up` (an absent monitor is up). */
   loadStatuses(): Promise<Map<string, { status: MonitorAlertStatus; incidentId: string | null }>>;
   /**
-   * Counts one run of one region in one transaction (the region's row locked, stepped by `r.step`, written) and
-   * returns every region's counts and the stored status, so that whichever replica ingested the run judges the
-   * quorum on all regions, including those whose results went to other replicas.
+   * Counts runs of monitors' regions in one transaction, in order (each region's row locked, stepped by `step`,
+   * written) and returns, per run, every region's counts after it and the stored status, so that whichever replica
+   * ingested a run judges the quorum on all regions, including those whose results went to other replicas.
    */
-  recordRegionRun(r: RegionRunInput): Promise<SharedRegionState>;
+  recordRegionRuns(runs: readonly RegionRunInput[]): Promise<SharedRegionState[]>;
   /** The state change, its incident and its outbox rows in one transaction; null when `expected` no longer holds. */
   applyTransition(t: TransitionInput): Promise<TransitionOutcome | null>;
 

@@ -2,8 +2,8 @@
  * The alert engine: feeds every stored result (ingest's onStored) through the state machine, and writes each
  * state change — monitor status, incident, one outbox row per channel — in one store transaction.
  *
- * The per-region run counts are shared: each run is counted in the store (`recordRegionRun`, one row per
- * monitor and region, locked and stepped in one transaction) and the quorum is judged on every region's stored
+ * The per-region run counts are shared: each run is counted in the store (`recordRegionRuns`, one row per
+ * monitor and region, locked and stepped; the runs of one ingest batch in one transaction) and the quorum is judged on every region's stored
  * counts, so a multi-region monitor whose regions stream to different replicas is judged on all of them by
  * whichever replica ingested the deciding run. The status is stored and compared-and-set, so two replicas that
  * see the same change write it once. Work of one monitor runs in order (one chain per monitor).
@@ -12,7 +12,7 @@
  * and after the API changes a rule or channel.
  */
 import type { Logger } from 'pino';
-import type { AlertsStore, MonitorAlertStatus, TransitionKind } from '../../store/alerts.js';
+import type { AlertsStore, MonitorAlertStatus, SharedRegionState, TransitionKind } from '../../store/alerts.js';
 import type { MonitoringStore, ResultInput } from '../../store/monitoring.js';
 import type { IngestedJob } from '../control/ingest.js';
 import { NO_MAINTENANCE, type MaintenanceCalendar } from './contract.js';
@@ -50,6 +50,8 @@ export class AlertEngine {
   private monitors = new Map<string, MonitorEntry>();
   private readonly states = new Map<string, MonitorAlertState>();
   private readonly chains = new Map<string, Promise<void>>();
+  private readonly pending: { monitorId: string; run: RunInput }[] = [];
+  private draining: Promise<void> | null = null;
   private readonly maintenance: MaintenanceCalendar;
   /** Transitions written (for tests and metrics). */
   transitions = 0;
@@ -115,28 +117,76 @@ export class AlertEngine {
     };
   }
 
-  /** The ingest listener: synchronous and cheap; the run is counted and judged behind it, in the monitor's chain. */
+  /**
+   * The ingest listener: synchronous and cheap. Runs are queued and counted behind it in batches — every run
+   * ingest stored in one batch goes to the store in one transaction (`recordRegionRuns`) — then judged in order;
+   * state changes are written behind that, in the monitor's chain.
+   */
   readonly onStored = (job: IngestedJob, result: ResultInput): void => {
     if (!this.monitors.has(job.monitorId)) return;
-    const run: RunInput = { region: job.region, status: result.status, latencyMs: result.total_ms, at: result.event_at, error: result.error };
-    this.enqueue(job.monitorId, () => this.judgeRun(job.monitorId, run));
+    this.pending.push({ monitorId: job.monitorId, run: { region: job.region, status: result.status, latencyMs: result.total_ms, at: result.event_at, error: result.error } });
+    this.drain();
   };
 
-  private async judgeRun(monitorId: string, run: RunInput): Promise<void> {
-    const m = this.monitors.get(monitorId);
-    if (!m) return;
-    const rule = m.rule;
-    const shared = await this.o.alerts.recordRegionRun({
-      monitorId: m.id,
-      region: run.region,
-      at: run.at,
-      step: (prev) => {
-        const next = stepRegion(prev, rule, run.status);
-        next.firstFailureAt = run.status === 'down' ? (prev.firstFailureAt ?? run.at) : next.fails === 0 && !next.failing ? null : prev.firstFailureAt;
-        return next;
-      },
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = (async () => {
+      // The rest of this ingest batch's onStored calls come in the same tick: let them land first.
+      await Promise.resolve();
+      while (this.pending.length > 0) await this.judgeBatch(this.pending.splice(0, 1000));
+    })()
+      .catch((err: unknown) => this.o.logger?.error({ err }, 'alert evaluation failed'))
+      .finally(() => {
+        this.draining = null;
+        if (this.pending.length > 0) this.drain();
+      });
+  }
+
+  private async judgeBatch(batch: { monitorId: string; run: RunInput }[]): Promise<void> {
+    const work = batch.flatMap(({ monitorId, run }) => {
+      const m = this.monitors.get(monitorId);
+      return m ? [{ m, run }] : [];
     });
+    const shared = await this.o.alerts.recordRegionRuns(
+      work.map(({ m, run }) => ({
+        monitorId: m.id,
+        region: run.region,
+        at: run.at,
+        ...(run.status === 'up' && this.locallyPassing(m.id) ? { steadyUp: { successThreshold: m.rule.successThreshold } } : {}),
+        step: (prev) => {
+          const next = stepRegion(prev, m.rule, run.status);
+          next.firstFailureAt = run.status === 'down' ? (prev.firstFailureAt ?? run.at) : next.fails === 0 && !next.failing ? null : prev.firstFailureAt;
+          return next;
+        },
+      })),
+    );
+    work.forEach(({ m, run }, i) => this.judge(m, run, shared[i]!));
+  }
+
+  /**
+   * Up (or degraded) with no region failing as far as this replica knows: a passing run of a region that still
+   * passes in the store cannot change which regions fail, so it is judged without reading the other regions.
+   * (A change of the failing set comes from a failing run, judged with every region by the replica that ingested it.)
+   */
+  private locallyPassing(monitorId: string): boolean {
+    const st = this.states.get(monitorId);
+    if (!st) return true;
+    if (st.status === 'down') return false;
+    for (const r of Object.values(st.regions)) if (r.failing || r.fails > 0) return false;
+    return true;
+  }
+
+  /** Judges one run on the shared region counts (synchronous: the state is this replica's, writes go behind). */
+  private judge(m: MonitorEntry, run: RunInput, shared: SharedRegionState): void {
     let prev = this.states.get(m.id) ?? initialState();
+    if (shared.steady) {
+      // The region passes as before: this replica's view of the regions stands, this one's pass counted.
+      const rc = prev.regions[run.region] ?? { fails: 0, oks: 0, failing: false };
+      const out = applySharedRun(prev, m.rule, run, { regions: { ...prev.regions, [run.region]: { ...rc, fails: 0, oks: rc.oks + 1, failing: false } }, firstFailureAt: null }, this.ctx(m, run.at));
+      this.states.set(m.id, out.state);
+      if (out.events.length > 0) this.enqueue(m.id, () => this.write(m, prev.status, out.events, out.state));
+      return;
+    }
     if (shared.status !== prev.status) prev = adoptStoredStatus(prev, shared.status, run.at);
     const regions: MonitorAlertState['regions'] = {};
     let firstFailureAt: number | null = null;
@@ -144,9 +194,9 @@ export class AlertEngine {
       regions[r] = { fails: c.fails, oks: c.oks, failing: c.failing };
       if (c.firstFailureAt !== null && (firstFailureAt === null || c.firstFailureAt < firstFailureAt)) firstFailureAt = c.firstFailureAt;
     }
-    const out = applySharedRun(prev, rule, run, { regions, firstFailureAt }, this.ctx(m, run.at));
+    const out = applySharedRun(prev, m.rule, run, { regions, firstFailureAt }, this.ctx(m, run.at));
     this.states.set(m.id, out.state);
-    if (out.events.length > 0) await this.write(m, prev.status, out.events, out.state);
+    if (out.events.length > 0) this.enqueue(m.id, () => this.write(m, prev.status, out.events, out.state));
   }
 
   /** Time passing: reminders, and monitors whose suppression (maintenance, parent down) ended. */
@@ -155,16 +205,9 @@ export class AlertEngine {
     for (const [id, prev] of this.states) {
       const m = this.monitors.get(id);
       if (!m) continue;
-      // Cheap check first; the tick that writes runs in the monitor's chain, on the state current by then.
-      if (tick(prev, m.rule, at, this.ctx(m, at)).events.length === 0) continue;
-      this.enqueue(id, async () => {
-        const cur = this.states.get(id);
-        const entry = this.monitors.get(id);
-        if (!cur || !entry) return;
-        const out = tick(cur, entry.rule, at, this.ctx(entry, at));
-        this.states.set(id, out.state);
-        if (out.events.length > 0) await this.write(entry, cur.status, out.events, out.state);
-      });
+      const out = tick(prev, m.rule, at, this.ctx(m, at));
+      this.states.set(id, out.state);
+      if (out.events.length > 0) this.enqueue(id, () => this.write(m, prev.status, out.events, out.state));
     }
   }
 
@@ -204,9 +247,13 @@ export class AlertEngine {
     }
   }
 
-  /** Resolves when every transition queued so far is written. */
+  /** Resolves when every run queued so far is judged and every transition it caused is written. */
   async flush(): Promise<void> {
-    while (this.chains.size > 0) await Promise.all([...this.chains.values()]);
+    while (this.draining !== null || this.pending.length > 0 || this.chains.size > 0) {
+      if (this.draining === null && this.pending.length > 0) this.drain();
+      await this.draining;
+      await Promise.all([...this.chains.values()]);
+    }
   }
 }
 

@@ -103,18 +103,28 @@ export function alertsScenarios(ctx: ContractContext): void {
       const step = (status: 'up' | 'down') => (p: { fails: number; oks: number; failing: boolean; firstFailureAt: number | null }) =>
         status === 'down' ? { fails: p.fails + 1, oks: 0, failing: p.fails + 1 >= 2, firstFailureAt: p.firstFailureAt ?? T } : { fails: 0, oks: p.oks + 1, failing: false, firstFailureAt: null };
       // Concurrent runs of one region: each counted once (no lost update).
-      const raced = await Promise.all([1, 2, 3, 4].map((i) => s.recordRegionRun({ monitorId: 'mon_r', region: 'eu', at: T + i, step: step('down') })));
-      const eu = await s.recordRegionRun({ monitorId: 'mon_r', region: 'eu', at: T + 4, step: step('down') });
-      expect(eu.counted).toBe(false);
-      expect(eu.regions['eu']!.fails).toBe(raced.filter((r) => r.counted).length);
-      const us = await s.recordRegionRun({ monitorId: 'mon_r', region: 'us', at: T + 10, step: step('up') });
-      expect(us.counted).toBe(true);
-      expect(us.status).toBe('up');
-      expect(Object.keys(us.regions).sort()).toEqual(['eu', 'us']);
-      expect(us.regions['eu']).toMatchObject({ failing: true, firstFailureAt: T });
-      expect(us.regions['us']).toEqual({ fails: 0, oks: 1, failing: false, firstFailureAt: null });
+      const raced = await Promise.all([1, 2, 3, 4].map((i) => s.recordRegionRuns([{ monitorId: 'mon_r', region: 'eu', at: T + i, step: step('down') }]).then((x) => x[0]!)));
+      const [eu] = await s.recordRegionRuns([{ monitorId: 'mon_r', region: 'eu', at: T + 4, step: step('down') }]);
+      expect(eu!.counted).toBe(false);
+      expect(eu!.regions['eu']!.fails).toBe(raced.filter((r) => r.counted).length);
+      // A batch: runs in order, each answered with the state after it.
+      const [us, us2] = await s.recordRegionRuns([
+        { monitorId: 'mon_r', region: 'us', at: T + 10, step: step('up') },
+        { monitorId: 'mon_r', region: 'us', at: T + 10, step: step('up') },
+      ]);
+      expect(us2).toMatchObject({ counted: false, regions: { us: { oks: 1 } } });
+      expect(us!.counted).toBe(true);
+      expect(us!.status).toBe('up');
+      expect(Object.keys(us!.regions).sort()).toEqual(['eu', 'us']);
+      expect(us!.regions['eu']).toMatchObject({ failing: true, firstFailureAt: T });
+      expect(us!.regions['us']).toEqual({ fails: 0, oks: 1, failing: false, firstFailureAt: null });
+      // The steady fast path: taken only when the stored row already passes (fails 0, not failing, oks ≥ threshold).
+      const steady = { steadyUp: { successThreshold: 1 } };
+      expect((await s.recordRegionRuns([{ monitorId: 'mon_r', region: 'us', at: T + 10.5, step: step('up'), ...steady }]))[0]).toEqual({ regions: {}, status: 'up', counted: true, steady: true });
+      const slow = (await s.recordRegionRuns([{ monitorId: 'mon_r', region: 'eu', at: T + 12, step: step('up'), ...steady }]))[0]!;
+      expect(slow).toMatchObject({ steady: false, counted: true, regions: { eu: { fails: 0, failing: false }, us: { oks: 2 } } });
       await s.applyTransition(down({ monitorId: 'mon_r' }));
-      expect((await s.recordRegionRun({ monitorId: 'mon_r', region: 'us', at: T + 11, step: step('up') })).status).toBe('down');
+      expect((await s.recordRegionRuns([{ monitorId: 'mon_r', region: 'us', at: T + 13, step: step('up') }]))[0]!.status).toBe('down');
     });
 
     it('retention: finished notifications and long-resolved incidents go; pending rows, open incidents and their rows stay', async () => {
