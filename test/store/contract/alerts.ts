@@ -120,7 +120,7 @@ export function alertsScenarios(ctx: ContractContext): void {
       expect(us!.regions['us']).toEqual({ fails: 0, oks: 1, failing: false, firstFailureAt: null });
       // The steady fast path: taken only when the stored row already passes (fails 0, not failing, oks ≥ threshold).
       const steady = { steadyUp: { successThreshold: 1 } };
-      expect((await s.recordRegionRuns([{ monitorId: 'mon_r', region: 'us', at: T + 10.5, step: step('up'), ...steady }]))[0]).toEqual({ regions: {}, status: 'up', counted: true, steady: true });
+      expect((await s.recordRegionRuns([{ monitorId: 'mon_r', region: 'us', at: T + 11, step: step('up'), ...steady }]))[0]).toEqual({ regions: {}, status: 'up', counted: true, steady: true });
       const slow = (await s.recordRegionRuns([{ monitorId: 'mon_r', region: 'eu', at: T + 12, step: step('up'), ...steady }]))[0]!;
       expect(slow).toMatchObject({ steady: false, counted: true, regions: { eu: { fails: 0, failing: false }, us: { oks: 2 } } });
       await s.applyTransition(down({ monitorId: 'mon_r' }));
