@@ -13,13 +13,16 @@ export interface ReloadTargets {
   httpServer: { requestTimeout: number; headersTimeout: number; keepAliveTimeout: number };
   /** Set when serving HTTPS: the certificate files are re-read on every reload. */
   tlsServer: SecureContextTarget | null;
+  /** Status pages (absent without monitoring): server.yml pages and windows re-applied, cache period and uptime rule. */
+  statusPages?: { applyConfig(next: ServerConfig): Promise<void> } | null;
 }
 
 /**
- * The reload components of a running server: security policy/keys/limits, tiers, log level, server timeouts
- * and the TLS certificate. Each prepares (and may refuse) before any of them commits.
+ * The reload components of a running server: security policy/keys/limits, tiers, log level, server timeouts,
+ * the TLS certificate, and the server.yml status pages and maintenance windows. Each prepares (and may refuse) before any of them commits.
  */
-export function serverReloadables(t: ReloadTargets): Reloadable<ServerConfig>[] {
+export function serverReloadables(t: ReloadTargets, logger?: Pick<Logger, 'error'>): Reloadable<ServerConfig>[] {
+  const statusPages = t.statusPages;
   return [
     t.security.reloadable(),
     { name: 'tiers', prepare: (next) => () => t.engine.setTiers(next.tiers, next.default_tier) },
@@ -39,5 +42,15 @@ export function serverReloadables(t: ReloadTargets): Reloadable<ServerConfig>[] 
         return () => server.setSecureContext({ cert: m.cert, key: m.key });
       },
     },
+    ...(statusPages
+      ? [
+          {
+            name: 'status_pages',
+            // Validated by the config load already; the upsert runs behind the reload (monitor names resolve then).
+            prepare: (next: ServerConfig) => () =>
+              void statusPages.applyConfig(next).catch((err: unknown) => logger?.error({ err }, 'server.yml status pages or maintenance not applied on reload')),
+          },
+        ]
+      : []),
   ];
 }

@@ -243,6 +243,14 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       },
       alerting: { store: store.alerts, config, maintenance: statusPages?.calendar },
     });
+    // server.yml status pages and windows: after the monitoring plane applied `monitors:`, so names resolve.
+    if (statusPages) {
+      await statusPages.applyConfig(config).catch(async (err: unknown) => {
+        await statusPages.close();
+        await monitoring?.stop();
+        throw err;
+      });
+    }
     const probes = monitoring === null ? null : startBackendProbes({
             config,
             engine,
@@ -444,7 +452,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
       closing = (async () => {
         const timeoutMs = closeOpts.timeoutMs ?? config.shutdown_timeout_seconds * 1000;
         live?.close();
-        statusPages?.close();
+        await statusPages?.close();
         const webClosed = web?.close() ?? Promise.resolve();
         const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
         httpServer.closeIdleConnections();
@@ -509,7 +517,8 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
         logger,
         httpServer,
         tlsServer: tlsMaterial ? (httpServer as unknown as SecureContextTarget) : null,
-      }),
+        statusPages,
+      }, logger),
       restored,
       proxy,
       health,

@@ -14,6 +14,10 @@ export function defaultsYaml(fields: FieldTable, title: string): string {
     const value = key === 'tiers' ? DEFAULT_TIERS : f.default;
     const yaml = stringify({ [key]: value }, { lineWidth: 0 }).trimEnd();
     lines.push(yaml);
+    if (f.example !== undefined) {
+      lines.push('# for example:');
+      for (const l of stringify({ [key]: f.example }, { lineWidth: 0 }).trimEnd().split('\n')) lines.push(`#   ${l}`);
+    }
   }
   return `${lines.join('\n')}\n`;
 }

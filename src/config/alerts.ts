@@ -51,6 +51,8 @@ export const ALERT_FIELDS = {
   alert_retry_max_ms: int(300_000, 'Vantage: longest retry delay of a failed notification.', { min: 1 }),
   alert_max_attempts: int(50, 'Vantage: a notification is given up after this many failed attempts.', { min: 1 }),
   alert_send_timeout_ms: int(10_000, 'Vantage: timeout of one notification attempt.', { min: 100 }),
+  alert_outbox_retention_days: int(30, 'Vantage: delivered and given-up notifications are deleted this many days after they finished (0 = kept forever); the leader checks hourly.', { min: 0 }),
+  incident_retention_days: int(365, 'Vantage: resolved incidents (with their timeline) are deleted this many days after they resolved (0 = kept forever); below 90 the status pages show fewer past incidents.', { min: 0 }),
   smtp_host: str('', 'Vantage: SMTP server of email notifications (empty = no email).'),
   smtp_port: int(587, 'Vantage: SMTP port.', { min: 1, max: 65535 }),
   smtp_user: str('', 'Vantage: SMTP user (empty = no authentication).'),

@@ -14,6 +14,8 @@ export interface Field<T> {
   doc: string;
   /** Placeholder shown in --help, e.g. "<n>". */
   arg?: string;
+  /** A filled-in value shown (commented out) under the default in the example file (`vantage config defaults`). */
+  example?: T;
 }
 
 const msg = (expected: string) => ({ error: `expected ${expected}` });
@@ -82,8 +84,8 @@ export function strList(doc: string, item?: { check: (v: string) => boolean; exp
   return { schema: s as unknown as z.ZodType<string[]>, kind: 'string[]', default: [], doc, arg: '<a,b,…>' };
 }
 
-export function json<T>(schema: z.ZodType<T>, def: T, doc: string): Field<T> {
-  return { schema, kind: 'json', default: def, doc, arg: '<json>' };
+export function json<T>(schema: z.ZodType<T>, def: T, doc: string, example?: unknown): Field<T> {
+  return { schema, kind: 'json', default: def, doc, arg: '<json>', ...(example !== undefined ? { example: example as T } : {}) };
 }
 
 export type FieldTable = Record<string, Field<unknown>>;

@@ -6,6 +6,7 @@ import { coerce, envName, flagName, type FieldTable } from './fields.js';
 import { SERVER_FIELDS, SERVER_FLAG_ALIASES, SERVER_SEED_ENV, ServerConfigSchema, type ServerConfig } from './server.js';
 import { closest } from './suggest.js';
 import { MONITOR_ENTRY_KEYS } from './monitor-entry.js';
+import { MAINTENANCE_ENTRY_KEYS, STATUS_PAGE_ENTRY_KEYS } from './status-pages.js';
 
 /** A configuration that cannot be used. `issues` are one line each, naming the file/variable/flag and the key. */
 export class ConfigError extends Error {
@@ -187,7 +188,7 @@ function formatIssue(label: string, issue: z.core.$ZodIssue, raw: Record<string,
   const where = src?.kind === 'env' || src?.kind === 'flag' ? src.name : label;
   const p = pathText(issue.path);
   if (issue.code === 'unrecognized_keys') {
-    const known = top === 'monitors' ? MONITOR_ENTRY_KEYS : ['name', 'vcpu', 'memory_gb', 'storage_gb', 'gpu', 'gpu_memory_gb'];
+    const known = top === 'monitors' ? MONITOR_ENTRY_KEYS : top === 'status_pages' ? STATUS_PAGE_ENTRY_KEYS : top === 'maintenance' ? MAINTENANCE_ENTRY_KEYS : ['name', 'vcpu', 'memory_gb', 'storage_gb', 'gpu', 'gpu_memory_gb'];
     return issue.keys
       .map((key) => {
         const hint = closest(key, known);

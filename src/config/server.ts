@@ -5,6 +5,7 @@ import { DEFAULT_TIERS, TierSchema, type Tier } from './tiers.js';
 import { ServerMonitorsSchema } from './monitor-entry.js';
 import { parseDuration } from '../platform/duration.js';
 import { ALERT_FIELDS } from './alerts.js';
+import { STATUS_PAGE_FIELDS } from './status-pages.js';
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 const isPathPrefix = { check: (v: string) => v.startsWith('/'), expected: 'a path prefix starting with "/" (or "/*" for all paths)' };
@@ -217,6 +218,8 @@ export const SERVER_FIELDS = {
   ),
   // Alerts (src/config/alerts.ts)
   ...ALERT_FIELDS,
+  // Status pages and maintenance windows (src/config/status-pages.ts)
+  ...STATUS_PAGE_FIELDS,
 } satisfies FieldTable;
 
 export type ServerConfigInput = ConfigOf<typeof SERVER_FIELDS>;

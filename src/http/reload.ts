@@ -50,6 +50,11 @@ export const SERVER_LIVE_KEYS: readonly string[] = [
   'exit_on_unhandled_rejection',
   'tls_cert_file',
   'tls_key_file',
+  'status_pages',
+  'maintenance',
+  'status_page_cache_seconds',
+  'status_uptime_excludes_maintenance',
+  'maintenance_retention_days',
 ];
 
 export class ConfigReloader<C extends object> {

@@ -16,6 +16,9 @@ import {
   type MonitorAlertStatus,
   type OutboxRow,
   type OutboxStatus,
+  type RegionAlertCounts,
+  type RegionRunInput,
+  type SharedRegionState,
   type TimelineEntry,
   type TransitionInput,
   type TransitionOutcome,
@@ -86,6 +89,10 @@ function outboxOf(r: Row): OutboxRow {
   };
 }
 
+function regionOf(r: Row): RegionAlertCounts {
+  return { fails: num(r['fails']), oks: num(r['oks']), failing: num(r['failing']) === 1, firstFailureAt: numOrNull(r['first_failure_at']) };
+}
+
 export class SqlAlertsStore implements AlertsStore {
   constructor(private readonly db: SqlEngine) {}
 
@@ -131,6 +138,51 @@ export class SqlAlertsStore implements AlertsStore {
   async loadStatuses(): Promise<Map<string, { status: MonitorAlertStatus; incidentId: string | null }>> {
     const rows = await this.db.all("SELECT monitor_id, status, incident_id FROM alert_monitor_state WHERE status <> 'up'");
     return new Map(rows.map((r) => [String(r['monitor_id']), { status: r['status'] as MonitorAlertStatus, incidentId: (r['incident_id'] as string | null) ?? null }]));
+  }
+
+  recordRegionRuns(runs: readonly RegionRunInput[]): Promise<SharedRegionState[]> {
+    if (runs.length === 0) return Promise.resolve([]);
+    const lock = this.db.lockSuffix;
+    return this.db.tx(function* () {
+      const out: SharedRegionState[] = [];
+      for (const r of runs) {
+        if (r.steadyUp) {
+          const n = (yield run(
+            'UPDATE alert_region_state SET oks = oks + 1, last_at = ? WHERE monitor_id = ? AND region = ? AND fails = 0 AND failing = 0 AND oks >= ? AND last_at < ?',
+            [r.at, r.monitorId, r.region, r.steadyUp.successThreshold, r.at],
+          )) as number;
+          if (n > 0) {
+            out.push({ regions: {}, status: 'up', counted: true, steady: true });
+            continue;
+          }
+        }
+        yield run('INSERT INTO alert_region_state (monitor_id, region, fails, oks, failing, first_failure_at, last_at) VALUES (?, ?, 0, 0, 0, NULL, -1) ON CONFLICT (monitor_id, region) DO NOTHING', [r.monitorId, r.region]);
+        // Every region of the monitor, locked (this run's row among them), with the stored status.
+        const rows = (yield all(
+          `SELECT region, fails, oks, failing, first_failure_at, last_at, (SELECT status FROM alert_monitor_state s WHERE s.monitor_id = r.monitor_id) AS status FROM alert_region_state r WHERE monitor_id = ?${lock}`,
+          [r.monitorId],
+        )) as Row[];
+        const regions: Record<string, RegionAlertCounts> = {};
+        for (const row of rows) regions[String(row['region'])] = regionOf(row);
+        const cur = rows.find((row) => String(row['region']) === r.region)!;
+        const counted = r.at > num(cur['last_at']);
+        if (counted) {
+          const next = r.step(regions[r.region]!);
+          regions[r.region] = next;
+          yield run('UPDATE alert_region_state SET fails = ?, oks = ?, failing = ?, first_failure_at = ?, last_at = ? WHERE monitor_id = ? AND region = ?', [
+            next.fails,
+            next.oks,
+            next.failing ? 1 : 0,
+            next.firstFailureAt,
+            r.at,
+            r.monitorId,
+            r.region,
+          ]);
+        }
+        out.push({ regions, status: (cur['status'] as MonitorAlertStatus | null | undefined) ?? 'up', counted, steady: false });
+      }
+      return out;
+    });
   }
 
   applyTransition(t: TransitionInput): Promise<TransitionOutcome | null> {
@@ -312,8 +364,25 @@ export class SqlAlertsStore implements AlertsStore {
     }
     return (await this.db.all(`SELECT * FROM alert_outbox${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`, params)).map(outboxOf);
   }
-}
 
+  deleteExpired(c: { outboxBefore: number | null; incidentsBefore: number | null }): Promise<{ outbox: number; incidents: number }> {
+    return this.db.tx(function* () {
+      let outbox = 0;
+      let incidents = 0;
+      if (c.outboxBefore !== null) {
+        outbox += (yield run("DELETE FROM alert_outbox WHERE status IN ('delivered', 'dead') AND COALESCE(delivered_at, created_at) < ?", [c.outboxBefore])) as number;
+      }
+      if (c.incidentsBefore !== null) {
+        const old = `SELECT id FROM incidents i WHERE i.resolved_at IS NOT NULL AND i.resolved_at < ?
+          AND NOT EXISTS (SELECT 1 FROM alert_outbox o WHERE o.incident_id = i.id AND o.status = 'pending')`;
+        outbox += (yield run(`DELETE FROM alert_outbox WHERE incident_id IN (${old})`, [c.incidentsBefore])) as number;
+        yield run(`DELETE FROM incident_events WHERE incident_id IN (${old})`, [c.incidentsBefore]);
+        incidents = (yield run(`DELETE FROM incidents WHERE id IN (${old})`, [c.incidentsBefore])) as number;
+      }
+      return { outbox, incidents };
+    });
+  }
+}
 
 /** The timeline entry of a notification attempt (part of markDelivered's / markFailed's transaction). */
 function* notificationEvent(outboxId: string, at: number, outcome: string): TxBody<void> {

@@ -111,6 +111,41 @@ export interface OutboxRow {
   deliveredAt: number | null;
 }
 
+/** One region's consecutive-run counts of a monitor, shared by every replica (table alert_region_state). */
+export interface RegionAlertCounts {
+  fails: number;
+  oks: number;
+  failing: boolean;
+  /** First failed run of the region's current failure streak; null while it passes. */
+  firstFailureAt: number | null;
+}
+
+export interface RegionRunInput {
+  monitorId: string;
+  region: string;
+  /** The run's time: a run not newer than the region's last counted one (a duplicate, or late) is not counted. */
+  at: number;
+  /** The pure count update (the state machine's), applied to the stored counts under the row's lock. */
+  step: (prev: RegionAlertCounts) => RegionAlertCounts;
+  /**
+   * Set for a passing run that cannot change which regions fail if its region already passes: when the stored row
+   * is steady (no failures, not failing, at least `successThreshold` passes) it is updated in place by one statement
+   * and the answer is `steady` without the other regions (the common case, kept cheap on the ingest path).
+   */
+  steadyUp?: { successThreshold: number };
+}
+
+export interface SharedRegionState {
+  /** Every region of the monitor with stored counts, this run included. */
+  regions: Record<string, RegionAlertCounts>;
+  /** The monitor's stored alert status (up when none is stored). */
+  status: MonitorAlertStatus;
+  /** False when the run was not counted (not newer than the region's last run). */
+  counted: boolean;
+  /** The `steadyUp` fast path was taken: the region passes as before; `regions` is empty and `status` not read. */
+  steady: boolean;
+}
+
 export interface AlertsStore {
   upsertChannel(c: Omit<ChannelRecord, 'createdAt' | 'updatedAt'>, at: number): Promise<ChannelRecord>;
   listChannels(): Promise<ChannelRecord[]>;
@@ -123,6 +158,12 @@ export interface AlertsStore {
 
   /** Every monitor's stored alert status that is not `up` (an absent monitor is up). */
   loadStatuses(): Promise<Map<string, { status: MonitorAlertStatus; incidentId: string | null }>>;
+  /**
+   * Counts runs of monitors' regions in one transaction, in order (each region's row locked, stepped by `step`,
+   * written) and returns, per run, every region's counts after it and the stored status, so that whichever replica
+   * ingested a run judges the quorum on all regions, including those whose results went to other replicas.
+   */
+  recordRegionRuns(runs: readonly RegionRunInput[]): Promise<SharedRegionState[]>;
   /** The state change, its incident and its outbox rows in one transaction; null when `expected` no longer holds. */
   applyTransition(t: TransitionInput): Promise<TransitionOutcome | null>;
 
@@ -144,6 +185,12 @@ export interface AlertsStore {
   /** Records a failed attempt: due again at `nextAttemptAt`, or `dead` when `dead` is set. */
   markFailed(id: string, at: number, error: string, nextAttemptAt: number, dead: boolean): Promise<void>;
   listOutbox(q: { incidentId?: string; status?: OutboxStatus }): Promise<OutboxRow[]>;
+  /**
+   * Retention: deletes delivered and dead outbox rows finished before `outboxBefore`, and incidents resolved before
+   * `incidentsBefore` (their timeline and finished outbox rows with them; one with a pending notification is kept).
+   * A null cutoff keeps everything of that kind.
+   */
+  deleteExpired(c: { outboxBefore: number | null; incidentsBefore: number | null }): Promise<{ outbox: number; incidents: number }>;
 }
 
 /** A channel's idempotency key: one per incident event (and reminder number) and channel. */

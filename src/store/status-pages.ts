@@ -7,6 +7,10 @@ import type { MaintenanceSchedule } from '../monitoring/maintenance/window-math.
 
 export type { MaintenanceSchedule } from '../monitoring/maintenance/window-math.js';
 
+/** The slug rule of status pages and the public routes (/status/<slug>). */
+export const SLUG_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export const SLUG_HINT = 'expected lower-case letters, digits and dashes (1 to 63, starting with a letter or digit)';
+
 export interface StatusPageGroup {
   name: string;
   monitorIds: string[];
@@ -56,7 +60,29 @@ export interface SubscriberRecord {
   confirmedAt: number | null;
 }
 
+/** What a status page shows of one monitor, read in one query for the whole page. */
+export interface PageMonitorRow {
+  id: string;
+  name: string;
+  url: string;
+  deleted: boolean;
+  /** Status of the monitor's latest result (over regions); null without results. */
+  lastStatus: 'up' | 'down' | null;
+}
+
+/** Runs and passing runs per bucket start (summed over regions), per monitor. */
+export type CountsByMonitor = Map<string, Map<number, { count: number; up: number }>>;
+
 export interface StatusPagesStore {
+  /** The page's monitors with their latest status, in one query (ids not found are absent). */
+  pageMonitors(ids: readonly string[]): Promise<PageMonitorRow[]>;
+  /**
+   * count and up_count of the 1d or 1h rollups with bucket_start in [from, to), summed over regions, for many
+   * monitors at once. Read as one packed row per monitor (thousands of buckets would otherwise be thousands of
+   * row objects, which is what a page of 100 monitors × 90 days spent its time on).
+   */
+  rollupCounts(ids: readonly string[], resolution: '1d' | '1h', from: number, to: number): Promise<CountsByMonitor>;
+
   /** Creates or replaces a page by slug (createdAt kept on replace). */
   upsertPage(spec: StatusPageSpec, now: number): Promise<StatusPageRecord>;
   getPage(slug: string): Promise<StatusPageRecord | null>;
@@ -87,4 +113,6 @@ export interface StatusPagesStore {
    * first caller only, so a notice goes out once even when two replicas (or a restart) look at the same moment.
    */
   claimNotice(windowId: string, occurrenceStart: number, kind: 'start' | 'end', now: number): Promise<boolean>;
+  /** Retention of the notice ledger: deletes claims sent before `before`; returns how many. */
+  deleteNoticesBefore(before: number): Promise<number>;
 }

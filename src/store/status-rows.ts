@@ -1,5 +1,5 @@
 /** Row ↔ record mapping of the "status" component, shared by the SQLite and PostgreSQL stores. */
-import type { MaintenanceRecord, StatusPageRecord, SubscriberRecord } from './status-pages.js';
+import type { CountsByMonitor, MaintenanceRecord, StatusPageRecord, SubscriberRecord } from './status-pages.js';
 
 export interface PageRow {
   slug: string;
@@ -58,3 +58,27 @@ export const toSubscriber = (r: SubscriberRow): SubscriberRecord => ({
   createdAt: r.created_at,
   confirmedAt: r.confirmed_at,
 });
+
+/** Unpacks rollupCounts rows: `packed` is "bucket:count:up" entries joined by commas, one per region and bucket (summed here). */
+export function unpackCounts(rows: readonly { monitor_id: string; packed: string | null }[]): CountsByMonitor {
+  const out: CountsByMonitor = new Map();
+  for (const r of rows) {
+    const m = new Map<number, { count: number; up: number }>();
+    if (r.packed) {
+      for (const e of r.packed.split(',')) {
+        const a = e.indexOf(':');
+        const b = e.indexOf(':', a + 1);
+        const bucket = Number(e.slice(0, a));
+        const count = Number(e.slice(a + 1, b));
+        const up = Number(e.slice(b + 1));
+        const had = m.get(bucket);
+        if (had) {
+          had.count += count;
+          had.up += up;
+        } else m.set(bucket, { count, up });
+      }
+    }
+    out.set(r.monitor_id, m);
+  }
+  return out;
+}

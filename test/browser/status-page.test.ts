@@ -35,15 +35,20 @@ describe('status page in Chromium', () => {
     expect(await page.title()).toBe('Acme status');
     expect(await page.locator('#overall').innerText()).toBe('Partial outage');
     expect(await page.locator('.mon').count()).toBe(2);
-    expect(await page.locator('.mon[data-monitor="m1"] .bar span').count()).toBe(90);
+    // One segment per run of days that read the same, as wide as its days: 90 days in all.
+    const days = await page.locator('.mon[data-monitor="m1"] .bar span').evaluateAll((xs) => xs.map((x) => Number(x.getAttribute('data-days'))));
+    expect(days.reduce((a, b) => a + b, 0)).toBe(90);
     expect(await page.locator('.mon[data-monitor="m2"] .st-down').innerText()).toBe('Down');
-    // The bar is laid out: 90 segments side by side across the section, each a visible width.
+    // The bar is laid out: segments side by side across the section, each as wide as its days.
     const box = await page.locator('.mon[data-monitor="m1"] .bar').boundingBox();
     expect(box!.width).toBeGreaterThan(500);
     expect(box!.height).toBe(28);
     const last = await page.locator('.mon[data-monitor="m1"] .bar span').last().boundingBox();
     expect(last!.width).toBeGreaterThan(3);
     expect(await page.locator('.mon[data-monitor="m1"] .bar span').last().getAttribute('class')).toBe('b-bad');
+    const first = await page.locator('.mon[data-monitor="m1"] .bar span').first().boundingBox();
+    // A run of n days is n day-widths wide (within a pixel per gap).
+    expect(Math.abs(first!.width - days[0]! * last!.width)).toBeLessThan(days[0]!);
     await ctx.close();
   });
 

@@ -5,8 +5,7 @@
  * ended), B takes over leadership and delivers each event exactly once. A second scenario kills A after it
  * claimed the rows (the claim lease runs out on the injected clock), a third after it delivered but before it
  * recorded the delivery: B resends with the same idempotency key, which the receiver deduplicates on.
- * Three separate server processes SIGKILLed are not covered here: the server's composition root does not start
- * alerts yet (see the branch note).
+ * Three real server processes SIGKILLed: test/pg/alerts-sigkill.test.ts.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { IngestQueue } from '../../src/monitoring/control/ingest.js';
@@ -16,6 +15,7 @@ import type { ChannelDriver } from '../../src/monitoring/alerts/channels/index.j
 import { openStore, type OpenedStore } from '../../src/store/index.js';
 import { waitFor } from '../monitoring/helpers.js';
 import { alertsConfig, monitorWithJobs, Receiver } from '../alerts/harness.js';
+import { quorumAcrossReplicas } from '../alerts/quorum-scenario.js';
 import { startCluster, type Cluster } from './cluster.js';
 
 const T0 = 1_800_000_000_000;
@@ -140,6 +140,20 @@ describe('alerts on PostgreSQL, leader killed', () => {
       await r.alerts.stop();
       await r.ingest.close();
       await r.store.close();
+    }
+  });
+});
+
+describe('region quorum across replicas (PostgreSQL)', () => {
+  it('region A on replica 1, region B on replica 2, quorum 2: one incident when both fail, none when only one does', async () => {
+    const url = await cluster.createDatabase('alerts_quorum');
+    const one = await openStore({ database: url, db_max_open_conns: 4 });
+    const two = await openStore({ database: url, db_max_open_conns: 4 });
+    try {
+      await quorumAcrossReplicas(one, two);
+    } finally {
+      await one.close();
+      await two.close();
     }
   });
 });

@@ -99,6 +99,22 @@ describe('status page', () => {
     expect(html).not.toContain('name="email"'); // no mailer: no subscribe form
   });
 
+  it('HTML bars: days that read the same are one segment as wide as its days, losslessly (the JSON days, re-encoded)', async () => {
+    const html = await (await get('/status/acme')).text();
+    const v = (await (await get('/status/acme.json')).json()) as StatusPageView;
+    const bar = /<div class="mon" data-monitor="m1">.*?<div class="bar"[^>]*>(.*?)<\/div>/.exec(html)![1]!;
+    const segments = [...bar.matchAll(/<span(?: class="([^"]*)")? data-days="(\d+)" title="([^"]*)"><\/span>/g)].map((x) => ({ cls: x[1] ?? '', days: Number(x[2]), title: x[3]! }));
+    expect(segments.reduce((n, x) => n + x.days, 0)).toBe(90);
+    // Expanding the segments gives back every day's text, in order.
+    const text = (d: { uptimePct: number | null; maintenance: boolean }) => `${d.uptimePct === null ? 'no data' : `${d.uptimePct}%`}${d.maintenance ? ', maintenance' : ''}`;
+    expect(segments.flatMap((x) => Array.from({ length: x.days }, () => x.title.slice(x.title.lastIndexOf(': ') + 2)))).toEqual(v.groups[0]!.monitors[0]!.days.map(text));
+    expect(segments.length).toBeLessThan(10);
+    expect(segments[0]).toMatchObject({ cls: expect.stringMatching(/^w\d+$/), title: expect.stringMatching(/^2026-03-18 – 2026-06-\d\d: no data$/) });
+    expect(segments.at(-1)).toEqual({ cls: 'b-ok', days: 1, title: '2026-06-15: 100%' });
+    // Each run length used has its width rule in the one stylesheet.
+    for (const x of segments.filter((s) => s.days > 1)) expect(html).toContain(`.bar .w${x.days}{flex:${x.days}}`);
+  });
+
   it('caching: ETag and Cache-Control; a matching If-None-Match gets 304; a change gets a new ETag', async () => {
     for (const path of ['/status/acme', '/status/acme.json', '/status/acme/feed.atom', '/badge/m1/status.svg']) {
       const a = await get(path);

@@ -13,7 +13,7 @@ import type {
 } from '../../gen/vantage/v1/status_pages_pb.js';
 import { scheduleError, type MaintenanceSchedule } from '../../monitoring/maintenance/window-math.js';
 import { randomId } from '../../platform/ids.js';
-import type { MaintenanceRecord, MaintenanceSpec, StatusPageRecord, StatusPageSpec, StatusPagesStore } from '../../store/status-pages.js';
+import { SLUG_HINT, SLUG_RE, type MaintenanceRecord, type MaintenanceSpec, type StatusPageRecord, type StatusPageSpec, type StatusPagesStore } from '../../store/status-pages.js';
 
 export interface StatusPagesServiceDeps {
   statusPages: StatusPagesStore;
@@ -32,9 +32,7 @@ function firstIssue(err: z.ZodError, prefix: string): string {
   return `${[prefix, ...path].filter((p) => p !== '').join('.')}: ${i.message}`;
 }
 
-/** The slug rule of the public routes (/status/<slug>). */
-export const SLUG_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const SLUG_HINT = 'expected lower-case letters, digits and dashes (1 to 63, starting with a letter or digit)';
+export { SLUG_RE } from '../../store/status-pages.js';
 const ids = (what: string) => z.array(z.string().trim().min(1, { error: `expected a ${what}` }).max(200, { error: 'expected at most 200 characters' })).max(1000, { error: 'expected at most 1000 entries' });
 
 /** The StatusPage contract (output fields created_at_ms/updated_at_ms are ignored). */

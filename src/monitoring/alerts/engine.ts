@@ -1,19 +1,23 @@
 /**
- * The alert engine: feeds every stored result (ingest's onStored) through the pure state machine, and writes
- * each state change — monitor status, incident, one outbox row per channel — in one store transaction. The
- * per-monitor run counts live in memory; the status is stored and compared-and-set, so two replicas that see
- * the same change write it once. Transitions of one monitor are written in order (one chain per monitor).
+ * The alert engine: feeds every stored result (ingest's onStored) through the state machine, and writes each
+ * state change — monitor status, incident, one outbox row per channel — in one store transaction.
+ *
+ * The per-region run counts are shared: each run is counted in the store (`recordRegionRuns`, one row per
+ * monitor and region, locked and stepped; the runs of one ingest batch in one transaction) and the quorum is judged on every region's stored
+ * counts, so a multi-region monitor whose regions stream to different replicas is judged on all of them by
+ * whichever replica ingested the deciding run. The status is stored and compared-and-set, so two replicas that
+ * see the same change write it once. Work of one monitor runs in order (one chain per monitor).
  *
  * The catalogue (monitors, their resolved rules and channels) is reloaded by `refresh()`: at start, on a timer
  * and after the API changes a rule or channel.
  */
 import type { Logger } from 'pino';
-import type { AlertsStore, MonitorAlertStatus, TransitionKind } from '../../store/alerts.js';
+import type { AlertsStore, MonitorAlertStatus, SharedRegionState, TransitionKind } from '../../store/alerts.js';
 import type { MonitoringStore, ResultInput } from '../../store/monitoring.js';
 import type { IngestedJob } from '../control/ingest.js';
 import { NO_MAINTENANCE, type MaintenanceCalendar } from './contract.js';
 import { parseMonitorOverride, resolveRule, RuleOverrideSchema, type AlertGroup, type AlertRule, type RuleDefaults, type RuleOverride } from './rules.js';
-import { applyRun, initialState, tick, type AlertEvent, type EvalContext, type MonitorAlertState } from './state-machine.js';
+import { applySharedRun, initialState, stepRegion, tick, type AlertEvent, type EvalContext, type MonitorAlertState, type RunInput } from './state-machine.js';
 
 export interface MonitorEntry {
   id: string;
@@ -46,6 +50,8 @@ export class AlertEngine {
   private monitors = new Map<string, MonitorEntry>();
   private readonly states = new Map<string, MonitorAlertState>();
   private readonly chains = new Map<string, Promise<void>>();
+  private readonly pending: { monitorId: string; run: RunInput }[] = [];
+  private draining: Promise<void> | null = null;
   private readonly maintenance: MaintenanceCalendar;
   /** Transitions written (for tests and metrics). */
   transitions = 0;
@@ -111,16 +117,87 @@ export class AlertEngine {
     };
   }
 
-  /** The ingest listener: synchronous, cheap; writes happen behind it. */
+  /**
+   * The ingest listener: synchronous and cheap. Runs are queued and counted behind it in batches — every run
+   * ingest stored in one batch goes to the store in one transaction (`recordRegionRuns`) — then judged in order;
+   * state changes are written behind that, in the monitor's chain.
+   */
   readonly onStored = (job: IngestedJob, result: ResultInput): void => {
-    const m = this.monitors.get(job.monitorId);
-    if (!m) return;
-    const prev = this.states.get(m.id) ?? initialState();
-    const at = result.event_at;
-    const out = applyRun(prev, m.rule, { region: job.region, status: result.status, latencyMs: result.total_ms, at, error: result.error }, this.ctx(m, at));
-    this.states.set(m.id, out.state);
-    if (out.events.length > 0) this.persist(m, prev.status, out.events, out.state);
+    if (!this.monitors.has(job.monitorId)) return;
+    this.pending.push({ monitorId: job.monitorId, run: { region: job.region, status: result.status, latencyMs: result.total_ms, at: result.event_at, error: result.error } });
+    this.drain();
   };
+
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = (async () => {
+      // The rest of this ingest batch's onStored calls come in the same tick: let them land first.
+      await Promise.resolve();
+      while (this.pending.length > 0) await this.judgeBatch(this.pending.splice(0, 1000));
+    })()
+      .catch((err: unknown) => this.o.logger?.error({ err }, 'alert evaluation failed'))
+      .finally(() => {
+        this.draining = null;
+        if (this.pending.length > 0) this.drain();
+      });
+  }
+
+  private async judgeBatch(batch: { monitorId: string; run: RunInput }[]): Promise<void> {
+    const work = batch.flatMap(({ monitorId, run }) => {
+      const m = this.monitors.get(monitorId);
+      return m ? [{ m, run }] : [];
+    });
+    const shared = await this.o.alerts.recordRegionRuns(
+      work.map(({ m, run }) => ({
+        monitorId: m.id,
+        region: run.region,
+        at: run.at,
+        ...(run.status === 'up' && this.locallyPassing(m.id) ? { steadyUp: { successThreshold: m.rule.successThreshold } } : {}),
+        step: (prev) => {
+          const next = stepRegion(prev, m.rule, run.status);
+          next.firstFailureAt = run.status === 'down' ? (prev.firstFailureAt ?? run.at) : next.fails === 0 && !next.failing ? null : prev.firstFailureAt;
+          return next;
+        },
+      })),
+    );
+    work.forEach(({ m, run }, i) => this.judge(m, run, shared[i]!));
+  }
+
+  /**
+   * Up (or degraded) with no region failing as far as this replica knows: a passing run of a region that still
+   * passes in the store cannot change which regions fail, so it is judged without reading the other regions.
+   * (A change of the failing set comes from a failing run, judged with every region by the replica that ingested it.)
+   */
+  private locallyPassing(monitorId: string): boolean {
+    const st = this.states.get(monitorId);
+    if (!st) return true;
+    if (st.status === 'down') return false;
+    for (const r of Object.values(st.regions)) if (r.failing || r.fails > 0) return false;
+    return true;
+  }
+
+  /** Judges one run on the shared region counts (synchronous: the state is this replica's, writes go behind). */
+  private judge(m: MonitorEntry, run: RunInput, shared: SharedRegionState): void {
+    let prev = this.states.get(m.id) ?? initialState();
+    if (shared.steady) {
+      // The region passes as before: this replica's view of the regions stands, this one's pass counted.
+      const rc = prev.regions[run.region] ?? { fails: 0, oks: 0, failing: false };
+      const out = applySharedRun(prev, m.rule, run, { regions: { ...prev.regions, [run.region]: { ...rc, fails: 0, oks: rc.oks + 1, failing: false } }, firstFailureAt: null }, this.ctx(m, run.at));
+      this.states.set(m.id, out.state);
+      if (out.events.length > 0) this.enqueue(m.id, () => this.write(m, prev.status, out.events, out.state));
+      return;
+    }
+    if (shared.status !== prev.status) prev = adoptStoredStatus(prev, shared.status, run.at);
+    const regions: MonitorAlertState['regions'] = {};
+    let firstFailureAt: number | null = null;
+    for (const [r, c] of Object.entries(shared.regions)) {
+      regions[r] = { fails: c.fails, oks: c.oks, failing: c.failing };
+      if (c.firstFailureAt !== null && (firstFailureAt === null || c.firstFailureAt < firstFailureAt)) firstFailureAt = c.firstFailureAt;
+    }
+    const out = applySharedRun(prev, m.rule, run, { regions, firstFailureAt }, this.ctx(m, run.at));
+    this.states.set(m.id, out.state);
+    if (out.events.length > 0) this.enqueue(m.id, () => this.write(m, prev.status, out.events, out.state));
+  }
 
   /** Time passing: reminders, and monitors whose suppression (maintenance, parent down) ended. */
   tickAll(): void {
@@ -130,47 +207,61 @@ export class AlertEngine {
       if (!m) continue;
       const out = tick(prev, m.rule, at, this.ctx(m, at));
       this.states.set(id, out.state);
-      if (out.events.length > 0) this.persist(m, prev.status, out.events, out.state);
+      if (out.events.length > 0) this.enqueue(id, () => this.write(m, prev.status, out.events, out.state));
     }
   }
 
-  private persist(m: MonitorEntry, before: MonitorAlertStatus, events: AlertEvent[], state: MonitorAlertState): void {
-    const prev = this.chains.get(m.id) ?? Promise.resolve();
-    const run = async (): Promise<void> => {
-      let status = before;
-      for (const e of events) {
-        const expected = EXPECTED[e.kind] ?? status;
-        const out = await this.o.alerts.applyTransition({
-          monitorId: m.id,
-          monitorName: m.name,
-          kind: e.kind,
-          expected,
-          next: NEXT[e.kind],
-          at: e.at,
-          firstFailureAt: e.firstFailureAt ?? state.firstFailureAt,
-          reason: e.reason,
-          ...(e.reminder !== undefined ? { reminder: e.reminder } : {}),
-          channelIds: m.channelIds,
-          details: { failingRegions: e.failingRegions, ...(e.p95Ms !== undefined ? { p95Ms: e.p95Ms } : {}) },
-        });
-        status = NEXT[e.kind];
-        if (out === null) {
-          this.o.logger?.debug({ monitorId: m.id, kind: e.kind }, 'alert transition already applied elsewhere');
-          continue;
-        }
-        this.transitions++;
-        if (out.outboxIds.length > 0) this.o.onOutbox?.();
-      }
-    };
-    const p = prev.then(run).catch((err: unknown) => this.o.logger?.error({ err, monitorId: m.id }, 'alert transition failed'));
-    this.chains.set(m.id, p);
+  private enqueue(monitorId: string, work: () => Promise<void>): void {
+    const prev = this.chains.get(monitorId) ?? Promise.resolve();
+    const p = prev.then(work).catch((err: unknown) => this.o.logger?.error({ err, monitorId }, 'alert evaluation failed'));
+    this.chains.set(monitorId, p);
     void p.then(() => {
-      if (this.chains.get(m.id) === p) this.chains.delete(m.id);
+      if (this.chains.get(monitorId) === p) this.chains.delete(monitorId);
     });
   }
 
-  /** Resolves when every transition queued so far is written. */
-  async flush(): Promise<void> {
-    while (this.chains.size > 0) await Promise.all([...this.chains.values()]);
+  private async write(m: MonitorEntry, before: MonitorAlertStatus, events: AlertEvent[], state: MonitorAlertState): Promise<void> {
+    let status = before;
+    for (const e of events) {
+      const expected = EXPECTED[e.kind] ?? status;
+      const out = await this.o.alerts.applyTransition({
+        monitorId: m.id,
+        monitorName: m.name,
+        kind: e.kind,
+        expected,
+        next: NEXT[e.kind],
+        at: e.at,
+        firstFailureAt: e.firstFailureAt ?? state.firstFailureAt,
+        reason: e.reason,
+        ...(e.reminder !== undefined ? { reminder: e.reminder } : {}),
+        channelIds: m.channelIds,
+        details: { failingRegions: e.failingRegions, ...(e.p95Ms !== undefined ? { p95Ms: e.p95Ms } : {}) },
+      });
+      status = NEXT[e.kind];
+      if (out === null) {
+        this.o.logger?.debug({ monitorId: m.id, kind: e.kind }, 'alert transition already applied elsewhere');
+        continue;
+      }
+      this.transitions++;
+      if (out.outboxIds.length > 0) this.o.onOutbox?.();
+    }
   }
+
+  /** Resolves when every run queued so far is judged and every transition it caused is written. */
+  async flush(): Promise<void> {
+    while (this.draining !== null || this.pending.length > 0 || this.chains.size > 0) {
+      if (this.draining === null && this.pending.length > 0) this.drain();
+      await this.draining;
+      await Promise.all([...this.chains.values()]);
+    }
+  }
+}
+
+/**
+ * Another replica changed the stored status (it judged a run of a region this replica does not ingest): take it
+ * over, so this replica's next judgement starts from it. Reminders count from now.
+ */
+function adoptStoredStatus(prev: MonitorAlertState, status: MonitorAlertStatus, at: number): MonitorAlertState {
+  const up = status === 'up';
+  return { ...prev, status, since: up ? null : at, lastNotifiedAt: status === 'down' ? at : null, remindersSent: 0 };
 }

@@ -26,7 +26,13 @@ export type AlertsConfig = RuleDefaults &
     alert_retry_max_ms: number;
     alert_max_attempts: number;
     alert_send_timeout_ms: number;
+    alert_outbox_retention_days: number;
+    incident_retention_days: number;
   };
+
+/** How often the leader deletes expired outbox rows and incidents. */
+export const ALERT_RETENTION_INTERVAL_MS = 3_600_000;
+const DAY_MS = 86_400_000;
 
 export interface StartAlertsOptions {
   config: AlertsConfig;
@@ -50,6 +56,8 @@ export interface StartAlertsOptions {
 export interface Alerts {
   engine: AlertEngine;
   sender: NotificationSender;
+  /** Retention on the leader (hourly): `alert_outbox_retention_days`, `incident_retention_days`; null when not leading. */
+  retention: PeriodicTask<{ outbox: number; incidents: number }>;
   incidents: IncidentReader;
   /** Sends a test notification through a channel now (not through the outbox); resolves with the detail. */
   testChannel(idOrName: string): Promise<string>;
@@ -106,16 +114,30 @@ export async function startAlerts(o: StartAlertsOptions): Promise<Alerts> {
   });
   await engine.start();
   o.onStored?.(engine.onStored);
+  const retention = new PeriodicTask(
+    async () => {
+      const now = o.now();
+      const out = await o.alerts.deleteExpired({
+        outboxBefore: c.alert_outbox_retention_days > 0 ? now - c.alert_outbox_retention_days * DAY_MS : null,
+        incidentsBefore: c.incident_retention_days > 0 ? now - c.incident_retention_days * DAY_MS : null,
+      });
+      if (out.outbox + out.incidents > 0) o.logger?.info(out, 'alert retention: expired notifications and incidents deleted');
+      return out;
+    },
+    { gate: o.leader, onError: (err) => o.logger?.error({ err }, 'alert retention failed') },
+  );
   const ticker = new PeriodicTask(() => engine.tickAll());
   const catalogue = new PeriodicTask(() => engine.refresh(), { onError: (err) => o.logger?.error({ err }, 'alert catalogue refresh failed') });
   if (o.loops !== false) {
     sender.task.start(c.alert_sender_interval_ms, o.timers);
     ticker.start(1000, o.timers);
     catalogue.start(30_000, o.timers);
+    retention.start(ALERT_RETENTION_INTERVAL_MS, o.timers);
   }
   return {
     engine,
     sender,
+    retention,
     incidents: incidentReader(o.alerts),
     async testChannel(idOrName) {
       const ch = await o.alerts.getChannel(idOrName);
@@ -125,6 +147,7 @@ export async function startAlerts(o: StartAlertsOptions): Promise<Alerts> {
       return driver.send(driver.settings.parse(ch.settings), { event: 'test', incidentId: 'test', monitorId: 'test', monitorName: `Vantage channel ${ch.name}`, at, reason: 'This is a test notification from Vantage.', idempotencyKey: `test:${ch.id}:${at}` }, sendCtx);
     },
     async stop() {
+      await retention.stop();
       await catalogue.stop();
       await ticker.stop();
       await sender.task.stop();

@@ -85,22 +85,49 @@ function failingRegions(state: MonitorAlertState, regions: readonly string[]): s
   return known.filter((r) => state.regions[r]?.failing === true);
 }
 
-/** Folds one run into the state; returns the new state and the events it caused (often none). */
-export function applyRun(prev: MonitorAlertState, rule: AlertRule, run: RunInput, ctx: EvalContext): { state: MonitorAlertState; events: AlertEvent[] } {
-  const state: MonitorAlertState = { ...prev, regions: { ...prev.regions }, samples: prev.samples };
-  const rc: RegionCounts = { ...(state.regions[run.region] ?? { fails: 0, oks: 0, failing: false }) };
-  if (run.status === 'down') {
+/** One region's counts after one run: the per-region half of `applyRun`, also what the shared region state stores. */
+export function stepRegion<R extends RegionCounts>(prev: R, rule: Pick<AlertRule, 'failureThreshold' | 'successThreshold'>, status: 'up' | 'down'): R {
+  const rc = { ...prev };
+  if (status === 'down') {
     rc.fails += 1;
     rc.oks = 0;
     if (rc.fails >= rule.failureThreshold) rc.failing = true;
-    if (state.firstFailureAt === null) state.firstFailureAt = run.at;
   } else {
     rc.oks += 1;
     rc.fails = 0;
     if (rc.oks >= rule.successThreshold) rc.failing = false;
   }
-  state.regions[run.region] = rc;
+  return rc;
+}
 
+/** Folds one run into the state; returns the new state and the events it caused (often none). */
+export function applyRun(prev: MonitorAlertState, rule: AlertRule, run: RunInput, ctx: EvalContext): { state: MonitorAlertState; events: AlertEvent[] } {
+  const state: MonitorAlertState = { ...prev, regions: { ...prev.regions }, samples: prev.samples };
+  state.regions[run.region] = stepRegion(state.regions[run.region] ?? { fails: 0, oks: 0, failing: false }, rule, run.status);
+  if (run.status === 'down' && state.firstFailureAt === null) state.firstFailureAt = run.at;
+  return finishRun(state, rule, run, ctx);
+}
+
+/**
+ * Regions as every replica sees them: the counts stored per (monitor, region) in the alerts store, already
+ * stepped by this run (`stepRegion`), plus the earliest failed run of the current streak over all regions.
+ */
+export interface SharedRegions {
+  regions: Record<string, RegionCounts>;
+  firstFailureAt: number | null;
+}
+
+/**
+ * `applyRun` when the region counts are shared between replicas: the counts come from the store (this run is
+ * already folded in there), the rest (status, reminders, latency samples) from this replica's state.
+ */
+export function applySharedRun(prev: MonitorAlertState, rule: AlertRule, run: RunInput, shared: SharedRegions, ctx: EvalContext): { state: MonitorAlertState; events: AlertEvent[] } {
+  const state: MonitorAlertState = { ...prev, regions: { ...shared.regions }, samples: prev.samples };
+  if (shared.firstFailureAt !== null) state.firstFailureAt = state.firstFailureAt === null ? shared.firstFailureAt : Math.min(state.firstFailureAt, shared.firstFailureAt);
+  return finishRun(state, rule, run, ctx);
+}
+
+function finishRun(state: MonitorAlertState, rule: AlertRule, run: RunInput, ctx: EvalContext): { state: MonitorAlertState; events: AlertEvent[] } {
   if (rule.degradedLatencyMs !== null) {
     const cutoff = run.at - rule.degradedWindowMs;
     const kept = state.samples.filter(([t]) => t > cutoff);

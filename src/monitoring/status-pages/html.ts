@@ -1,6 +1,8 @@
 /**
- * Server-rendered HTML of a status page: no script, one inline stylesheet, a 90-day bar per monitor as inline
- * SVG-free divs (so the page is small and renders without JavaScript). Everything user-provided is escaped.
+ * Server-rendered HTML of a status page: no script, one inline stylesheet, a 90-day bar per monitor as flex
+ * segments (so it renders without JavaScript). Consecutive days that read the same (same colour and the same
+ * text: "100%", "no data", maintenance) are one segment as wide as its days (`data-days`, class `w<n>`), which
+ * is lossless and keeps a page of 100 monitors × 90 days small. Everything user-provided is escaped.
  */
 import { esc } from './escape.js';
 import type { DayBar, MonitorState, OverallState, StatusPageView } from './view.js';
@@ -32,12 +34,34 @@ function dayClass(d: DayBar): string {
   return 'b-bad';
 }
 
+const dayText = (d: DayBar): string => `${d.uptimePct === null ? 'no data' : `${d.uptimePct}%`}${d.maintenance ? ', maintenance' : ''}`;
+
+/** One monitor's bar: runs of days that read the same as one segment each; `widths` collects the run lengths. */
+function renderBar(days: readonly DayBar[], widths: Set<number>): string {
+  let out = '';
+  for (let i = 0; i < days.length; ) {
+    const d = days[i]!;
+    const cls = dayClass(d);
+    const text = dayText(d);
+    let j = i + 1;
+    while (j < days.length && dayClass(days[j]!) === cls && dayText(days[j]!) === text) j++;
+    const n = j - i;
+    if (n > 1) widths.add(n);
+    const klass = [cls, n > 1 ? `w${n}` : ''].filter((c) => c !== '').join(' ');
+    out += `<span${klass ? ` class="${klass}"` : ''} data-days="${n}" title="${n === 1 ? d.date : `${d.date} – ${days[j - 1]!.date}`}: ${text}"></span>`;
+    i = j;
+  }
+  return out;
+}
+
 const time = (t: number) => `<time datetime="${new Date(t).toISOString()}">${new Date(t).toISOString().replace('T', ' ').slice(0, 16)} UTC</time>`;
 
 export function renderStatusPageHtml(v: StatusPageView, opts: { subscribe: boolean }): string {
   const parts: string[] = [];
+  const widths = new Set<number>();
   parts.push(`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">`);
-  parts.push(`<title>${esc(v.title)}</title><link rel="alternate" type="application/atom+xml" href="/status/${esc(v.slug)}/feed.atom"><style>${CSS}</style></head><body><main>`);
+  const head = parts.length;
+  parts.push('');
   parts.push(`<h1>${esc(v.title)}</h1>${v.description ? `<p class="meta">${esc(v.description)}</p>` : ''}`);
   parts.push(`<div class="banner ${v.overall}" id="overall" data-state="${v.overall}">${OVERALL_TEXT[v.overall]}</div>`);
   for (const i of v.activeIncidents) {
@@ -50,7 +74,7 @@ export function renderStatusPageHtml(v: StatusPageView, opts: { subscribe: boole
   for (const g of v.groups) {
     parts.push(`<section class="group"><h2>${esc(g.name)}</h2>`);
     for (const m of g.monitors) {
-      const bars = m.days.map((d) => `<span class="${dayClass(d)}" title="${d.date}: ${d.uptimePct === null ? 'no data' : `${d.uptimePct}%`}${d.maintenance ? ', maintenance' : ''}"></span>`).join('');
+      const bars = renderBar(m.days, widths);
       parts.push(
         `<div class="mon" data-monitor="${esc(m.id)}"><div class="row"><span>${esc(m.name)}${m.target ? ` <span class="meta">${esc(m.target)}</span>` : ''}</span>` +
           `<span class="st-${m.status}">${STATE_TEXT[m.status]}</span></div><div class="bar" aria-label="90-day uptime">${bars}</div>` +
@@ -80,6 +104,9 @@ export function renderStatusPageHtml(v: StatusPageView, opts: { subscribe: boole
   }
   parts.push(`<p class="meta">Updated ${time(v.generatedAt)} · <a href="/status/${esc(v.slug)}.json">JSON</a> · <a href="/status/${esc(v.slug)}/feed.atom">Atom feed</a></p>`);
   parts.push(`</main></body></html>`);
+  // The stylesheet, with a width rule for each run length used on this page.
+  const runs = [...widths].sort((a, b) => a - b).map((n) => `.bar .w${n}{flex:${n}}`).join('');
+  parts[head] = `<title>${esc(v.title)}</title><link rel="alternate" type="application/atom+xml" href="/status/${esc(v.slug)}/feed.atom"><style>${CSS}${runs}</style></head><body><main>`;
   return parts.join('');
 }
 

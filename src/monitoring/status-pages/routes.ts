@@ -185,9 +185,10 @@ export function createStatusPageRoutes(deps: StatusRoutesDeps): WebRouteLike[] {
     }
 
     const view = await buildStatusPageView(
-      { monitoring: deps.monitoring, incidents: deps.incidents, calendar: deps.calendar.calendar, excludeMaintenance: deps.excludeMaintenance },
+      { statusPages: deps.statusPages, incidents: deps.incidents, calendar: deps.calendar.calendar, excludeMaintenance: deps.excludeMaintenance },
       page,
       now(),
+      { bars: what !== '/feed.atom' },
     );
     // The ETag must follow the content, so the generation time shown is rounded down to the cache period
     // (otherwise every answer would differ by its millisecond and no revalidation could ever match).

@@ -7,8 +7,7 @@
  * fact and the page follows, and ingest (the hot path) stays unchanged. Uptime excludes maintenance by
  * subtracting the 1h buckets lying wholly inside a window from the day's 1d bucket.
  */
-import type { MonitoringStore, RollupCount } from '../../store/monitoring.js';
-import type { StatusPageRecord } from '../../store/status-pages.js';
+import type { CountsByMonitor, PageMonitorRow, StatusPageRecord, StatusPagesStore } from '../../store/status-pages.js';
 import { RESOLUTION_MS } from '../domain/rollup-math.js';
 import type { Calendar } from '../maintenance/calendar.js';
 import type { Occurrence } from '../maintenance/window-math.js';
@@ -62,7 +61,8 @@ export interface StatusPageView {
 }
 
 export interface ViewDeps {
-  monitoring: MonitoringStore;
+  /** The page's reads: its monitors with their latest status, and the rollup counts (one query each). */
+  statusPages: Pick<StatusPagesStore, 'pageMonitors' | 'rollupCounts'>;
   incidents: IncidentReader;
   calendar: Calendar;
   /** Exclude maintenance time from uptime (status_uptime_excludes_maintenance). */
@@ -77,46 +77,49 @@ interface Counts {
   up: number;
 }
 
-/** Counts by bucket start, per monitor. */
-function countsByMonitor(rows: readonly RollupCount[]): Map<string, Map<number, Counts>> {
-  const out = new Map<string, Map<number, Counts>>();
-  for (const r of rows) {
-    let m = out.get(r.monitor_id);
-    if (!m) out.set(r.monitor_id, (m = new Map()));
-    m.set(r.bucket_start, { count: r.count, up: r.up_count });
-  }
-  return out;
-}
-
 const coveredBy = (start: number, end: number, xs: readonly Occurrence[]) => xs.some((o) => o.start <= start && end <= o.end);
 
 interface PageData {
   from: number;
   today: number;
-  days: Map<string, Map<number, Counts>>;
-  hours: Map<string, Map<number, Counts>>;
+  monitors: Map<string, PageMonitorRow>;
+  bars: boolean;
+  /** The bar's days (UTC, YYYY-MM-DD), the same for every monitor of the page. */
+  dates: string[];
+  days: CountsByMonitor;
+  hours: CountsByMonitor;
 }
 
-/** One query for the page's daily counts, one for the hourly counts of the monitors that had maintenance. */
-async function loadPageData(deps: ViewDeps, ids: readonly string[], now: number): Promise<PageData> {
+/** One query for the monitors and their latest status, one for the daily counts, one for the hourly counts of the monitors that had maintenance. */
+async function loadPageData(deps: ViewDeps, ids: readonly string[], now: number, bars: boolean): Promise<PageData> {
   const today = Math.floor(now / DAY) * DAY;
   const from = today - (BAR_DAYS - 1) * DAY;
-  const withMaint = deps.excludeMaintenance ? ids.filter((id) => deps.calendar.intervalsFor(id, from, now + 1).length > 0) : [];
-  const [days, hours] = await Promise.all([
-    deps.monitoring.queryRollupCounts({ monitorIds: ids, resolution: '1d', from, to: today + DAY }),
-    withMaint.length > 0 ? deps.monitoring.queryRollupCounts({ monitorIds: withMaint, resolution: '1h', from, to: today + DAY }) : Promise.resolve([]),
+  const withMaint = bars && deps.excludeMaintenance ? ids.filter((id) => deps.calendar.intervalsFor(id, from, now + 1).length > 0) : [];
+  const [monitors, days, hours] = await Promise.all([
+    deps.statusPages.pageMonitors(ids),
+    bars ? deps.statusPages.rollupCounts(ids, '1d', from, today + DAY) : Promise.resolve(new Map() as CountsByMonitor),
+    withMaint.length > 0 ? deps.statusPages.rollupCounts(withMaint, '1h', from, today + DAY) : Promise.resolve(new Map() as CountsByMonitor),
   ]);
-  return { from, today, days: countsByMonitor(days), hours: countsByMonitor(hours) };
+  const dates: string[] = [];
+  for (let t = from; t <= today; t += DAY) dates.push(isoDay(t));
+  return { from, today, monitors: new Map(monitors.map((m) => [m.id, m])), bars, dates, days, hours };
 }
 
-async function monitorView(deps: ViewDeps, page: StatusPageRecord, data: PageData, id: string, now: number): Promise<MonitorView | null> {
-  const [m, latest] = await Promise.all([deps.monitoring.getMonitor(id), deps.monitoring.listResults({ monitorId: id, limit: 1 })]);
-  if (!m || m.deleted_at !== null) return null;
+function monitorView(deps: ViewDeps, page: StatusPageRecord, data: PageData, id: string, now: number): MonitorView | null {
+  const m = data.monitors.get(id);
+  if (!m || m.deleted) return null;
   const { from, today } = data;
-  // A copy: the hours under maintenance are subtracted from it.
-  const perDay = new Map([...(data.days.get(id) ?? new Map<number, Counts>())].map(([k, v]) => [k, { ...v }]));
+  let status: MonitorState = 'unknown';
+  if (deps.calendar.activeFor(id, now)) status = 'maintenance';
+  else if (m.lastStatus !== null) status = m.lastStatus;
+  const out: MonitorView = { id, name: m.name, status, uptimePct: null, days: [] };
+  if (page.showTargets) out.target = m.url;
+  if (!data.bars) return out;
   const maint = deps.calendar.intervalsFor(id, from, now + 1);
+  let perDay = data.days.get(id) ?? new Map<number, Counts>();
   if (deps.excludeMaintenance && maint.length > 0) {
+    // A copy: the hours under maintenance are subtracted from it.
+    perDay = new Map([...perDay].map(([k, v]) => [k, { ...v }]));
     for (const [start, h] of data.hours.get(id) ?? []) {
       if (!coveredBy(start, start + HOUR, maint)) continue;
       const d = perDay.get(Math.floor(start / DAY) * DAY);
@@ -129,22 +132,17 @@ async function monitorView(deps: ViewDeps, page: StatusPageRecord, data: PageDat
   const bars: DayBar[] = [];
   let total = 0;
   let up = 0;
-  for (let t = from; t <= today; t += DAY) {
+  for (let i = 0, t = from; t <= today; i++, t += DAY) {
     const c = perDay.get(t);
     const has = c !== undefined && c.count > 0;
     if (has) {
       total += c.count;
       up += c.up;
     }
-    bars.push({ date: isoDay(t), uptimePct: has ? round2((100 * c.up) / c.count) : null, maintenance: maint.some((o) => o.start < t + DAY && o.end > t) });
+    bars.push({ date: data.dates[i]!, uptimePct: has ? round2((100 * c.up) / c.count) : null, maintenance: maint.length > 0 && maint.some((o) => o.start < t + DAY && o.end > t) });
   }
-  const last = latest[0];
-  let status: MonitorState = 'unknown';
-  if (deps.calendar.activeFor(id, now)) status = 'maintenance';
-  else if (last && last.status === 'up') status = 'up';
-  else if (last && last.status === 'down') status = 'down';
-  const out: MonitorView = { id, name: m.name, status, uptimePct: total > 0 ? round2((100 * up) / total) : null, days: bars };
-  if (page.showTargets) out.target = m.url;
+  out.uptimePct = total > 0 ? round2((100 * up) / total) : null;
+  out.days = bars;
   return out;
 }
 
@@ -160,15 +158,16 @@ function overallOf(monitors: readonly MonitorView[], incidents: readonly Inciden
   return 'operational';
 }
 
-/** The public view of `page` at `now`. */
-export async function buildStatusPageView(deps: ViewDeps, page: StatusPageRecord, now: number): Promise<StatusPageView> {
-  const data = await loadPageData(deps, [...new Set(page.groups.flatMap((g) => g.monitorIds))], now);
-  const groups = await Promise.all(
-    page.groups.map(async (g) => ({
-      name: g.name,
-      monitors: (await Promise.all(g.monitorIds.map((id) => monitorView(deps, page, data, id, now)))).filter((x): x is MonitorView => x !== null),
-    })),
-  );
+/**
+ * The public view of `page` at `now`. `bars: false` (the Atom feed, which shows incidents and maintenance only)
+ * skips the rollup reads: every monitor's `days` is empty and its uptime null.
+ */
+export async function buildStatusPageView(deps: ViewDeps, page: StatusPageRecord, now: number, opts: { bars?: boolean } = {}): Promise<StatusPageView> {
+  const data = await loadPageData(deps, [...new Set(page.groups.flatMap((g) => g.monitorIds))], now, opts.bars !== false);
+  const groups = page.groups.map((g) => ({
+    name: g.name,
+    monitors: g.monitorIds.map((id) => monitorView(deps, page, data, id, now)).filter((x): x is MonitorView => x !== null),
+  }));
   const monitorIds = page.groups.flatMap((g) => g.monitorIds);
   const incidents = await deps.incidents.list({ monitorIds, statusPageSlug: page.slug, since: now - BAR_DAYS * DAY, limit: 100 });
   const active = incidents.filter((i) => i.status !== 'resolved');

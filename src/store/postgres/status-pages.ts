@@ -1,7 +1,7 @@
 /** PostgreSQL implementation of StatusPagesStore (component "status"; see migrations/status-pages.ts). */
 import type pg from 'pg';
-import type { MaintenanceRecord, MaintenanceSpec, StatusPageRecord, StatusPageSpec, StatusPagesStore, SubscriberRecord } from '../status-pages.js';
-import { toPage, toSubscriber, toWindow, type PageRow, type SubscriberRow, type WindowRow } from '../status-rows.js';
+import type { CountsByMonitor, MaintenanceRecord, MaintenanceSpec, PageMonitorRow, StatusPageRecord, StatusPageSpec, StatusPagesStore, SubscriberRecord } from '../status-pages.js';
+import { toPage, toSubscriber, toWindow, unpackCounts, type PageRow, type SubscriberRow, type WindowRow } from '../status-rows.js';
 import { migrate, tx } from './db.js';
 import { PG_STATUS_MIGRATIONS } from './migrations/status-pages.js';
 
@@ -12,6 +12,28 @@ export class PgStatusPagesStore implements StatusPagesStore {
   static async open(pool: pg.Pool): Promise<PgStatusPagesStore> {
     await migrate(pool, 'status', PG_STATUS_MIGRATIONS);
     return new PgStatusPagesStore(pool);
+  }
+
+  async pageMonitors(ids: readonly string[]): Promise<PageMonitorRow[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.pool.query<{ id: string; name: string; url: string; deleted_at: string | null; status: string | null }>(
+      'SELECT m.id, m.name, m.url, m.deleted_at, l.status FROM monitors m LEFT JOIN monitor_latest l ON l.monitor_id = m.id WHERE m.id = ANY($1::text[])',
+      [ids],
+    );
+    return rows.map((r) => ({ id: r.id, name: r.name, url: r.url, deleted: r.deleted_at !== null, lastStatus: r.status === 'up' || r.status === 'down' ? r.status : null }));
+  }
+
+  async rollupCounts(ids: readonly string[], resolution: '1d' | '1h', from: number, to: number): Promise<CountsByMonitor> {
+    if (ids.length === 0) return new Map();
+    const table = resolution === '1d' ? 'results_agg_1d' : 'results_agg_1h';
+    const { rows } = await this.pool.query<{ monitor_id: string; packed: string | null }>(
+      // One entry per (region, bucket): unpackCounts sums the regions.
+      `SELECT monitor_id, string_agg(bucket_start::text || ':' || count::text || ':' || up_count::text, ',') AS packed FROM ${table}
+       WHERE monitor_id = ANY($1::text[]) AND bucket_start >= $2 AND bucket_start < $3
+       GROUP BY monitor_id`,
+      [ids, from, to],
+    );
+    return unpackCounts(rows);
   }
 
   async upsertPage(spec: StatusPageSpec, now: number): Promise<StatusPageRecord> {
@@ -105,5 +127,9 @@ export class PgStatusPagesStore implements StatusPagesStore {
       [windowId, occurrenceStart, kind, now],
     );
     return (r.rowCount ?? 0) > 0;
+  }
+
+  async deleteNoticesBefore(before: number): Promise<number> {
+    return (await this.pool.query('DELETE FROM maintenance_notices WHERE sent_at < $1', [before])).rowCount ?? 0;
   }
 }

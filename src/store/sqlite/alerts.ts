@@ -1,4 +1,5 @@
 /** The alerts store on SQLite: the shared SQL (../alerts-sql.ts) over better-sqlite3. */
+import type Database from 'better-sqlite3';
 import { SqlAlertsStore, type Row, type SqlEngine, type TxBody } from '../alerts-sql.js';
 import { migrate, type SqliteDb } from './db.js';
 import { ALERTS_MIGRATIONS } from './migrations/alerts.js';
@@ -8,8 +9,18 @@ import { ALERTS_MIGRATIONS } from './migrations/alerts.js';
  * other statement on the connection (ingest, the scheduler) can land inside an alerts transaction.
  */
 function engine(db: SqliteDb): SqlEngine {
-  const all = (sql: string, params: unknown[] = []): Row[] => db.prepare(sql).all(...(params as never[])) as Row[];
-  const run = (sql: string, params: unknown[] = []): number => db.prepare(sql).run(...(params as never[])).changes;
+  // Prepared once per statement text (the ingest path runs the same few statements for every result).
+  const cache = new Map<string, Database.Statement<unknown[]>>();
+  const stmt = (sql: string) => {
+    let s = cache.get(sql);
+    if (!s) {
+      s = db.prepare<unknown[]>(sql);
+      if (cache.size < 500) cache.set(sql, s);
+    }
+    return s;
+  };
+  const all = (sql: string, params: unknown[] = []): Row[] => stmt(sql).all(...params) as Row[];
+  const run = (sql: string, params: unknown[] = []): number => stmt(sql).run(...params).changes;
   return {
     all: (sql, params) => Promise.resolve(all(sql, params)),
     run: (sql, params) => Promise.resolve(run(sql, params)),

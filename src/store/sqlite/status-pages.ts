@@ -1,12 +1,37 @@
 /** SQLite implementation of StatusPagesStore (component "status"; see migrations/status-pages.ts). */
-import type { MaintenanceRecord, MaintenanceSpec, StatusPageRecord, StatusPageSpec, StatusPagesStore, SubscriberRecord } from '../status-pages.js';
-import { toPage, toSubscriber, toWindow, type PageRow, type SubscriberRow, type WindowRow } from '../status-rows.js';
+import type { CountsByMonitor, MaintenanceRecord, MaintenanceSpec, PageMonitorRow, StatusPageRecord, StatusPageSpec, StatusPagesStore, SubscriberRecord } from '../status-pages.js';
+import { toPage, toSubscriber, toWindow, unpackCounts, type PageRow, type SubscriberRow, type WindowRow } from '../status-rows.js';
 import { migrate, type SqliteDb } from './db.js';
 import { STATUS_MIGRATIONS } from './migrations/status-pages.js';
 
 export class SqliteStatusPagesStore implements StatusPagesStore {
   constructor(private readonly db: SqliteDb) {
     migrate(db, 'status', STATUS_MIGRATIONS);
+  }
+
+  async pageMonitors(ids: readonly string[]): Promise<PageMonitorRow[]> {
+    if (ids.length === 0) return [];
+    const rows = this.db
+      .prepare(
+        `SELECT m.id, m.name, m.url, m.deleted_at, l.status FROM monitors m LEFT JOIN monitor_latest l ON l.monitor_id = m.id
+         WHERE m.id IN (SELECT value FROM json_each(?))`,
+      )
+      .all(JSON.stringify(ids)) as { id: string; name: string; url: string; deleted_at: number | null; status: string | null }[];
+    return rows.map((r) => ({ id: r.id, name: r.name, url: r.url, deleted: r.deleted_at !== null, lastStatus: r.status === 'up' || r.status === 'down' ? r.status : null }));
+  }
+
+  async rollupCounts(ids: readonly string[], resolution: '1d' | '1h', from: number, to: number): Promise<CountsByMonitor> {
+    if (ids.length === 0) return new Map();
+    const table = resolution === '1d' ? 'results_agg_1d' : 'results_agg_1h';
+    const rows = this.db
+      .prepare(
+        // One entry per (region, bucket): unpackCounts sums the regions (a GROUP BY here costs a temp b-tree).
+        `SELECT monitor_id, group_concat(bucket_start || ':' || count || ':' || up_count) AS packed FROM ${table}
+         WHERE monitor_id IN (SELECT value FROM json_each(?)) AND bucket_start >= ? AND bucket_start < ?
+         GROUP BY monitor_id`,
+      )
+      .all(JSON.stringify(ids), from, to) as { monitor_id: string; packed: string | null }[];
+    return unpackCounts(rows);
   }
 
   async upsertPage(spec: StatusPageSpec, now: number): Promise<StatusPageRecord> {
@@ -96,5 +121,9 @@ export class SqliteStatusPagesStore implements StatusPagesStore {
         .prepare('INSERT INTO maintenance_notices (window_id, occurrence_start, kind, sent_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
         .run(windowId, occurrenceStart, kind, now).changes > 0
     );
+  }
+
+  async deleteNoticesBefore(before: number): Promise<number> {
+    return this.db.prepare('DELETE FROM maintenance_notices WHERE sent_at < ?').run(before).changes;
   }
 }

@@ -97,5 +97,62 @@ export function alertsScenarios(ctx: ContractContext): void {
       expect(await s.updateIncident('inc_missing', { status: 'resolved', message: '', at: T })).toBeNull();
       expect(await s.acknowledge('inc_missing', 'x', T)).toBeNull();
     });
+
+    it('region runs: counted under the row lock, duplicates and late runs not counted, every region returned with the status', async () => {
+      const s = ctx.stores().alerts;
+      const step = (status: 'up' | 'down') => (p: { fails: number; oks: number; failing: boolean; firstFailureAt: number | null }) =>
+        status === 'down' ? { fails: p.fails + 1, oks: 0, failing: p.fails + 1 >= 2, firstFailureAt: p.firstFailureAt ?? T } : { fails: 0, oks: p.oks + 1, failing: false, firstFailureAt: null };
+      // Concurrent runs of one region: each counted once (no lost update).
+      const raced = await Promise.all([1, 2, 3, 4].map((i) => s.recordRegionRuns([{ monitorId: 'mon_r', region: 'eu', at: T + i, step: step('down') }]).then((x) => x[0]!)));
+      const [eu] = await s.recordRegionRuns([{ monitorId: 'mon_r', region: 'eu', at: T + 4, step: step('down') }]);
+      expect(eu!.counted).toBe(false);
+      expect(eu!.regions['eu']!.fails).toBe(raced.filter((r) => r.counted).length);
+      // A batch: runs in order, each answered with the state after it.
+      const [us, us2] = await s.recordRegionRuns([
+        { monitorId: 'mon_r', region: 'us', at: T + 10, step: step('up') },
+        { monitorId: 'mon_r', region: 'us', at: T + 10, step: step('up') },
+      ]);
+      expect(us2).toMatchObject({ counted: false, regions: { us: { oks: 1 } } });
+      expect(us!.counted).toBe(true);
+      expect(us!.status).toBe('up');
+      expect(Object.keys(us!.regions).sort()).toEqual(['eu', 'us']);
+      expect(us!.regions['eu']).toMatchObject({ failing: true, firstFailureAt: T });
+      expect(us!.regions['us']).toEqual({ fails: 0, oks: 1, failing: false, firstFailureAt: null });
+      // The steady fast path: taken only when the stored row already passes (fails 0, not failing, oks ≥ threshold).
+      const steady = { steadyUp: { successThreshold: 1 } };
+      expect((await s.recordRegionRuns([{ monitorId: 'mon_r', region: 'us', at: T + 11, step: step('up'), ...steady }]))[0]).toEqual({ regions: {}, status: 'up', counted: true, steady: true });
+      const slow = (await s.recordRegionRuns([{ monitorId: 'mon_r', region: 'eu', at: T + 12, step: step('up'), ...steady }]))[0]!;
+      expect(slow).toMatchObject({ steady: false, counted: true, regions: { eu: { fails: 0, failing: false }, us: { oks: 2 } } });
+      await s.applyTransition(down({ monitorId: 'mon_r' }));
+      expect((await s.recordRegionRuns([{ monitorId: 'mon_r', region: 'us', at: T + 13, step: step('up') }]))[0]!.status).toBe('down');
+    });
+
+    it('retention: finished notifications and long-resolved incidents go; pending rows, open incidents and their rows stay', async () => {
+      const s = ctx.stores().alerts;
+      const D = 86_400_000;
+      // An incident resolved 40 days ago (both rows delivered), one open (one row delivered, one pending).
+      const old = (await s.applyTransition(down({ monitorId: 'mon_old', at: T - 50 * D, firstFailureAt: null })))!;
+      for (const r of await s.claimDue('x', T - 50 * D, 10, 1000)) await s.markDelivered(r.id, T - 50 * D, 'HTTP 200');
+      const res = (await s.applyTransition(down({ monitorId: 'mon_old', kind: 'resolved', expected: 'down', next: 'up', at: T - 40 * D })))!;
+      for (const r of await s.claimDue('x', T - 40 * D, 10, 1000)) await s.markDelivered(r.id, T - 40 * D, 'HTTP 200');
+      expect(res.incidentId).toBe(old.incidentId);
+      const open = (await s.applyTransition(down({ monitorId: 'mon_open', at: T - 20 * D, firstFailureAt: null })))!;
+      const [first] = await s.claimDue('x', T - 20 * D, 1, 1000);
+      await s.markDelivered(first!.id, T - 20 * D, 'HTTP 200');
+      expect(await s.listOutbox({})).toHaveLength(6);
+
+      // Outbox rows finished more than 30 days ago: the old incident's four.
+      expect(await s.deleteExpired({ outboxBefore: T - 30 * D, incidentsBefore: null })).toEqual({ outbox: 4, incidents: 0 });
+      expect((await s.listOutbox({})).map((r) => [r.incidentId, r.status]).sort()).toEqual([[open.incidentId, 'delivered'], [open.incidentId, 'pending']]);
+      expect(await s.getIncident(old.incidentId)).not.toBeNull();
+      // Incidents resolved more than 30 days ago: the old one, with its timeline; the open one stays.
+      expect(await s.deleteExpired({ outboxBefore: null, incidentsBefore: T - 30 * D })).toEqual({ outbox: 0, incidents: 1 });
+      expect(await s.getIncident(old.incidentId)).toBeNull();
+      expect((await s.listIncidents({})).map((i) => i.id)).toEqual([open.incidentId]);
+      // Nothing of the open incident goes, however short the periods; null keeps everything.
+      expect(await s.deleteExpired({ outboxBefore: T, incidentsBefore: T })).toEqual({ outbox: 1, incidents: 0 });
+      expect((await s.listOutbox({})).map((r) => r.status)).toEqual(['pending']);
+      expect(await s.deleteExpired({ outboxBefore: null, incidentsBefore: null })).toEqual({ outbox: 0, incidents: 0 });
+    });
   });
 }

@@ -91,6 +91,16 @@ export function statusPageScenarios(ctx: ContractContext): void {
       expect(await s.listSubscribers('acme', { confirmedOnly: false })).toHaveLength(1);
     });
 
+    it('the notice ledger: claims older than the cutoff are deleted, newer ones stay', async () => {
+      const s = ctx.stores().statusPages;
+      expect(await s.claimNotice('w@acme', 1000, 'start', 10_000)).toBe(true);
+      expect(await s.claimNotice('w@acme', 1000, 'end', 20_000)).toBe(true);
+      expect(await s.deleteNoticesBefore(15_000)).toBe(1);
+      expect(await s.claimNotice('w@acme', 1000, 'end', 30_000)).toBe(false); // still claimed
+      expect(await s.claimNotice('w@acme', 1000, 'start', 30_000)).toBe(true); // its claim was deleted
+      expect(await s.deleteNoticesBefore(0)).toBe(0);
+    });
+
     it('queryRollupCounts sums regions per bucket for many monitors in one call', async () => {
       const m = ctx.stores().monitoring;
       const D = 86_400_000;
@@ -110,6 +120,19 @@ export function statusPageScenarios(ctx: ContractContext): void {
       ]);
       expect(await m.queryRollupCounts({ monitorIds: ['a'], resolution: '1d', from: t0 + D, to: t0 + 2 * D })).toHaveLength(1);
       expect(await m.queryRollupCounts({ monitorIds: [], resolution: '1d', from: 0, to: t0 * 2 })).toEqual([]);
+      // The status page's packed read gives the same sums (regions added up), one map per monitor found.
+      const sp = ctx.stores().statusPages;
+      const packed = await sp.rollupCounts(['b', 'a', 'none'], '1d', t0, t0 + 2 * D);
+      expect([...packed.keys()].sort()).toEqual(['a', 'b']);
+      expect(Object.fromEntries(packed.get('a')!)).toEqual({ [t0]: { count: 2, up: 2 }, [t0 + D]: { count: 2, up: 1 } });
+      expect(Object.fromEntries(packed.get('b')!)).toEqual({ [t0]: { count: 1, up: 0 }, [t0 + D]: { count: 1, up: 0 } });
+      expect((await sp.rollupCounts(['a'], '1h', t0 + D, t0 + 2 * D)).get('a')!.size).toBe(1);
+      expect(await sp.rollupCounts([], '1d', 0, t0 * 2)).toEqual(new Map());
+      // The page's monitors with their latest status (across regions) in one read.
+      const pm = await sp.pageMonitors(['a', 'b', 'none']);
+      // ('a' has two results at its latest time, one per region: either is its latest.)
+      expect(pm.sort((x, y) => x.id.localeCompare(y.id)).map((r) => [r.id, r.id === 'a' ? ['up', 'down'].includes(r.lastStatus!) : r.lastStatus, r.deleted])).toEqual([['a', true, false], ['b', 'down', false]]);
+      expect(await sp.pageMonitors([])).toEqual([]);
     });
   });
 }

@@ -70,4 +70,20 @@ CREATE TABLE alert_outbox (
 CREATE INDEX alert_outbox_due ON alert_outbox (next_attempt_at) WHERE status = 'pending';
 `,
   },
+  {
+    version: 2,
+    name: 'alert_region_state: per-(monitor, region) run counts shared by every replica',
+    sql: `
+CREATE TABLE alert_region_state (
+  monitor_id TEXT NOT NULL,
+  region TEXT NOT NULL,
+  fails INTEGER NOT NULL,
+  oks INTEGER NOT NULL,
+  failing INTEGER NOT NULL,
+  first_failure_at BIGINT,
+  last_at BIGINT NOT NULL,
+  PRIMARY KEY (monitor_id, region)
+);
+`,
+  },
 ];

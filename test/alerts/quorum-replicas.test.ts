@@ -1,0 +1,22 @@
+/** Quorum across two replicas on one SQLite file (the scenario is shared with PostgreSQL: ./quorum-scenario.ts). */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'vitest';
+import { openSqliteStore } from '../../src/store/index.js';
+import { quorumAcrossReplicas } from './quorum-scenario.js';
+
+describe('region quorum across replicas (SQLite)', () => {
+  it('region A on replica 1, region B on replica 2, quorum 2: one incident when both fail, none when only one does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vantage-quorum-'));
+    const one = openSqliteStore(join(dir, 'vantage.db'));
+    const two = openSqliteStore(join(dir, 'vantage.db'));
+    try {
+      await quorumAcrossReplicas(one, two);
+    } finally {
+      await one.close();
+      await two.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
