@@ -25,6 +25,7 @@ import type {
   RollupCount,
   RollupRecord,
   ScheduleOutcome,
+  UptimeTotal,
   WorkerRecord,
 } from '../monitoring.js';
 import { migrate, tx, type Queryable } from './db.js';
@@ -280,7 +281,7 @@ export class PgMonitoringStore implements MonitoringStore {
   // ---- ingest, results, rollups, retention ----------------------------------------------------------------
 
   ingestResults(items: Array<{ workerId: string; result: ResultInput }>, now: number): Promise<IngestOutcome[]> {
-    return this.results.ingest((c, held) => this.leasing.completeHeld(c, held, now), items, now);
+    return this.results.ingest(items, now);
   }
 
   listResults(opts: { monitorId: string; from?: number; to?: number; region?: string; limit: number }): Promise<ResultRecord[]> {
@@ -299,6 +300,10 @@ export class PgMonitoringStore implements MonitoringStore {
 
   queryRollupCounts(opts: { monitorIds: readonly string[]; resolution: Resolution; from: number; to: number }): Promise<RollupCount[]> {
     return this.results.queryRollupCounts(opts);
+  }
+
+  queryUptimeTotals(opts: { monitorIds: readonly string[]; resolution: Resolution; from: number; to: number }): Promise<UptimeTotal[]> {
+    return this.results.queryUptimeTotals(opts);
   }
 
   async deleteExpired(c: RetentionCutoffs): Promise<{ results: number; rollups: number; jobs: number }> {
