@@ -9,17 +9,25 @@
  * - CPU per job or result, of the PostgreSQL server (its processes' /proc times, when it runs on this machine)
  *   and of this process, next to the wall-clock figures: these machines are shared, CPU time is the steadier;
  * - scheduler: duration of the leader's scheduling pass with 10 000 monitors at 30 s (p50/p99 over --passes),
- *   while a second replica leases and ingests what it creates (this is the scheduler's share of lag, not an
- *   end-to-end measurement with real checks);
+ *   while a second replica leases and ingests what it creates (jobs are planned 5 s ahead, so a pass only adds
+ *   to lag when it takes longer than that);
+ * - lag: end to end on two replicas (two monitoring planes on one database, one of them leading), 10 000
+ *   monitors at 30 s with their phases spread over the interval, two simulated workers per replica (the
+ *   `--child` mode of bench/monitoring.ts) starting each job at its scheduled_at: job start − scheduled_at;
  * - uptime: a 30-day uptime query over 1 000 monitors from the 1d rollups: one GROUP BY (queryUptimeTotals), and
  *   1 000 queryRollups in parallel for reference;
  * - failover: SIGKILL of the leading `vantage server` (dist/, `npm run build` first) until another leads.
  *
  * Options: --database URL (default: a throwaway cluster), --jobs N (100000), --ingest-monitors N (1000),
  * --monitors N (10000, scheduler part),
- * --passes N (30), --skip-failover, --json.
+ * --passes N (30), --lag-duration-s N (60), --skip-lag, --skip-failover, --json.
  */
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { startMonitoringPlane } from '../src/app/monitoring.js';
 import { performance } from 'node:perf_hooks';
 import { openStore, type OpenedStore } from '../src/store/index.js';
 import { planRuns } from '../src/monitoring/domain/schedule-math.js';
@@ -27,7 +35,7 @@ import type { ResultInput } from '../src/store/monitoring.js';
 import { result, spec } from '../test/store/contract/fixtures.js';
 import { startCluster, type Cluster } from '../test/pg/cluster.js';
 import { startReplica } from '../test/pg/replicas.js';
-import { cliArgs } from './lib.js';
+import { cliArgs, REPO } from './lib.js';
 
 const cli = cliArgs();
 const JSON_OUT = cli.flag('json');
@@ -157,6 +165,32 @@ async function seed(store: OpenedStore, jobs: number, monitors: number, step = m
 
 const rows: Array<{ what: string; measured: string; target: string; ok: boolean | null }> = [];
 
+interface LagReport {
+  lag: { count: number; p50: number; p99: number; max: number };
+}
+
+/** The simulated workers of bench/monitoring.ts (its `--child … lag` mode) against one replica's worker API. */
+function lagChild(baseUrl: string, workers: number, credits: number, durationMs: number): { ready: Promise<void>; done: Promise<LagReport> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'bench/monitoring.ts'), '--child', baseUrl, String(workers), String(credits), 'lag', String(durationMs)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  let onReady: () => void = () => undefined;
+  const ready = new Promise<void>((r) => (onReady = r));
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    if (out.includes('READY\n')) onReady();
+  });
+  const done = new Promise<LagReport>((resolve, reject) => {
+    child.on('exit', (code) => {
+      const line = out.split('\n').filter((l) => l.startsWith('{')).pop();
+      if (code !== 0 || !line) return reject(new Error(`bench workers exited ${code}`));
+      resolve(JSON.parse(line) as LagReport);
+    });
+  });
+  return { ready, done };
+}
+
 // ---- exactly-once leasing, lease + ingest end to end ----------------------------------------------------
 {
   const jobs = cli.opt('jobs', 100_000);
@@ -280,6 +314,72 @@ const rows: Array<{ what: string; measured: string; target: string; ok: boolean 
     ok: pct(times, 0.99) <= 100,
   });
   await Promise.all([leader!.close(), other!.close()]);
+}
+
+// ---- end-to-end lag: two replicas, their schedulers/dispatchers, simulated workers on both ------------------
+if (!cli.flag('skip-lag')) {
+  const monitors = cli.opt('monitors', 10_000);
+  const interval = 30_000;
+  const durationMs = cli.opt('lag-duration-s', 60) * 1000;
+  const url = await database('bench_lag');
+  {
+    const s = await openStore({ database: url });
+    const now = Date.now();
+    for (let i = 0; i < monitors; i += 200) {
+      await Promise.all(
+        Array.from({ length: Math.min(200, monitors - i) }, (_, k) =>
+          s.monitoring.createMonitor(spec({ interval_ms: interval }), { id: `m${String(i + k).padStart(6, '0')}`, actor: 'bench', now, jitterSeed: (i + k) * 7919 }),
+        ),
+      );
+    }
+    await s.close();
+  }
+  const pg = (await import('pg')).default;
+  const setDue = async (sql: string, params: unknown[]) => {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query(sql, params);
+    await c.end();
+  };
+  // nothing due until the simulated workers are connected (their start is not part of the lag)
+  await setDue('UPDATE monitors SET next_due_at = $1', [Date.now() + D]);
+  const planes = await Promise.all(
+    [0, 1].map(async () => {
+      const s = await openStore({ database: url });
+      const mon = await startMonitoringPlane({
+        config: { host: '127.0.0.1', worker_port: 0 },
+        logger: pino({ level: 'warn' }, pino.destination(2)),
+        store: s.monitoring,
+        leader: s.leader,
+        registry: new Registry(),
+      });
+      return { s, mon };
+    }),
+  );
+  // two simulated workers per replica, each starting a job at its scheduled_at and answering at once
+  const children = planes.map((p) => lagChild(`http://127.0.0.1:${p.mon.workerPort}`, 2, Math.ceil((monitors / 4) * 0.2) + 50, durationMs + 5_000));
+  await Promise.all(children.map((c) => c.ready));
+  // phases spread over one interval from 5 s on, as on a long-running server (no creation burst)
+  await setDue('UPDATE monitors SET next_due_at = $1::int8 + floor(random() * $2)::int8', [Date.now() + 5_000, interval]);
+  const cpu0 = process.cpuUsage();
+  const db0 = dbCpuMicros(url);
+  const t0 = performance.now();
+  const reports = await Promise.all(children.map((c) => c.done));
+  const wallS = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const db1 = dbCpuMicros(url);
+  const checks = reports.reduce((a, r) => a + r.lag.count, 0);
+  const p99 = Math.max(...reports.map((r) => r.lag.p99));
+  rows.push({
+    what: `scheduler lag (job start − scheduled_at), ${monitors} monitors @30 s, 2 replicas, ${durationMs / 1000} s: p50 / p99 / max, the worse replica`,
+    measured: `${Math.max(...reports.map((r) => r.lag.p50))} / ${p99} / ${Math.max(...reports.map((r) => r.lag.max))} ms; ${Math.round(checks / wallS)} checks/s; CPU per 1 000 checks: replicas ${(((cpu.user + cpu.system) / 1e6 / checks) * 1000).toFixed(2)} s, server ${db0 === null || db1 === null ? 'n/a' : `${(((db1 - db0) / 1e6 / checks) * 1000).toFixed(2)} s`}`,
+    target: 'lag p99 ≤ 100 ms',
+    ok: p99 <= 100,
+  });
+  await Promise.all(planes.map(async (p) => {
+    await p.mon.stop();
+    await p.s.close();
+  }));
 }
 
 // ---- 30-day uptime query ---------------------------------------------------------------------------------

@@ -87,10 +87,28 @@ export class PgResults {
 
   constructor(private readonly pool: pg.Pool) {}
 
+  /** Days whose partition this process is creating right now (concurrent batches wait on one creation). */
+  private readonly creating = new Map<number, Promise<void>>();
+
   /** Creates the partitions of `days` that do not exist yet (idempotent; safe from every replica at once). */
   async ensurePartitions(days: Iterable<number>): Promise<void> {
     const missing = [...new Set(days)].filter((d) => !this.known.has(d));
     if (missing.length === 0) return;
+    const waits = missing.flatMap((d) => this.creating.get(d) ?? []);
+    const mine = missing.filter((d) => !this.creating.has(d));
+    if (mine.length > 0) {
+      const created = this.createPartitions(mine);
+      for (const d of mine) this.creating.set(d, created);
+      try {
+        await created;
+      } finally {
+        for (const d of mine) this.creating.delete(d);
+      }
+    }
+    await Promise.all(waits);
+  }
+
+  private async createPartitions(missing: readonly number[]): Promise<void> {
     await tx(this.pool, async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1)', [PARTITION_LOCK.toString()]);
       for (const day of missing) {
