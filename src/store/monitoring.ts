@@ -144,6 +144,13 @@ export interface ReapOutcome {
   missed: number;
 }
 
+/** Run counts of one monitor over a range, summed over its buckets and regions (uptime = up_count / count). */
+export interface UptimeTotal {
+  monitor_id: string;
+  count: number;
+  up_count: number;
+}
+
 /** Counts of one bucket of one monitor, summed over its regions. */
 export interface RollupCount {
   monitor_id: string;
@@ -207,6 +214,11 @@ export interface MonitoringStore {
    * badges: one query for a whole page). Ordered by monitor id, then bucket_start.
    */
   queryRollupCounts(opts: { monitorIds: readonly string[]; resolution: Resolution; from: number; to: number }): Promise<RollupCount[]>;
+  /**
+   * Run counts of many monitors over [from, to), one row per monitor that has buckets there (the uptime of a
+   * whole page of monitors, e.g. 30 days from the 1d rollups, in one query). Ordered by monitor id.
+   */
+  queryUptimeTotals(opts: { monitorIds: readonly string[]; resolution: Resolution; from: number; to: number }): Promise<UptimeTotal[]>;
   /** Deletes old raw results (only already rolled up), rollups and finished jobs. */
   deleteExpired(cutoffs: RetentionCutoffs): Promise<{ results: number; rollups: number; jobs: number }>;
 

@@ -25,7 +25,8 @@ export async function startReplica(opts: { name: string; database: string; args?
   const workerPort = await freePort();
   const proc = spawn(
     process.execPath,
-    [MAIN, 'server', '--host', '127.0.0.1', '--port', String(port), '--worker-port', String(workerPort), '--database', opts.database, ...(opts.args ?? [])],
+    // The web port on 0 too: replicas on one host cannot all have the default 8082.
+    [MAIN, 'server', '--host', '127.0.0.1', '--port', String(port), '--worker-port', String(workerPort), '--web-port', '0', '--database', opts.database, ...(opts.args ?? [])],
     {
       env: { ...process.env, VANTAGE_PORT: undefined, VANTAGE_WORKER_PORT: undefined, VANTAGE_DATABASE: undefined, VANTAGE_JSON_LOGGING: 'true', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -36,6 +36,23 @@ UPDATE jobs j SET status = 'leased', worker_id = $4, lease_expires_at = $6
 RETURNING j.run_id, j.monitor_id, j.region, j.scheduled_at, j.attempts,
           m.name, m.type, m.url, m.method, m.headers, m.body, m.timeout_ms, m.options, m.assertions_compiled`;
 
+/**
+ * The job side of an ingest statement (src/store/postgres/results.ts runs the batch as one statement): CTEs that
+ * lock, in run_id order, the jobs of `items` (a relation with run_id and worker_id) still leased by the sender
+ * and complete them. `done` returns run_id, worker_id, monitor_id and region of each job completed.
+ */
+export function completeHeldCtes(items: string, nowParam: string): string {
+  return `held AS (
+  SELECT j.run_id FROM jobs j JOIN (SELECT DISTINCT run_id, worker_id FROM ${items}) i ON j.run_id = i.run_id AND j.worker_id = i.worker_id
+   WHERE j.status = 'leased' ORDER BY j.run_id FOR UPDATE OF j
+),
+done AS (
+  UPDATE jobs j SET status = 'done', outcome = 'result', finished_at = ${nowParam}, lease_expires_at = NULL
+    FROM held WHERE j.run_id = held.run_id AND j.status = 'leased'
+  RETURNING j.run_id, j.worker_id, j.monitor_id, j.region
+)`;
+}
+
 export class PgLeasing {
   constructor(private readonly pool: pg.Pool) {}
 
@@ -89,29 +106,5 @@ export class PgLeasing {
       [opts.now, opts.missedBefore],
     );
     return { expired: expired.rows, requeued: requeued.rowCount ?? 0, missed: missed.rowCount ?? 0 };
-  }
-
-  /**
-   * Completes the jobs of a result batch whose lease the sending worker holds (inside the caller's transaction).
-   * Returns, per run id completed, the holder and the job's monitor and region.
-   */
-  async completeHeld(
-    c: Queryable,
-    items: ReadonlyArray<{ runId: string; workerId: string }>,
-    now: number,
-  ): Promise<Map<string, { worker_id: string; monitor_id: string; region: string }>> {
-    const r = await c.query<{ run_id: string; worker_id: string; monitor_id: string; region: string }>(
-      // Rows are locked in run_id order first, so two batches touching the same jobs cannot deadlock.
-      `WITH held AS (
-         SELECT j.run_id FROM jobs j JOIN unnest($1::text[], $2::text[]) AS i(run_id, worker_id)
-             ON j.run_id = i.run_id AND j.worker_id = i.worker_id
-          WHERE j.status = 'leased' ORDER BY j.run_id FOR UPDATE OF j
-       )
-       UPDATE jobs j SET status = 'done', outcome = 'result', finished_at = $3, lease_expires_at = NULL
-         FROM held WHERE j.run_id = held.run_id AND j.status = 'leased'
-       RETURNING j.run_id, j.worker_id, j.monitor_id, j.region`,
-      [items.map((i) => i.runId), items.map((i) => i.workerId), now],
-    );
-    return new Map(r.rows.map((x) => [x.run_id, { worker_id: x.worker_id, monitor_id: x.monitor_id, region: x.region }]));
   }
 }

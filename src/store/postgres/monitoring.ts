@@ -25,6 +25,7 @@ import type {
   RollupCount,
   RollupRecord,
   ScheduleOutcome,
+  UptimeTotal,
   WorkerRecord,
 } from '../monitoring.js';
 import { migrate, tx, type Queryable } from './db.js';
@@ -65,6 +66,25 @@ interface WorkerRow extends Omit<WorkerRecord, 'capabilities'> {
   capabilities: string;
 }
 const workerFromRow = (r: WorkerRow): WorkerRecord => ({ ...r, capabilities: JSON.parse(r.capabilities) as string[] });
+
+/**
+ * The writes of one scheduler batch: $1–$4 the jobs (run id, monitor, region, scheduled_at; a slot that already
+ * exists is skipped), $5 now, $6–$8 each monitor's next_due_at and last_scheduled_at, $9/$10 the notification.
+ * Returns how many jobs it created.
+ */
+const SCHEDULE_WRITE_SQL = `
+WITH ins AS (
+  INSERT INTO jobs (run_id, monitor_id, region, status, scheduled_at, attempts, created_at)
+  SELECT r, m, g, 'ready', a, 0, $5 FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[]) WITH ORDINALITY AS u(r, m, g, a, o)
+   ORDER BY o
+  ON CONFLICT DO NOTHING
+  RETURNING 1
+),
+adv AS (
+  UPDATE monitors m SET next_due_at = u.next, last_scheduled_at = COALESCE(u.last, m.last_scheduled_at)
+    FROM unnest($6::text[], $7::int8[], $8::int8[]) AS u(id, next, last) WHERE m.id = u.id
+)
+SELECT n, CASE WHEN n > 0 THEN pg_notify($9, $10) END AS notified FROM (SELECT COUNT(*)::int AS n FROM ins) c`;
 
 export class PgMonitoringStore implements MonitoringStore {
   readonly leasing: PgLeasing;
@@ -202,24 +222,14 @@ export class PgMonitoringStore implements MonitoringStore {
           out.monitors++;
           if (p.catchUp) out.catchUps++;
         }
-        if (jobs.run.length > 0) {
-          const ins = await c.query(
-            `INSERT INTO jobs (run_id, monitor_id, region, status, scheduled_at, attempts, created_at)
-             SELECT r, m, g, 'ready', a, 0, $5 FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[]) WITH ORDINALITY AS u(r, m, g, a, o)
-              ORDER BY o
-             ON CONFLICT DO NOTHING`,
-            [jobs.run, jobs.monitor, jobs.region, jobs.at, now],
-          );
-          out.jobs += ins.rowCount ?? 0;
-          // Wakes the dispatchers of every replica once these jobs are committed.
-          if ((ins.rowCount ?? 0) > 0) await notify(c, JOBS_CHANNEL, { origin: this.notifier?.origin ?? '' });
-        }
         if (adv.id.length > 0) {
-          await c.query(
-            `UPDATE monitors m SET next_due_at = u.next, last_scheduled_at = COALESCE(u.last, m.last_scheduled_at)
-               FROM unnest($1::text[], $2::int8[], $3::int8[]) AS u(id, next, last) WHERE m.id = u.id`,
-            [adv.id, adv.next, adv.last],
-          );
+          // One statement for the batch's writes: its jobs, the monitors' new next_due_at, and (when a job was
+          // created) the notification that wakes the dispatchers of every replica once they are committed.
+          const w = await c.query<{ n: number }>(SCHEDULE_WRITE_SQL, [
+            jobs.run, jobs.monitor, jobs.region, jobs.at, now, adv.id, adv.next, adv.last, JOBS_CHANNEL,
+            JSON.stringify({ origin: this.notifier?.origin ?? '' }),
+          ]);
+          out.jobs += w.rows[0]!.n;
         }
         return due.rows.length;
       });
@@ -280,7 +290,7 @@ export class PgMonitoringStore implements MonitoringStore {
   // ---- ingest, results, rollups, retention ----------------------------------------------------------------
 
   ingestResults(items: Array<{ workerId: string; result: ResultInput }>, now: number): Promise<IngestOutcome[]> {
-    return this.results.ingest((c, held) => this.leasing.completeHeld(c, held, now), items, now);
+    return this.results.ingest(items, now);
   }
 
   listResults(opts: { monitorId: string; from?: number; to?: number; region?: string; limit: number }): Promise<ResultRecord[]> {
@@ -299,6 +309,10 @@ export class PgMonitoringStore implements MonitoringStore {
 
   queryRollupCounts(opts: { monitorIds: readonly string[]; resolution: Resolution; from: number; to: number }): Promise<RollupCount[]> {
     return this.results.queryRollupCounts(opts);
+  }
+
+  queryUptimeTotals(opts: { monitorIds: readonly string[]; resolution: Resolution; from: number; to: number }): Promise<UptimeTotal[]> {
+    return this.results.queryUptimeTotals(opts);
   }
 
   async deleteExpired(c: RetentionCutoffs): Promise<{ results: number; rollups: number; jobs: number }> {

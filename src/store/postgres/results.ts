@@ -4,9 +4,10 @@
  * - Partitions: results_raw_YYYYMMDD holds [day, day + 1 d) of event_at (UTC). The leader creates them ahead
  *   (`ensurePartitionsAhead`); ingest creates a missing one on demand (a late or early result), under an
  *   advisory lock so that replicas never race on the DDL.
- * - Ingest: one transaction per batch, three statements whatever its size: complete the jobs held by the sending
- *   workers, insert their results (ON CONFLICT (run_id, event_at) DO NOTHING) together with their rollup queue
- *   rows, and look up the rest to tell a duplicate from a lost lease.
+ * - Ingest: one statement per batch whatever its size (its own implicit transaction): complete the jobs held by
+ *   the sending workers, insert their results (ON CONFLICT (run_id, event_at) DO NOTHING) together with their
+ *   rollup queue rows (and, by trigger, monitor_latest); then, only when some item was not stored, one lookup to
+ *   tell a duplicate from a lost lease.
  * - Rollups: the leader deletes a batch from rollup_queue and folds it into the 1m/1h/1d buckets with the pure
  *   bucketing of monitoring/domain/ (the same mergeable sketch as SQLite), in one transaction.
  * - Retention drops whole partitions that end before the cutoff and hold nothing still queued for rollup.
@@ -14,8 +15,9 @@
 import type pg from 'pg';
 import { RESOLUTIONS } from '../../monitoring/domain/rollup-math.js';
 import { foldBucket, groupIntoBuckets, type StoredBucket } from '../../monitoring/domain/rollup-buckets.js';
-import type { IngestOutcome, Resolution, ResultInput, ResultRecord, RollupCount, RollupRecord } from '../monitoring.js';
+import type { IngestOutcome, Resolution, ResultInput, ResultRecord, RollupCount, RollupRecord, UptimeTotal } from '../monitoring.js';
 import { tx, type Queryable } from './db.js';
+import { completeHeldCtes } from './leasing.js';
 
 const DAY_MS = 86_400_000;
 const PARTITION_LOCK = 0x76616e74_70617274n; // "vantpart"
@@ -29,6 +31,36 @@ const RESULT_COLUMNS = [
 ] as const;
 type ResultColumn = (typeof RESULT_COLUMNS)[number][0];
 const COLS = RESULT_COLUMNS.map(([c]) => c).join(', ');
+
+/** The columns of a ResultInput (what a worker sends), in RESULT_COLUMNS order. */
+const INPUT_COLUMNS = RESULT_COLUMNS.filter(([c]) => !['monitor_id', 'region', 'worker_id', 'ingested_at'].includes(c)) as ReadonlyArray<
+  readonly [keyof ResultInput, string]
+>;
+
+/**
+ * A whole ingest batch: $1 the senders' worker ids, then the INPUT_COLUMNS arrays, then now. Returns the 1-based
+ * position of every item stored (the first item of each run whose job the sender held).
+ */
+const INGEST_SQL = `
+WITH items AS (
+  SELECT * FROM unnest($1::text[], ${INPUT_COLUMNS.map(([, t], i) => `$${i + 2}::${t}[]`).join(', ')})
+    WITH ORDINALITY AS i(worker_id, ${INPUT_COLUMNS.map(([c]) => c).join(', ')}, ord)
+),
+${completeHeldCtes('items', `$${INPUT_COLUMNS.length + 2}::int8`)},
+firsts AS (
+  SELECT DISTINCT ON (i.run_id) i.*, d.monitor_id, d.region FROM items i JOIN done d ON d.run_id = i.run_id AND d.worker_id = i.worker_id
+   ORDER BY i.run_id, i.ord
+),
+ins AS (
+  INSERT INTO results_raw (${COLS})
+  SELECT ${RESULT_COLUMNS.map(([c]) => (c === 'ingested_at' ? `$${INPUT_COLUMNS.length + 2}::int8` : c)).join(', ')} FROM firsts
+  ON CONFLICT (run_id, event_at) DO NOTHING
+  RETURNING monitor_id, region, event_at, status, total_ms
+),
+queued AS (
+  INSERT INTO rollup_queue (monitor_id, region, event_at, status, total_ms) SELECT * FROM ins
+)
+SELECT ord::int AS ord FROM firsts`;
 
 const INSERT_RESULTS = `
 WITH ins AS (
@@ -55,10 +87,28 @@ export class PgResults {
 
   constructor(private readonly pool: pg.Pool) {}
 
+  /** Days whose partition this process is creating right now (concurrent batches wait on one creation). */
+  private readonly creating = new Map<number, Promise<void>>();
+
   /** Creates the partitions of `days` that do not exist yet (idempotent; safe from every replica at once). */
   async ensurePartitions(days: Iterable<number>): Promise<void> {
     const missing = [...new Set(days)].filter((d) => !this.known.has(d));
     if (missing.length === 0) return;
+    const waits = missing.flatMap((d) => this.creating.get(d) ?? []);
+    const mine = missing.filter((d) => !this.creating.has(d));
+    if (mine.length > 0) {
+      const created = this.createPartitions(mine);
+      for (const d of mine) this.creating.set(d, created);
+      try {
+        await created;
+      } finally {
+        for (const d of mine) this.creating.delete(d);
+      }
+    }
+    await Promise.all(waits);
+  }
+
+  private async createPartitions(missing: readonly number[]): Promise<void> {
     await tx(this.pool, async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1)', [PARTITION_LOCK.toString()]);
       for (const day of missing) {
@@ -80,65 +130,55 @@ export class PgResults {
   async insert(c: Queryable, rows: readonly ResultRecord[]): Promise<void> {
     if (rows.length === 0) return;
     await this.ensurePartitions(rows.map((r) => dayOf(r.event_at)));
-    // Rows go in monitor order: the AFTER INSERT trigger upserts monitor_latest per row, so two replicas ingesting
-    // batches that share monitors take those row locks in the same order and cannot deadlock.
-    const ordered = [...rows].sort((a, b) => (a.monitor_id < b.monitor_id ? -1 : a.monitor_id > b.monitor_id ? 1 : 0));
-    const params = RESULT_COLUMNS.map(([col]) => ordered.map((r) => (r as unknown as Record<ResultColumn, unknown>)[col] ?? null));
+    // monitor_latest is upserted by a statement trigger in monitor order (migration dashboard v5), whatever the
+    // order of the rows here.
+    const params = RESULT_COLUMNS.map(([col]) => rows.map((r) => (r as unknown as Record<ResultColumn, unknown>)[col] ?? null));
     await c.query(INSERT_RESULTS, params);
   }
 
-  async ingest(
-    complete: (c: Queryable, items: ReadonlyArray<{ runId: string; workerId: string }>) => Promise<Map<string, { worker_id: string; monitor_id: string; region: string }>>,
-    items: ReadonlyArray<{ workerId: string; result: ResultInput }>,
-    now: number,
-  ): Promise<IngestOutcome[]> {
+  async ingest(items: ReadonlyArray<{ workerId: string; result: ResultInput }>, now: number): Promise<IngestOutcome[]> {
     if (items.length === 0) return [];
     try {
-      return await this.ingestOnce(complete, items, now);
+      return await this.ingestOnce(items, now);
     } catch (err) {
       // 23514: no partition for the row. Another replica's retention dropped a partition this process still
       // believed in; forget what it knows and try once more (creating the partition again).
       if ((err as { code?: string }).code !== '23514') throw err;
       this.known.clear();
-      return this.ingestOnce(complete, items, now);
+      return this.ingestOnce(items, now);
     }
   }
 
-  private async ingestOnce(
-    complete: (c: Queryable, items: ReadonlyArray<{ runId: string; workerId: string }>) => Promise<Map<string, { worker_id: string; monitor_id: string; region: string }>>,
-    items: ReadonlyArray<{ workerId: string; result: ResultInput }>,
-    now: number,
-  ): Promise<IngestOutcome[]> {
-    // Partitions first, outside the batch's transaction (DDL must not hold the ingest transaction's locks).
+  /**
+   * One statement, run outside an explicit transaction (PostgreSQL commits it as it completes): complete the
+   * jobs the senders hold, insert the first result of each completed run with its rollup queue row, and (the
+   * statement trigger) each monitor's latest row. Being one implicit transaction, its row locks, monitor_latest's
+   * included, are released the moment it ends instead of one client round trip later at COMMIT: concurrent
+   * batches that share monitors queue behind each other for that much less. The results it answers are committed
+   * when the answer arrives (ack after commit).
+   */
+  private async ingestOnce(items: ReadonlyArray<{ workerId: string; result: ResultInput }>, now: number): Promise<IngestOutcome[]> {
+    // Partitions first (DDL must not run inside the batch's statement).
     await this.ensurePartitions(items.map((i) => dayOf(i.result.event_at)));
-    return tx(this.pool, async (c) => {
-      const held = await complete(c, items.map((i) => ({ runId: i.result.run_id, workerId: i.workerId })));
-      const out: Array<IngestOutcome | null> = items.map(() => null);
-      const rows: ResultRecord[] = [];
-      items.forEach(({ workerId, result }, i) => {
-        const job = held.get(result.run_id);
-        if (job && job.worker_id === workerId) {
-          held.delete(result.run_id); // the first result of the run completes it; a repeat is a duplicate or lost
-          rows.push({ ...result, monitor_id: job.monitor_id, region: job.region, worker_id: workerId, ingested_at: now });
-          out[i] = 'stored';
-        }
-      });
-      await this.insert(c, rows);
-      const rest = items.map((it, i) => ({ it, i })).filter((x) => out[x.i] === null);
-      if (rest.length > 0) {
-        const r = await c.query<{ run_id: string; event_at: number; worker_id: string | null }>(
-          `SELECT r.run_id, r.event_at, r.worker_id FROM results_raw r
-             JOIN unnest($1::text[], $2::int8[]) AS k(run_id, event_at) ON r.run_id = k.run_id AND r.event_at = k.event_at`,
-          [rest.map((x) => x.it.result.run_id), rest.map((x) => x.it.result.event_at)],
-        );
-        const by = new Map(r.rows.map((x) => [`${x.run_id}\u0000${x.event_at}`, x.worker_id]));
-        for (const { it, i } of rest) {
-          const w = by.get(`${it.result.run_id}\u0000${it.result.event_at}`);
-          out[i] = w !== undefined && w === it.workerId ? 'duplicate' : 'lease_lost';
-        }
+    const params: unknown[] = [items.map((i) => i.workerId), ...INPUT_COLUMNS.map(([col]) => items.map((i) => i.result[col] ?? null)), now];
+    const r = await this.pool.query<{ ord: number }>(INGEST_SQL, params);
+    const out: Array<IngestOutcome | null> = items.map(() => null);
+    for (const { ord } of r.rows) out[ord - 1] = 'stored';
+    const rest = items.map((it, i) => ({ it, i })).filter((x) => out[x.i] === null);
+    if (rest.length > 0) {
+      // Not stored by this batch: a repeat of a result this worker already delivered, or a lease it lost.
+      const q = await this.pool.query<{ run_id: string; event_at: number; worker_id: string | null }>(
+        `SELECT r.run_id, r.event_at, r.worker_id FROM results_raw r
+           JOIN unnest($1::text[], $2::int8[]) AS k(run_id, event_at) ON r.run_id = k.run_id AND r.event_at = k.event_at`,
+        [rest.map((x) => x.it.result.run_id), rest.map((x) => x.it.result.event_at)],
+      );
+      const by = new Map(q.rows.map((x) => [`${x.run_id}\u0000${x.event_at}`, x.worker_id]));
+      for (const { it, i } of rest) {
+        const w = by.get(`${it.result.run_id}\u0000${it.result.event_at}`);
+        out[i] = w !== undefined && w === it.workerId ? 'duplicate' : 'lease_lost';
       }
-      return out as IngestOutcome[];
-    });
+    }
+    return out as IngestOutcome[];
   }
 
   async list(opts: { monitorId: string; from?: number; to?: number; region?: string; limit: number }): Promise<ResultRecord[]> {
@@ -208,6 +248,18 @@ export class PgResults {
       `SELECT monitor_id, bucket_start, SUM(count)::int AS count, SUM(up_count)::int AS up_count FROM results_agg_${opts.resolution}
         WHERE monitor_id = ANY($1::text[]) AND bucket_start >= $2 AND bucket_start < $3
         GROUP BY monitor_id, bucket_start ORDER BY monitor_id COLLATE "C", bucket_start`,
+      [opts.monitorIds, opts.from, opts.to],
+    );
+    return r.rows;
+  }
+
+  async queryUptimeTotals(opts: { monitorIds: readonly string[]; resolution: Resolution; from: number; to: number }): Promise<UptimeTotal[]> {
+    if (!RESOLUTIONS.includes(opts.resolution)) throw new Error(`unknown resolution: ${String(opts.resolution)}`);
+    if (opts.monitorIds.length === 0) return [];
+    const r = await this.pool.query<UptimeTotal>(
+      `SELECT monitor_id, SUM(count)::int8 AS count, SUM(up_count)::int8 AS up_count FROM results_agg_${opts.resolution}
+        WHERE monitor_id = ANY($1::text[]) AND bucket_start >= $2 AND bucket_start < $3
+        GROUP BY monitor_id ORDER BY monitor_id COLLATE "C"`,
       [opts.monitorIds, opts.from, opts.to],
     );
     return r.rows;

@@ -10,6 +10,7 @@ import { nullResult } from '../../monitoring/domain/result.js';
 import type { RunPlan, SchedulableMonitor } from '../../monitoring/domain/schedule-math.js';
 import {
   type RollupCount,
+  type UptimeTotal,
   type AuditEvent,
   type IngestOutcome,
   type JobRecord,
@@ -403,6 +404,18 @@ export class SqliteMonitoringStore implements MonitoringStore {
           GROUP BY monitor_id, bucket_start ORDER BY monitor_id, bucket_start`,
       )
       .all(JSON.stringify(opts.monitorIds), opts.from, opts.to) as RollupCount[];
+  }
+
+  async queryUptimeTotals(opts: { monitorIds: readonly string[]; resolution: Resolution; from: number; to: number }): Promise<UptimeTotal[]> {
+    if (!RESOLUTIONS.includes(opts.resolution)) throw new Error(`unknown resolution: ${String(opts.resolution)}`);
+    if (opts.monitorIds.length === 0) return [];
+    return this.db
+      .prepare(
+        `SELECT monitor_id, SUM(count) AS count, SUM(up_count) AS up_count FROM results_agg_${opts.resolution}
+          WHERE monitor_id IN (SELECT value FROM json_each(?)) AND bucket_start >= ? AND bucket_start < ?
+          GROUP BY monitor_id ORDER BY monitor_id`,
+      )
+      .all(JSON.stringify(opts.monitorIds), opts.from, opts.to) as UptimeTotal[];
   }
 
   async deleteExpired(c: RetentionCutoffs): Promise<{ results: number; rollups: number; jobs: number }> {

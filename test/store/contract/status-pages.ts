@@ -133,6 +133,17 @@ export function statusPageScenarios(ctx: ContractContext): void {
       // ('a' has two results at its latest time, one per region: either is its latest.)
       expect(pm.sort((x, y) => x.id.localeCompare(y.id)).map((r) => [r.id, r.id === 'a' ? ['up', 'down'].includes(r.lastStatus!) : r.lastStatus, r.deleted])).toEqual([['a', true, false], ['b', 'down', false]]);
       expect(await sp.pageMonitors([])).toEqual([]);
+      // The same counts summed per monitor over the range (a page of monitors' uptime in one query).
+      expect(await m.queryUptimeTotals({ monitorIds: ['b', 'a', 'none'], resolution: '1d', from: t0, to: t0 + 2 * D })).toEqual([
+        { monitor_id: 'a', count: 4, up_count: 3 },
+        { monitor_id: 'b', count: 2, up_count: 0 },
+      ]);
+      expect(await m.queryUptimeTotals({ monitorIds: ['a', 'b'], resolution: '1d', from: t0 + D, to: t0 + 2 * D })).toEqual([
+        { monitor_id: 'a', count: 2, up_count: 1 },
+        { monitor_id: 'b', count: 1, up_count: 0 },
+      ]);
+      expect(await m.queryUptimeTotals({ monitorIds: [], resolution: '1d', from: 0, to: t0 * 2 })).toEqual([]);
+      await expect(m.queryUptimeTotals({ monitorIds: ['a'], resolution: '5m' as '1d', from: 0, to: 1 })).rejects.toThrow(/resolution/);
     });
   });
 }
