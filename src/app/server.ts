@@ -52,6 +52,7 @@ import { requestClientIp } from '../http/client-address.js';
 import { answerClientErrors, connectableHost, hostForUrl, listen } from '../http/listen.js';
 import { checkPortsFree, type PortClaim } from '../http/port-check.js';
 import { WriteBehind } from '../lb/write-behind.js';
+import { settleSticky } from '../lb/sticky-settle.js';
 import { startHealthChecker, type HealthCheckerHandle } from '../lb/health/index.js';
 import { createProxy, pathOf, type Proxy } from '../lb/proxy/index.js';
 import { serverStateDir, startWebPlatform, type WebPlatform } from './web.js';
@@ -332,7 +333,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
             now,
             locate: geo ? (ip: string) => geo.locate(ip) : undefined,
             clientIp: (req) => requestClientIp(req, security.policy().trustedProxies),
-            persistSticky: () => void writeBehind.commitNewSticky()?.catch((err: unknown) => logger.error({ err }, 'committing a new sticky assignment failed')),
+            settleSticky: (req, d) => settleSticky({ engine, writeBehind }, req, d),
           })
         : null;
     const proxyFallback: FallbackHandler | null = proxy

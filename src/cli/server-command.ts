@@ -87,6 +87,35 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions): P
     count: () => countRejection(),
   });
 
+  // SIGTERM/SIGINT are handled from the first moment, not only once the server is ready: a signal during start-up
+  // gives up a database wait (nothing started yet: exit 0), or else lets the start finish and then shuts down
+  // gracefully at once, so a stop requested while /health already answers is still a clean one. A second signal
+  // exits at once.
+  let stopRequested: string | null = null;
+  let onStopRequested: ((sig: string) => void) | null = null;
+  const startupAbort = new AbortController();
+  const requestStop = (sig: string) => {
+    if (stopRequested !== null) return;
+    stopRequested = sig;
+    startupAbort.abort();
+    onStopRequested?.(sig);
+  };
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      logger.warn({ signal: sig }, 'second signal: exiting now');
+      process.exit(130);
+    }
+    requestStop(sig);
+  };
+  if (opts.handleSignals !== false) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  opts.signal?.addEventListener('abort', () => requestStop('abort'), { once: true });
+  if (opts.signal?.aborted) requestStop('abort');
+
   // With the local agent (npm start), the first /route requests wait until its backend has reported (≤ 20 s),
   // instead of answering 503 from an empty fleet during the second it takes the agent to register.
   let openRouteGate: () => void = () => {};
@@ -96,12 +125,17 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions): P
   try {
     server = await startServer(config, {
       logger,
+      signal: startupAbort.signal,
       routeGate,
       web: true,
       extraPorts: opts.withAgent ? [{ key: '--demo-port', host: '127.0.0.1', port: demoPort, alternative: 'or --demo-port 0 for any free port' }] : [],
     });
   } catch (err) {
     removeRejectionGuard();
+    if (stopRequested !== null) {
+      logger.info({ signal: stopRequested }, 'stopped during start-up, before anything was serving');
+      return 0;
+    }
     const why = startFailure(config, err);
     if (why === null) {
       logger.error({ err }, 'server failed to start');
@@ -194,21 +228,8 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions): P
   if (portFile) writePortFile(portFile, server);
 
   const stopSignal = new Promise<string>((resolve) => {
-    let signals = 0;
-    const onSignal = (sig: NodeJS.Signals) => {
-      signals += 1;
-      if (signals > 1) {
-        logger.warn({ signal: sig }, 'second signal: exiting now');
-        process.exit(130);
-      }
-      resolve(sig);
-    };
-    if (opts.handleSignals !== false) {
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-    }
-    opts.signal?.addEventListener('abort', () => resolve('abort'), { once: true });
-    if (opts.signal?.aborted) resolve('abort');
+    if (stopRequested !== null) resolve(stopRequested);
+    else onStopRequested = resolve;
   });
 
   const sig = await stopSignal;

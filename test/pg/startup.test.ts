@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../monitoring/helpers.js';
-import { startCluster, type Cluster } from './cluster.js';
+import { freePort, startCluster, type Cluster } from './cluster.js';
 import { http, startReplica, within, type Replica } from './replicas.js';
 
 const MAIN = new URL('../../dist/cli/main.js', import.meta.url).pathname;
@@ -26,6 +26,21 @@ describe('vantage server --database postgres://', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--database: database: expected a SQLite file path or a postgres://user:pass@host:port/database URL');
   });
+
+  it('SIGTERM while it waits for an unreachable database stops it cleanly (exit 0, nothing started)', async () => {
+    // nothing listens on this port: the database wait goes on until the signal
+    const url = `postgres://vantage@127.0.0.1:${await freePort()}/nowhere`;
+    const replica = await startReplica({ name: 'early', database: url });
+    try {
+      await waitFor(async () => ((await http(`${replica.url}/health`)).status === 503 ? true : null), { timeoutMs: 15_000, intervalMs: 100, what: '/health 503 while the database is unreachable' });
+      const code = await within(replica.kill('SIGTERM'), 10_000, 'the replica to exit after SIGTERM');
+      expect(code).toBe(0);
+      expect(replica.output()).toContain('stopped during start-up');
+      expect(replica.output()).not.toContain('vantage server ready');
+    } finally {
+      await within(replica.kill('SIGKILL'), 5_000, 'the replica to exit after SIGKILL').catch(() => undefined);
+    }
+  }, 40_000);
 
   it('waits for an unreachable database (503 "starting" on /health, retries logged with the host and backoff), then serves', async () => {
     const url = await cluster.createDatabase('startup');

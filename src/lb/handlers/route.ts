@@ -6,10 +6,9 @@ import type { Handler, RequestContext } from '../../http/pipeline.js';
 import { parseBody } from '../../api/lb/parse-body.js';
 import { ClientRegion, RouteBodySchema } from '../../api/lb/wire.js';
 import { RouteAnswerJson } from './route-json.js';
+import { settleSticky } from '../sticky-settle.js';
 
 const MAX_STICKY_ID = 256;
-/** Re-routes of one /route after its sticky choice lost to another replica's (each needs a new loser). */
-const MAX_STICKY_ROUNDS = 3;
 /** Header naming the client's monitoring region when the body has no client_region. */
 export const CLIENT_REGION_HEADER = 'x-client-region';
 
@@ -167,24 +166,9 @@ export function routeHandler(d: ApiDeps): Handler {
     d.metrics.route(decision.ok || decision.code !== 'unknown_tier' ? tier : '(unknown)', outcome, seconds);
     // A new (or moved) sticky assignment is acknowledged only once committed and confirmed as the one winner
     // (one shared transaction per event-loop turn); a confirmed one costs no database round trip.
-    const commit = decision.ok && req.stickyId !== null && req.stickyId !== undefined ? d.writeBehind.commitSticky(req.stickyId, decision.tier) : null;
-    if (commit === null) return send(ctx, decision);
-    return commit.then(() => settleSticky(req, decision, 0)).then((final) => send(ctx, final));
-  };
-  /**
-   * After the commit: when another replica's assignment of this (sticky_id, tier) won in the database, the
-   * engine has adopted it; this request's pick is released and routed again, now to the winner (or, when the
-   * winner cannot take it here, to a new pick that moves the assignment, committed the same way).
-   */
-  const settleSticky = async (req: RouteRequest, decision: RouteDecision, round: number): Promise<RouteDecision> => {
-    if (!decision.ok || req.stickyId === null || req.stickyId === undefined) return decision;
-    const held = d.engine.stickyOf(req.stickyId, decision.tier);
-    if (held === undefined || held.clientId === decision.clientId || round >= MAX_STICKY_ROUNDS) return decision;
-    d.engine.release(decision.reservationId);
-    const again = d.engine.route(req);
-    const commit = again.ok ? d.writeBehind.commitSticky(req.stickyId, again.tier) : null;
-    if (commit !== null) await commit;
-    return settleSticky(req, again, round + 1);
+    const settled = settleSticky(d, req, decision);
+    if (!(settled instanceof Promise)) return send(ctx, settled);
+    return settled.then((final) => send(ctx, final));
   };
   return (ctx) => (d.routeGate === null ? handle(ctx) : d.routeGate.then(() => handle(ctx)));
 }

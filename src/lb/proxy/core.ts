@@ -89,7 +89,7 @@ export class ProxyCore {
     readonly now: () => number,
     readonly logger?: Logger,
     readonly locate?: Locate,
-    private readonly persistSticky?: () => void,
+    private readonly settle?: (req: RouteRequest, d: RouteDecision) => RouteDecision | Promise<RouteDecision>,
     readonly timers: Timers = backgroundTimers,
     private readonly clientIp: ClientIp = peerIp,
   ) {
@@ -129,17 +129,25 @@ export class ProxyCore {
    * id keeps its reservation until the engine expires it (de-duplicated per (sticky_id, tier)); one without must
    * be released by the caller when its response ends.
    */
-  route(req: IncomingMessage, tier: string | null, pathname: string, stickyId: string | null, exclude?: ReadonlySet<string>): RouteDecision {
+  route(req: IncomingMessage, tier: string | null, pathname: string, stickyId: string | null, exclude?: ReadonlySet<string>): RouteDecision | Promise<RouteDecision> {
     let lat: number | null = null;
     let lon: number | null = null;
     if (this.locate && req.socket.remoteAddress) {
       const loc = this.locate(req.socket.remoteAddress);
       if (loc) ({ lat, lon } = loc);
     }
-    const d = this.engine.route({ tier, stickyId, lat, lon, path: pathname, exclude });
-    // A new session's assignment is committed right away; the backend's answer takes longer than the commit.
-    if (d.ok && stickyId !== null && !d.sticky) this.persistSticky?.();
-    return d;
+    const rr: RouteRequest = { tier, stickyId, lat, lon, path: pathname, exclude };
+    const d = this.engine.route(rr);
+    if (!d.ok || stickyId === null || !this.settle) return d;
+    // A new session's assignment is committed (one group commit per event-loop turn) and confirmed as the one
+    // winner across replicas before the request goes out, as POST /route does (lb/sticky-settle.ts). A
+    // confirmed assignment answers synchronously. Should the commit fail, this replica's own pick serves.
+    const settled = this.settle(rr, d);
+    if (!(settled instanceof Promise)) return settled;
+    return settled.catch((err: unknown) => {
+      this.logger?.error({ err, stickyId }, 'committing a new sticky assignment failed; the request goes to this replica\'s pick');
+      return d;
+    });
   }
 
   /** 400 for an unknown tier, 502 when a failed attempt left no other backend, else 503 with Retry-After. */

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { ProxyCore, OkDecision } from './core.js';
+import type { RouteDecision } from '../routing/types.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import type { Tracked } from './inflight.js';
 import { originForm } from './prefixes.js';
@@ -78,7 +79,14 @@ export class HttpExchange implements Dispatcher.DispatchHandler, Tracked {
 
   /** Routes and dispatches; answers 400/503 itself when the engine has no backend. */
   start(exclude?: ReadonlySet<string>): void {
-    const d = this.core.route(this.req, this.tier, this.pathname, this.stickyId, exclude);
+    const routed = this.core.route(this.req, this.tier, this.pathname, this.stickyId, exclude);
+    // A new session's pick waits for its sticky commit; a client gone meanwhile keeps nothing but the
+    // assignment (a sticky reservation stays with its (sticky_id, tier) until the engine expires it).
+    if (routed instanceof Promise) void routed.then((d) => (this.closed ? undefined : this.dispatch(d)));
+    else this.dispatch(routed);
+  }
+
+  private dispatch(d: RouteDecision): void {
     if (!d.ok) {
       const r = this.core.refusal(d, this.attempt);
       sendJsonError(this.res, r.status, r.message, r.extra, r.headers);

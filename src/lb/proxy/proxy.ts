@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import type { ServerConfig } from '../../config/server.js';
 import type { Logger } from '../../platform/log.js';
 import type { Timers } from '../../platform/timers.js';
+import type { RouteDecision, RouteRequest } from '../routing/types.js';
 import { ProxyCore, WS_HALF_CLOSE_TIMEOUT_MS, type ClientIp, type Locate, type ProxyEnginePort, type ProxySettings } from './core.js';
 import { HttpExchange, type ForwardBody } from './forward.js';
 import { Inflight } from './inflight.js';
@@ -79,8 +80,8 @@ export interface ProxyContext {
   now?: () => number;
   /** Client IP → location for the distance term (GeoIP); default none. */
   locate?: Locate;
-  /** Starts committing new sticky assignments now (write-behind group commit) instead of at the next flush. */
-  persistSticky?: () => void;
+  /** Confirms a sticky pick as the one winner across replicas before the request goes out (lb/sticky-settle.ts). */
+  settleSticky?: (req: RouteRequest, d: RouteDecision) => RouteDecision | Promise<RouteDecision>;
   /** Timers of the WebSocket half-close timeout; default real timers that do not hold the process open. */
   timers?: Timers;
   /** A request's client address (sticky_by_ip); default the socket's peer (no trusted proxies). */
@@ -96,7 +97,7 @@ export function createProxyWithSettings(settings: ProxySettings, ctx: ProxyConte
   const matcher = compilePrefixes(settings.prefixes);
   const inflight = new Inflight();
   const metrics = createProxyMetrics(ctx.registry, inflight);
-  const core = new ProxyCore(ctx.engine, settings, inflight, metrics, now, ctx.logger, ctx.locate, ctx.persistSticky, ctx.timers, ctx.clientIp);
+  const core = new ProxyCore(ctx.engine, settings, inflight, metrics, now, ctx.logger, ctx.locate, ctx.settleSticky, ctx.timers, ctx.clientIp);
 
   // Idle responses (proxy timeout) and idle tunnels (idle_timeout_seconds) are closed within a quarter of their timeout.
   const sweepEvery = Math.max(50, Math.min(1000, Math.floor(Math.min(settings.timeoutMs, settings.idleTimeoutMs) / 4)));

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
 import type { OkDecision, ProxyCore } from './core.js';
+import type { RouteDecision } from '../routing/types.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import type { Tracked } from './inflight.js';
 import { originForm } from './prefixes.js';
@@ -55,7 +56,14 @@ export class WsExchange implements Tracked {
   }
 
   start(exclude?: ReadonlySet<string>): void {
-    const d = this.core.route(this.req, this.tier, this.pathname, this.stickyId, exclude);
+    const routed = this.core.route(this.req, this.tier, this.pathname, this.stickyId, exclude);
+    // A new session's pick waits for its sticky commit; a client gone meanwhile keeps nothing but the
+    // assignment (a sticky reservation stays with its (sticky_id, tier) until the engine expires it).
+    if (routed instanceof Promise) void routed.then((d) => (this.finished ? undefined : this.connect(d)));
+    else this.connect(routed);
+  }
+
+  private connect(d: RouteDecision): void {
     if (!d.ok) {
       const r = this.core.refusal(d, this.attempt);
       this.fail(r.status, r.message, r.extra, r.headers);
