@@ -208,6 +208,14 @@ export class AlertEngine {
     const last = this.lastAt.get(key);
     const counted = last === undefined || run.at > last;
     if (counted) this.lastAt.set(key, run.at);
+    // The steady case, in place: up, no latency rule, no region failing or counting failures, and a pass of a
+    // known region. stepRegion would only add one pass; settle could fire nothing (no failing region, not
+    // degraded), so the state is not copied.
+    const rc = prev.regions[run.region];
+    if (counted && run.status === 'up' && rc !== undefined && prev.status === 'up' && m.rule.regionQuorum !== 0 && m.rule.degradedLatencyMs === null && prev.samples.length === 0 && noRegionFailing(prev)) {
+      rc.oks += 1;
+      return;
+    }
     // Like the store, a run not newer than the region's last counted one leaves the counts as they are.
     const out = counted ? applyRun(prev, m.rule, run, this.ctx(m, run.at)) : applySharedRun(prev, m.rule, run, { regions: prev.regions, firstFailureAt: null }, this.ctx(m, run.at));
     this.states.set(m.id, out.state);
@@ -293,6 +301,14 @@ export class AlertEngine {
       await Promise.all([...this.chains.values()]);
     }
   }
+}
+
+function noRegionFailing(st: MonitorAlertState): boolean {
+  for (const r in st.regions) {
+    const c = st.regions[r]!;
+    if (c.failing || c.fails > 0) return false;
+  }
+  return st.firstFailureAt === null;
 }
 
 /**
