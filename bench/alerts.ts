@@ -10,6 +10,7 @@
  *                Goal (issue 19): rule evaluation adds ≤ 5 % to ingest cost.
  *                `--region-counts memory|store|both` (default both): where the engine keeps the region counts
  *                (memory = the SQLite default, store = shared by replicas, the PostgreSQL default); one table each.
+ *                `--rounds N` (default 3): the variants are measured interleaved N times; the medians are shown.
  *  2. latency  — the deciding result → the webhook arriving at a loopback receiver, with the real loops (sender
  *                every alert_sender_interval_ms, woken after each transition). --alerts samples in groups of 10.
  *                Goal: p99 ≤ 2 s.
@@ -35,6 +36,9 @@ if (MODE_ARG !== 'memory' && MODE_ARG !== 'store' && MODE_ARG !== 'both') {
   process.exit(2);
 }
 const MODES: RegionCountsMode[] = MODE_ARG === 'both' ? ['memory', 'store'] : [MODE_ARG];
+/** Rounds of (no engine, then each path), interleaved so that a change of machine load hits every variant; medians reported. */
+const ROUNDS = a.opt('rounds', 3);
+const median = (xs: number[]): number => pct(xs, 50);
 const T0 = 1_800_000_000_000;
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((x, y) => x - y);
@@ -135,16 +139,25 @@ async function latencyPart(mode: RegionCountsMode): Promise<{ samples: number; p
   }
 }
 
-const base = await ingestPart(null);
+type Ingested = Awaited<ReturnType<typeof ingestPart>>;
+const baseRuns: Ingested[] = [];
+const modeRuns = new Map<RegionCountsMode, Ingested[]>(MODES.map((m) => [m, []]));
+for (let r = 0; r < ROUNDS; r++) {
+  baseRuns.push(await ingestPart(null));
+  for (const mode of MODES) modeRuns.get(mode)!.push(await ingestPart(mode));
+}
+const base = { ms: median(baseRuns.map((x) => x.ms)), results: baseRuns[0]!.results };
 const ingestUs = (base.ms * 1000) / base.results;
 const paths: Record<string, unknown> = {};
 const tables: string[][][] = [];
 for (const mode of MODES) {
-  const withRules = await ingestPart(mode);
+  const runs = modeRuns.get(mode)!;
+  const withRules = { ms: median(runs.map((x) => x.ms)), evalUsPerResult: median(runs.map((x) => x.evalUsPerResult)), transitions: runs[0]!.transitions };
   const latency = await latencyPart(mode);
   const overhead = ((withRules.ms - base.ms) / base.ms) * 100;
   const out = {
     ingest_ms_with_rules: Math.round(withRules.ms),
+    ingest_ms_with_rules_rounds: runs.map((x) => Math.round(x.ms)),
     overhead_wall_pct: Number(overhead.toFixed(1)),
     eval_us_per_result: Number(withRules.evalUsPerResult.toFixed(2)),
     overhead_cpu_pct: Number(((withRules.evalUsPerResult / ingestUs) * 100).toFixed(1)),
@@ -155,8 +168,10 @@ for (const mode of MODES) {
   tables.push([
     ['metric', `region counts: ${mode}`, 'goal'],
     ['monitors × runs (results)', `${MONITORS} × ${RUNS} (${base.results})`, ''],
+    ['rounds (medians below)', String(ROUNDS), ''],
     ['ingest, no rules (ms)', String(Math.round(base.ms)), ''],
     ['ingest, with alert engine (ms)', String(out.ingest_ms_with_rules), ''],
+    ['  each round: no rules / with engine (ms)', baseRuns.map((b, i) => `${Math.round(b.ms)}/${Math.round(runs[i]!.ms)}`).join(' '), ''],
     ['overhead, wall clock (%)', String(out.overhead_wall_pct), '≤ 5'],
     ['ingest cost per result (µs)', ingestUs.toFixed(2), ''],
     ['rule evaluation per result (µs CPU)', String(out.eval_us_per_result), ''],
@@ -169,7 +184,7 @@ for (const mode of MODES) {
   ]);
 }
 if (a.flag('json')) {
-  console.log(JSON.stringify({ monitors: MONITORS, results: base.results, ingest_ms_without: Math.round(base.ms), ingest_us_per_result: Number(ingestUs.toFixed(2)), paths }));
+  console.log(JSON.stringify({ monitors: MONITORS, results: base.results, ingest_ms_without: Math.round(base.ms), ingest_ms_without_rounds: baseRuns.map((x) => Math.round(x.ms)), rounds: ROUNDS, ingest_us_per_result: Number(ingestUs.toFixed(2)), paths }));
 } else {
   for (const [i, rows] of tables.entries()) {
     if (i > 0) console.log('');
