@@ -6,8 +6,11 @@
  *                three times in a row and recover, so incidents and outbox rows are written too). Reports the
  *                wall time of each, the overhead in %, and the engine's own CPU per result (the listener called
  *                directly over the same results and its chains drained — each run is counted in the store's
- *                alert_region_state — which is less noisy on a shared machine).
+ *                alert_region_state on the `store` path — which is less noisy on a shared machine).
  *                Goal (issue 19): rule evaluation adds ≤ 5 % to ingest cost.
+ *                `--region-counts memory|store|both` (default both): where the engine keeps the region counts
+ *                (memory = the SQLite default, store = shared by replicas, the PostgreSQL default); one table each.
+ *                `--rounds N` (default 3): the variants are measured interleaved N times; the medians are shown.
  *  2. latency  — the deciding result → the webhook arriving at a loopback receiver, with the real loops (sender
  *                every alert_sender_interval_ms, woken after each transition). --alerts samples in groups of 10.
  *                Goal: p99 ≤ 2 s.
@@ -17,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IngestQueue } from '../src/monitoring/control/ingest.js';
 import { startAlerts } from '../src/monitoring/alerts/index.js';
+import type { RegionCountsMode } from '../src/monitoring/alerts/engine.js';
 import { openSqliteStore, type OpenedStore } from '../src/store/index.js';
 import { result, spec } from '../test/store/contract/fixtures.js';
 import { alertsConfig, Receiver } from '../test/alerts/harness.js';
@@ -26,6 +30,15 @@ const a = cliArgs();
 const MONITORS = a.opt('monitors', 10_000);
 const RUNS = a.opt('runs', 5);
 const SAMPLES = a.opt('alerts', 100);
+const MODE_ARG = a.value('region-counts') ?? 'both';
+if (MODE_ARG !== 'memory' && MODE_ARG !== 'store' && MODE_ARG !== 'both') {
+  console.error(`--region-counts: expected memory, store or both, got "${MODE_ARG}"`);
+  process.exit(2);
+}
+const MODES: RegionCountsMode[] = MODE_ARG === 'both' ? ['memory', 'store'] : [MODE_ARG];
+/** Rounds of (no engine, then each path), interleaved so that a change of machine load hits every variant; medians reported. */
+const ROUNDS = a.opt('rounds', 3);
+const median = (xs: number[]): number => pct(xs, 50);
 const T0 = 1_800_000_000_000;
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((x, y) => x - y);
@@ -49,14 +62,14 @@ async function seed(o: OpenedStore, n: number, runs: number): Promise<{ worker: 
 /** 1 % of monitors fail their first three runs, then pass. */
 const statusOf = (monitorId: string, at: number): 'up' | 'down' => (Number(monitorId.slice(4)) % 100 === 0 && at < T0 + 3 * 30_000 ? 'down' : 'up');
 
-async function ingestPart(withEngine: boolean): Promise<{ ms: number; results: number; transitions: number; evalUsPerResult: number }> {
+async function ingestPart(mode: RegionCountsMode | null): Promise<{ ms: number; results: number; transitions: number; evalUsPerResult: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'vantage-bench-alerts-'));
   const o = openSqliteStore(join(dir, 'vantage.db'));
   try {
     const { worker, items } = await seed(o, MONITORS, RUNS);
     const ingest = new IngestQueue({ store: o.monitoring, now: () => T0, maxBatch: 500 });
-    const alerts = withEngine
-      ? await startAlerts({ config: alertsConfig({ alert_channels: [{ name: 'hook', type: 'webhook', default: true, enabled: true, settings: { url: 'http://127.0.0.1:9/' } }] }), alerts: o.alerts, monitoring: o.monitoring, now: () => T0, onStored: (l) => ingest.onStored(l), loops: false })
+    const alerts = mode !== null
+      ? await startAlerts({ config: alertsConfig({ alert_channels: [{ name: 'hook', type: 'webhook', default: true, enabled: true, settings: { url: 'http://127.0.0.1:9/' } }] }), alerts: o.alerts, monitoring: o.monitoring, now: () => T0, regionCounts: mode, onStored: (l) => ingest.onStored(l), loops: false })
       : null;
     const t0 = performance.now();
     await Promise.all(items.map((it) => ingest.submit(worker, result(it.runId, it.at, { status: statusOf(it.monitorId, it.at), total_ms: 40 }), { monitorId: it.monitorId, region: 'global' })));
@@ -65,7 +78,7 @@ async function ingestPart(withEngine: boolean): Promise<{ ms: number; results: n
     let evalUs = 0;
     if (alerts) {
       // The listener alone over the same results (on a second engine state: a fresh catalogue, same rules).
-      const fresh = await startAlerts({ config: alertsConfig(), alerts: o.alerts, monitoring: o.monitoring, now: () => T0, loops: false });
+      const fresh = await startAlerts({ config: alertsConfig(), alerts: o.alerts, monitoring: o.monitoring, now: () => T0, regionCounts: mode!, loops: false });
       const rs = items.map((it) => ({ job: { monitorId: it.monitorId, region: 'global' }, r: result(it.runId, it.at, { status: 'up', total_ms: 40 }) }));
       // The listener only queues; each run is counted in the store (alert_region_state) and judged in the
       // monitor's chain, so the measurement includes draining the chains.
@@ -86,14 +99,14 @@ async function ingestPart(withEngine: boolean): Promise<{ ms: number; results: n
   }
 }
 
-async function latencyPart(): Promise<{ samples: number; p50: number; p99: number; max: number }> {
+async function latencyPart(mode: RegionCountsMode): Promise<{ samples: number; p50: number; p99: number; max: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'vantage-bench-alerts-'));
   const o = openSqliteStore(join(dir, 'vantage.db'));
   const rx = await new Receiver().start();
   try {
     const { worker, items } = await seed(o, SAMPLES, 3);
     const ingest = new IngestQueue({ store: o.monitoring, now: () => Date.now(), windowMs: 10 });
-    const alerts = await startAlerts({ config: alertsConfig({ alert_channels: [{ name: 'hook', type: 'webhook', default: true, enabled: true, settings: { url: rx.url() } }] }), alerts: o.alerts, monitoring: o.monitoring, now: () => Date.now(), onStored: (l) => ingest.onStored(l), loops: true });
+    const alerts = await startAlerts({ config: alertsConfig({ alert_channels: [{ name: 'hook', type: 'webhook', default: true, enabled: true, settings: { url: rx.url() } }] }), alerts: o.alerts, monitoring: o.monitoring, now: () => Date.now(), regionCounts: mode, onStored: (l) => ingest.onStored(l), loops: true });
     const byMonitor = new Map<string, typeof items>();
     for (const it of items) byMonitor.set(it.monitorId, [...(byMonitor.get(it.monitorId) ?? []), it]);
     const decidedAt = new Map<string, number>();
@@ -126,32 +139,41 @@ async function latencyPart(): Promise<{ samples: number; p50: number; p99: numbe
   }
 }
 
-const base = await ingestPart(false);
-const withRules = await ingestPart(true);
-const latency = await latencyPart();
-const overhead = ((withRules.ms - base.ms) / base.ms) * 100;
+type Ingested = Awaited<ReturnType<typeof ingestPart>>;
+const baseRuns: Ingested[] = [];
+const modeRuns = new Map<RegionCountsMode, Ingested[]>(MODES.map((m) => [m, []]));
+for (let r = 0; r < ROUNDS; r++) {
+  baseRuns.push(await ingestPart(null));
+  for (const mode of MODES) modeRuns.get(mode)!.push(await ingestPart(mode));
+}
+const base = { ms: median(baseRuns.map((x) => x.ms)), results: baseRuns[0]!.results };
 const ingestUs = (base.ms * 1000) / base.results;
-const out = {
-  monitors: MONITORS,
-  results: base.results,
-  ingest_ms_without: Math.round(base.ms),
-  ingest_ms_with_rules: Math.round(withRules.ms),
-  overhead_wall_pct: Number(overhead.toFixed(1)),
-  ingest_us_per_result: Number(ingestUs.toFixed(2)),
-  eval_us_per_result: Number(withRules.evalUsPerResult.toFixed(2)),
-  overhead_cpu_pct: Number(((withRules.evalUsPerResult / ingestUs) * 100).toFixed(1)),
-  transitions: withRules.transitions,
-  latency,
-};
-if (a.flag('json')) console.log(JSON.stringify(out));
-else {
-  const rows = [
-    ['metric', 'value', 'goal'],
+const paths: Record<string, unknown> = {};
+const tables: string[][][] = [];
+for (const mode of MODES) {
+  const runs = modeRuns.get(mode)!;
+  const withRules = { ms: median(runs.map((x) => x.ms)), evalUsPerResult: median(runs.map((x) => x.evalUsPerResult)), transitions: runs[0]!.transitions };
+  const latency = await latencyPart(mode);
+  const overhead = ((withRules.ms - base.ms) / base.ms) * 100;
+  const out = {
+    ingest_ms_with_rules: Math.round(withRules.ms),
+    ingest_ms_with_rules_rounds: runs.map((x) => Math.round(x.ms)),
+    overhead_wall_pct: Number(overhead.toFixed(1)),
+    eval_us_per_result: Number(withRules.evalUsPerResult.toFixed(2)),
+    overhead_cpu_pct: Number(((withRules.evalUsPerResult / ingestUs) * 100).toFixed(1)),
+    transitions: withRules.transitions,
+    latency,
+  };
+  paths[mode] = out;
+  tables.push([
+    ['metric', `region counts: ${mode}`, 'goal'],
     ['monitors × runs (results)', `${MONITORS} × ${RUNS} (${base.results})`, ''],
-    ['ingest, no rules (ms)', String(out.ingest_ms_without), ''],
+    ['rounds (medians below)', String(ROUNDS), ''],
+    ['ingest, no rules (ms)', String(Math.round(base.ms)), ''],
     ['ingest, with alert engine (ms)', String(out.ingest_ms_with_rules), ''],
+    ['  each round: no rules / with engine (ms)', baseRuns.map((b, i) => `${Math.round(b.ms)}/${Math.round(runs[i]!.ms)}`).join(' '), ''],
     ['overhead, wall clock (%)', String(out.overhead_wall_pct), '≤ 5'],
-    ['ingest cost per result (µs)', String(out.ingest_us_per_result), ''],
+    ['ingest cost per result (µs)', ingestUs.toFixed(2), ''],
     ['rule evaluation per result (µs CPU)', String(out.eval_us_per_result), ''],
     ['overhead, evaluation CPU / ingest (%)', String(out.overhead_cpu_pct), '≤ 5'],
     ['transitions written (1 % of monitors down + up)', String(out.transitions), ''],
@@ -159,7 +181,14 @@ else {
     ['result → webhook p99 (ms)', latency.p99.toFixed(1), '≤ 2000'],
     ['result → webhook max (ms)', latency.max.toFixed(1), ''],
     ['latency samples', String(latency.samples), ''],
-  ];
-  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows) console.log(r.map((c, i) => c.padEnd(w[i]!)).join('  '));
+  ]);
+}
+if (a.flag('json')) {
+  console.log(JSON.stringify({ monitors: MONITORS, results: base.results, ingest_ms_without: Math.round(base.ms), ingest_ms_without_rounds: baseRuns.map((x) => Math.round(x.ms)), rounds: ROUNDS, ingest_us_per_result: Number(ingestUs.toFixed(2)), paths }));
+} else {
+  for (const [i, rows] of tables.entries()) {
+    if (i > 0) console.log('');
+    const w = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+    for (const r of rows) console.log(r.map((c, k) => c.padEnd(w[k]!)).join('  '));
+  }
 }

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { ServerConfig } from '../config/server.js';
 import { RoutingEngine } from '../lb/routing/engine.js';
-import type { OpenedStore } from '../store/index.js';
+import { acquireServerLock, isPostgresUrl, type OpenedStore } from '../store/index.js';
 import { openStoreWhenReachable } from './database-wait.js';
 import type { ApiDeps } from '../lb/handlers/deps.js';
 import { createRequestRouter, type FallbackHandler, type RequestRouter } from '../http/dispatch.js';
@@ -89,6 +89,11 @@ export interface StartServerOptions {
    * callers (tests) opt in. Default false.
    */
   web?: boolean | { routes?: WebRoute[]; staticDir?: string | null };
+  /**
+   * Take `<database>.server.lock` before a SQLite file is opened (store/sqlite/server-lock.ts), released by
+   * close(): one server per SQLite file. `vantage server` does; in-process callers (tests) opt in. Default false.
+   */
+  serverLock?: boolean;
 }
 
 /** Every port this server will listen on, with the setting that names it (port 0 is never taken). */
@@ -153,7 +158,20 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
   // Before anything is opened or created (the SQLite file included): every port free, or all taken ones named.
   await checkPortsFree([...serverPortClaims(config, { web: opts.web !== undefined && opts.web !== false }), ...(opts.extraPorts ?? [])]);
   const ownsStore = opts.store === undefined;
-  const store = opts.store ?? (await openStoreWhenReachable(config, { logger, now, listen: config.port === 0 ? null : { host: config.host, port: config.port }, signal: opts.signal }));
+  // One server per SQLite file: the lock is taken before the file is opened (CLI commands never take it).
+  const serverLock =
+    ownsStore && opts.serverLock === true && !isPostgresUrl(config.database) && config.database !== ':memory:'
+      ? acquireServerLock(config.database, {
+          onTakeover: (stale) => logger.warn({ database: config.database, stale_pid: stale.pid }, `taking over the stale server lock of ${config.database} (pid ${stale.pid ?? 'unknown'} is not running)`),
+        })
+      : null;
+  let store: OpenedStore;
+  try {
+    store = opts.store ?? (await openStoreWhenReachable(config, { logger, now, listen: config.port === 0 ? null : { host: config.host, port: config.port }, signal: opts.signal }));
+  } catch (err) {
+    serverLock?.release();
+    throw err;
+  }
   const cleanupTimers: NodeJS.Timeout[] = [];
   const cleanupFns: Array<() => void> = [];
   try {
@@ -493,7 +511,11 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
           logger.error({ err, pending: writeBehind.pending() }, 'flushing pending writes failed');
         }
         for (const fn of cleanupFns) fn();
-        if (ownsStore) await store.close();
+        try {
+          if (ownsStore) await store.close();
+        } finally {
+          serverLock?.release();
+        }
       })();
       return closing;
     };
@@ -534,6 +556,7 @@ export async function startServer(config: ServerConfig, opts: StartServerOptions
     for (const t of cleanupTimers) clearInterval(t);
     for (const fn of cleanupFns) fn();
     if (ownsStore) await store.close().catch(() => undefined);
+    serverLock?.release();
     throw err;
   }
 }

@@ -10,6 +10,7 @@ import { installRejectionGuard } from '../platform/process-guards.js';
 import { ConfigReloader, onSighup, SERVER_LIVE_KEYS } from '../http/reload.js';
 import { serverPortClaims, startServer, type RunningServer } from '../app/server.js';
 import { describePortError, PortsUnavailableError } from '../http/port-check.js';
+import { ServerLockError } from '../store/index.js';
 
 export interface RunServerOptions {
   logger: Logger;
@@ -38,6 +39,7 @@ export interface RunServerOptions {
  */
 function startFailure(config: ServerConfig, err: unknown): string | null {
   if (err instanceof PortsUnavailableError) return err.problems.join('; ');
+  if (err instanceof ServerLockError) return err.message;
   const e = err as NodeJS.ErrnoException & { port?: number; address?: string };
   if (e.port === undefined) return null;
   const claim = serverPortClaims(config, { web: true }).find((c) => c.port === e.port) ?? { key: 'port', host: e.address ?? config.host, port: e.port };
@@ -128,6 +130,7 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions): P
       signal: startupAbort.signal,
       routeGate,
       web: true,
+      serverLock: true,
       extraPorts: opts.withAgent ? [{ key: '--demo-port', host: '127.0.0.1', port: demoPort, alternative: 'or --demo-port 0 for any free port' }] : [],
     });
   } catch (err) {
@@ -141,7 +144,7 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions): P
       logger.error({ err }, 'server failed to start');
       return 1;
     }
-    // A port problem is a configuration problem: one line naming every setting, no stack trace, exit 2.
+    // A port or server-lock problem is a configuration problem: one line naming every setting, no stack trace, exit 2.
     logger.error(`server failed to start: ${why}; nothing was started`);
     return 2;
   }

@@ -94,7 +94,10 @@ function regionOf(r: Row): RegionAlertCounts {
 }
 
 export class SqlAlertsStore implements AlertsStore {
-  constructor(private readonly db: SqlEngine) {}
+  constructor(
+    private readonly db: SqlEngine,
+    readonly sharedByReplicas: boolean,
+  ) {}
 
   async upsertChannel(c: Omit<ChannelRecord, 'createdAt' | 'updatedAt'>, at: number): Promise<ChannelRecord> {
     await this.db.run(

@@ -147,6 +147,11 @@ export interface SharedRegionState {
 }
 
 export interface AlertsStore {
+  /**
+   * True when other server processes can write to the same store (PostgreSQL replicas); false on SQLite, which
+   * has one server per file (store/sqlite/server-lock.ts). The alert engine keeps region counts in memory when false.
+   */
+  readonly sharedByReplicas: boolean;
   upsertChannel(c: Omit<ChannelRecord, 'createdAt' | 'updatedAt'>, at: number): Promise<ChannelRecord>;
   listChannels(): Promise<ChannelRecord[]>;
   getChannel(idOrName: string): Promise<ChannelRecord | null>;

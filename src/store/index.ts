@@ -32,6 +32,7 @@ export type { PkiStore } from './pki.js';
 export type { UserStore } from './users.js';
 export type { DashboardStore } from './dashboard.js';
 export { isPostgresUrl } from './postgres/open.js';
+export { acquireServerLock, ServerLockError, serverLockPath, type ServerLock } from './sqlite/server-lock.js';
 
 export interface OpenedStore {
   lb: LbStore;

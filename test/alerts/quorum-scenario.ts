@@ -2,10 +2,13 @@
  * The quorum-across-replicas scenario, run on SQLite (test/alerts/quorum-replicas.test.ts) and PostgreSQL
  * (test/pg/alerts.test.ts): two replicas (two stores opened on one database, each with its own IngestQueue and
  * alert engine); region A's results are ingested by replica 1 only, region B's by replica 2 only, quorum 2.
+ * The engines count regions in the store: SQLite passes `regionCounts: 'store'` (its default is memory, one server
+ * per file), PostgreSQL runs on its default, which must be the store.
  */
 import { expect } from 'vitest';
 import { IngestQueue } from '../../src/monitoring/control/ingest.js';
 import { startAlerts, type Alerts } from '../../src/monitoring/alerts/index.js';
+import type { RegionCountsMode } from '../../src/monitoring/alerts/engine.js';
 import type { OpenedStore } from '../../src/store/index.js';
 import { alertsConfig, monitorWithJobs } from './harness.js';
 
@@ -16,7 +19,7 @@ interface Side {
   alerts: Alerts;
 }
 
-export async function quorumAcrossReplicas(one: OpenedStore, two: OpenedStore): Promise<void> {
+export async function quorumAcrossReplicas(one: OpenedStore, two: OpenedStore, opts: { regionCounts?: RegionCountsMode } = {}): Promise<void> {
   let clock = T0;
   const config = alertsConfig({
     alert_region_quorum: 2,
@@ -24,7 +27,8 @@ export async function quorumAcrossReplicas(one: OpenedStore, two: OpenedStore): 
   });
   const side = async (s: OpenedStore): Promise<Side> => {
     const ingest = new IngestQueue({ store: s.monitoring, now: () => clock });
-    const alerts = await startAlerts({ config, alerts: s.alerts, monitoring: s.monitoring, now: () => clock, onStored: (l) => ingest.onStored(l), loops: false });
+    const alerts = await startAlerts({ config, alerts: s.alerts, monitoring: s.monitoring, now: () => clock, onStored: (l) => ingest.onStored(l), loops: false, ...opts });
+    expect(alerts.engine.regionCounts).toBe('store');
     return { ingest, alerts };
   };
   const runs = Array.from({ length: 12 }, (_, i) => T0 + i * 30_000);

@@ -2,11 +2,15 @@
  * The alert engine: feeds every stored result (ingest's onStored) through the state machine, and writes each
  * state change — monitor status, incident, one outbox row per channel — in one store transaction.
  *
- * The per-region run counts are shared: each run is counted in the store (`recordRegionRuns`, one row per
- * monitor and region, locked and stepped; the runs of one ingest batch in one transaction) and the quorum is judged on every region's stored
- * counts, so a multi-region monitor whose regions stream to different replicas is judged on all of them by
- * whichever replica ingested the deciding run. The status is stored and compared-and-set, so two replicas that
- * see the same change write it once. Work of one monitor runs in order (one chain per monitor).
+ * Where the per-region run counts live (`regionCounts`, chosen by `defaultRegionCounts` from the store):
+ * - `store` (PostgreSQL replicas): each run is counted in the store (`recordRegionRuns`, one row per monitor and
+ *   region, locked and stepped; the runs of one ingest batch in one transaction) and the quorum is judged on every
+ *   region's stored counts, so a multi-region monitor whose regions stream to different replicas is judged on all
+ *   of them by whichever replica ingested the deciding run.
+ * - `memory` (SQLite: one server per file, so this process ingests every region): the counts are this engine's
+ *   own, stepped by the same pure `stepRegion` (`applyRun`); nothing is written per run.
+ * Either way the status is stored and compared-and-set, so two replicas that see the same change write it once.
+ * Work of one monitor runs in order (one chain per monitor).
  *
  * The catalogue (monitors, their resolved rules and channels) is reloaded by `refresh()`: at start, on a timer
  * and after the API changes a rule or channel.
@@ -17,7 +21,7 @@ import type { MonitoringStore, ResultInput } from '../../store/monitoring.js';
 import type { IngestedJob } from '../control/ingest.js';
 import { NO_MAINTENANCE, type MaintenanceCalendar } from './contract.js';
 import { parseMonitorOverride, resolveRule, RuleOverrideSchema, type AlertGroup, type AlertRule, type RuleDefaults, type RuleOverride } from './rules.js';
-import { applySharedRun, initialState, stepRegion, tick, type AlertEvent, type EvalContext, type MonitorAlertState, type RunInput } from './state-machine.js';
+import { applyRun, applySharedRun, initialState, stepRegion, tick, type AlertEvent, type EvalContext, type MonitorAlertState, type RunInput } from './state-machine.js';
 
 export interface MonitorEntry {
   id: string;
@@ -29,8 +33,21 @@ export interface MonitorEntry {
   channelIds: string[];
 }
 
+/** Where the engine keeps the per-region run counts: in this process, or in the store (shared by replicas). */
+export type RegionCountsMode = 'memory' | 'store';
+
+/**
+ * The one place the default is chosen: counts are shared through the store only when other server processes
+ * write to it (PostgreSQL); a SQLite file has one server (the server lock), which sees every region's runs.
+ */
+export function defaultRegionCounts(store: Pick<AlertsStore, 'sharedByReplicas'>): RegionCountsMode {
+  return store.sharedByReplicas ? 'store' : 'memory';
+}
+
 export interface EngineOptions {
   alerts: AlertsStore;
+  /** Default: defaultRegionCounts(alerts). `store` on SQLite only for tests that open two stores on one file. */
+  regionCounts?: RegionCountsMode;
   monitoring: MonitoringStore;
   now: () => number;
   defaults: RuleDefaults;
@@ -53,11 +70,15 @@ export class AlertEngine {
   private readonly pending: { monitorId: string; run: RunInput }[] = [];
   private draining: Promise<void> | null = null;
   private readonly maintenance: MaintenanceCalendar;
+  /** `memory` mode: the time of the last counted run per monitor and region (older or repeated runs are not counted). */
+  private readonly lastAt = new Map<string, number>();
+  readonly regionCounts: RegionCountsMode;
   /** Transitions written (for tests and metrics). */
   transitions = 0;
 
   constructor(private readonly o: EngineOptions) {
     this.maintenance = o.maintenance ?? NO_MAINTENANCE;
+    this.regionCounts = o.regionCounts ?? defaultRegionCounts(o.alerts);
   }
 
   /** Loads stored statuses (first call only) and rebuilds the catalogue. */
@@ -147,6 +168,10 @@ export class AlertEngine {
       const m = this.monitors.get(monitorId);
       return m ? [{ m, run }] : [];
     });
+    if (this.regionCounts === 'memory') {
+      for (const { m, run } of work) this.judgeLocal(m, run);
+      return;
+    }
     const shared = await this.o.alerts.recordRegionRuns(
       work.map(({ m, run }) => ({
         monitorId: m.id,
@@ -174,6 +199,27 @@ export class AlertEngine {
     if (st.status === 'down') return false;
     for (const r of Object.values(st.regions)) if (r.failing || r.fails > 0) return false;
     return true;
+  }
+
+  /** Judges one run on this engine's own region counts (`memory`): the same step as the store's, no I/O. */
+  private judgeLocal(m: MonitorEntry, run: RunInput): void {
+    const prev = this.states.get(m.id) ?? initialState();
+    const key = `${m.id}\u0000${run.region}`;
+    const last = this.lastAt.get(key);
+    const counted = last === undefined || run.at > last;
+    if (counted) this.lastAt.set(key, run.at);
+    // The steady case, in place: up, no latency rule, no region failing or counting failures, and a pass of a
+    // known region. stepRegion would only add one pass; settle could fire nothing (no failing region, not
+    // degraded), so the state is not copied.
+    const rc = prev.regions[run.region];
+    if (counted && run.status === 'up' && rc !== undefined && prev.status === 'up' && m.rule.regionQuorum !== 0 && m.rule.degradedLatencyMs === null && prev.samples.length === 0 && noRegionFailing(prev)) {
+      rc.oks += 1;
+      return;
+    }
+    // Like the store, a run not newer than the region's last counted one leaves the counts as they are.
+    const out = counted ? applyRun(prev, m.rule, run, this.ctx(m, run.at)) : applySharedRun(prev, m.rule, run, { regions: prev.regions, firstFailureAt: null }, this.ctx(m, run.at));
+    this.states.set(m.id, out.state);
+    if (out.events.length > 0) this.enqueue(m.id, () => this.write(m, prev.status, out.events, out.state));
   }
 
   /** Judges one run on the shared region counts (synchronous: the state is this replica's, writes go behind). */
@@ -255,6 +301,14 @@ export class AlertEngine {
       await Promise.all([...this.chains.values()]);
     }
   }
+}
+
+function noRegionFailing(st: MonitorAlertState): boolean {
+  for (const r in st.regions) {
+    const c = st.regions[r]!;
+    if (c.failing || c.fails > 0) return false;
+  }
+  return st.firstFailureAt === null;
 }
 
 /**

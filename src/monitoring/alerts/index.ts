@@ -12,7 +12,7 @@ import type { Timers } from '../../platform/timers.js';
 import type { IngestedJob } from '../control/ingest.js';
 import { CHANNELS, ChannelError, parseChannelSettings, type ChannelDriver, type SmtpSettings } from './channels/index.js';
 import { incidentReader, type IncidentReader, type MaintenanceCalendar } from './contract.js';
-import { AlertEngine } from './engine.js';
+import { AlertEngine, type RegionCountsMode } from './engine.js';
 import type { AlertGroup, RuleDefaults } from './rules.js';
 import { NotificationSender } from './sender.js';
 
@@ -39,6 +39,8 @@ export interface StartAlertsOptions {
   alerts: AlertsStore;
   monitoring: MonitoringStore;
   now: () => number;
+  /** Where region run counts live (default: defaultRegionCounts(alerts): SQLite memory, PostgreSQL store). */
+  regionCounts?: RegionCountsMode;
   /** Leader gate of the sender (a LeaderElector or a predicate); omitted = always send. */
   leader?: Gate;
   /** Subscribes the engine to stored results (IngestQueue.onStored). */
@@ -105,6 +107,7 @@ export async function startAlerts(o: StartAlertsOptions): Promise<Alerts> {
     alerts: o.alerts,
     monitoring: o.monitoring,
     now: o.now,
+    ...(o.regionCounts !== undefined ? { regionCounts: o.regionCounts } : {}),
     defaults: c,
     groups: c.alert_groups,
     configRules: c.alert_rules,

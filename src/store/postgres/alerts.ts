@@ -32,7 +32,7 @@ export class PgAlertsStore extends SqlAlertsStore {
           return step.value;
         }),
     };
-    super(engine);
+    super(engine, true);
   }
 
   static async open(pool: pg.Pool): Promise<PgAlertsStore> {

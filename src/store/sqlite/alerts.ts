@@ -47,6 +47,6 @@ function engine(db: SqliteDb): SqlEngine {
 export class SqliteAlertsStore extends SqlAlertsStore {
   constructor(db: SqliteDb) {
     migrate(db, 'alerts', ALERTS_MIGRATIONS);
-    super(engine(db));
+    super(engine(db), false);
   }
 }
