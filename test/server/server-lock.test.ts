@@ -102,6 +102,13 @@ describe('acquireServerLock', () => {
       c.release();
       c.release();
       expect(existsSync(serverLockPath(db))).toBe(false);
+      // a lock left under this very pid (a restarted container's server is pid 1 again) is stale, though alive
+      alive.add(1);
+      writeFileSync(serverLockPath(db), JSON.stringify({ pid: 1, started_at: '1970-01-01T00:00:00.000Z' }));
+      expect(() => acquireServerLock(db, opts(444))).toThrow('pid 1');
+      const d = acquireServerLock(db, { ...opts(1), onTakeover: (s) => taken.push(s.pid) });
+      expect(taken).toEqual([111, null, 1]);
+      d.release();
     } finally {
       cleanup();
     }

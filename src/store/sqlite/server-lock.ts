@@ -101,7 +101,9 @@ export function acquireServerLock(database: string, opts: ServerLockOptions = {}
     }
     const held = readLock(path);
     if (held === null) continue; // released between our attempt and the read: try again
-    if (held.parsed !== null && isAlive(held.parsed.pid)) {
+    // A lock naming this very pid was left by an earlier run under the same pid (a container restarted: the
+    // server is pid 1 again), so it is stale like a dead one.
+    if (held.parsed !== null && held.parsed.pid !== pid && isAlive(held.parsed.pid)) {
       throw new ServerLockError(
         `database: ${database} is used by the vantage server with pid ${held.parsed.pid}; one server per SQLite file — use PostgreSQL for replicas`,
         held.parsed.pid,
