@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts a throwaway PostgreSQL and three `vantage server` replicas on one machine, for trying the scale-out
 # setup of docs/scale-out.md. Ctrl-C stops everything and deletes the cluster.
-#   scripts/try-scale-out.sh            # replicas on 127.0.0.1:18080, :18081, :18082 (worker ports 19080…)
+#   scripts/try-scale-out.sh            # replicas on 127.0.0.1:18080, :18081, :18082 (worker ports 19080…,
+#                                       # dashboards on https://127.0.0.1:18180…)
 # Needs the PostgreSQL server binaries (Debian: apt-get install postgresql; PG_BIN overrides the directory)
 # and a build (npm run build). As root, PostgreSQL runs as the `postgres` user.
 set -euo pipefail
@@ -26,14 +27,14 @@ trap cleanup EXIT INT TERM
 as_pg "$PG_BIN/psql" -h 127.0.0.1 -p "$PGPORT" -U postgres -qc 'CREATE DATABASE vantage' >/dev/null
 DB="postgres://postgres@127.0.0.1:$PGPORT/vantage"
 for i in 0 1 2; do
-  node dist/cli/main.js server --host 127.0.0.1 --port $((18080 + i)) --worker-port $((19080 + i)) --database "$DB" \
+  node dist/cli/main.js server --host 127.0.0.1 --port $((18080 + i)) --worker-port $((19080 + i)) --web-port $((18180 + i)) --database "$DB" \
     >"$DIR/replica-$i.log" 2>&1 &
   PIDS+=($!)
 done
 echo "PostgreSQL: $DB"
 for i in 0 1 2; do
   for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$((18080 + i))/health" >/dev/null && break; sleep 0.1; done
-  echo "replica $i: http://127.0.0.1:$((18080 + i))  (log $DIR/replica-$i.log)"
+  echo "replica $i: http://127.0.0.1:$((18080 + i))  dashboard https://127.0.0.1:$((18180 + i))/  (log $DIR/replica-$i.log)"
 done
 echo "leader: $(grep -l 'acquired the leader lock' "$DIR"/replica-*.log | xargs -n1 basename 2>/dev/null || echo none yet)"
 echo "Try: register on one replica, route on another:"
