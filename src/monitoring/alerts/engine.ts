@@ -70,8 +70,8 @@ export class AlertEngine {
   private readonly pending: { monitorId: string; run: RunInput }[] = [];
   private draining: Promise<void> | null = null;
   private readonly maintenance: MaintenanceCalendar;
-  /** `memory` mode: the time of the last counted run per monitor and region (older or repeated runs are not counted). */
-  private readonly lastAt = new Map<string, number>();
+  /** `memory` mode: the time of the last counted run per monitor, then region (older or repeated runs are not counted). */
+  private readonly lastAt = new Map<string, Map<string, number>>();
   readonly regionCounts: RegionCountsMode;
   /** Transitions written (for tests and metrics). */
   transitions = 0;
@@ -144,8 +144,20 @@ export class AlertEngine {
    * state changes are written behind that, in the monitor's chain.
    */
   readonly onStored = (job: IngestedJob, result: ResultInput): void => {
-    if (!this.monitors.has(job.monitorId)) return;
-    this.pending.push({ monitorId: job.monitorId, run: { region: job.region, status: result.status, latencyMs: result.total_ms, at: result.event_at, error: result.error } });
+    const m = this.monitors.get(job.monitorId);
+    if (m === undefined) return;
+    const run: RunInput = { region: job.region, status: result.status, latencyMs: result.total_ms, at: result.event_at, error: result.error };
+    if (this.regionCounts === 'memory' && this.pending.length === 0 && this.draining === null) {
+      // Counts in memory need no round trip to batch for: the run is judged here, in order, and any state
+      // change is written behind in the monitor's chain (as from a batch).
+      try {
+        this.judgeLocal(m, run);
+      } catch (err) {
+        this.o.logger?.error({ err }, 'alert evaluation failed');
+      }
+      return;
+    }
+    this.pending.push({ monitorId: job.monitorId, run });
     this.drain();
   };
 
@@ -204,10 +216,11 @@ export class AlertEngine {
   /** Judges one run on this engine's own region counts (`memory`): the same step as the store's, no I/O. */
   private judgeLocal(m: MonitorEntry, run: RunInput): void {
     const prev = this.states.get(m.id) ?? initialState();
-    const key = `${m.id}\u0000${run.region}`;
-    const last = this.lastAt.get(key);
+    let byRegion = this.lastAt.get(m.id);
+    if (byRegion === undefined) this.lastAt.set(m.id, (byRegion = new Map()));
+    const last = byRegion.get(run.region);
     const counted = last === undefined || run.at > last;
-    if (counted) this.lastAt.set(key, run.at);
+    if (counted) byRegion.set(run.region, run.at);
     // The steady case, in place: up, no latency rule, no region failing or counting failures, and a pass of a
     // known region. stepRegion would only add one pass; settle could fire nothing (no failing region, not
     // degraded), so the state is not copied.
