@@ -9,6 +9,7 @@ import { spawnLocalAgent, type LocalAgent } from '../app/demo/local-agent.js';
 import { installRejectionGuard } from '../platform/process-guards.js';
 import { ConfigReloader, onSighup, SERVER_LIVE_KEYS } from '../http/reload.js';
 import { serverPortClaims, startServer, type RunningServer } from '../app/server.js';
+import { serverStateDir } from '../app/web.js';
 import { describePortError, PortsUnavailableError } from '../http/port-check.js';
 import { ServerLockError } from '../store/index.js';
 
@@ -188,7 +189,9 @@ export async function runServer(config: ServerConfig, opts: RunServerOptions): P
         serverUrl: server.url,
         serverKey: config.server_key,
         endpointUrl: demo.url,
-        stateDir: resolvePath(config.database === ':memory:' ? './data' : resolvePath(config.database, '..'), 'agent'),
+        // Next to the server's own state (state_dir; else the SQLite file's folder, ./data with PostgreSQL), never
+        // under a folder named after a postgres:// URL.
+        stateDir: resolvePath(serverStateDir(config), 'agent'),
         workerUrl: server.monitoring ? `${server.monitoring.workerTls ? 'https' : 'http'}://127.0.0.1:${server.monitoring.workerPort}` : null,
         enrollment,
         logger,

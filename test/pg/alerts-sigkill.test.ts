@@ -9,10 +9,10 @@
  * key (the documented resend window: a request the killed leader had already written).
  */
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../monitoring/helpers.js';
 import { freePort, sql, startCluster, type Cluster } from './cluster.js';
@@ -98,6 +98,9 @@ describe('alerts exactly once, three real server processes, leader SIGKILLed mid
       if (r.proc.exitCode !== null) throw new Error(`${name} exited:\n${r.output()}`);
     }
     const alive = () => replicas.filter((r) => r.proc.exitCode === null && r.proc.signalCode === null);
+    // The local agents keep their state under the server's state dir (./data with PostgreSQL), not under a
+    // folder named after the postgres:// URL.
+    expect(existsSync(resolve('postgres:'))).toBe(false);
 
     // The leader's sender starts the send; the receiver holds it. Kill the leader there.
     await waitFor(() => rx.hits.length > 0, { timeoutMs: 60_000, intervalMs: 20, what: 'the first webhook attempt' });
