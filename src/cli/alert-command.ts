@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { AlertsService, type Incident } from '../gen/vantage/v1/alerts_pb.js';
 import { parsePositiveDurationFlag } from '../platform/duration.js';
 import { failure, stdio, toJson, type CommonOptions, type MonitorCliIo } from './monitor.js';
-import { serviceClient, table } from './connect-client.js';
+import { connectOptions, serviceClient, table } from './connect-client.js';
 
 export function alertsClient(o: CommonOptions): Client<typeof AlertsService> {
   return serviceClient(AlertsService, { server: o.server, apiKey: o.apiKey, timeoutMs: o.timeout !== undefined ? parsePositiveDurationFlag('--timeout', o.timeout) : 15_000 });
@@ -45,12 +45,7 @@ export async function runTestChannel(channel: string, o: CommonOptions, io: Moni
 }
 
 export function registerAlertCommands(program: Command, io: MonitorCliIo = stdio): void {
-  const common = (c: Command): Command =>
-    c
-      .option('--server <url>', 'server URL (default: $VANTAGE_SERVER_URL or http://127.0.0.1:8080)', process.env.VANTAGE_SERVER_URL ?? 'http://127.0.0.1:8080')
-      .option('--api-key <key>', 'X-API-Key (default: $VANTAGE_API_KEY)')
-      .option('--timeout <duration>', 'request timeout, e.g. 10s', '15s')
-      .option('--json', 'print JSON');
+  const common = (c: Command): Command => connectOptions(c, '15s');
   const set = (code: number): void => {
     process.exitCode = code;
   };

@@ -5,6 +5,16 @@
 import { createClient, type Client, type Interceptor } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import type { DescService } from '@bufbuild/protobuf';
+import type { Command } from 'commander';
+
+/** The flags of every command that talks to a running server: --server, --api-key, --timeout and --json. */
+export function connectOptions(c: Command, timeout = '10s'): Command {
+  return c
+    .option('--server <url>', 'server URL (default: $VANTAGE_SERVER_URL or http://127.0.0.1:8080)', process.env.VANTAGE_SERVER_URL ?? 'http://127.0.0.1:8080')
+    .option('--api-key <key>', 'X-API-Key (default: $VANTAGE_API_KEY)')
+    .option('--timeout <duration>', 'request timeout, e.g. 10s or 500ms (a bare number is seconds)', timeout)
+    .option('--json', 'print JSON');
+}
 
 export function serviceClient<S extends DescService>(service: S, opts: { server: string; apiKey?: string; timeoutMs: number }): Client<S> {
   const key = opts.apiKey ?? process.env.VANTAGE_API_KEY ?? '';

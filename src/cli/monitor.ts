@@ -8,7 +8,7 @@ import { MonitorsService, type CheckResult, type MetricPoint, type Monitor } fro
 import { checkTypeNames } from '../monitoring/checks/registry.js';
 import { formatDuration, parseDuration, parsePositiveDurationFlag } from '../platform/duration.js';
 import { registerMonitorApply } from './monitor-apply.js';
-import { serviceClient } from './connect-client.js';
+import { connectOptions, serviceClient } from './connect-client.js';
 
 export { formatDuration, parseDuration } from '../platform/duration.js';
 
@@ -230,12 +230,7 @@ const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 export function registerMonitorCommand(program: Command): void {
   const monitor = program.command('monitor').description('Manage uptime monitors on a running server (MonitorsService).');
-  const common = (c: Command, timeout = '10s'): Command =>
-    c
-      .option('--server <url>', 'server URL (default: $VANTAGE_SERVER_URL or http://127.0.0.1:8080)', process.env.VANTAGE_SERVER_URL ?? 'http://127.0.0.1:8080')
-      .option('--api-key <key>', 'X-API-Key (default: $VANTAGE_API_KEY)')
-      .option('--timeout <duration>', 'request timeout, e.g. 10s or 500ms (a bare number is seconds)', timeout)
-      .option('--json', 'print JSON');
+  const common = connectOptions;
 
   common(
     monitor

@@ -8,7 +8,7 @@ import type { DescService } from '@bufbuild/protobuf';
 import { MaintenanceService, StatusPagesService, type MaintenanceSchedule } from '../gen/vantage/v1/status_pages_pb.js';
 import { formatDuration, parsePositiveDurationFlag } from '../platform/duration.js';
 import { failure, stdio, toJson, type CommonOptions, type MonitorCliIo } from './monitor.js';
-import { serviceClient, table } from './connect-client.js';
+import { connectOptions, serviceClient, table } from './connect-client.js';
 
 function client<S extends DescService>(service: S, o: CommonOptions): Client<S> {
   return serviceClient(service, { server: o.server, apiKey: o.apiKey, timeoutMs: o.timeout !== undefined ? parsePositiveDurationFlag('--timeout', o.timeout) : 15_000 });
@@ -97,12 +97,7 @@ export function describeSchedule(s: MaintenanceSchedule | undefined): string {
 }
 
 export function registerStatusPageCommands(program: Command, io: MonitorCliIo = stdio): void {
-  const common = (c: Command): Command =>
-    c
-      .option('--server <url>', 'server URL (default: $VANTAGE_SERVER_URL or http://127.0.0.1:8080)', process.env.VANTAGE_SERVER_URL ?? 'http://127.0.0.1:8080')
-      .option('--api-key <key>', 'X-API-Key (default: $VANTAGE_API_KEY)')
-      .option('--timeout <duration>', 'request timeout, e.g. 10s', '15s')
-      .option('--json', 'print JSON');
+  const common = (c: Command): Command => connectOptions(c, '15s');
   const set = (code: number): void => {
     process.exitCode = code;
   };
